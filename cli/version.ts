@@ -1,0 +1,19 @@
+import type { Command } from "./_command.ts";
+import { BUILD } from "../src/version.ts";
+import { runtime } from "../src/runtime/mod.ts";
+
+export const version: Command = {
+  name: "version",
+  summary: "Print the version, commit, runtime and target platform",
+  usage: "outpost version [--json]\n\n  --json   print a JSON object",
+  flags: { json: { type: "boolean" } },
+  async main(values) {
+    const info = { version: BUILD.version, commit: BUILD.commit, runtime: runtime.name, runtime_version: runtime.version, target: BUILD.target };
+    console.log(
+      values.json
+        ? JSON.stringify(info)
+        : `Outpost ${info.version} - Commit: ${info.commit} - Runtime: ${info.runtime} ${info.runtime_version} - Target: ${info.target}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * The Bun implementation of {@linkcode Runtime}.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import type { Datagram, DatagramOptions, DatagramSocket, Runtime, Signal, SpawnOptions } from "./types.ts";
+import { NotSupportedError } from "./types.ts";
+import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
+
+export const bunRuntime: Runtime = {
+  name: "bun",
+  version: Bun.version,
+
+  async serve(address, fetch) {
+    if ("path" in address) removeStaleSocket(address.path);
+    const server = "path" in address
+      ? Bun.serve({ unix: address.path, fetch })
+      : Bun.serve({ hostname: address.hostname, port: address.port, fetch });
+    if ("path" in address) setSocketMode(address.path, address.mode ?? 0o600);
+    return {
+      port: server.port ?? 0,
+      close: () => server.stop(true),
+    };
+  },
+
+  async listenUdp(hostname, port, options) {
+    return await bindUdp(hostname, port, options);
+  },
+
+  listenUnixDatagram() {
+    // Bun has UDP and unix stream sockets, but no unix datagram sockets.
+    return Promise.reject(new NotSupportedError("unix datagram sockets", "bun"));
+  },
+
+  onSignal(signal: Signal, handler) {
+    process.on(signal, handler);
+    return () => process.off(signal, handler);
+  },
+
+  async spawn(cmd, { stdin, timeoutMs = 30_000, env }: SpawnOptions = {}) {
+    const proc = Bun.spawn({
+      cmd,
+      stdin: stdin ?? "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: env ?? process.env,
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.kill("SIGKILL");
+    }, timeoutMs);
+    try {
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(proc.stdout).bytes(),
+        new Response(proc.stderr).bytes(),
+        proc.exited,
+      ]);
+      return { code, stdout, stderr, timedOut };
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+
+  zstdCompress: (data, level) => Bun.zstdCompressSync(data, { level }),
+  zstdDecompress: (data) => Bun.zstdDecompressSync(data),
+
+  memory() {
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  },
+
+  hostname: () => hostname(),
+  exit: (code) => process.exit(code),
+};
+
+async function bindUdp(host: string, port: number, { onBatch }: DatagramOptions): Promise<DatagramSocket> {
+  // Bun reads several datagrams per wakeup (recvmmsg) and calls `data` for each in one go;
+  // collecting them until the next microtask hands the whole read to the consumer at once.
+  let batch: Datagram[] = [];
+  const flush = () => {
+    const b = batch;
+    batch = [];
+    onBatch(b);
+  };
+  const socket = await Bun.udpSocket({
+    hostname: host,
+    port,
+    socket: {
+      data(_s, buf, rport, raddr) {
+        if (batch.length === 0) queueMicrotask(flush);
+        batch.push({ data: buf, from: `${raddr}:${rport}` });
+      },
+    },
+  });
+  return {
+    port: socket.port,
+    send: (data, h, p) => void socket.send(data, p, h),
+    close: () => socket.close(),
+  };
+}

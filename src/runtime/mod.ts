@@ -1,0 +1,15 @@
+/**
+ * Picks the runtime the process is running on. Only the CLI and tests import this file;
+ * the core receives the chosen {@linkcode Runtime} as a parameter.
+ *
+ * @module
+ */
+import type { Runtime } from "./types.ts";
+
+export type * from "./types.ts";
+export { NotSupportedError } from "./types.ts";
+
+/** The runtime of this process. */
+export const runtime: Runtime = "Bun" in globalThis
+  ? (await import("./bun.ts")).bunRuntime
+  : (await import("./deno.ts")).denoRuntime;

@@ -1,0 +1,115 @@
+/**
+ * The contract between the runtime-agnostic core and the runtime it runs on. Only
+ * `bun.ts` and `deno.ts` implement it; the core receives a `Runtime` as a parameter.
+ *
+ * @module
+ */
+
+/** Where an HTTP server listens: a TCP host and port, or a unix socket path. */
+export type ListenAddress =
+  | { hostname: string; port: number }
+  | {
+    path: string;
+    /** File mode given to the socket file, e.g. 0o600. @default 0o600 */
+    mode?: number;
+  };
+
+/** A running HTTP server. */
+export interface HttpServer {
+  /** The bound TCP port (0 for a unix socket). */
+  readonly port: number;
+  /** Stops accepting and closes open connections. */
+  close(): Promise<void>;
+}
+
+/** One received datagram. */
+export interface Datagram {
+  data: Uint8Array;
+  /** Sender address: `host:port` for UDP, the peer path (often empty) for unix sockets. */
+  from: string;
+}
+
+/** Options for a datagram socket. */
+export interface DatagramOptions {
+  /** Called with every datagram that arrived in one read batch of the runtime. */
+  onBatch: (batch: Datagram[]) => void;
+  /** Largest datagram accepted; longer ones are truncated by the kernel. @default 8192 */
+  bufferSize?: number;
+  /** Mode of a unix socket file; clients need write permission to send. @default 0o722 */
+  mode?: number;
+}
+
+/** A bound datagram socket (UDP or unix). */
+export interface DatagramSocket {
+  /** The bound UDP port (0 for a unix socket). */
+  readonly port: number;
+  /** Sends one datagram to `host:port` (UDP only). */
+  send(data: Uint8Array, host: string, port: number): void;
+  close(): void;
+}
+
+/** What a spawned command produced. */
+export interface SpawnResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** True when the command was killed because it ran past the timeout. */
+  timedOut: boolean;
+}
+
+/** Options for {@linkcode Runtime.spawn}. */
+export interface SpawnOptions {
+  stdin?: Uint8Array;
+  /** Milliseconds before the command is killed. @default 30000 */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** Process memory figures in bytes. */
+export interface MemoryStats {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+/** The signals the agent reacts to. */
+export type Signal = "SIGTERM" | "SIGINT" | "SIGHUP";
+
+/** Everything the core needs from Bun or Deno. */
+export interface Runtime {
+  /** `bun` or `deno`. */
+  readonly name: "bun" | "deno";
+  /** The runtime's own version. */
+  readonly version: string;
+  /** Serves `fetch` on a TCP address or a unix socket. */
+  serve(address: ListenAddress, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
+  /** Binds a UDP socket; port 0 picks a free port. */
+  listenUdp(hostname: string, port: number, options: DatagramOptions): Promise<DatagramSocket>;
+  /** Binds a unix datagram socket; throws {@linkcode NotSupportedError} where the runtime has none. */
+  listenUnixDatagram(path: string, options: DatagramOptions): Promise<DatagramSocket>;
+  /** Calls `handler` on `signal`; returns a function that removes it. */
+  onSignal(signal: Signal, handler: () => void): () => void;
+  /** Runs a command to completion, with stdin and a timeout. */
+  spawn(cmd: string[], options?: SpawnOptions): Promise<SpawnResult>;
+  /** zstd at `level`; throws {@linkcode NotSupportedError} where the runtime has none. */
+  zstdCompress(data: Uint8Array, level: number): Uint8Array;
+  /** Reverses {@linkcode Runtime.zstdCompress}. */
+  zstdDecompress(data: Uint8Array): Uint8Array;
+  /** The process's memory figures. */
+  memory(): MemoryStats;
+  /** The operating system's host name. */
+  hostname(): string;
+  /** Ends the process. */
+  exit(code: number): never;
+}
+
+/** A runtime lacks a feature; the message names both. */
+export class NotSupportedError extends Error {
+  /** Stable code, usable as a telemetry tag. */
+  readonly code = "not_supported";
+  constructor(feature: string, runtime: string) {
+    super(`${feature} is not supported on ${runtime}`);
+    this.name = "NotSupportedError";
+  }
+}

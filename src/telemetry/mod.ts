@@ -1,0 +1,6 @@
+/**
+ * The telemetry registry shared by every component.
+ *
+ * @module
+ */
+export { Counter, CounterVec, Gauge, Registry } from "./registry.ts";
