@@ -27,7 +27,10 @@ export class UsageError extends Error {}
 export const HELP_FLAG: Flags = { help: { type: "boolean", short: "h" } };
 
 /** Parses `args` for `cmd`; throws {@linkcode UsageError} on an unknown flag or a bad value. */
-export function parse(cmd: Command, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
+export function parse(
+  cmd: Command,
+  args: string[],
+): { values: Record<string, unknown>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,

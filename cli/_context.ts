@@ -1,7 +1,7 @@
 /**
  * What several commands share: loading the config and reporting its problems the same way.
  */
-import { ConfigError, type LoadedConfig, loadConfig, type LoadOptions } from "../src/config/mod.ts";
+import { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from "../src/config/mod.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { OutpostError } from "../src/errors.ts";
 

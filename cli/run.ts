@@ -36,7 +36,9 @@ export const run: Command = {
     const log = logger.for("run");
     for (const w of loaded.warnings) log.warn(w);
     if (!dev && !config.api_key) {
-      log.error("No API key configured: set api_key in datadog.yaml or DD_API_KEY (or use --dev), exiting");
+      log.error(
+        "No API key configured: set api_key in datadog.yaml or DD_API_KEY (or use --dev), exiting",
+      );
       return 1;
     }
 
@@ -49,7 +51,9 @@ export const run: Command = {
       return 1;
     }
     log.info(
-      `Outpost ${BUILD.version} started on ${runtime.name} ${runtime.version} (config: ${file ?? "none"}, API on ${config.cmd_host}:${config.cmd_port})`,
+      `Outpost ${BUILD.version} started on ${runtime.name} ${runtime.version} (config: ${
+        file ?? "none"
+      }, API on ${config.cmd_host}:${config.cmd_port})`,
     );
 
     const offs = (["SIGTERM", "SIGINT"] as const).map((s) =>

@@ -8,7 +8,13 @@ export const version: Command = {
   usage: "outpost version [--json]\n\n  --json   print a JSON object",
   flags: { json: { type: "boolean" } },
   async main(values) {
-    const info = { version: BUILD.version, commit: BUILD.commit, runtime: runtime.name, runtime_version: runtime.version, target: BUILD.target };
+    const info = {
+      version: BUILD.version,
+      commit: BUILD.commit,
+      runtime: runtime.name,
+      runtime_version: runtime.version,
+      target: BUILD.target,
+    };
     console.log(
       values.json
         ? JSON.stringify(info)

@@ -62,7 +62,9 @@ export class Agent {
       return true;
     })();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
+    const deadline = new Promise<boolean>((
+      resolve,
+    ) => (timer = setTimeout(() => resolve(false), deadlineMs)));
     const inTime = await Promise.race([stopAll, deadline]);
     clearTimeout(timer);
     if (!inTime) this.#log.warn(`Components still stopping after ${deadlineMs} ms: exiting anyway`);

@@ -20,7 +20,10 @@ export function ensureAuthToken(path: string): string {
       writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new OutpostError("auth_token", `Cannot create auth token file "${path}": ${(e as Error).message}`);
+        throw new OutpostError(
+          "auth_token",
+          `Cannot create auth token file "${path}": ${(e as Error).message}`,
+        );
       }
     }
     chmodSync(path, 0o600);
@@ -34,10 +37,16 @@ export function readAuthToken(path: string): string {
   try {
     token = readFileSync(path, "utf8").trim();
   } catch (e) {
-    throw new OutpostError("auth_token", `Cannot read auth token file "${path}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new OutpostError(
+      "auth_token",
+      `Cannot read auth token file "${path}": ${(e as NodeJS.ErrnoException).code ?? e}`,
+    );
   }
   if (token.length < 32) {
-    throw new OutpostError("auth_token", `Auth token in "${path}" is too short: expected at least 32 characters`);
+    throw new OutpostError(
+      "auth_token",
+      `Auth token in "${path}" is too short: expected at least 32 characters`,
+    );
   }
   return token;
 }

@@ -67,7 +67,10 @@ function coerce(kind: Kind, text: string): unknown {
  * Overlays the environment on `raw` (mutating it) and returns the dotted keys that came from
  * the environment, with the variable that set each.
  */
-export function applyEnv(raw: RawConfig, env: Record<string, string | undefined>): Map<string, string> {
+export function applyEnv(
+  raw: RawConfig,
+  env: Record<string, string | undefined>,
+): Map<string, string> {
   const fromEnv = new Map<string, string>();
   for (const b of ENV_BINDINGS) {
     const name = b.names.find((n) => env[n] !== undefined);

@@ -62,11 +62,16 @@ export class ConfigError extends OutpostError {
  * console.log(config.log_level); // "debug"
  * ```
  */
-export async function loadConfig(runtime: Runtime, options: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig(
+  runtime: Runtime,
+  options: LoadOptions = {},
+): Promise<LoadedConfig> {
   const { path, searchPaths = DEFAULT_CONFIG_PATHS, env = process.env, defaults = {} } = options;
   const file = path !== undefined ? resolve(path) : findFile(searchPaths);
   const raw: RawConfig = { ...defaults, ...(file ? readYaml(file) : {}) };
-  const warnings = unknownKeys(raw, configSchema, []).map((k) => `Unknown config key "${k}" is ignored`);
+  const warnings = unknownKeys(raw, configSchema, []).map((k) =>
+    `Unknown config key "${k}" is ignored`
+  );
   const fromEnv = applyEnv(raw, env);
 
   const handles = [...findHandles(raw)];
@@ -106,7 +111,9 @@ function readYaml(file: string): RawConfig {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError([`Cannot read config file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`]);
+    throw new ConfigError([
+      `Cannot read config file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`,
+    ]);
   }
   let doc: unknown;
   try {
@@ -117,7 +124,9 @@ function readYaml(file: string): RawConfig {
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) {
-    throw new ConfigError([`Cannot parse config file "${file}": expected a mapping of keys at the top level`]);
+    throw new ConfigError([
+      `Cannot parse config file "${file}": expected a mapping of keys at the top level`,
+    ]);
   }
   return doc as RawConfig;
 }
@@ -126,7 +135,9 @@ function unknownKeys(raw: unknown, schema: any, path: string[]): string[] {
   while (schema.type === "optional") schema = schema.wrapped;
   if (schema.type !== "object" || !raw || typeof raw !== "object" || Array.isArray(raw)) return [];
   return Object.entries(raw).flatMap(([k, value]) =>
-    k in schema.entries ? unknownKeys(value, schema.entries[k], [...path, k]) : [[...path, k].join(".")]
+    k in schema.entries
+      ? unknownKeys(value, schema.entries[k], [...path, k])
+      : [[...path, k].join(".")]
   );
 }
 
@@ -134,9 +145,9 @@ function describe(issues: v.BaseIssue<unknown>[], fromEnv: Map<string, string>):
   return issues.map((issue) => {
     const key = issue.path?.map((p) => String(p.key)).join(".") ?? "";
     const source = fromEnv.has(key) ? ` (from ${fromEnv.get(key)})` : "";
-    return `Invalid config key "${key}"${source}: ${issue.message}, got ${typeName(issue.input)} ${
-      issue.received
-    }`;
+    return `Invalid config key "${key}"${source}: ${issue.message}, got ${
+      typeName(issue.input)
+    } ${issue.received}`;
   });
 }
 

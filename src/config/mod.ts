@@ -5,6 +5,12 @@
  * @module
  */
 export { type Config, configSchema, LOG_LEVELS } from "./schema.ts";
-export { ConfigError, DEFAULT_CONFIG_PATHS, type LoadedConfig, loadConfig, type LoadOptions } from "./load.ts";
+export {
+  ConfigError,
+  DEFAULT_CONFIG_PATHS,
+  loadConfig,
+  type LoadedConfig,
+  type LoadOptions,
+} from "./load.ts";
 export { scrubObject, scrubText } from "./scrub.ts";
 export { ENV_BINDINGS } from "./_env.ts";

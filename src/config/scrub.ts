@@ -18,7 +18,10 @@ const TEXT_RULES: Array<[RegExp, (m: string, ...g: string[]) => string]> = [
   // URL credentials: scheme://user:password@host
   [/([a-z][a-z0-9+.-]*:\/\/[^:\s/@]+:)([^@\s/]+)@/gi, (_m, pre) => `${pre}${MASK}@`],
   // Bearer tokens: a 64-hex agent token keeps its last 5, anything else is masked whole.
-  [/\b(Bearer\s+)([a-fA-F0-9]{59})([a-fA-F0-9]{5})\b/g, (_m, pre, _s, tail) => `${pre}${"*".repeat(59)}${tail}`],
+  [
+    /\b(Bearer\s+)([a-fA-F0-9]{59})([a-fA-F0-9]{5})\b/g,
+    (_m, pre, _s, tail) => `${pre}${"*".repeat(59)}${tail}`,
+  ],
   [/\b(Bearer\s+)(?!\*)[^\s"',;]+/g, (_m, pre) => `${pre}${MASK}`],
   // URL-style parameters.
   [/\b((?:api_?key|app_?key|application_key)=)([^\s&"']+)/gi, (_m, pre, v) => pre + keepTail(v, 4)],
@@ -31,7 +34,10 @@ const TEXT_RULES: Array<[RegExp, (m: string, ...g: string[]) => string]> = [
     (_m, pre, q) => `${pre}${q}${MASK}${q}`,
   ],
   // Header-style keys: x-foo-key, x-foo-token, x-foo-auth, x-foo-secret.
-  [/\b(x-[\w-]*-(?:key|token|auth|secret)\b["']?\s*[:=]\s*)(?!\*{8})[^\s"',]+/gi, (_m, pre) => `${pre}${MASK}`],
+  [
+    /\b(x-[\w-]*-(?:key|token|auth|secret)\b["']?\s*[:=]\s*)(?!\*{8})[^\s"',]+/gi,
+    (_m, pre) => `${pre}${MASK}`,
+  ],
   // Bare API keys (32 hex) and app keys (40 hex).
   [/\b[a-fA-F0-9]{40}\b/g, (m) => keepTail(m, 4)],
   [/\b[a-fA-F0-9]{32}\b/g, (m) => keepTail(m, 4)],
@@ -76,7 +82,9 @@ export function scrubObject<T>(value: T, extraKeys: string[] = []): T {
     }
     if (key === "additional_endpoints" && x && typeof x === "object" && !Array.isArray(x)) {
       return Object.fromEntries(
-        Object.entries(x).map(([url, keys]) => [url, Array.isArray(keys) ? keys.map(() => MASK) : MASK]),
+        Object.entries(x).map((
+          [url, keys],
+        ) => [url, Array.isArray(keys) ? keys.map(() => MASK) : MASK]),
       );
     }
     if (typeof x === "string") return scrubText(x);

@@ -66,17 +66,27 @@ export async function fetchSecrets(
       timeoutMs: backend.timeout * 1000,
     });
   } catch (e) {
-    throw fail(`Cannot resolve secret ${names}: cannot run "${backend.command}": ${(e as Error).message}`);
+    throw fail(
+      `Cannot resolve secret ${names}: cannot run "${backend.command}": ${(e as Error).message}`,
+    );
   }
   if (result.timedOut) {
-    throw fail(`Cannot resolve secret ${names}: "${backend.command}" did not answer within ${backend.timeout}s`);
+    throw fail(
+      `Cannot resolve secret ${names}: "${backend.command}" did not answer within ${backend.timeout}s`,
+    );
   }
   if (result.code !== 0) {
     const err = new TextDecoder().decode(result.stderr).trim().split("\n")[0];
-    throw fail(`Cannot resolve secret ${names}: "${backend.command}" exited with code ${result.code}${err ? `: ${err}` : ""}`);
+    throw fail(
+      `Cannot resolve secret ${names}: "${backend.command}" exited with code ${result.code}${
+        err ? `: ${err}` : ""
+      }`,
+    );
   }
   if (result.stdout.length > backend.outputMaxSize) {
-    throw fail(`Cannot resolve secret ${names}: the backend's output is larger than ${backend.outputMaxSize} bytes`);
+    throw fail(
+      `Cannot resolve secret ${names}: the backend's output is larger than ${backend.outputMaxSize} bytes`,
+    );
   }
   let answer: Record<string, { value?: unknown; error?: unknown }>;
   try {
@@ -87,7 +97,9 @@ export async function fetchSecrets(
   const secrets = new Map<string, string>();
   for (const handle of handles) {
     const entry = answer?.[handle];
-    if (!entry) throw fail(`Cannot resolve secret "${handle}": the backend returned nothing for it`);
+    if (!entry) {
+      throw fail(`Cannot resolve secret "${handle}": the backend returned nothing for it`);
+    }
     if (entry.error) throw fail(`Cannot resolve secret "${handle}": ${String(entry.error)}`);
     if (typeof entry.value !== "string" || entry.value === "") {
       throw fail(`Cannot resolve secret "${handle}": the backend returned an empty value`);

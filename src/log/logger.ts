@@ -10,7 +10,15 @@ import { scrubText } from "../config/scrub.ts";
 
 /** Log levels, most verbose first. */
 export type Level = "trace" | "debug" | "info" | "warn" | "error" | "critical" | "off";
-const RANK: Record<Level, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, critical: 5, off: 6 };
+const RANK: Record<Level, number> = {
+  trace: 0,
+  debug: 1,
+  info: 2,
+  warn: 3,
+  error: 4,
+  critical: 5,
+  off: 6,
+};
 
 /** Options of {@linkcode createLogger}. */
 export interface LoggerOptions {
@@ -64,7 +72,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   function emit(level: Level, component: string, msg: string) {
     if (RANK[level] < RANK[o.level]) return;
-    const line = scrubText(`${timestamp()} | OUTPOST | ${level.toUpperCase()} | (${component}) | ${msg}`) + "\n";
+    const line =
+      scrubText(`${timestamp()} | OUTPOST | ${level.toUpperCase()} | (${component}) | ${msg}`) +
+      "\n";
     if (o.console) write(line);
     if (o.file) toFile(line);
   }
@@ -76,7 +86,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       appendFileSync(o.file, line, { mode: 0o640 });
       fileSize += bytes;
     } catch (e) {
-      if (o.console) write(`${timestamp()} | OUTPOST | ERROR | (log) | cannot write ${o.file}: ${e}\n`);
+      if (o.console) {
+        write(`${timestamp()} | OUTPOST | ERROR | (log) | cannot write ${o.file}: ${e}\n`);
+      }
     }
   }
 

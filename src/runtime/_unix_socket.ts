@@ -8,7 +8,9 @@ export function removeStaleSocket(path: string): void {
   } catch {
     return; // nothing there
   }
-  if (!isSocket) throw new Error(`Cannot listen on "${path}": a file that is not a socket is in the way`);
+  if (!isSocket) {
+    throw new Error(`Cannot listen on "${path}": a file that is not a socket is in the way`);
+  }
   rmSync(path);
 }
 

@@ -4,7 +4,14 @@
  * @module
  */
 import { hostname } from "node:os";
-import type { Datagram, DatagramOptions, DatagramSocket, Runtime, Signal, SpawnOptions } from "./types.ts";
+import type {
+  Datagram,
+  DatagramOptions,
+  DatagramSocket,
+  Runtime,
+  Signal,
+  SpawnOptions,
+} from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 
@@ -75,7 +82,11 @@ export const bunRuntime: Runtime = {
   exit: (code) => process.exit(code),
 };
 
-async function bindUdp(host: string, port: number, { onBatch }: DatagramOptions): Promise<DatagramSocket> {
+async function bindUdp(
+  host: string,
+  port: number,
+  { onBatch }: DatagramOptions,
+): Promise<DatagramSocket> {
   // Bun reads several datagrams per wakeup (recvmmsg) and calls `data` for each in one go;
   // collecting them until the next microtask hands the whole read to the consumer at once.
   let batch: Datagram[] = [];

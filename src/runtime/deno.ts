@@ -121,7 +121,10 @@ function listen(options: Record<string, unknown>): DenoDatagramConn {
   return Deno.listenDatagram(options);
 }
 
-function receiveLoop(conn: DenoDatagramConn, { onBatch, bufferSize = 8192 }: DatagramOptions): DatagramSocket {
+function receiveLoop(
+  conn: DenoDatagramConn,
+  { onBatch, bufferSize = 8192 }: DatagramOptions,
+): DatagramSocket {
   let open = true;
   (async () => {
     while (open) {

@@ -83,7 +83,10 @@ export interface Runtime {
   /** The runtime's own version. */
   readonly version: string;
   /** Serves `fetch` on a TCP address or a unix socket. */
-  serve(address: ListenAddress, fetch: (req: Request) => Response | Promise<Response>): Promise<HttpServer>;
+  serve(
+    address: ListenAddress,
+    fetch: (req: Request) => Response | Promise<Response>,
+  ): Promise<HttpServer>;
   /** Binds a UDP socket; port 0 picks a free port. */
   listenUdp(hostname: string, port: number, options: DatagramOptions): Promise<DatagramSocket>;
   /** Binds a unix datagram socket; throws {@linkcode NotSupportedError} where the runtime has none. */

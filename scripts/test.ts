@@ -1,0 +1,110 @@
+/**
+ * `npm test`: every check in order, one summary line at the end.
+ *
+ *   1. typecheck (full project, then the runtime-agnostic core alone)
+ *   2. lint
+ *   3. the whole suite under Bun (tests/unit and tests/integration)
+ *   4. the runtime-agnostic suite under Deno (tests/unit)
+ *   5. build the linux-x64 binary and run the e2e tests against it (tests/e2e)
+ *
+ * A check step counts as one test; a suite counts its leaf tests (read from JUnit reports).
+ * The last line is `N passed, N failed`; the exit code is 1 when anything failed.
+ *
+ * `bun scripts/test.ts --only unit|bun|deno|e2e` runs one part while developing.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const reports = mkdtempSync(join(tmpdir(), "outpost-test-"));
+const { values } = parseArgs({ options: { only: { type: "string" } } });
+
+let passed = 0;
+let failed = 0;
+const failures: string[] = [];
+
+function run(cmd: string[], env: Record<string, string> = {}): boolean {
+  console.log(`\n$ ${cmd.map((c) => c.replace(ROOT + "/", "")).join(" ")}`);
+  const r = Bun.spawnSync({ cmd, cwd: ROOT, stdout: "inherit", stderr: "inherit", env: { ...process.env, ...env } });
+  return r.exitCode === 0;
+}
+
+function check(name: string, cmd: string[]): boolean {
+  const ok = run(cmd);
+  if (ok) passed++;
+  else {
+    failed++;
+    failures.push(name);
+  }
+  return ok;
+}
+
+/** Runs a suite that writes a JUnit report and adds its leaf tests to the totals. */
+function suite(name: string, cmd: string[], report: string, env: Record<string, string> = {}) {
+  const ok = run(cmd, env);
+  let xml = "";
+  try {
+    xml = readFileSync(report, "utf8");
+  } catch { /* the runner died before writing its report */ }
+  const counts = countJunit(xml);
+  passed += counts.passed;
+  failed += counts.failed;
+  failures.push(...counts.failedNames.map((n) => `${name}: ${n}`));
+  // A runner that failed without reporting a failing test (a crash, a load error) still fails.
+  if (!ok && counts.failed === 0) {
+    failed++;
+    failures.push(`${name}: the runner exited with an error`);
+  }
+}
+
+/** Leaf test cases of a JUnit report: Deno also lists a parent test whose steps are `parent > step`. */
+function countJunit(xml: string) {
+  const cases = [...xml.matchAll(/<testcase\b[^>]*?name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)]
+    .map((m) => ({ name: unescape(m[1]), body: m[3] ?? "" }));
+  const names = cases.map((c) => c.name);
+  const leaves = cases.filter((c) => !names.some((n) => n.startsWith(c.name + " > ")));
+  const failedCases = leaves.filter((c) => /<(failure|error)\b/.test(c.body));
+  const skipped = leaves.filter((c) => /<skipped\b/.test(c.body)).length;
+  return {
+    passed: leaves.length - failedCases.length - skipped,
+    failed: failedCases.length,
+    failedNames: failedCases.map((c) => c.name),
+  };
+}
+
+function unescape(s: string): string {
+  return s.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+const only = values.only;
+if (!only) {
+  check("typecheck", [join(BIN, "tsc"), "-p", "tsconfig.json"]);
+  check("typecheck (core, no runtime types)", [join(BIN, "tsc"), "-p", "tsconfig.core.json"]);
+  check("lint", [join(BIN, "deno"), "lint"]);
+}
+if (!only || only === "bun" || only === "unit") {
+  const dirs = only === "unit" ? ["tests/unit"] : ["tests/unit", "tests/integration"];
+  const report = join(reports, "bun.xml");
+  suite("bun", [join(BIN, "bun"), "test", ...dirs.map((d) => `./${d}`), "--reporter=junit", `--reporter-outfile=${report}`], report);
+}
+if (!only || only === "deno") {
+  const report = join(reports, "deno.xml");
+  suite("deno", [join(BIN, "deno"), "test", "-A", "--unstable-net", "--no-check", `--junit-path=${report}`, "tests/unit"], report);
+}
+if (!only || only === "e2e") {
+  if (check("build linux-x64", [join(BIN, "bun"), "scripts/build.ts", "--target", "linux-x64"])) {
+    const report = join(reports, "e2e.xml");
+    suite("e2e", [join(BIN, "bun"), "test", "./tests/e2e", "--reporter=junit", `--reporter-outfile=${report}`], report, {
+      OUTPOST_BIN: join(ROOT, "dist", "outpost-linux-x64"),
+    });
+  }
+}
+
+rmSync(reports, { recursive: true, force: true });
+if (failures.length > 0) console.log(`\nFailed:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

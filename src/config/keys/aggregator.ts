@@ -1,0 +1,3 @@
+/** Keys of the aggregator component. */
+
+export const aggregatorKeys = {};

@@ -1,0 +1,3 @@
+/** Keys of the flare component. */
+
+export const flareKeys = {};

@@ -1,0 +1,3 @@
+/** Keys of the fleet component. */
+
+export const fleetKeys = {};

@@ -1,0 +1,3 @@
+/** Keys of the forwarder component. */
+
+export const forwarderKeys = {};

@@ -1,0 +1,3 @@
+/** Keys of the intake component. */
+
+export const intakeKeys = {};

@@ -1,0 +1,3 @@
+/** Keys of the serializer component. */
+
+export const serializerKeys = {};

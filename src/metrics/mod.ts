@@ -1,0 +1,6 @@
+/**
+ * The metrics data model.
+ *
+ * @module
+ */
+export type * from "./model.ts";
