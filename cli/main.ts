@@ -60,5 +60,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  runtime.exit(await main(process.argv.slice(2)));
+  main(process.argv.slice(2)).then((code) => runtime.exit(code));
 }

@@ -17,7 +17,9 @@ import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 
 export const bunRuntime: Runtime = {
   name: "bun",
-  version: Bun.version,
+  get version() {
+    return Bun.version;
+  },
 
   async serve(address, fetch) {
     if ("path" in address) removeStaleSocket(address.path);

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import type { DatagramOptions, DatagramSocket, Runtime, SpawnOptions } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
@@ -46,7 +45,9 @@ declare const Deno: DenoApi;
 
 export const denoRuntime: Runtime = {
   name: "deno",
-  version: Deno.version.deno,
+  get version() {
+    return Deno.version.deno;
+  },
 
   async serve(address, fetch) {
     if ("path" in address) removeStaleSocket(address.path);
@@ -101,9 +102,11 @@ export const denoRuntime: Runtime = {
     }
   },
 
-  zstdCompress: (data, level) =>
-    zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } }),
-  zstdDecompress: (data) => zstdDecompressSync(data),
+  zstdCompress(data, level) {
+    const z = zlib();
+    return z.zstdCompressSync(data, { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
+  },
+  zstdDecompress: (data) => zlib().zstdDecompressSync(data),
 
   memory() {
     const m = Deno.memoryUsage();
@@ -113,6 +116,12 @@ export const denoRuntime: Runtime = {
   hostname: () => Deno.hostname(),
   exit: (code) => Deno.exit(code),
 };
+
+// Loaded on first use: this file is also loaded (unused) under Bun, where importing node:zlib
+// up front would cost start-up time and memory.
+function zlib(): typeof import("node:zlib") {
+  return process.getBuiltinModule("node:zlib");
+}
 
 function listen(options: Record<string, unknown>): DenoDatagramConn {
   if (!Deno.listenDatagram) {

@@ -112,7 +112,7 @@ export class NotSupportedError extends Error {
   /** Stable code, usable as a telemetry tag. */
   readonly code = "not_supported";
   constructor(feature: string, runtime: string) {
-    super(`${feature} is not supported on ${runtime}`);
+    super(`Not supported on ${runtime}: ${feature}`);
     this.name = "NotSupportedError";
   }
 }
