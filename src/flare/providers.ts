@@ -158,6 +158,12 @@ function hostFile(w: FlareWriter, path: string): void {
   w.copy(path, basename(path));
 }
 
+/** `x.log` → 0, `x.log.3` → 3: the logger's rolls grow older with their number. */
+function rollNumber(name: string): number {
+  const m = /\.(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 0;
+}
+
 /** The log file and its rolls, newest first, within `flare_logs_max_size` bytes in total. */
 function logs(w: FlareWriter, config: Config): void {
   if (!config.log_file) throw new FlareSkip("no log_file configured");
@@ -168,7 +174,7 @@ function logs(w: FlareWriter, config: Config): void {
     ? readdirSync(dir).filter((f) => roll.test(f)).map((f) => {
       const path = join(dir, f);
       return { name: f, path, stat: statSync(path) };
-    }).sort((a, b) => b.stat.mtimeMs - a.stat.mtimeMs)
+    }).sort((a, b) => rollNumber(a.name) - rollNumber(b.name))
     : [];
   if (files.length === 0) throw new FlareSkip(`no log file at ${config.log_file}`);
   let budget = config.flare_logs_max_size;
