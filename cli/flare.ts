@@ -102,7 +102,7 @@ export const flare: Command = {
       return 0;
     }
     console.error(result.message);
-    if (result.error && result.error !== result.message) console.error(`(${result.error})`);
+    if (result.error && !result.message.includes(result.error)) console.error(`(${result.error})`);
     return 1;
   },
 };

@@ -88,8 +88,13 @@ async function profiles(
   for (const [name, take] of steps) {
     onProgress?.(`profiling: ${name}${name.includes("cpu") ? ` (${seconds} s)` : ""}`);
     try {
-      w.addUnscrubbed(`profiles/${name}`, await take());
-      w.log(`profiles: added ${name} (${runtime.name} ${runtime.version})`);
+      const data = await take();
+      w.addUnscrubbed(`profiles/${name}`, data);
+      // An idle process gives a CPU profile with few or no samples; say so rather than hide it.
+      const detail = typeof data === "string"
+        ? `, ${JSON.parse(data).samples?.length ?? 0} samples`
+        : "";
+      w.log(`profiles: added ${name} (${runtime.name} ${runtime.version}${detail})`);
     } catch (e) {
       w.log(`profiles: ${name} not produced on ${runtime.name}: ${(e as Error).message}`);
     }

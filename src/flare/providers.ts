@@ -66,7 +66,9 @@ export function flareProviders(ctx: FlareContext): FlareProvider[] {
       name: "expvar",
       async run(w) {
         if (!s.expvars) throw new FlareSkip("no expvar source in this process");
-        for (const [k, v] of Object.entries(await s.expvars())) {
+        const vars = Object.entries(await s.expvars());
+        if (vars.length === 0) throw new FlareSkip("no expvar variable is published");
+        for (const [k, v] of vars) {
           w.add(`expvar/${k.replace(/[^\w.-]/g, "_")}`, stringifyYaml(scrubObject(v)));
         }
       },

@@ -152,8 +152,13 @@ async function attemptOnce(
 
 function describeError(e: unknown): string {
   const err = e as Error & { code?: string; cause?: { message?: string; code?: string } };
-  return [err.name, err.code, err.message, err.cause?.code, err.cause?.message]
-    .filter((x) => x && x !== "Error").join(": ");
+  const parts = [err.name, err.code, err.message, err.cause?.code, err.cause?.message]
+    .filter((x): x is string => !!x && x !== "Error");
+  // Runtimes repeat the code inside the message; say each thing once.
+  return parts.filter((x, i) =>
+    !parts.some((y, j) => j !== i && y.includes(x) && (y !== x || j < i))
+  )
+    .join(": ");
 }
 
 /**
