@@ -12,7 +12,8 @@ import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
-import { flareApiArea } from "./flare/mod.ts";
+import { flareApiArea, recordVersion } from "./flare/mod.ts";
+import { BUILD } from "./version.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -109,6 +110,11 @@ export function buildAgent(ctx: AgentContext): Agent {
   const { runtime, config } = ctx;
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
   const registry = ctx.registry ?? new Registry();
+  try {
+    recordVersion(config.run_path, BUILD.version);
+  } catch (e) {
+    ctx.logger.for("agent").warn(`Cannot record the version history: ${(e as Error).message}`);
+  }
   const components: Component[] = [];
   const agent = new Agent(components, ctx.logger);
   const flare = flareApiArea({

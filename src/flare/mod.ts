@@ -24,3 +24,4 @@ export {
   type SendFlareOptions,
 } from "./sender.ts";
 export { flareApiArea, type FlareApiOptions } from "./api.ts";
+export { recordVersion, type VersionEntry } from "./version_history.ts";

@@ -144,6 +144,8 @@ test("outpost flare 12345 -e -s -p 1: the running agent builds the flare with pr
     assert.equal(u.files["e2e-host/local"], undefined);
     assert.ok(u.files["e2e-host/health.yaml"], Object.keys(u.files).join(", "));
     assert.ok(u.files["e2e-host/flare_creation.log"]);
+    const history = JSON.parse(new TextDecoder().decode(u.files["e2e-host/version-history.json"]));
+    assert.equal(history.entries.at(-1).version, u.fields.agent_version);
     const cpu = JSON.parse(
       new TextDecoder().decode(u.files["e2e-host/profiles/core-cpu.cpuprofile"]),
     );

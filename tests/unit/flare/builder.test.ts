@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import { cleanHostname, FlareBuilder, FlareSkip } from "../../../src/flare/mod.ts";
+import { cleanHostname, FlareBuilder, FlareSkip, recordVersion } from "../../../src/flare/mod.ts";
 
 const T0 = Date.parse("2026-01-02T03:04:05.000Z");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -127,4 +127,18 @@ test("FlareWriter.add() refuses paths that leave the flare", () => {
   assert.throws(() => fb.writer.add("../escape.txt", "x"), /must stay inside it/);
   assert.throws(() => fb.writer.add("/etc/passwd", "x"), /must stay inside it/);
   fb.discard();
+});
+
+test("recordVersion() appends a new version once and keeps the history as JSON", () => {
+  const dir = mkdtempSync(join(tmpdir(), "flare-vh-"));
+  recordVersion(dir, "0.1.0", new Date("2026-01-01T00:00:00Z"));
+  recordVersion(dir, "0.1.0", new Date("2026-01-02T00:00:00Z"));
+  const entries = recordVersion(dir, "0.2.0", new Date("2026-01-03T00:00:00Z"));
+  assert.deepEqual(entries, [
+    { version: "0.1.0", timestamp: "2026-01-01T00:00:00.000Z" },
+    { version: "0.2.0", timestamp: "2026-01-03T00:00:00.000Z" },
+  ]);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "version-history.json"), "utf8")), {
+    entries,
+  });
 });
