@@ -47,7 +47,13 @@ export const flare: Command = {
     let zip: string | null = null;
     let localReason = "local flare was requested";
     if (!values.local) {
-      progress("asking the running agent to build the flare");
+      const asked = Date.now();
+      const waiting = () =>
+        progress(
+          `the running agent is building the flare (${Math.round((Date.now() - asked) / 1000)} s)`,
+        );
+      waiting();
+      const ticker = setInterval(waiting, 1000);
       try {
         zip = await askAgent(config, file, profile);
       } catch (e) {
@@ -56,6 +62,8 @@ export const flare: Command = {
         console.error(
           `Could not get the flare from the agent (${(e as Error).message}); building it here`,
         );
+      } finally {
+        clearInterval(ticker);
       }
     }
     if (zip === null) {

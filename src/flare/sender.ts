@@ -57,8 +57,11 @@ export interface SendFlareOptions {
   source?: "local" | "remote-config";
   hostname: string;
   agentVersion: string;
-  /** The HTTP client: pass the forwarder's to share its proxy and TLS settings. @default fetch */
-  fetch?: typeof fetch;
+  /**
+   * The HTTP client: pass one over the forwarder's (`runtime.fetch` with its proxy and TLS
+   * settings) so a flare leaves the host the way payloads do. @default the global fetch
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Per-attempt timeout. @default 60000 */
   timeoutMs?: number;
   /** @default 3 */
@@ -107,7 +110,7 @@ async function attemptOnce(
   url: string,
   o: SendFlareOptions,
 ): Promise<{ result: FlareSendResult; retry: boolean }> {
-  const doFetch = o.fetch ?? fetch;
+  const doFetch = o.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
   const headers = { "DD-API-KEY": o.apiKey };
   const timeoutMs = o.timeoutMs ?? 60_000;
   try {

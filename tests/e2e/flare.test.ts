@@ -53,16 +53,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(BIN, args, {
       env: { ...process.env, TMPDIR: dir },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (input !== undefined) p.stdin!.end(input);
     let stdout = "";
     let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
+    p.stdout!.on("data", (d) => (stdout += d));
+    p.stderr!.on("data", (d) => (stderr += d));
     p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
@@ -183,4 +187,16 @@ test("outpost flare -l builds a local flare and does not upload it", async () =>
   const files = unzipSync(readFileSync(zip));
   assert.equal(new TextDecoder().decode(files["e2e-host/local"]), "local flare was requested\n");
   assert.equal(uploads.length, 0);
+});
+
+test("outpost flare without -s asks for confirmation and uploads only on yes", async () => {
+  uploads.length = 0;
+  const no = await run(["flare", "12345", "-e", "ops@example.com", "-c", configPath], "n\n");
+  assert.equal(no.code, 0, no.stderr);
+  assert.match(no.stdout, /Are you sure you want to upload a flare\? \[y\/N\]/);
+  assert.match(no.stdout, /Aborting\. \(You can still use .*\.zip\)/);
+  assert.equal(uploads.length, 0);
+  const yes = await run(["flare", "12345", "-e", "ops@example.com", "-c", configPath], "y\n");
+  assert.ok(yes.stdout.includes(SUCCESS), yes.stdout + yes.stderr);
+  assert.equal(uploads.length, 1);
 });

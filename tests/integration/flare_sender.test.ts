@@ -219,7 +219,7 @@ test("sendFlare() makes 3 attempts on a network error", async () => {
     zip,
     `http://127.0.0.1:${port}`,
     options({
-      fetch: ((input: any, init: any) => (calls++, fetch(input, init))) as typeof fetch,
+      fetch: (url, init) => (calls++, fetch(url, init)),
     }),
   );
   assert.equal(r.ok, false);
