@@ -68,6 +68,14 @@ export interface FlareProvider {
   run(w: FlareWriter): Promise<void> | void;
 }
 
+/** Options of {@linkcode FlareBuilder.runProviders}. */
+export interface RunProvidersOptions {
+  /** Milliseconds each provider gets (`flare_provider_timeout`). */
+  timeoutMs: number;
+  /** Called with a short line as each provider starts. */
+  onProgress?: (msg: string) => void;
+}
+
 /** A flare being built. Create it with {@linkcode FlareBuilder.create}. */
 export class FlareBuilder {
   readonly hostname: string;
@@ -119,11 +127,8 @@ export class FlareBuilder {
    * Runs providers one at a time, each under max(`timeoutMs`, its own timeout). A slow one is
    * skipped and its later writes ignored; a failing one is recorded and the next one runs.
    */
-  async runProviders(
-    providers: FlareProvider[],
-    timeoutMs: number,
-    onProgress?: (msg: string) => void,
-  ): Promise<void> {
+  async runProviders(providers: FlareProvider[], options: RunProvidersOptions): Promise<void> {
+    const { timeoutMs, onProgress } = options;
     for (const [i, p] of providers.entries()) {
       onProgress?.(`collecting ${p.name} (${i + 1}/${providers.length})`);
       const limit = Math.max(timeoutMs, p.timeoutMs ?? 0);

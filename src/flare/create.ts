@@ -56,7 +56,7 @@ export async function createFlare(options: CreateFlareOptions): Promise<string> 
       await profiles(fb.writer, runtime, profileSeconds, onProgress);
     }
     const timeoutMs = options.providerTimeoutMs ?? config.flare_provider_timeout * 1000;
-    await fb.runProviders(flareProviders(options), timeoutMs, onProgress);
+    await fb.runProviders(flareProviders(options), { timeoutMs, onProgress });
     onProgress?.("writing the archive");
     return fb.save();
   } catch (e) {

@@ -12,6 +12,7 @@ export {
   type FlareProvider,
   FlareSkip,
   type FlareWriter,
+  type RunProvidersOptions,
 } from "./builder.ts";
 export { type FlareContext, flareProviders, type FlareSources } from "./providers.ts";
 export { createFlare, type CreateFlareOptions } from "./create.ts";

@@ -61,7 +61,7 @@ test("FlareBuilder.runProviders() records start, skip, failure and duration of e
         throw new Error("boom");
       },
     },
-  ], 1000);
+  ], { timeoutMs: 1000 });
   const log = text(unzipSync(readFileSync(fb.save()))["edge_1/flare_creation.log"]);
   assert.match(log, /provider good: started\n.*provider good: done in 10 ms/);
   assert.match(log, /provider absent: skipped, no source \(10 ms\)/);
@@ -82,7 +82,7 @@ test("FlareBuilder.runProviders() skips a provider past its timeout and ignores 
       },
     },
     { name: "next", run: (w) => w.add("next.txt", "x") },
-  ], 10);
+  ], { timeoutMs: 10 });
   release();
   await wrote;
   const files = unzipSync(readFileSync(fb.save()));
