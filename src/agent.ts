@@ -8,10 +8,12 @@ import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { Registry } from "./telemetry/mod.ts";
+import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
+import { flareApiArea, recordVersion } from "./flare/mod.ts";
+import { BUILD } from "./version.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -107,13 +109,26 @@ export interface AgentContext {
 export function buildAgent(ctx: AgentContext): Agent {
   const { runtime, config } = ctx;
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
+  const registry = ctx.registry ?? new Registry();
+  try {
+    recordVersion(config.run_path, BUILD.version);
+  } catch (e) {
+    ctx.logger.for("agent").warn(`Cannot record the version history: ${(e as Error).message}`);
+  }
   const components: Component[] = [];
   const agent = new Agent(components, ctx.logger);
+  const flare = flareApiArea({
+    runtime,
+    config,
+    configFile: ctx.configFile,
+    env: process.env,
+    sources: { healthYaml: () => agent.health(), expvars: () => registry.snapshot() },
+  });
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),
       requestStop: () => agent.requestStop(),
-    }),
+    }, [flare]),
   );
   return agent;
 }

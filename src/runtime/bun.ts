@@ -14,6 +14,7 @@ import type {
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
+import { inspectorCpuProfile } from "./_inspector.ts";
 
 export const bunRuntime: Runtime = {
   name: "bun",
@@ -81,6 +82,8 @@ export const bunRuntime: Runtime = {
   },
 
   hostname: () => hostname(),
+  heapSnapshot: async () => new Uint8Array(Bun.generateHeapSnapshot("v8", "arraybuffer")),
+  cpuProfile: inspectorCpuProfile,
   exit: (code) => process.exit(code),
 };
 

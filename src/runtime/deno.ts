@@ -6,6 +6,8 @@
 import type { DatagramOptions, DatagramSocket, Runtime, SpawnOptions } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
+import { getHeapSnapshot } from "node:v8";
+import { inspectorCpuProfile } from "./_inspector.ts";
 
 // The slice of the Deno namespace this file uses, declared here so that the project
 // type-checks with one set of ambient types (bun-types) and no Deno declarations.
@@ -114,6 +116,14 @@ export const denoRuntime: Runtime = {
   },
 
   hostname: () => Deno.hostname(),
+  async heapSnapshot() {
+    const chunks: Uint8Array[] = [];
+    for await (const c of getHeapSnapshot()) {
+      chunks.push(typeof c === "string" ? Buffer.from(c) : c);
+    }
+    return Buffer.concat(chunks);
+  },
+  cpuProfile: inspectorCpuProfile,
   exit: (code) => Deno.exit(code),
 };
 

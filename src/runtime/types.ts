@@ -103,6 +103,10 @@ export interface Runtime {
   memory(): MemoryStats;
   /** The operating system's host name. */
   hostname(): string;
+  /** A heap snapshot of this process as V8 `.heapsnapshot` JSON bytes (DevTools reads it). */
+  heapSnapshot(): Promise<Uint8Array>;
+  /** Samples this process's CPU for `seconds` and returns a `.cpuprofile` JSON document. */
+  cpuProfile(seconds: number): Promise<string>;
   /** Ends the process. */
   exit(code: number): never;
 }
