@@ -44,7 +44,7 @@ export const run: Command = {
 
     let agent;
     try {
-      agent = buildAgent({ runtime, config, configFile: file, logger });
+      agent = await buildAgent({ runtime, config, configFile: file, logger });
       await agent.start();
     } catch (e) {
       log.error((e as Error).message);
