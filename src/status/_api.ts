@@ -14,7 +14,10 @@ export function statusApiArea(status: StatusCollector, config: Config): ApiArea 
   const answer = async (c: any, section?: string) => {
     if (c.req.query("format") === "json") return c.json(await status.json(section));
     const style = c.req.query("color") === "true" ? COLOR : PLAIN;
-    return c.text(await status.text(section, style));
+    // Explicit: hono leaves the content type to the runtime, and not every runtime sets one.
+    return c.text(await status.text(section, style), 200, {
+      "Content-Type": "text/plain; charset=utf-8",
+    });
   };
   app.get("/status", (c) => answer(c));
   app.get("/status/sections", (c) => c.json(status.sections()));
