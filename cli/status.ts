@@ -66,7 +66,7 @@ export const status: Command = {
       token = readAuthToken(authTokenPath(config, file));
     } catch (e) {
       console.error(
-        `Could not reach the agent at ${base}: ${(e as Error).message}; is it running?`,
+        `Could not reach the agent at ${base}: is it running? (${(e as Error).message})`,
       );
       return 1;
     }

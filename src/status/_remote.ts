@@ -70,7 +70,7 @@ export async function fetchExpvars(
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
     const type = res.headers.get("content-type") ?? "no content type";
-    const start = JSON.stringify(body.slice(0, 40));
+    const start = JSON.stringify(body.slice(0, 40).replace(/\s+/g, " "));
     throw new OutpostError(
       "expvar_not_json",
       `The answer from ${url} is not a JSON object (${type}, starts with ${start})`,
@@ -124,12 +124,21 @@ export function renderRemoteStatus(s: RemoteStatus, style: Style): string {
   ].join("\n");
 }
 
+/** Error codes of Bun and Deno (and their message fragments) → a short reason. */
+const REASONS: Array<[RegExp, string]> = [
+  [/ECONNREFUSED|ConnectionRefused|Connection refused/i, "connection refused"],
+  [/ENOTFOUND|failed to lookup address|Name or service not known/i, "host not found"],
+  [/ECONNRESET|ConnectionReset|Connection reset/i, "connection reset"],
+  [/ETIMEDOUT|timed out/i, "timed out"],
+];
+
 /** The most telling one-line reason of a fetch failure on Bun or Deno. */
 function reason(e: unknown): string {
   const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
   if (err.name === "TimeoutError") return "timed out";
-  const msg = err.cause?.message ?? err.message ?? String(e);
-  const code = err.code ?? err.cause?.code;
-  const first = msg.split("\n")[0];
-  return code && !first.includes(code) ? `${code} (${first})` : first;
+  const all = [err.code, err.cause?.code, err.message, err.cause?.message].filter(Boolean).join(
+    " ",
+  );
+  const known = REASONS.find(([re]) => re.test(all));
+  return known ? known[1] : (err.cause?.message ?? err.message ?? String(e)).split("\n")[0];
 }
