@@ -59,7 +59,9 @@ describe("fetchExpvars()", () => {
     await expectError(
       `http://127.0.0.1:${closedPort}/debug/vars`,
       "expvar_unreachable",
-      new RegExp(`^Cannot connect to http://127\\.0\\.0\\.1:${closedPort}/debug/vars: connection refused$`),
+      new RegExp(
+        `^Cannot connect to http://127\\.0\\.0\\.1:${closedPort}/debug/vars: connection refused$`,
+      ),
     );
   });
   it("fails with expvar_not_json on an HTML answer", async () => {
