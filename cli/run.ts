@@ -6,7 +6,7 @@ import { buildAgent } from "../src/agent.ts";
 import { BUILD } from "../src/version.ts";
 
 /** Where `--dev` keeps its state when `run_path` is not configured: beside the working directory. */
-const DEV_RUN_PATH = ".outpost/run";
+export const DEV_RUN_PATH = ".outpost/run";
 
 export const run: Command = {
   name: "run",

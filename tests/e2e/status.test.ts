@@ -1,8 +1,8 @@
 /** `outpost status` against the compiled binary (env OUTPOST_BIN). */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
@@ -19,16 +19,35 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function outpost(...args: string[]) {
-  const r = await runtime.spawn([BIN!, ...args], {
-    timeoutMs: 20_000,
-    env: { ...process.env, NO_COLOR: "" } as any,
+/** Runs the binary to completion; `cwd` and extra `env` optional. */
+function outpost(...args: string[]) {
+  return outpostIn({}, ...args);
+}
+function outpostIn(
+  { cwd, env = {} }: { cwd?: string; env?: Record<string, string> },
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      BIN!,
+      args,
+      { cwd, env: { ...process.env, NO_COLOR: "", ...env }, timeout: 20_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+    );
   });
-  return {
-    code: r.code,
-    stdout: new TextDecoder().decode(r.stdout),
-    stderr: new TextDecoder().decode(r.stderr),
-  };
+}
+
+/** Polls `status -j` until the agent answers. */
+async function waitForAgent(
+  ctx: { cwd?: string; env?: Record<string, string> },
+  ...args: string[]
+) {
+  for (let i = 0; i < 100; i++) {
+    if ((await outpostIn(ctx, "status", "-j", ...args)).code === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the agent did not answer within 10 s");
 }
 
 function config(name: string, keys: Record<string, unknown>): string {
@@ -127,11 +146,7 @@ describe("outpost status with a running agent", () => {
       tags: ["role:test"],
     });
     agent = spawn(BIN!, ["run", "--dev", "-c", cfg], { stdio: "ignore" });
-    for (let i = 0; i < 100; i++) {
-      if ((await outpost("status", "-c", cfg, "-j")).code === 0) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("the agent did not answer within 10 s");
+    await waitForAgent({}, "-c", cfg);
   });
   after(() => {
     agent?.kill("SIGTERM");
@@ -187,5 +202,31 @@ describe("outpost status with a running agent", () => {
     assert.equal(s.core.metadata.internalHostname, "e2e-host");
     assert.deepEqual(s.expvars.process_agent.cmdline.slice(-4), ["run", "--dev", "-c", cfg]);
     assert.ok(s.expvars.process_agent.memstats.Alloc > 0);
+  });
+});
+
+describe("outpost status beside `outpost run --dev` with no config file", () => {
+  let agent: ChildProcess;
+  const cwd = join(dir, "dev");
+  let env: Record<string, string>;
+
+  before(async () => {
+    mkdirSync(cwd);
+    env = { DD_CMD_PORT: String(await freePort()), DD_EXPVAR_PORT: String(await freePort()) };
+    agent = spawn(BIN!, ["run", "--dev"], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: "ignore",
+    });
+    await waitForAgent({ cwd, env });
+  });
+  after(() => {
+    agent?.kill("SIGTERM");
+  });
+
+  it("finds the token the dev agent created under .outpost/run", async () => {
+    const r = await outpostIn({ cwd, env }, "status");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /There is no config file/);
   });
 });
