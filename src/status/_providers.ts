@@ -1,30 +1,16 @@
 /**
  * Built-in status providers that read the telemetry registry by name, so a component only has
- * to count; a missing variable renders as "not running" instead of failing.
+ * to count; a missing variable renders as "-" and a component with none as "not running".
  *
- * Registry names read (the contract with the components that count them):
+ * Registry names read (the names the DogStatsD, aggregator and forwarder branches publish,
+ * which follow the Datadog Agent's expvar maps):
  *
- * | provider   | name                         | kind                                   |
- * |------------|------------------------------|----------------------------------------|
- * | DogStatsD  | `dogstatsd.packets`          | counter: datagrams received            |
- * |            | `dogstatsd.bytes`            | counter: bytes received                |
- * |            | `dogstatsd.messages`         | counterVec by kind (metric, event, service_check) |
- * |            | `dogstatsd.parse_errors`     | counterVec by kind                     |
- * |            | `dogstatsd.blocklisted`      | counter                                |
- * |            | `dogstatsd.dropped`          | counter                                |
- * |            | `dogstatsd.last_errors`      | published: array of strings, newest last |
- * | Aggregator | `aggregator.contexts`        | gauge                                  |
- * |            | `aggregator.flushes`         | counter, or counterVec by payload kind |
- * |            | `aggregator.dropped`         | counter, or counterVec by reason       |
- * |            | `aggregator.flush_errors`    | counter, or counterVec by kind         |
- * | Forwarder  | `forwarder.successes`        | counterVec by endpoint URL             |
- * |            | `forwarder.errors`           | counterVec by endpoint URL             |
- * |            | `forwarder.retries`          | counterVec by endpoint URL             |
- * |            | `forwarder.dropped`          | counterVec by endpoint URL             |
- * |            | `forwarder.queue_bytes_memory` | gauge                                |
- * |            | `forwarder.queue_bytes_disk` | gauge                                  |
- * |            | `forwarder.api_key_status`   | published: { endpoint: "valid" \| "invalid" \| "unknown" } |
- * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` | counters, published ms |
+ * | provider   | names                                                                         |
+ * |------------|-------------------------------------------------------------------------------|
+ * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
+ * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
+ * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`) |
+ * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
  */
 import type { Registry } from "../telemetry/mod.ts";
 import type { HostMetadata } from "../metadata/mod.ts";
@@ -34,6 +20,7 @@ import { lines, type Style } from "./_style.ts";
 /** A number, a label→number map, or absent. */
 type Figure = number | Record<string, number> | undefined;
 
+/** Reads one variable as a figure; anything else counts as absent. */
 function figure(registry: Registry, name: string): Figure {
   const v = registry.read(name);
   if (typeof v === "number") return v;
@@ -46,28 +33,26 @@ function figure(registry: Registry, name: string): Figure {
   return undefined;
 }
 
+/** Label → figure for several variables; absent ones are left out, undefined when all are. */
+function group(
+  registry: Registry,
+  names: Record<string, string>,
+): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const [label, name] of Object.entries(names)) {
+    const f = total(figure(registry, name));
+    if (f !== undefined) out[label] = f;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function total(f: Figure): number | undefined {
   if (f === undefined || typeof f === "number") return f;
   return Object.values(f).reduce((a, b) => a + b, 0);
 }
 
-/** Reads `prefix.key` for each key; returns undefined when none exists. */
-function readAll(
-  registry: Registry,
-  prefix: string,
-  keys: string[],
-): Record<string, Figure> | null {
-  const out: Record<string, Figure> = {};
-  let any = false;
-  for (const k of keys) {
-    out[k] = figure(registry, `${prefix}.${k}`);
-    if (out[k] !== undefined) any = true;
-  }
-  return any ? out : null;
-}
-
 function notRunning(component: string, prefix: string, style: Style): string {
-  return style.warn(`  ${component} is not running (no ${prefix}.* telemetry yet)`);
+  return style.warn(`  ${component} is not running (no ${prefix} telemetry yet)`);
 }
 
 /** Renders a figure: a total followed by its labels, `-` when absent. */
@@ -78,65 +63,118 @@ function show(f: Figure): string | number {
   return parts.length ? `${total(f)} (${parts.join(", ")})` : 0;
 }
 
+/** True when every value is undefined (the component never registered anything). */
+function allAbsent(o: Record<string, unknown>): boolean {
+  return Object.values(o).every((v) => v === undefined);
+}
+
 /** DogStatsD: packets, bytes, messages, parse errors by kind and the last errors. */
 export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
-  const keys = ["packets", "bytes", "messages", "parse_errors", "blocklisted", "dropped"];
   return {
     name: "DogStatsD",
     section: "dogstatsd",
     data() {
-      const stats = readAll(registry, "dogstatsd", keys);
-      const last = registry.read("dogstatsd.last_errors");
-      if (!stats) return { dogstatsdStats: null };
-      return {
-        dogstatsdStats: { ...stats, last_errors: Array.isArray(last) ? last.map(String) : [] },
+      const transports = (k: string) =>
+        group(registry, { udp: `dogstatsd-udp.${k}`, uds: `dogstatsd-uds.${k}` });
+      const stats = {
+        packets: transports("Packets"),
+        bytes: transports("Bytes"),
+        packet_reading_errors: transports("PacketReadingErrors"),
+        messages: group(registry, {
+          metric: "dogstatsd.MetricPackets",
+          event: "dogstatsd.EventPackets",
+          service_check: "dogstatsd.ServiceCheckPackets",
+        }),
+        parse_errors: group(registry, {
+          metric: "dogstatsd.MetricParseErrors",
+          event: "dogstatsd.EventParseErrors",
+          service_check: "dogstatsd.ServiceCheckParseErrors",
+          unterminated: "dogstatsd.UnterminatedMetricErrors",
+        }),
+        parse_errors_by_reason: figure(registry, "dogstatsd.ParseErrorsByReason"),
+        blocklisted: figure(registry, "dogstatsd.MetricsBlocklisted"),
+        dropped: figure(registry, "dogstatsd.Dropped"),
       };
+      if (allAbsent(stats)) return { dogstatsdStats: null };
+      const recent = registry.read("dogstatsd.RecentParseErrors");
+      return { dogstatsdStats: { ...stats, last_errors: Array.isArray(recent) ? recent : [] } };
     },
     text(data, style) {
       const s = data.dogstatsdStats as Record<string, any> | null;
       if (!s) return notRunning("DogStatsD", "dogstatsd", style);
       const errs = total(s.parse_errors) ?? 0;
+      const paintErr = (f: Figure) => (total(f) ?? 0) > 0 ? style.error(String(show(f))) : show(f);
       return [
         lines([
           ["Packets", show(s.packets)],
           ["Bytes", show(s.bytes)],
+          ["Packet reading errors", paintErr(s.packet_reading_errors)],
           ["Messages", show(s.messages)],
           [
             "Parse errors",
             errs > 0 ? style.error(String(show(s.parse_errors))) : show(s.parse_errors),
           ],
+          ["Parse errors by reason", show(s.parse_errors_by_reason)],
           ["Blocklisted", show(s.blocklisted)],
-          ["Dropped", show(s.dropped)],
+          ["Dropped", paintErr(s.dropped)],
         ]),
         ...(s.last_errors.length
-          ? ["  Last errors:", ...s.last_errors.map((e: string) => style.error(`    ${e}`))]
+          ? [
+            "  Last errors:",
+            ...s.last_errors.map((e: unknown) => style.error(`    ${describeError(e)}`)),
+          ]
           : []),
       ].join("\n");
     },
   };
 }
 
-/** Aggregator: contexts, flushes and drops. */
+/** `{kind, code, message, time}` → `<time> <kind> <code>: "<message>"`; other shapes as JSON. */
+function describeError(e: unknown): string {
+  if (!e || typeof e !== "object") return String(e);
+  const { kind, code, message, time } = e as Record<string, unknown>;
+  if (typeof code !== "string") return JSON.stringify(e);
+  const when = typeof time === "number" ? `${new Date(time * 1000).toISOString()} ` : "";
+  return `${when}${kind ?? ""} ${code}: ${JSON.stringify(message ?? "")}`;
+}
+
+/** Aggregator: contexts, samples, flushes and drops. */
 export function aggregatorStatusProvider(registry: Registry): StatusProvider {
   return {
     name: "Aggregator",
     section: "aggregator",
-    data: () => ({
-      aggregatorStats: readAll(registry, "aggregator", [
-        "contexts",
-        "flushes",
-        "dropped",
-        "flush_errors",
-      ]),
-    }),
+    data() {
+      const stats = {
+        contexts: figure(registry, "aggregator.DogstatsdContexts"),
+        contexts_by_type: figure(registry, "aggregator.DogstatsdContextsByMtype"),
+        dogstatsd_samples: figure(registry, "aggregator.DogstatsdMetricSample"),
+        check_samples: figure(registry, "aggregator.ChecksMetricSample"),
+        flushes: figure(registry, "aggregator.NumberOfFlush"),
+        last_flush_ms: figure(registry, "aggregator.FlushTimeMs"),
+        flushed: group(registry, {
+          series: "aggregator.SeriesFlushed",
+          sketches: "aggregator.SketchesFlushed",
+          service_checks: "aggregator.ServiceCheckFlushed",
+          events: "aggregator.EventsFlushed",
+        }),
+        dropped: figure(registry, "aggregator.Dropped"),
+        errors: figure(registry, "aggregator.Errors"),
+      };
+      return { aggregatorStats: allAbsent(stats) ? null : stats };
+    },
     text(data, style) {
       const s = data.aggregatorStats as Record<string, Figure> | null;
       if (!s) return notRunning("The aggregator", "aggregator", style);
       return lines([
         ["Contexts", show(s.contexts)],
+        ["Contexts by type", show(s.contexts_by_type)],
+        ["DogStatsD samples", show(s.dogstatsd_samples)],
+        ["Check samples", show(s.check_samples)],
         ["Flushes", show(s.flushes)],
+        ["Last flush time (ms)", show(s.last_flush_ms)],
+        ["Flushed", show(s.flushed)],
         ["Dropped", show(s.dropped)],
-        ["Flush errors", show(s.flush_errors)],
+        ["Errors", show(s.errors)],
       ]);
     },
   };
@@ -144,32 +182,44 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
 
 /** Forwarder: per endpoint successes, errors, retries and drops; queue bytes; API key validity. */
 export function forwarderStatusProvider(registry: Registry): StatusProvider {
-  const perEndpoint = ["successes", "errors", "retries", "dropped"];
+  const perEndpoint: Record<string, string> = {
+    successes: "forwarder.Transactions.Success",
+    errors: "forwarder.Transactions.Errors",
+    retries: "forwarder.Transactions.Retried",
+    dropped: "forwarder.Transactions.DroppedByEndpoint",
+  };
   return {
     name: "Forwarder",
     section: "forwarder",
     data() {
-      const counts = readAll(registry, "forwarder", [
-        ...perEndpoint,
-        "queue_bytes_memory",
-        "queue_bytes_disk",
-      ]);
-      const keys = registry.read("forwarder.api_key_status");
-      if (!counts && keys === undefined) return { forwarderStats: null };
+      const counts = Object.fromEntries(
+        Object.entries(perEndpoint).map(([k, name]) => [k, figure(registry, name)]),
+      );
+      const domains = registry.read("forwarder.Domains");
+      const keys = registry.read("forwarder.APIKeyStatus");
+      if (allAbsent(counts) && domains === undefined && keys === undefined) {
+        return { forwarderStats: null };
+      }
       const endpoints: Record<string, Record<string, number>> = {};
-      for (const k of perEndpoint) {
-        const f = counts?.[k];
+      for (const [k, f] of Object.entries(counts)) {
         if (f === undefined) continue;
         // A plain counter (no endpoint label) is shown under "all".
         for (const [url, n] of Object.entries(typeof f === "number" ? { all: f } : f)) {
-          (endpoints[url] ??= Object.fromEntries(perEndpoint.map((p) => [p, 0])))[k] = n;
+          (endpoints[url] ??= Object.fromEntries(Object.keys(perEndpoint).map((p) => [p, 0])))[k] =
+            n;
         }
       }
+      const sum = (field: string) =>
+        domains && typeof domains === "object"
+          ? Object.values(domains as Record<string, Record<string, unknown>>)
+            .reduce((a, d) => a + (typeof d?.[field] === "number" ? d[field] as number : 0), 0)
+          : null;
       return {
         forwarderStats: {
           endpoints,
-          queue_bytes_memory: total(counts?.queue_bytes_memory) ?? null,
-          queue_bytes_disk: total(counts?.queue_bytes_disk) ?? null,
+          errors_by_type: figure(registry, "forwarder.Transactions.ErrorsByType") ?? {},
+          queue_bytes_memory: sum("retryQueueBytes"),
+          queue_bytes_disk: sum("diskBytes"),
           api_key_status: keys && typeof keys === "object" ? keys : {},
         },
       };
@@ -181,6 +231,7 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
         lines([
           ["Queue bytes in memory", s.queue_bytes_memory ?? "-"],
           ["Queue bytes on disk", s.queue_bytes_disk ?? "-"],
+          ["Errors by type", show(s.errors_by_type)],
         ]),
       ];
       for (
@@ -188,15 +239,21 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
       ) {
         out.push(
           `  ${url}`,
-          lines(perEndpoint.map((k) => [k[0].toUpperCase() + k.slice(1), c[k]]), "    "),
+          lines(
+            Object.keys(perEndpoint).map((k) => [k[0].toUpperCase() + k.slice(1), c[k]]),
+            "    ",
+          ),
         );
       }
-      const keys = Object.entries(s.api_key_status as Record<string, string>);
-      if (keys.length > 0) {
+      const domains = Object.entries(s.api_key_status as Record<string, unknown>);
+      if (domains.length > 0) {
         out.push("  API Keys status");
-        for (const [where, v] of keys) {
-          const paint = v === "valid" ? style.ok : v === "invalid" ? style.error : style.warn;
-          out.push(`    ${where}: ${paint(`API Key ${v}`)}`);
+        for (const [domain, keys] of domains) {
+          const states = keys && typeof keys === "object" ? Object.entries(keys) : [["", keys]];
+          for (const [key, v] of states) {
+            const paint = v === "valid" ? style.ok : v === "invalid" ? style.error : style.warn;
+            out.push(`    ${domain}${key ? `, ${key}` : ""}: ${paint(`API Key ${v}`)}`);
+          }
         }
       }
       return out.join("\n");

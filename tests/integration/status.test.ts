@@ -85,25 +85,33 @@ after(async () => {
 
 describe("status over HTTP", () => {
   it("JSON status, text status and /debug/vars show the same exact DogStatsD counts", async () => {
-    // 5 packets, 2 of them with a malformed metric line and 1 with a malformed event.
-    registry.counter("dogstatsd.packets").inc(5);
-    registry.counterVec("dogstatsd.messages").with("metric").inc(4);
-    registry.counterVec("dogstatsd.parse_errors").with("metric").inc(2);
-    registry.counterVec("dogstatsd.parse_errors").with("event").inc(1);
-    registry.publish("dogstatsd.last_errors", () => ["bad.metric:1|zz", "_e{5,4}:oops"]);
+    // 5 packets, 2 of them with a malformed metric line and 1 with a malformed event, counted
+    // under the names the DogStatsD branch uses.
+    registry.counter("dogstatsd-udp.Packets").inc(5);
+    registry.counter("dogstatsd.MetricPackets").inc(4);
+    registry.counter("dogstatsd.MetricParseErrors").inc(2);
+    registry.counter("dogstatsd.EventParseErrors").inc(1);
+    const recent = [
+      { kind: "metric", code: "unknown_type", message: "bad.metric:1|zz", time: 1_700_000_000 },
+      { kind: "event", code: "bad_event_header", message: "_e{5,4}:oops", time: 1_700_000_001 },
+    ];
+    registry.publish("dogstatsd.RecentParseErrors", () => recent);
 
     const status = await (await fetch(`${api}/agent/status?format=json`, { headers: auth })).json();
-    assert.equal(status.dogstatsdStats.packets, 5);
+    assert.deepEqual(status.dogstatsdStats.packets, { udp: 5 });
     assert.deepEqual(status.dogstatsdStats.parse_errors, { metric: 2, event: 1 });
-    assert.deepEqual(status.dogstatsdStats.last_errors, ["bad.metric:1|zz", "_e{5,4}:oops"]);
+    assert.deepEqual(status.dogstatsdStats.last_errors, recent);
 
     const text = await (await fetch(`${api}/agent/dogstatsd/status`, { headers: auth })).text();
-    assert.match(text, /Packets: 5\n/);
+    assert.match(text, /Packets: 5 \(udp=5\)\n/);
+    assert.match(text, /unknown_type: "bad\.metric:1\|zz"/);
     assert.match(text, /Parse errors: 3 \(metric=2, event=1\)\n/);
 
     const vars = await (await fetch(`${expvar}/debug/vars`)).json();
-    assert.equal(vars.dogstatsd.packets, 5);
-    assert.deepEqual(vars.dogstatsd.parse_errors, { metric: 2, event: 1 });
+    assert.equal(vars["dogstatsd-udp"].Packets, 5);
+    assert.equal(vars.dogstatsd.MetricParseErrors, 2);
+    assert.equal(vars.dogstatsd.EventParseErrors, 1);
+    assert.deepEqual(vars.dogstatsd.RecentParseErrors, recent);
     assert.ok(Array.isArray(vars.cmdline));
     assert.ok(vars.memstats.Sys > 0);
   });
