@@ -16,18 +16,20 @@ export const status: Command = {
   name: "status",
   summary: "Print the running agent's status, or one section of it",
   usage: [
-    "outpost status [SECTION] [-c FILE] [-j | -p] [--expvar-url URL]",
+    "outpost status [SECTION] [-c FILE] [-j | -p] [-l] [--expvar-url URL]",
     "",
     "  SECTION             only this section (see GET /agent/status/sections)",
     "  -c, --config FILE   config file (default: /etc/outpost/datadog.yaml, then ./datadog.yaml)",
     "  -j, --json          print JSON",
     "  -p, --pretty-json   print indented JSON",
+    "  -l, --list          list the sections, one per line",
     "  --expvar-url URL    status from this process plus the expvars at URL (process-agent style)",
   ].join("\n"),
   flags: {
     ...CONFIG_FLAG,
     json: { type: "boolean", short: "j" },
     "pretty-json": { type: "boolean", short: "p" },
+    list: { type: "boolean", short: "l" },
     "expvar-url": { type: "string" },
   },
   positionals: true,
@@ -75,8 +77,14 @@ export const status: Command = {
       return 1;
     }
     const section = positionals[0];
-    const path = section ? `/agent/${encodeURIComponent(section)}/status` : "/agent/status";
-    const query = asJson ? "format=json" : `format=text${color ? "&color=true" : ""}`;
+    const path = values.list
+      ? "/agent/status/sections"
+      : section
+      ? `/agent/${encodeURIComponent(section)}/status`
+      : "/agent/status";
+    const query = asJson || values.list
+      ? "format=json"
+      : `format=text${color ? "&color=true" : ""}`;
     let res: Response;
     try {
       res = await fetch(`${base}${path}?${query}`, {
@@ -96,7 +104,8 @@ export const status: Command = {
       console.error(`The agent at ${base} answered ${res.status}: ${message}`);
       return 1;
     }
-    if (asJson) printJson(JSON.parse(body));
+    if (values.list && !asJson) console.log((JSON.parse(body) as string[]).join("\n"));
+    else if (asJson) printJson(JSON.parse(body));
     else process.stdout.write(scrubText(body));
     return 0;
   },

@@ -14,7 +14,7 @@ export const PLAIN: Style = { title: id, ok: id, warn: id, error: id };
 /** ANSI colours for a terminal. */
 export const COLOR: Style = { title: ansi(1), ok: ansi(32), warn: ansi(33), error: ansi(31) };
 
-/** A title between two lines of `=` of the same length (`=` under only, for `underline: true`). */
+/** A title between two lines of `=` of its length; with an indent, underlined only (a sub-title). */
 export function heading(title: string, style: Style, indent = ""): string {
   const bar = indent + "=".repeat(title.length);
   return indent

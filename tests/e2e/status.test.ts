@@ -186,6 +186,12 @@ describe("outpost status with a running agent", () => {
     );
   });
 
+  it("--list prints the sections, collector first then alphabetical", async () => {
+    const r = await outpost("status", "-c", cfg, "--list");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "aggregator\ndogstatsd\nforwarder\nmetadata\n");
+  });
+
   it("--expvar-url at the agent's /debug/vars builds the remote status, dated in ns", async () => {
     const before = Date.now();
     const r = await outpost(
