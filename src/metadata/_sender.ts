@@ -70,6 +70,23 @@ export function hostMetadataInterval(
 /**
  * The host metadata sender as an agent component. Counts into `metadata.host_payloads_sent`
  * and `metadata.host_payload_errors`, and publishes `metadata.host_last_sent` (ms since epoch).
+ *
+ * @example Hand each payload to the forwarder, never to its disk queue
+ * ```ts
+ * import { hostMetadataComponent, type HostMetadata } from "./mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { createLogger } from "../log/mod.ts";
+ * declare const metadata: HostMetadata;
+ * declare const forwarder: { submit(route: string, body: string, storable: boolean): Promise<void> };
+ * const sender = hostMetadataComponent({
+ *   metadata,
+ *   send: (s) => forwarder.submit(s.route, JSON.stringify(s.payload), s.storable),
+ *   config: { metadata_providers: [{ name: "host", interval: 900 }] },
+ *   log: createLogger().for("metadata"),
+ *   registry: new Registry(),
+ * });
+ * await sender.start(); // sends now, then every 900 s
+ * ```
  */
 export function hostMetadataComponent(
   options: HostMetadataSenderOptions,

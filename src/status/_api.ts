@@ -8,6 +8,14 @@ import { COLOR, PLAIN } from "./_style.ts";
  * `GET /agent/status?format=json|text[&color=true]`, `GET /agent/status/sections`,
  * `GET /agent/{section}/status` and `GET /agent/config` (scrubbed). An unknown format falls
  * back to text, as in the Datadog Agent.
+ *
+ * @example
+ * ```ts
+ * import { statusApiArea, type StatusCollector } from "./mod.ts";
+ * import type { Config } from "../config/mod.ts";
+ * declare const status: StatusCollector, config: Config;
+ * const area = statusApiArea(status, config); // pass to apiComponent(..., [area])
+ * ```
  */
 export function statusApiArea(status: StatusCollector, config: Config): ApiArea {
   const app = new Hono();

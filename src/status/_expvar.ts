@@ -37,7 +37,23 @@ export function expvarSnapshot(
   return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
 }
 
-/** `GET /debug/vars` on 127.0.0.1 as an agent component; no token, as in the Datadog Agent. */
+/**
+ * `GET /debug/vars` on 127.0.0.1 as an agent component; no token, as in the Datadog Agent.
+ *
+ * @example
+ * ```ts
+ * import { expvarComponent } from "./mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { runtime } from "../runtime/mod.ts";
+ * const registry = new Registry();
+ * registry.counter("dogstatsd.MetricPackets").inc();
+ * const expvar = expvarComponent(runtime, { port: 0, registry, cmdline: ["outpost", "run"] });
+ * await expvar.start();
+ * const vars = await (await fetch(`http://127.0.0.1:${expvar.port}/debug/vars`)).json();
+ * console.log(vars.dogstatsd.MetricPackets); // 1
+ * await expvar.stop();
+ * ```
+ */
 export function expvarComponent(
   runtime: Runtime,
   { port, registry, cmdline }: ExpvarOptions,

@@ -79,7 +79,19 @@ export async function fetchExpvars(
   return parsed as Record<string, unknown>;
 }
 
-/** Builds the remote status; throws like {@linkcode fetchExpvars}. */
+/**
+ * Builds the remote status; throws like {@linkcode fetchExpvars}.
+ *
+ * @example
+ * ```ts
+ * import { remoteStatus, renderRemoteStatus, PLAIN } from "./mod.ts";
+ * import type { HostMetadata } from "../metadata/mod.ts";
+ * import { runtime } from "../runtime/mod.ts";
+ * declare const metadata: HostMetadata;
+ * const s = await remoteStatus("http://127.0.0.1:5000/debug/vars", { runtime, config: { log_level: "info" }, metadata });
+ * console.log(renderRemoteStatus(s, PLAIN));
+ * ```
+ */
 export async function remoteStatus(
   url: string,
   { runtime, config, metadata, timeoutMs, now = Date.now }: RemoteStatusOptions,
