@@ -155,12 +155,12 @@ describe("outpost status with a running agent", () => {
   it("prints the text status, plain when stdout is not a terminal", async () => {
     const r = await outpost("status", "-c", cfg);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^=+\nOutpost \(v\d+\.\d+\.\d+.*\)\n=+\n  Status date: /);
+    assert.match(r.stdout, /^=+\nOutpost \(v\d+\.\d+\.\d+.*\)\n=+\n {2}Status date: /);
     assert.match(r.stdout, /Runtime: bun /);
     assert.match(r.stdout, /Config File: .*running\.yaml/);
     assert.match(
       r.stdout,
-      /\nHost Metadata\n=+\n  Hostname: e2e-host\n  Hostname provider: configuration\n/,
+      /\nHost Metadata\n=+\n {2}Hostname: e2e-host\n {2}Hostname provider: configuration\n/,
     );
     assert.ok(!r.stdout.includes("\x1b["), "no ANSI codes in a pipe");
   });
