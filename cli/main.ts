@@ -10,9 +10,10 @@ import { run } from "./run.ts";
 import { version } from "./version.ts";
 import { config } from "./config.ts";
 import { flare } from "./flare.ts";
+import { status } from "./status.ts";
 import { runtime } from "../src/runtime/mod.ts";
 
-const COMMANDS: Command[] = [run, version, config, flare];
+const COMMANDS: Command[] = [run, status, flare, version, config];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);

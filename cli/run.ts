@@ -6,7 +6,7 @@ import { buildAgent } from "../src/agent.ts";
 import { BUILD } from "../src/version.ts";
 
 /** Where `--dev` keeps its state when `run_path` is not configured: beside the working directory. */
-const DEV_RUN_PATH = ".outpost/run";
+export const DEV_RUN_PATH = ".outpost/run";
 
 export const run: Command = {
   name: "run",
@@ -44,7 +44,7 @@ export const run: Command = {
 
     let agent;
     try {
-      agent = buildAgent({ runtime, config, configFile: file, logger });
+      agent = await buildAgent({ runtime, config, configFile: file, logger });
       await agent.start();
     } catch (e) {
       log.error((e as Error).message);
