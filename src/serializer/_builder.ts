@@ -84,8 +84,10 @@ export class PayloadBuilder {
   #points = 0;
   /** Header, items and separators so far, footer excluded. */
   #uncompressed = 0;
-  /** Real compressed size of everything up to the last checkpoint. */
+  /** Compressed size of everything up to the last checkpoint (sum of compressed parts). */
   #checkpointCompressed = 0;
+  /** First item after the last checkpoint. */
+  #checkpointIndex = 0;
   /** Bytes added since the last checkpoint. */
   #pending = 0;
   #repacks = 0;
@@ -134,22 +136,29 @@ export class PayloadBuilder {
     if (this.#uncompressed + add > this.#maxUncompressed) return false;
     const bound = this.#compressor.bound;
     if (this.#checkpointCompressed + bound(this.#pending + add) <= this.#maxCompressed) return true;
-    // The worst case says no: learn the real compressed size so far and ask again.
+    // The worst case says no: compress what came since the last checkpoint to learn its real
+    // size, and ask again. Compressing only the new part keeps the cost linear; it overstates
+    // the total a little (the part loses its context), and #emit checks the real size anyway.
     if (this.#repacks >= MAX_REPACKS) return false;
     this.#repacks++;
-    this.#checkpointCompressed = this.#compressor.compress(this.#raw(false)).length;
+    const from = this.#checkpointIndex;
+    const { header, separator } = this.#framing;
+    const chunk = this.#join(from, this.#items.length, from === 0 ? header : separator);
+    this.#checkpointCompressed += this.#compressor.compress(chunk).length;
+    this.#checkpointIndex = this.#items.length;
     this.#pending = 0;
     return this.#checkpointCompressed + bound(add) <= this.#maxCompressed;
   }
 
-  #raw(withFooter: boolean, from = 0, to = this.#items.length): Uint8Array {
-    const { header, footer, separator } = this.#framing;
-    const parts: Uint8Array[] = [header];
+  /** `lead`, items [from, to) with separators, then `tail`. */
+  #join(from: number, to: number, lead: Uint8Array, tail?: Uint8Array): Uint8Array {
+    const separator = this.#framing.separator;
+    const parts: Uint8Array[] = [lead];
     for (let i = from; i < to; i++) {
       if (i > from && separator.length > 0) parts.push(separator);
       parts.push(this.#items[i]);
     }
-    if (withFooter) parts.push(footer);
+    if (tail) parts.push(tail);
     return concat(parts);
   }
 
@@ -160,7 +169,8 @@ export class PayloadBuilder {
 
   /** Compresses items [from, to); halves the range if the real size still overflows. */
   #emit(from: number, to: number): void {
-    const body = this.#compressor.compress(this.#raw(true, from, to));
+    const { header, footer } = this.#framing;
+    const body = this.#compressor.compress(this.#join(from, to, header, footer));
     let points = 0;
     for (let i = from; i < to; i++) points += this.#itemPoints[i];
     if (body.length <= this.#maxCompressed) {
@@ -182,6 +192,7 @@ export class PayloadBuilder {
     this.#points = 0;
     this.#uncompressed = this.#framing.header.length;
     this.#checkpointCompressed = 0;
+    this.#checkpointIndex = 0;
     this.#pending = this.#framing.header.length;
     this.#repacks = 0;
   }

@@ -47,7 +47,7 @@ export function createCompressor(
       return {
         kind,
         encoding: "zstd",
-        compress: (data) => runtime.zstdCompress(data, zstdLevel),
+        compress: (data) => plain(runtime.zstdCompress(data, zstdLevel)),
         bound: zstdBound,
       };
     case "zlib":
