@@ -176,20 +176,35 @@ export class ProtoWriter {
     this.#pos += b.length;
   }
 
+  /** Appends bytes that already are encoded fields (tag included). */
+  raw(b: Uint8Array): void {
+    this.#ensure(b.length);
+    this.#buf.set(b, this.#pos);
+    this.#pos += b.length;
+  }
+
   /** Starts a length-delimited field whose content follows; close it with `ldelim()`. */
   fork(field: number): void {
     this.#tag(field, WIRE_LDELIM);
+    // Reserve one byte for the length: most nested messages are under 128 bytes, and then
+    // ldelim() writes the length in place instead of moving the content.
+    this.#ensure(1);
     this.#forks.push(this.#pos);
+    this.#pos++;
   }
 
-  /** Ends the innermost `fork()`: moves its content to make room for the length prefix. */
+  /** Ends the innermost `fork()`, writing the content's length before it. */
   ldelim(): void {
-    const start = this.#forks.pop()!;
-    const len = this.#pos - start;
+    const at = this.#forks.pop()!;
+    const len = this.#pos - at - 1;
+    if (len < 128) {
+      this.#buf[at] = len;
+      return;
+    }
     const lenSize = varintSize(len);
-    this.#ensure(lenSize);
-    this.#buf.copyWithin(start + lenSize, start, this.#pos);
-    this.#pos = start;
+    this.#ensure(lenSize - 1);
+    this.#buf.copyWithin(at + lenSize, at + 1, this.#pos);
+    this.#pos = at;
     this.#varint(len);
     this.#pos += len;
   }

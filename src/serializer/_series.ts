@@ -3,7 +3,7 @@
  * `/api/v1/series` (JSON), per serie. Both take the `device:` tag out of the tags.
  */
 import type { Serie, SeriesType } from "../metrics/model.ts";
-import type { ProtoWriter } from "./_proto.ts";
+import { ProtoWriter } from "./_proto.ts";
 
 const DEVICE = "device:";
 const RESOURCE = "dd.internal.resource:";
@@ -24,15 +24,15 @@ const F_RESOURCES = 1, F_METRIC = 2, F_TAGS = 3, F_POINTS = 4, F_TYPE = 5;
 const F_SOURCE_TYPE = 7, F_INTERVAL = 8, F_METADATA = 9;
 
 /**
- * Writes the `Metadata { origin }` message as field `field`. Series from checks carry
+ * The `Metadata { origin }` message as field `field`, tag included. Series from checks carry
  * `sourceTypeName` ("System"); the rest come from DogStatsD. The check's own service number
  * is not in the model, so checks get category and service 0 (unknown).
  */
-export function writeOrigin(
-  w: ProtoWriter,
+export function originField(
   field: number,
   { fromDogStatsD, noIndex = false }: { fromDogStatsD: boolean; noIndex?: boolean },
-): void {
+): Uint8Array {
+  const w = new ProtoWriter(32);
   w.fork(field);
   w.fork(1);
   if (noIndex) w.uint(3, ORIGIN_NO_INDEX);
@@ -40,7 +40,13 @@ export function writeOrigin(
   w.uint(5, fromDogStatsD ? ORIGIN_CATEGORY_DOGSTATSD : 0);
   w.ldelim();
   w.ldelim();
+  return w.finish();
 }
+
+// The four origins a serie can have, encoded once: [fromDogStatsD][noIndex].
+const ORIGINS = [false, true].map((fromDogStatsD) =>
+  [false, true].map((noIndex) => originField(F_METADATA, { fromDogStatsD, noIndex }))
+);
 
 /**
  * Encodes `s` as one field-1 `MetricSeries` record, so that records concatenate into a valid
@@ -84,7 +90,7 @@ export function encodeSerieV2(w: ProtoWriter, s: Serie): Uint8Array {
   w.uint(F_TYPE, METRIC_TYPE[s.type]);
   w.string(F_SOURCE_TYPE, s.sourceTypeName);
   w.int64(F_INTERVAL, s.interval);
-  writeOrigin(w, F_METADATA, { fromDogStatsD: s.sourceTypeName === "", noIndex: s.noIndex });
+  w.raw(ORIGINS[s.sourceTypeName === "" ? 1 : 0][s.noIndex ? 1 : 0]);
   w.ldelim();
   return w.finish();
 }

@@ -4,7 +4,7 @@
  */
 import type { SketchSeries } from "../metrics/model.ts";
 import type { ProtoWriter } from "./_proto.ts";
-import { writeOrigin } from "./_series.ts";
+import { originField } from "./_series.ts";
 
 // Field numbers of SketchPayload (spec §3.5).
 const F_SKETCHES = 1;
@@ -12,6 +12,9 @@ const F_METRIC = 1, F_HOST = 2, F_TAGS = 4, F_DOGSKETCHES = 7, F_METADATA = 8;
 
 /** The payload's footer: `metadata = 2` as an empty message, as the agent writes it. */
 export const SKETCH_FOOTER = new Uint8Array([2 * 8 + 2, 0]);
+
+// The model does not say where a distribution came from; nearly all come from DogStatsD.
+const ORIGIN = originField(F_METADATA, { fromDogStatsD: true });
 
 /** Encodes `s` as one field-1 `Sketch` record of a `SketchPayload`. */
 export function encodeSketch(w: ProtoWriter, s: SketchSeries): Uint8Array {
@@ -32,8 +35,7 @@ export function encodeSketch(w: ProtoWriter, s: SketchSeries): Uint8Array {
     w.packedUint32(8, p.n);
     w.ldelim();
   }
-  // Distributions only come from DogStatsD.
-  writeOrigin(w, F_METADATA, { fromDogStatsD: true });
+  w.raw(ORIGIN);
   w.ldelim();
   return w.finish();
 }
