@@ -139,7 +139,8 @@ export class PayloadBuilder {
     // The worst case says no: compress what came since the last checkpoint to learn its real
     // size, and ask again. Compressing only the new part keeps the cost linear; it overstates
     // the total a little (the part loses its context), and #emit checks the real size anyway.
-    if (this.#repacks >= MAX_REPACKS) return false;
+    // Nothing new since the last checkpoint means nothing new to learn.
+    if (this.#pending === 0 || this.#repacks >= MAX_REPACKS) return false;
     this.#repacks++;
     const from = this.#checkpointIndex;
     const { header, separator } = this.#framing;

@@ -118,3 +118,15 @@ test("series() hands every payload of a flush to send in one call", async () => 
   assert.deepEqual(registry.read("serializer.payloads"), { series: 1 });
   assert.deepEqual(registry.read("serializer.payload_bytes"), { series: sent[0].body.length });
 });
+
+test("seriesPayloads() v2 marks a no-index serie with origin field 3 = 9", () => {
+  const { serializer } = makeSerializer({ serializer_compressor_kind: "none" });
+  const [plain] = serializer.seriesPayloads([serie("m")]);
+  const [noIndex] = serializer.seriesPayloads([serie("m", { noIndex: true })]);
+  // Origin { 3: 9, 4: 10, 5: 10 }: the reserved field is invisible to a decoder, so look at bytes.
+  const has = (b: Uint8Array, seq: number[]) =>
+    b.some((_, i) => seq.every((x, j) => b[i + j] === x));
+  assert.ok(has(noIndex.body, [0x18, 9, 0x20, 10, 0x28, 10]));
+  assert.ok(!has(plain.body, [0x18, 9]));
+  assert.equal(decodeSeries(noIndex).series[0].metadata.origin.origin_product, 10);
+});
