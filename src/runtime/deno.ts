@@ -4,7 +4,14 @@
  * @module
  */
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import type { DatagramOptions, DatagramSocket, Runtime, SpawnOptions } from "./types.ts";
+import type {
+  DatagramOptions,
+  DatagramSocket,
+  HttpServer,
+  ListenAddress,
+  Runtime,
+  SpawnOptions,
+} from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 
@@ -27,7 +34,20 @@ interface DenoChild {
   output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }>;
   kill(signal?: string): void;
 }
+interface DenoListener extends AsyncIterable<unknown> {
+  readonly addr: DenoAddr;
+  close(): void;
+}
+interface DenoHttpConn extends
+  AsyncIterable<{
+    request: Request;
+    respondWith(r: Response): Promise<void>;
+  }> {
+  close(): void;
+}
 interface DenoApi {
+  listen(options: Record<string, unknown>): DenoListener;
+  serveHttp(conn: unknown): DenoHttpConn;
   version: { deno: string };
   serve(
     options: Record<string, unknown>,
@@ -48,8 +68,9 @@ export const denoRuntime: Runtime = {
   name: "deno",
   version: Deno.version.deno,
 
-  async serve(address, fetch) {
+  async serve(address, fetch, serveOptions) {
     if ("path" in address) removeStaleSocket(address.path);
+    if (serveOptions?.allowDrop) return serveDroppable(address, fetch);
     const { promise: listening, resolve } = Promise.withResolvers<void>();
     const options = "path" in address
       ? { path: address.path, onListen: () => resolve() }
@@ -101,6 +122,16 @@ export const denoRuntime: Runtime = {
     }
   },
 
+  dropConnection() {
+    // Marked for `serveDroppable`; served by plain Deno.serve the failing body at least breaks
+    // the response after its status line.
+    const res = new Response(
+      new ReadableStream({ start: (controller) => controller.error(undefined) }),
+    );
+    DROPPED.add(res);
+    return res;
+  },
+
   zstdCompress: (data, level) =>
     zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } }),
   zstdDecompress: (data) => zstdDecompressSync(data),
@@ -113,6 +144,55 @@ export const denoRuntime: Runtime = {
   hostname: () => Deno.hostname(),
   exit: (code) => Deno.exit(code),
 };
+
+const DROPPED = new WeakSet<Response>();
+
+/**
+ * Serves each connection with `Deno.serveHttp`, the one Deno API that can close a single
+ * connection: a handler answering with `dropConnection()` gets its connection closed unanswered.
+ */
+function serveDroppable(
+  address: ListenAddress,
+  fetch: (req: Request) => Response | Promise<Response>,
+): HttpServer {
+  const listener = "path" in address
+    ? Deno.listen({ transport: "unix", path: address.path })
+    : Deno.listen({ hostname: address.hostname, port: address.port });
+  if ("path" in address) setSocketMode(address.path, address.mode ?? 0o600);
+  const open = new Set<DenoHttpConn>();
+  const serveConn = async (http: DenoHttpConn) => {
+    open.add(http);
+    try {
+      for await (const { request, respondWith } of http) {
+        let res: Response;
+        try {
+          res = await fetch(request);
+        } catch {
+          res = new Response("Internal Server Error", { status: 500 });
+        }
+        if (DROPPED.has(res)) break;
+        await respondWith(res).catch(() => {}); // the client went away
+      }
+    } catch {
+      // a broken connection ends its loop
+    } finally {
+      open.delete(http);
+      try {
+        http.close();
+      } catch { /* already closed */ }
+    }
+  };
+  (async () => {
+    for await (const conn of listener) void serveConn(Deno.serveHttp(conn));
+  })().catch(() => {}); // the listener was closed
+  return {
+    port: listener.addr.port ?? 0,
+    close: async () => {
+      listener.close();
+      for (const http of open) http.close();
+    },
+  };
+}
 
 function listen(options: Record<string, unknown>): DenoDatagramConn {
   if (!Deno.listenDatagram) {
