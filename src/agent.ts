@@ -101,6 +101,8 @@ export interface AgentContext {
   logger: Logger;
   /** @default a new registry */
   registry?: Registry;
+  /** The embedded local intake of `--dev`, if any: started first, stopped last. */
+  intake?: Component;
 }
 
 /** Builds the agent and its components from the config. */
@@ -109,6 +111,7 @@ export function buildAgent(ctx: AgentContext): Agent {
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
   const components: Component[] = [];
   const agent = new Agent(components, ctx.logger);
+  if (ctx.intake) components.push(ctx.intake);
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),

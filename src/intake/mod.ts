@@ -16,6 +16,7 @@ import { IntakeStore } from "./_store.ts";
 export { createIntakeApp, DATA_ROUTES, type IntakeAppOptions, maskApiKey } from "./_app.ts";
 export { type Fault, FaultQueue, faultSchema } from "./_faults.ts";
 export { IntakeStore, type StoredRecord, type StoreOptions, type StoreStats } from "./_store.ts";
+export { DEV_API_KEY, devIntakeSettings, pointAtIntake, wantsDevIntake } from "./_dev.ts";
 export { decodeMetricPayload, decodeSketchPayload, ProtobufError } from "./_protobuf.ts";
 
 /** Settings of {@linkcode intakeComponent}. */
@@ -62,6 +63,9 @@ export function intakeComponent(runtime: Runtime, settings: IntakeSettings): Int
   return {
     name: "intake",
     async start() {
+      // `outpost run --dev` starts the intake before the agent to learn its URL; the agent's
+      // own start then finds it running.
+      if (server) return;
       const store = new IntakeStore({ dir: settings.dataDir, maxBytes: settings.maxBytes });
       const app = createIntakeApp({
         runtime,
