@@ -55,10 +55,30 @@ class Reader {
     throw new ProtobufError("varint longer than 10 bytes");
   }
 
-  /** An int64 varint: negative values are encoded as 10-byte two's complement. */
+  /**
+   * An int64 varint. Values below 2^49 (every timestamp and count) take the number path;
+   * longer encodings, which negative values always are, go through BigInt to stay exact.
+   */
   int64(): number {
-    const v = this.varint();
-    return v >= 2 ** 63 ? v - 2 ** 64 : v;
+    const start = this.pos;
+    let result = 0;
+    let shift = 1;
+    for (let i = 0; i < 7; i++) {
+      if (this.pos >= this.end) throw new ProtobufError("truncated varint");
+      const b = this.#buf[this.pos++];
+      result += (b & 0x7f) * shift;
+      if (b < 0x80) return result;
+      shift *= 128;
+    }
+    this.pos = start;
+    let big = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new ProtobufError("truncated varint");
+      const b = this.#buf[this.pos++];
+      big |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if (b < 0x80) return Number(BigInt.asIntN(64, big));
+    }
+    throw new ProtobufError("varint longer than 10 bytes");
   }
 
   sint32(): number {
@@ -179,7 +199,8 @@ function decodeMetadata(r: Reader): DecodedMetadata {
     if (f !== 1) return false;
     expectWire(w, LEN);
     const origin = { origin_product: 0, origin_category: 0, origin_service: 0 };
-    fields(r.sub(r.bytes()), (of, ow) => {
+    const sub = r.sub(r.bytes());
+    fields(sub, (of, ow) => {
       const key = of === 4
         ? "origin_product"
         : of === 5
@@ -189,7 +210,7 @@ function decodeMetadata(r: Reader): DecodedMetadata {
         : null;
       if (!key) return false;
       expectWire(ow, VARINT);
-      origin[key] = r.varint();
+      origin[key] = sub.varint();
       return true;
     });
     md.origin = origin;

@@ -123,13 +123,12 @@ export const denoRuntime: Runtime = {
   },
 
   dropConnection() {
-    // Marked for `serveDroppable`; served by plain Deno.serve the failing body at least breaks
+    // The body is the mark `serveDroppable` looks for: frameworks may copy the Response (hono
+    // does) but keep its body. Served by plain Deno.serve, the failing body at least breaks
     // the response after its status line.
-    const res = new Response(
-      new ReadableStream({ start: (controller) => controller.error(undefined) }),
-    );
-    DROPPED.add(res);
-    return res;
+    const body = new ReadableStream({ start: (controller) => controller.error(undefined) });
+    DROPPED.add(body);
+    return new Response(body);
   },
 
   zstdCompress: (data, level) =>
@@ -145,7 +144,7 @@ export const denoRuntime: Runtime = {
   exit: (code) => Deno.exit(code),
 };
 
-const DROPPED = new WeakSet<Response>();
+const DROPPED = new WeakSet<ReadableStream>();
 
 /**
  * Serves each connection with `Deno.serveHttp`, the one Deno API that can close a single
@@ -170,7 +169,7 @@ function serveDroppable(
         } catch {
           res = new Response("Internal Server Error", { status: 500 });
         }
-        if (DROPPED.has(res)) break;
+        if (res.body && DROPPED.has(res.body)) break;
         await respondWith(res).catch(() => {}); // the client went away
       }
     } catch {
