@@ -11,9 +11,10 @@ import { version } from "./version.ts";
 import { config } from "./config.ts";
 import { flare } from "./flare.ts";
 import { status } from "./status.ts";
+import { intake } from "./intake.ts";
 import { runtime } from "../src/runtime/mod.ts";
 
-const COMMANDS: Command[] = [run, status, flare, version, config];
+const COMMANDS: Command[] = [run, status, flare, intake, version, config];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);

@@ -129,6 +129,8 @@ export interface AgentContext {
   registry?: Registry;
   /** Delivers host metadata (the forwarder); without it no host metadata is sent. */
   sendMetadata?: SendMetadata;
+  /** The embedded local intake of `--dev`, if any: started first, stopped last. */
+  intake?: Component;
 }
 
 /** Builds the agent and its components from the config. */
@@ -181,6 +183,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     },
   });
 
+  if (ctx.intake) components.push(ctx.intake);
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),

@@ -73,6 +73,11 @@ export const bunRuntime: Runtime = {
     }
   },
 
+  // Bun writes the status line only with the first body chunk: a body that fails before any
+  // chunk makes it reset the connection. Erroring with `undefined` keeps Bun from logging it.
+  dropConnection: () =>
+    new Response(new ReadableStream({ start: (controller) => controller.error(undefined) })),
+
   zstdCompress: (data, level) => Bun.zstdCompressSync(data, { level }),
   zstdDecompress: (data) => Bun.zstdDecompressSync(data),
 

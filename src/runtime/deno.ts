@@ -3,7 +3,14 @@
  *
  * @module
  */
-import type { DatagramOptions, DatagramSocket, Runtime, SpawnOptions } from "./types.ts";
+import type {
+  DatagramOptions,
+  DatagramSocket,
+  HttpServer,
+  ListenAddress,
+  Runtime,
+  SpawnOptions,
+} from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 import { getHeapSnapshot } from "node:v8";
@@ -28,7 +35,20 @@ interface DenoChild {
   output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }>;
   kill(signal?: string): void;
 }
+interface DenoListener extends AsyncIterable<unknown> {
+  readonly addr: DenoAddr;
+  close(): void;
+}
+interface DenoHttpConn extends
+  AsyncIterable<{
+    request: Request;
+    respondWith(r: Response): Promise<void>;
+  }> {
+  close(): void;
+}
 interface DenoApi {
+  listen(options: Record<string, unknown>): DenoListener;
+  serveHttp(conn: unknown): DenoHttpConn;
   version: { deno: string };
   serve(
     options: Record<string, unknown>,
@@ -51,8 +71,9 @@ export const denoRuntime: Runtime = {
     return Deno.version.deno;
   },
 
-  async serve(address, fetch) {
+  async serve(address, fetch, serveOptions) {
     if ("path" in address) removeStaleSocket(address.path);
+    if (serveOptions?.allowDrop) return serveDroppable(address, fetch);
     const { promise: listening, resolve } = Promise.withResolvers<void>();
     const options = "path" in address
       ? { path: address.path, onListen: () => resolve() }
@@ -104,6 +125,15 @@ export const denoRuntime: Runtime = {
     }
   },
 
+  dropConnection() {
+    // The body is the mark `serveDroppable` looks for: frameworks may copy the Response (hono
+    // does) but keep its body. Served by plain Deno.serve, the failing body at least breaks
+    // the response after its status line.
+    const body = new ReadableStream({ start: (controller) => controller.error(undefined) });
+    DROPPED.add(body);
+    return new Response(body);
+  },
+
   zstdCompress(data, level) {
     const z = zlib();
     return z.zstdCompressSync(data, { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
@@ -131,6 +161,55 @@ export const denoRuntime: Runtime = {
 // up front would cost start-up time and memory.
 function zlib(): typeof import("node:zlib") {
   return process.getBuiltinModule("node:zlib");
+}
+
+const DROPPED = new WeakSet<ReadableStream>();
+
+/**
+ * Serves each connection with `Deno.serveHttp`, the one Deno API that can close a single
+ * connection: a handler answering with `dropConnection()` gets its connection closed unanswered.
+ */
+function serveDroppable(
+  address: ListenAddress,
+  fetch: (req: Request) => Response | Promise<Response>,
+): HttpServer {
+  const listener = "path" in address
+    ? Deno.listen({ transport: "unix", path: address.path })
+    : Deno.listen({ hostname: address.hostname, port: address.port });
+  if ("path" in address) setSocketMode(address.path, address.mode ?? 0o600);
+  const open = new Set<DenoHttpConn>();
+  const serveConn = async (http: DenoHttpConn) => {
+    open.add(http);
+    try {
+      for await (const { request, respondWith } of http) {
+        let res: Response;
+        try {
+          res = await fetch(request);
+        } catch {
+          res = new Response("Internal Server Error", { status: 500 });
+        }
+        if (res.body && DROPPED.has(res.body)) break;
+        await respondWith(res).catch(() => {}); // the client went away
+      }
+    } catch {
+      // a broken connection ends its loop
+    } finally {
+      open.delete(http);
+      try {
+        http.close();
+      } catch { /* already closed */ }
+    }
+  };
+  (async () => {
+    for await (const conn of listener) void serveConn(Deno.serveHttp(conn));
+  })().catch(() => {}); // the listener was closed
+  return {
+    port: listener.addr.port ?? 0,
+    close: async () => {
+      listener.close();
+      for (const http of open) http.close();
+    },
+  };
 }
 
 function listen(options: Record<string, unknown>): DenoDatagramConn {
