@@ -123,7 +123,7 @@ describe(`runtime (${runtime.name})`, () => {
 
   it("memory() and hostname() report the process and host", () => {
     const m = runtime.memory();
-    assert.ok(m.rss > 0 && m.heapUsed > 0 && m.heapTotal >= m.heapUsed);
+    assert.ok(m.rss > 0 && m.heapUsed > 0 && m.heapTotal > 0, JSON.stringify(m));
     assert.ok(runtime.hostname().length > 0);
   });
 });
