@@ -3,10 +3,11 @@
  * taken of this process while it keeps running, and comes out in DevTools' `.cpuprofile`
  * format.
  */
-import { Session } from "node:inspector";
 
 /** Samples this process's CPU for `seconds` and returns the `.cpuprofile` JSON. */
 export async function inspectorCpuProfile(seconds: number): Promise<string> {
+  // Loaded on first use: node:inspector costs start-up time and memory in every process.
+  const { Session } = process.getBuiltinModule("node:inspector");
   const session = new Session();
   session.connect();
   const post = (method: string) =>

@@ -13,7 +13,6 @@ import type {
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
-import { getHeapSnapshot } from "node:v8";
 import { inspectorCpuProfile } from "./_inspector.ts";
 
 // The slice of the Deno namespace this file uses, declared here so that the project
@@ -148,7 +147,7 @@ export const denoRuntime: Runtime = {
   hostname: () => Deno.hostname(),
   async heapSnapshot() {
     const chunks: Uint8Array[] = [];
-    for await (const c of getHeapSnapshot()) {
+    for await (const c of process.getBuiltinModule("node:v8").getHeapSnapshot()) {
       chunks.push(typeof c === "string" ? Buffer.from(c) : c);
     }
     return Buffer.concat(chunks);
