@@ -8,10 +8,16 @@ import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { Registry } from "./telemetry/mod.ts";
+import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
+import {
+  Aggregator,
+  aggregatorComponent,
+  aggregatorOptionsFromConfig,
+  loggingSink,
+} from "./aggregator/mod.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -108,6 +114,16 @@ export function buildAgent(ctx: AgentContext): Agent {
   const { runtime, config } = ctx;
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
   const components: Component[] = [];
+  const registry = ctx.registry ?? new Registry();
+  const aggLog = ctx.logger.for("aggregator");
+  // Until the serializer lands, each flush is summarised in the log.
+  const aggregator = new Aggregator({
+    ...aggregatorOptionsFromConfig(config),
+    sink: loggingSink(aggLog),
+    hostname: config.hostname || runtime.hostname(),
+    registry,
+    log: aggLog,
+  });
   const agent = new Agent(components, ctx.logger);
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
@@ -115,5 +131,6 @@ export function buildAgent(ctx: AgentContext): Agent {
       requestStop: () => agent.requestStop(),
     }),
   );
+  components.push(aggregatorComponent(aggregator));
   return agent;
 }
