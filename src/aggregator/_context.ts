@@ -5,8 +5,10 @@
  * are hashed side by side so the result keeps 53 bits (a collision among 1M contexts has odds
  * of about 1 in 10,000, the same trade the agent makes with its 64-bit key).
  *
- * Tag sets are stored once per distinct set as one joined string, shared by every context
- * that has them, and split only when a flush needs the array.
+ * Tag sets are stored once per distinct set as a sorted array of interned tag strings, shared by
+ * every context that has them and handed as is to the flushed series (consumers must not
+ * mutate them). Interning the tags themselves is what keeps a context small: real tag sets are
+ * combinations of few distinct tags (env, service, endpoint…), so most strings are shared.
  */
 
 let lo = 0;
@@ -83,15 +85,6 @@ export function contextKey(name: string, host: string, tags: readonly string[]):
   return (y >>> 11) * 4294967296 + (x >>> 0);
 }
 
-/** A tag set shared by the contexts that carry it. */
-export interface TagSet {
-  /** Sorted distinct tags joined by NUL. */
-  readonly joined: string;
-  /** The split array while a flush uses it, null otherwise. */
-  arr: string[] | null;
-}
-
-const SEP = "\u0000";
 const EMPTY: string[] = [];
 
 /** Sorted, deduplicated copy of `tags`. */
@@ -111,7 +104,7 @@ export function sortUniq(tags: readonly string[]): string[] {
  */
 export class Interner {
   readonly #strings = new Map<string, string>();
-  readonly #sets = new Map<number, TagSet>();
+  readonly #sets = new Map<number, string[]>();
 
   /** The shared copy of `s`. */
   string(s: string): string {
@@ -121,33 +114,24 @@ export class Interner {
     return s;
   }
 
-  /** The shared tag set for `tags`; call right after {@linkcode contextKey} on the same tags. */
-  tagSet(tags: readonly string[]): TagSet {
+  /**
+   * The shared sorted, deduplicated array of interned tags for `tags`; call right after
+   * {@linkcode contextKey} on the same tags.
+   */
+  tagSet(tags: readonly string[]): string[] {
     const id = (tagsHi >>> 11) * 4294967296 + (tagsLo >>> 0);
     const have = this.#sets.get(id);
     if (have !== undefined) return have;
-    const set: TagSet = { joined: sortUniq(tags).join(SEP), arr: null };
+    const set = sortUniq(tags);
+    for (let i = 0; i < set.length; i++) set[i] = this.string(set[i]);
     this.#sets.set(id, set);
     return set;
   }
 
   /** Empties the tables when they hold more than `live` entries plus slack. */
   trim(live: number): void {
-    if (this.#strings.size > live + 10_000) this.#strings.clear();
+    // A context has a handful of tags: allow several distinct strings per live context.
+    if (this.#strings.size > 8 * live + 10_000) this.#strings.clear();
     if (this.#sets.size > live + 10_000) this.#sets.clear();
   }
-}
-
-/** The tags of `set` as an array, split once per flush (see {@linkcode releaseTags}). */
-export function tagsOf(set: TagSet, touched: TagSet[]): string[] {
-  if (set.arr) return set.arr;
-  set.arr = set.joined === "" ? EMPTY : set.joined.split(SEP);
-  touched.push(set);
-  return set.arr;
-}
-
-/** Drops the arrays split during a flush, so only the joined strings stay in memory. */
-export function releaseTags(touched: TagSet[]): void {
-  for (const s of touched) s.arr = null;
-  touched.length = 0;
 }
