@@ -115,7 +115,8 @@ export interface CheckSamplerHandle {
  * Aggregates samples from DogStatsD and checks, buffers events and service checks, and flushes.
  *
  * Each flush calls the sink's `series`, `sketches`, `serviceChecks` and `events` once, in that
- * order, even when a list is empty; the no-aggregation path calls `series` on its own.
+ * order, even when a list is empty; the no-aggregation path calls `series` on its own. Series
+ * of contexts with the same tags share one `tags` array: sinks must not mutate it.
  *
  * @example Aggregate a counter and flush it
  * ```ts
@@ -359,7 +360,12 @@ export class Aggregator {
    * first.
    */
   flush(options: FlushOptions = {}): Promise<FlushSummary> {
-    const run = this.#flushing.then(() => this.#flush(options));
+    const run = this.#flushing.then(() => this.#flush(options)).catch((e) => {
+      // Only a bug gets here (sink failures are counted in #deliver): count, log, go on.
+      this.#t.errors.with("flush").inc();
+      this.#log.error(`Cannot flush: ${(e as Error).stack ?? e}`);
+      throw e;
+    });
     this.#flushing = run.catch(() => {});
     return run;
   }
@@ -498,7 +504,8 @@ export function aggregatorComponent(aggregator: Aggregator): Component {
   return {
     name: "aggregator",
     start() {
-      ticker = setInterval(() => void aggregator.flush(), FLUSH_INTERVAL_MS);
+      // A failed flush is already counted and logged by flush() itself.
+      ticker = setInterval(() => aggregator.flush().catch(() => {}), FLUSH_INTERVAL_MS);
       idle = setInterval(() => aggregator.checkNoAggregationIdle(), NO_AGG_CHECK_MS);
       return Promise.resolve();
     },
