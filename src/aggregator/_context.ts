@@ -26,11 +26,12 @@ function fmix(h: number): number {
 function hash(s: string, seed: number): void {
   let a = 0x811c9dc5 ^ seed;
   let b = 0x9747b28c ^ seed;
+  // FNV-1a in one lane and djb2 (shift-add, no multiply) in the other: two independent 32-bit
+  // hashes for the price of one multiply per character; fmix below spreads both.
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
+    b = ((b << 5) + b + c) | 0;
   }
   lo = fmix(a ^ s.length);
   hi = fmix(b + s.length);
@@ -76,14 +77,21 @@ const scratchHi: number[] = [];
 /** The 53-bit context key of a name, a host and a tag set. Also sets {@linkcode tagsLo}/`Hi`. */
 export function contextKey(name: string, host: string, tags: readonly string[]): number {
   tagSetHash(tags);
+  // Nearly every sample carries the agent's host name: hash it once.
+  if (host !== lastHost) {
+    hash(host, 0x7b);
+    lastHost = host;
+    hostLo = Math.imul(lo, 3);
+    hostHi = Math.imul(hi, 5);
+  }
   hash(name, 0x51);
-  let x = lo;
-  let y = hi;
-  hash(host, 0x7b);
-  x = fmix(x ^ Math.imul(lo, 3) ^ tagsLo);
-  y = fmix(y ^ Math.imul(hi, 5) ^ tagsHi);
+  const x = fmix(lo ^ hostLo ^ tagsLo);
+  const y = fmix(hi ^ hostHi ^ tagsHi);
   return (y >>> 11) * 4294967296 + (x >>> 0);
 }
+let lastHost: string | null = null;
+let hostLo = 0;
+let hostHi = 0;
 
 const EMPTY: string[] = [];
 

@@ -95,6 +95,7 @@ export class TimeSampler {
   readonly #pending = new Map<number, Map<Ctx, Slot>>();
   /** Buckets holding any series data (the agent's `metricsByTimestamp` keys). */
   readonly #seriesBuckets = new Set<number>();
+  #lastSeriesBucket = NaN;
   readonly #interner = new Interner();
   #lastCutoff = 0;
   /** Contexts by kind, for telemetry. */
@@ -143,7 +144,11 @@ export class TimeSampler {
     if (kind === COUNTER) ctx.counterLast = ts;
     const bucket = ts - (ts % BUCKET_SECONDS);
     this.#addTo(this.#slot(ctx, bucket), kind, value, raw ?? "", rate);
-    if (kind !== DISTRIBUTION) this.#seriesBuckets.add(bucket);
+    // Samples arrive in the same bucket for 10 s: skip the set insert until it changes.
+    if (kind !== DISTRIBUTION && bucket !== this.#lastSeriesBucket) {
+      this.#seriesBuckets.add(bucket);
+      this.#lastSeriesBucket = bucket;
+    }
     return null;
   }
 
@@ -206,6 +211,7 @@ export class TimeSampler {
     // Zero-fill: every counter still within its expiry gets a 0 in each flushed bucket; with
     // no bucket at all, in the last closed one once a bucket width has passed.
     const fill: number[] = [];
+    this.#lastSeriesBucket = NaN;
     if (this.#seriesBuckets.size > 0) {
       for (const b of this.#seriesBuckets) {
         if (closed(b)) {
