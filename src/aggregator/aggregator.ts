@@ -152,6 +152,7 @@ export class Aggregator {
   #flushing: Promise<unknown> = Promise.resolve();
   #lastLimitLog = -Infinity;
   #lastNoAggLog = -Infinity;
+  #lastFlushOk = true;
   readonly #t: ReturnType<typeof telemetry>;
 
   constructor(options: AggregatorOptions) {
@@ -360,8 +361,12 @@ export class Aggregator {
    * first.
    */
   flush(options: FlushOptions = {}): Promise<FlushSummary> {
-    const run = this.#flushing.then(() => this.#flush(options)).catch((e) => {
+    const run = this.#flushing.then(() => this.#flush(options)).then((summary) => {
+      this.#lastFlushOk = true;
+      return summary;
+    }, (e) => {
       // Only a bug gets here (sink failures are counted in #deliver): count, log, go on.
+      this.#lastFlushOk = false;
       this.#t.errors.with("flush").inc();
       this.#log.error(`Cannot flush: ${(e as Error).stack ?? e}`);
       throw e;
@@ -456,6 +461,11 @@ export class Aggregator {
     for (const e of events) this.#log.debug(`Flushing event: ${JSON.stringify(e)}`);
   }
 
+  /** False when the last flush failed (not the sink: the aggregator itself). */
+  get healthy(): boolean {
+    return this.#lastFlushOk;
+  }
+
   /** Waits for orchestrator and no-aggregation hand-offs still running. */
   async drain(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all(this.#inflight);
@@ -503,6 +513,7 @@ export function aggregatorComponent(aggregator: Aggregator): Component {
   let idle: ReturnType<typeof setInterval> | undefined;
   return {
     name: "aggregator",
+    healthy: () => aggregator.healthy,
     start() {
       // A failed flush is already counted and logged by flush() itself.
       ticker = setInterval(() => aggregator.flush().catch(() => {}), FLUSH_INTERVAL_MS);
