@@ -3,7 +3,7 @@
  * blind to duplicate tags (as the agent's `ckey`). A number key keeps the hot path free of
  * string building: a sample that hits an existing context allocates nothing. Two 32-bit lanes
  * are hashed side by side so the result keeps 53 bits (a collision among 1M contexts has odds
- * of about 1 in 10,000, the same trade the agent makes with its 64-bit key).
+ * of about 1 in 20,000, the same trade the agent makes with its 64-bit key).
  *
  * Tag sets are stored once per distinct set as a sorted array of interned tag strings, shared by
  * every context that has them and handed as is to the flushed series (consumers must not
@@ -37,10 +37,9 @@ function hash(s: string, seed: number): void {
   hi = fmix(b + s.length);
 }
 
-/** Lanes of the last {@linkcode tagSetHash}, for interning the set. */
-export let tagsLo = 0;
-/** See {@linkcode tagsLo}. */
-export let tagsHi = 0;
+/** Lanes of the last tag-set hash, read by `Interner.tagSet` to intern the set. */
+let tagsLo = 0;
+let tagsHi = 0;
 
 /** Order-independent hash of the distinct tags (XOR of each distinct tag's hash). */
 function tagSetHash(tags: readonly string[]): void {
@@ -74,7 +73,7 @@ function tagSetHash(tags: readonly string[]): void {
 const scratchLo: number[] = [];
 const scratchHi: number[] = [];
 
-/** The 53-bit context key of a name, a host and a tag set. Also sets {@linkcode tagsLo}/`Hi`. */
+/** The 53-bit context key of a name, a host and a tag set. */
 export function contextKey(name: string, host: string, tags: readonly string[]): number {
   tagSetHash(tags);
   // Nearly every sample carries the agent's host name: hash it once.

@@ -152,7 +152,7 @@ export class TimeSampler {
     return null;
   }
 
-  /** The slot of `ctx` for `bucket`, moving a newer bucket's arrival's predecessor aside. */
+  /** The slot of `ctx` for `bucket`; a newer bucket moves the context's current one to `#pending`. */
   #slot(ctx: Ctx, bucket: number): Slot {
     if (ctx.bucket === bucket) return ctx;
     if (ctx.bucket === -1) {
