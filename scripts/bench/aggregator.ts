@@ -31,12 +31,12 @@ const TYPES: SampleType[] = Array.from(
   (_, i) => i < 11 ? "counter" : i < 18 ? "gauge" : i === 18 ? "histogram" : "set",
 );
 
-/** The tags of tag set `t`: 3–6 tags, distinct for every t (t mod 260 and ⌊t/260⌋ appear). */
+/** The tags of tag set `t`: 3–6 tags, distinct for every t (t mod 26 and ⌊t/26⌋ appear). */
 function tagsOf(t: number): string[] {
   const tags = [
     t % 2 === 0 ? "env:prod" : "env:staging",
     `service:svc-${t % 13}`,
-    `endpoint:/api/v1/resource/${Math.floor(t / 260)}`,
+    `endpoint:/api/v1/resource/${Math.floor(t / 26)}`,
   ];
   if (t % 3 === 0) tags.push(`status:${200 + (t % 5)}`);
   if (t % 5 === 0) tags.push(`region:eu-west-${t % 4}`);
@@ -71,11 +71,11 @@ const nullSink: MetricsSink = {
   orchestrator() {},
 };
 
-function newAggregator(limit: number): Aggregator {
+function newAggregator(limit: number, registry: Registry): Aggregator {
   return new Aggregator({
     sink: nullSink,
     hostname: "edge-gw-01",
-    registry: new Registry(),
+    registry,
     log: createLogger({ level: "error" }).for("aggregator"),
     now: () => 1_700_000_000,
     contextLimit: limit,
@@ -142,11 +142,16 @@ for (const { n, shape } of scenarios) {
   const base = new StringMapBaseline();
   for (const b of batches) base.add(b);
   const mid = heap();
-  const agg = newAggregator(n + 1);
+  const registry = new Registry();
+  const agg = newAggregator(n + 1, registry);
   const t0 = performance.now();
   for (const b of batches) agg.addSamples(b);
   const createMs = performance.now() - t0;
   const ours = (heap() - mid) / n;
+  const live = registry.read("aggregator.DogstatsdContexts");
+  if (live !== n || base.map.size !== n) {
+    throw new Error(`Expected ${n} contexts, got ${live} (baseline ${base.map.size})`);
+  }
   const baseline = (mid - start) / n;
 
   const a = await throughput((b) => agg.addSamples(b), batches);
