@@ -33,6 +33,12 @@ import {
   statusApiArea,
   StatusCollector,
 } from "./status/mod.ts";
+import {
+  Aggregator,
+  aggregatorComponent,
+  aggregatorOptionsFromConfig,
+  loggingSink,
+} from "./aggregator/mod.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -183,7 +189,18 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     },
   });
 
+  const aggLog = logger.for("aggregator");
+  // Until the serializer is wired, each flush is summarised in the log.
+  const aggregator = new Aggregator({
+    ...aggregatorOptionsFromConfig(config),
+    sink: loggingSink(aggLog),
+    hostname: hostname.hostname,
+    registry,
+    log: aggLog,
+  });
+
   if (ctx.intake) components.push(ctx.intake);
+  components.push(aggregatorComponent(aggregator));
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),
