@@ -9,9 +9,10 @@ import { type Command, parse, UsageError } from "./_command.ts";
 import { run } from "./run.ts";
 import { version } from "./version.ts";
 import { config } from "./config.ts";
+import { installer } from "./installer.ts";
 import { runtime } from "../src/runtime/mod.ts";
 
-const COMMANDS: Command[] = [run, version, config];
+const COMMANDS: Command[] = [run, version, config, installer];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
