@@ -45,14 +45,25 @@ export interface Slots {
   experiment: string | null;
 }
 
+/** Options of {@linkcode Repository}. */
+export interface RepositoryOptions {
+  /**
+   * Called after each atomic step of an operation, with its name. Crash tests throw from it
+   * to stop an operation exactly where a kill -9 could. @default none
+   */
+  afterStep?: (step: string) => void;
+}
+
 /** The directory tree of one package. Callers serialize operations (see `_lock.ts`). */
 export class Repository {
   /** `<root>/packages/<package>`. */
   readonly dir: string;
+  readonly #step: (step: string) => void;
 
-  constructor(root: string, readonly name: string) {
+  constructor(root: string, readonly name: string, { afterStep }: RepositoryOptions = {}) {
     checkPackageName(name);
     this.dir = join(root, "packages", name);
+    this.#step = afterStep ?? (() => {});
   }
 
   /** Where stable and experiment point now. */
@@ -88,7 +99,9 @@ export class Repository {
     // An experiment link equal to stable means "none"; drop it first so that switching
     // stable never makes the old stable look like an experiment.
     rmSync(join(this.dir, EXPERIMENT), { force: true });
+    this.#step("experiment_link_removed");
     switchLink(join(this.dir, STABLE), version);
+    this.#step("stable_switched");
     this.cleanup();
   }
 
@@ -117,6 +130,7 @@ export class Repository {
     this.cleanup();
     this.#moveIn(version, source);
     switchLink(join(this.dir, EXPERIMENT), version);
+    this.#step("experiment_switched");
   }
 
   /** Makes the experiment stable. */
@@ -126,7 +140,9 @@ export class Repository {
       throw new FleetError("conflict", `No experiment of ${this.name} to promote`);
     }
     switchLink(join(this.dir, STABLE), experiment);
+    this.#step("stable_switched");
     rmSync(join(this.dir, EXPERIMENT), { force: true });
+    this.#step("experiment_link_removed");
     this.cleanup();
     return experiment;
   }
@@ -136,6 +152,7 @@ export class Repository {
     const { experiment } = this.slots();
     rmSync(join(this.dir, EXPERIMENT), { force: true });
     syncDir(this.dir);
+    this.#step("experiment_link_removed");
     this.cleanup();
     return experiment;
   }
@@ -150,6 +167,7 @@ export class Repository {
         continue;
       }
       rmSync(join(this.dir, entry), { recursive: true, force: true });
+      this.#step("removed");
       removed.push(entry);
     }
     return removed;
@@ -160,6 +178,7 @@ export class Repository {
     rmSync(join(this.dir, EXPERIMENT), { force: true });
     rmSync(join(this.dir, STABLE), { force: true });
     syncDir(this.dir);
+    this.#step("links_removed");
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -168,8 +187,10 @@ export class Repository {
     const dest = this.path(version);
     // A directory of that name that no slot points at is a leftover of an interrupted run.
     rmSync(dest, { recursive: true, force: true });
+    this.#step("leftover_removed");
     chmodSync(source, 0o755);
     renameSync(source, dest);
     syncDir(this.dir);
+    this.#step("moved_in");
   }
 }

@@ -59,6 +59,8 @@ export async function unpackTarSafely(
     checkMode(h, rel);
     const target = posix.join(dest, rel);
     checkNoSymlinkParent(dest, rel);
+    // Archives may omit directory entries; parents are created as plain 0755 directories.
+    if (type !== "directory") mkdirSync(posix.dirname(target), { recursive: true, mode: 0o755 });
     switch (type) {
       case "directory":
         mkdirSync(target, { recursive: true, mode: (h.mode ?? 0o755) & 0o777 });
