@@ -14,6 +14,8 @@ import { authTokenPath } from "../agent.ts";
 import { Installer } from "./installer.ts";
 import { createFleetApi } from "./api.ts";
 import { Supervisor } from "./supervisor.ts";
+import { SystemdSupervisor } from "./systemd.ts";
+import type { WatchState } from "./state.ts";
 import { startPuller } from "./pull.ts";
 
 /** The local API socket under a run path. */
@@ -34,7 +36,7 @@ export interface DaemonContext {
 /** A running daemon. */
 export interface Daemon {
   installer: Installer;
-  supervisor: Supervisor;
+  supervisor: Supervisor | SystemdSupervisor;
   socket: string;
   stop(): Promise<void>;
 }
@@ -65,12 +67,10 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
   const host = config.cmd_host.includes(":") ? `[${config.cmd_host}]` : config.cmd_host;
   const healthUrl = `http://${host}:${config.cmd_port}/agent/status/health`;
   const pkg = f.agent_package;
-  const supervisor = new Supervisor({
+  const watch = {
     runtime,
     repository: installer.repository(pkg),
     logger,
-    args: ["run", ...(ctx.configFile ? ["-c", ctx.configFile] : [])],
-    pidFile: join(config.run_path, "fleet-agent.pid"),
     health: async () => {
       const res = await fetch(healthUrl, {
         headers: { Authorization: `Bearer ${token}` },
@@ -82,8 +82,13 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
     },
     healthTimeoutMs: f.experiment_health_timeout * 1000,
     watchMs: f.experiment_watch * 1000,
-    onExperimentFailed: (reason) => installer.stopExperiment(pkg, reason),
-    onWatch: (state) => installer.setWatch(pkg, state),
+    onExperimentFailed: (reason: string) => installer.stopExperiment(pkg, reason),
+    onWatch: (state: WatchState) => installer.setWatch(pkg, state),
+  };
+  const supervisor = f.supervisor === "systemd" ? new SystemdSupervisor(watch) : new Supervisor({
+    ...watch,
+    args: ["run", ...(ctx.configFile ? ["-c", ctx.configFile] : [])],
+    pidFile: join(config.run_path, "fleet-agent.pid"),
   });
   installer.onChange = async (changed) => {
     if (changed === pkg) await supervisor.sync();

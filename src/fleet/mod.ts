@@ -24,6 +24,7 @@ export {
 export { checkDiskSpace, type DownloadOptions, fetchPackage } from "./download.ts";
 export { unpackTarSafely } from "./unpack.ts";
 export { Supervisor, type SupervisorOptions } from "./supervisor.ts";
+export { SystemdSupervisor, type SystemdSupervisorOptions, UNITS } from "./systemd.ts";
 export { applyDesired, startPuller } from "./pull.ts";
 export { FLEET_ERROR_STATUS, FleetError, type FleetErrorCode } from "./errors.ts";
 export { STATE_FORMAT_VERSION } from "./state.ts";

@@ -15,6 +15,7 @@ import type { Repository } from "./repository.ts";
 import type { WatchState } from "./state.ts";
 import { alive } from "./_lock.ts";
 import { writeFileAtomic } from "./_fsutil.ts";
+import { watchExperiment } from "./_watch.ts";
 
 /** Options of {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -65,7 +66,7 @@ export class Supervisor {
   #stopped = false;
   #backoff: number;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
-  #watchTimers: ReturnType<typeof setTimeout>[] = [];
+  #cancelWatch: () => void = () => {};
   #syncing: Promise<void> = Promise.resolve();
 
   constructor(options: SupervisorOptions) {
@@ -170,42 +171,28 @@ export class Supervisor {
   }
 
   #watch(child: Child): void {
-    const { healthTimeoutMs, watchMs, pollMs } = this.#o;
-    this.#o.onWatch?.("starting");
-    const deadline = child.startedAt + healthTimeoutMs;
-    const poll = async () => {
-      if (this.#child !== child || child.slot !== "experiment") return;
-      let ok = false;
-      try {
-        ok = await this.#o.health();
-      } catch { /* not answering yet */ }
-      if (this.#child !== child || child.slot !== "experiment") return;
-      if (ok) {
-        this.#log.info(`The experiment ${child.version} is healthy; watching it for ${watchMs} ms`);
-        this.#o.onWatch?.("watching");
-        this.#watchTimers.push(setTimeout(() => {
-          if (this.#child !== child || child.slot !== "experiment") return;
-          this.#log.info(`The experiment ${child.version} passed its watch`);
-          this.#o.onWatch?.("passed");
-        }, Math.max(0, child.startedAt + watchMs - Date.now())));
-        return;
-      }
-      if (Date.now() >= deadline) {
-        void this.#fail(
-          `The experiment ${child.version} did not report healthy within ${
-            healthTimeoutMs / 1000
-          } s`,
-        );
-        return;
-      }
-      this.#watchTimers.push(setTimeout(poll, pollMs));
-    };
-    this.#watchTimers.push(setTimeout(poll, pollMs));
+    const { healthTimeoutMs, watchMs, pollMs, health, onWatch } = this.#o;
+    this.#cancelWatch = watchExperiment({
+      version: child.version,
+      startedAt: child.startedAt,
+      health,
+      healthTimeoutMs,
+      watchMs,
+      pollMs,
+      onWatch: (state) => {
+        if (state === "watching") {
+          this.#log.info(`The experiment ${child.version} is healthy; watching it`);
+        }
+        if (state === "passed") this.#log.info(`The experiment ${child.version} passed its watch`);
+        onWatch?.(state);
+      },
+      fail: (reason) => void this.#fail(reason),
+    });
   }
 
   #clearWatch(): void {
-    for (const t of this.#watchTimers) clearTimeout(t);
-    this.#watchTimers = [];
+    this.#cancelWatch();
+    this.#cancelWatch = () => {};
   }
 
   #failing = false;

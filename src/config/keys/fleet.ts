@@ -1,6 +1,6 @@
 /** Keys of the fleet component: package repository, local API, experiments and pull mode. */
 import * as v from "valibot";
-import { int, size, str } from "../_kinds.ts";
+import { int, oneOf, size, str } from "../_kinds.ts";
 
 export const fleetKeys = {
   fleet: v.optional(
@@ -9,6 +9,8 @@ export const fleetKeys = {
       root: str("/var/lib/outpost/fleet"),
       /** The package whose stable slot the daemon runs as the agent. */
       agent_package: str("outpost"),
+      /** Who runs the agent: the daemon itself, or systemd units (`packaging/`). */
+      supervisor: oneOf(["builtin", "systemd"] as const, "builtin"),
       /** A signed desired-state document the daemon polls; empty turns pull mode off. */
       catalog_url: str(""),
       /** Seconds between two polls of `catalog_url`. */
