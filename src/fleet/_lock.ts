@@ -6,6 +6,9 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { FleetError } from "./errors.ts";
 
+/** Tokens of the locks this process holds, to tell its own holders from a dead one with the same pid. */
+const held = new Set<string>();
+
 /** How long an operation waits for another process's lock. @default 10 s, as the Datadog installer */
 export const LOCK_TIMEOUT_MS = 10_000;
 
@@ -18,10 +21,11 @@ export class FleetLock {
   /** Runs `fn` while holding the lock. */
   run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.#tail.then(async () => {
-      await this.#acquire();
+      const token = await this.#acquire();
       try {
         return await fn();
       } finally {
+        held.delete(token);
         rmSync(this.path, { force: true });
       }
     });
@@ -29,19 +33,24 @@ export class FleetLock {
     return next;
   }
 
-  async #acquire(): Promise<void> {
+  async #acquire(): Promise<string> {
     const deadline = Date.now() + this.timeoutMs;
+    const token = `${process.pid} ${Math.random().toString(36).slice(2)}`;
     for (;;) {
       try {
         const fd = openSync(this.path, "wx", 0o600);
-        writeSync(fd, new TextEncoder().encode(String(process.pid)));
+        writeSync(fd, new TextEncoder().encode(token));
         closeSync(fd);
-        return;
+        held.add(token);
+        return token;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       }
-      const owner = Number(readOr(this.path, ""));
-      if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || !alive(owner)) {
+      const content = readOr(this.path, "");
+      const owner = Number(content.split(" ")[0]);
+      const stale = !Number.isInteger(owner) || owner <= 0 || !alive(owner) ||
+        (owner === process.pid && !held.has(content));
+      if (stale) {
         rmSync(this.path, { force: true }); // left by a process that died holding it
         continue;
       }
