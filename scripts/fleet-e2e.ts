@@ -84,7 +84,7 @@ async function waitFor<T>(
 // Tools
 // ---------------------------------------------------------------------------------------------
 function ensureTools(): void {
-  const missing = ["docker-registry", "skopeo", "curl"].filter((t) => !Bun.which(t));
+  const missing = ["docker-registry", "skopeo", "curl", "zstd"].filter((t) => !Bun.which(t));
   if (missing.length === 0) return;
   console.log(`installing ${missing.join(", ")} with apt-get`);
   sh(["apt-get", "update", "-qq"], { allowFail: true });
