@@ -9,10 +9,13 @@ import { type Command, parse, UsageError } from "./_command.ts";
 import { run } from "./run.ts";
 import { version } from "./version.ts";
 import { config } from "./config.ts";
+import { flare } from "./flare.ts";
+import { status } from "./status.ts";
+import { intake } from "./intake.ts";
 import { installer } from "./installer.ts";
 import { runtime } from "../src/runtime/mod.ts";
 
-const COMMANDS: Command[] = [run, version, config, installer];
+const COMMANDS: Command[] = [run, status, flare, intake, installer, version, config];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
@@ -61,5 +64,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  runtime.exit(await main(process.argv.slice(2)));
+  main(process.argv.slice(2)).then((code) => runtime.exit(code));
 }

@@ -3,10 +3,17 @@ import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
 import { buildAgent } from "../src/agent.ts";
+import {
+  devIntakeSettings,
+  type IntakeComponent,
+  intakeComponent,
+  pointAtIntake,
+  wantsDevIntake,
+} from "../src/intake/mod.ts";
 import { BUILD } from "../src/version.ts";
 
 /** Where `--dev` keeps its state when `run_path` is not configured: beside the working directory. */
-const DEV_RUN_PATH = ".outpost/run";
+export const DEV_RUN_PATH = ".outpost/run";
 
 export const run: Command = {
   name: "run",
@@ -15,7 +22,8 @@ export const run: Command = {
     "outpost run [-c FILE] [--dev]",
     "",
     "  -c, --config FILE   config file (default: /etc/outpost/datadog.yaml, then ./datadog.yaml)",
-    "  --dev               run without an API key, keeping state under ./.outpost",
+    "  --dev               run without an API key, keeping state under ./.outpost; with no",
+    "                      api_key and no dd_url, send to an embedded local intake",
   ].join("\n"),
   flags: { ...CONFIG_FLAG, dev: { type: "boolean" } },
   async main(values) {
@@ -25,7 +33,8 @@ export const run: Command = {
       defaults: dev ? { run_path: DEV_RUN_PATH } : {},
     });
     if (!loaded) return 1;
-    const { config, file } = loaded;
+    let { config } = loaded;
+    const { file } = loaded;
     const logger = createLogger({
       level: config.log_level,
       file: config.log_file,
@@ -47,11 +56,21 @@ export const run: Command = {
     }
 
     let agent;
+    let intake: IntakeComponent | undefined;
     try {
-      agent = buildAgent({ runtime, config, configFile: file, logger });
+      if (dev && wantsDevIntake(config)) {
+        intake = intakeComponent(runtime, devIntakeSettings(config));
+        await intake.start();
+        config = pointAtIntake(config, intake.url);
+        log.info(
+          `Sending to the embedded local intake at ${intake.url}: curl ${intake.url}/outpost/intake/stats`,
+        );
+      }
+      agent = await buildAgent({ runtime, config, configFile: file, logger, intake });
       await agent.start();
     } catch (e) {
       log.error((e as Error).message);
+      await intake?.stop();
       return 1;
     }
     log.info(

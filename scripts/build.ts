@@ -40,7 +40,11 @@ const { values } = parseArgs({
 const version = values.version ?? pkg.version;
 const targets = values.target ?? Object.keys(TARGETS);
 if (values.outfile && targets.length !== 1) fail("--outfile needs exactly one --target");
-for (const t of targets) if (!TARGETS[t]) fail(`Unknown target "${t}": expected one of ${Object.keys(TARGETS).join(", ")}`);
+for (const t of targets) {
+  if (!TARGETS[t]) {
+    fail(`Unknown target "${t}": expected one of ${Object.keys(TARGETS).join(", ")}`);
+  }
+}
 
 const commit = git(["rev-parse", "--short=10", "HEAD"]) ?? "none";
 mkdirSync(DIST, { recursive: true });
@@ -54,6 +58,7 @@ for (const name of targets) {
     join(ROOT, "cli/main.ts"),
     "--compile",
     "--minify",
+    "--bytecode",
     `--target=${TARGETS[name].bun}`,
     `--compile-executable-path=${await bunBinary(name)}`,
     `--outfile=${outfile}`,
@@ -65,8 +70,14 @@ for (const name of targets) {
     ...(values.broken ? [`--define=OUTPOST_BROKEN="1"`] : []),
   ];
   const res = Bun.spawnSync({ cmd, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (res.exitCode !== 0) fail(`bun build for ${name} failed:\n${res.stderr.toString()}${res.stdout.toString()}`);
-  console.log(`built ${outfile.replace(ROOT + "/", "")} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (res.exitCode !== 0) {
+    fail(`bun build for ${name} failed:\n${res.stderr.toString()}${res.stdout.toString()}`);
+  }
+  console.log(
+    `built ${outfile.replace(ROOT + "/", "")} in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s`,
+  );
 }
 
 // SHA256SUMS covers every binary present in dist/, in `sha256sum -c` format.
@@ -92,10 +103,14 @@ async function bunBinary(target: string): Promise<string> {
     stdout: "pipe",
     stderr: "pipe",
   });
-  if (pack.exitCode !== 0) fail(`Cannot fetch ${name}@${Bun.version} with npm pack:\n${pack.stderr.toString()}`);
+  if (pack.exitCode !== 0) {
+    fail(`Cannot fetch ${name}@${Bun.version} with npm pack:\n${pack.stderr.toString()}`);
+  }
   const tgz = join(dir, pack.stdout.toString().trim().split("\n").at(-1)!);
   const untar = Bun.spawnSync({ cmd: ["tar", "-xzf", tgz, "-C", dir], stderr: "pipe" });
-  if (untar.exitCode !== 0 || !existsSync(bin)) fail(`Cannot unpack ${tgz}: ${untar.stderr.toString()}`);
+  if (untar.exitCode !== 0 || !existsSync(bin)) {
+    fail(`Cannot unpack ${tgz}: ${untar.stderr.toString()}`);
+  }
   return bin;
 }
 

@@ -8,10 +8,31 @@ import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { Registry } from "./telemetry/mod.ts";
+import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
+import { flareApiArea, recordVersion } from "./flare/mod.ts";
+import { BUILD } from "./version.ts";
+import {
+  AGENT_FLAVOR,
+  BUILD_ARCH,
+  HostMetadata,
+  hostMetadataComponent,
+  metadataApiArea,
+  resolveHostname,
+  type SendMetadata,
+} from "./metadata/mod.ts";
+import {
+  aggregatorStatusProvider,
+  dogstatsdStatusProvider,
+  expvarComponent,
+  expvarSnapshot,
+  forwarderStatusProvider,
+  hostMetadataStatusProvider,
+  statusApiArea,
+  StatusCollector,
+} from "./status/mod.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -76,6 +97,11 @@ export class Agent {
     this.#stopRequested();
   }
 
+  /** The component named `name`, e.g. to read a bound port. */
+  component<T extends Component = Component>(name: string): T | undefined {
+    return this.#components.find((c) => c.name === name) as T | undefined;
+  }
+
   /** Which components are healthy; a component not started yet is unhealthy. */
   health(): HealthReport {
     const report: HealthReport = { Healthy: [], Unhealthy: [] };
@@ -101,19 +127,78 @@ export interface AgentContext {
   logger: Logger;
   /** @default a new registry */
   registry?: Registry;
+  /** Delivers host metadata (the forwarder); without it no host metadata is sent. */
+  sendMetadata?: SendMetadata;
+  /** The embedded local intake of `--dev`, if any: started first, stopped last. */
+  intake?: Component;
 }
 
 /** Builds the agent and its components from the config. */
-export function buildAgent(ctx: AgentContext): Agent {
-  const { runtime, config } = ctx;
+export async function buildAgent(ctx: AgentContext): Promise<Agent> {
+  const { runtime, config, logger } = ctx;
+  const registry = ctx.registry ?? new Registry();
+  const log = logger.for("agent");
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
+  try {
+    recordVersion(config.run_path, BUILD.version);
+  } catch (e) {
+    log.warn(`Cannot record the version history: ${(e as Error).message}`);
+  }
   const components: Component[] = [];
-  const agent = new Agent(components, ctx.logger);
+  const agent = new Agent(components, logger);
+
+  const hostname = await resolveHostname(runtime, config);
+  log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
+  const metadata = new HostMetadata({ config, configFile: ctx.configFile, hostname });
+  const status = new StatusCollector({
+    header: {
+      version: BUILD.version,
+      flavor: AGENT_FLAVOR,
+      runtime: runtime.name,
+      runtimeVersion: runtime.version,
+      buildArch: BUILD_ARCH,
+      pid: process.pid,
+      startMs: Date.now(),
+      confFile: ctx.configFile,
+      logFile: config.log_file,
+      logLevel: config.log_level,
+    },
+  });
+  status.register(dogstatsdStatusProvider(registry));
+  status.register(aggregatorStatusProvider(registry));
+  status.register(forwarderStatusProvider(registry));
+  status.register(hostMetadataStatusProvider(registry, metadata));
+
+  const flare = flareApiArea({
+    runtime,
+    config,
+    configFile: ctx.configFile,
+    env: process.env,
+    sources: {
+      statusText: () => status.text(),
+      statusJson: () => status.json(),
+      expvars: () => expvarSnapshot(runtime, registry, process.argv),
+      hostMetadata: () => metadata.getFromCache(),
+      healthYaml: () => agent.health(),
+    },
+  });
+
+  if (ctx.intake) components.push(ctx.intake);
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),
       requestStop: () => agent.requestStop(),
-    }),
+    }, [statusApiArea(status, config), metadataApiArea(metadata), flare]),
+    expvarComponent(runtime, { port: config.expvar_port, registry, cmdline: process.argv }),
   );
+  if (ctx.sendMetadata) {
+    components.push(hostMetadataComponent({
+      metadata,
+      send: ctx.sendMetadata,
+      config,
+      log: logger.for("metadata"),
+      registry,
+    }));
+  }
   return agent;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Runtime } from "../runtime/types.ts";
+import type { Hono } from "hono";
 import type { Component } from "../component.ts";
 import { type AgentHandle, type ApiArea, createApiApp } from "./app.ts";
 
@@ -23,7 +24,7 @@ export function apiComponent(
   settings: ApiSettings,
   agent: AgentHandle,
   areas: ApiArea[] = [],
-): Component & { readonly port: number } {
+): Component & { readonly port: number; readonly app: Hono } {
   let server: Awaited<ReturnType<Runtime["serve"]>> | undefined;
   const app = createApiApp({ token: settings.token, agent, areas });
   return {
@@ -35,6 +36,7 @@ export function apiComponent(
       await server?.close();
     },
     healthy: () => server !== undefined,
+    app,
     get port() {
       return server?.port ?? 0;
     },

@@ -15,10 +15,13 @@ import type {
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
+import { inspectorCpuProfile } from "./_inspector.ts";
 
 export const bunRuntime: Runtime = {
   name: "bun",
-  version: Bun.version,
+  get version() {
+    return Bun.version;
+  },
 
   async serve(address, fetch) {
     if ("path" in address) removeStaleSocket(address.path);
@@ -89,6 +92,10 @@ export const bunRuntime: Runtime = {
       ),
     };
   },
+  // Bun writes the status line only with the first body chunk: a body that fails before any
+  // chunk makes it reset the connection. Erroring with `undefined` keeps Bun from logging it.
+  dropConnection: () =>
+    new Response(new ReadableStream({ start: (controller) => controller.error(undefined) })),
 
   zstdCompress: (data, level) => Bun.zstdCompressSync(data, { level }),
   zstdDecompress: (data) => Bun.zstdDecompressSync(data),
@@ -99,6 +106,8 @@ export const bunRuntime: Runtime = {
   },
 
   hostname: () => hostname(),
+  heapSnapshot: async () => new Uint8Array(Bun.generateHeapSnapshot("v8", "arraybuffer")),
+  cpuProfile: inspectorCpuProfile,
   exit: (code) => process.exit(code),
 };
 

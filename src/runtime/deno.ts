@@ -3,16 +3,18 @@
  *
  * @module
  */
-import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import type {
   DatagramOptions,
   DatagramSocket,
+  HttpServer,
+  ListenAddress,
   Runtime,
   SpawnOptions,
   StartOptions,
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
+import { inspectorCpuProfile } from "./_inspector.ts";
 
 // The slice of the Deno namespace this file uses, declared here so that the project
 // type-checks with one set of ambient types (bun-types) and no Deno declarations.
@@ -35,7 +37,20 @@ interface DenoChild {
   output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }>;
   kill(signal?: string): void;
 }
+interface DenoListener extends AsyncIterable<unknown> {
+  readonly addr: DenoAddr;
+  close(): void;
+}
+interface DenoHttpConn extends
+  AsyncIterable<{
+    request: Request;
+    respondWith(r: Response): Promise<void>;
+  }> {
+  close(): void;
+}
 interface DenoApi {
+  listen(options: Record<string, unknown>): DenoListener;
+  serveHttp(conn: unknown): DenoHttpConn;
   version: { deno: string };
   serve(
     options: Record<string, unknown>,
@@ -54,10 +69,13 @@ declare const Deno: DenoApi;
 
 export const denoRuntime: Runtime = {
   name: "deno",
-  version: Deno.version.deno,
+  get version() {
+    return Deno.version.deno;
+  },
 
-  async serve(address, fetch) {
+  async serve(address, fetch, serveOptions) {
     if ("path" in address) removeStaleSocket(address.path);
+    if (serveOptions?.allowDrop) return serveDroppable(address, fetch);
     const { promise: listening, resolve } = Promise.withResolvers<void>();
     const options = "path" in address
       ? { path: address.path, onListen: () => resolve() }
@@ -158,9 +176,20 @@ export const denoRuntime: Runtime = {
     };
   },
 
-  zstdCompress: (data, level) =>
-    zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } }),
-  zstdDecompress: (data) => zstdDecompressSync(data),
+  dropConnection() {
+    // The body is the mark `serveDroppable` looks for: frameworks may copy the Response (hono
+    // does) but keep its body. Served by plain Deno.serve, the failing body at least breaks
+    // the response after its status line.
+    const body = new ReadableStream({ start: (controller) => controller.error(undefined) });
+    DROPPED.add(body);
+    return new Response(body);
+  },
+
+  zstdCompress(data, level) {
+    const z = zlib();
+    return z.zstdCompressSync(data, { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
+  },
+  zstdDecompress: (data) => zlib().zstdDecompressSync(data),
 
   memory() {
     const m = Deno.memoryUsage();
@@ -168,8 +197,71 @@ export const denoRuntime: Runtime = {
   },
 
   hostname: () => Deno.hostname(),
+  async heapSnapshot() {
+    const chunks: Uint8Array[] = [];
+    for await (const c of process.getBuiltinModule("node:v8").getHeapSnapshot()) {
+      chunks.push(typeof c === "string" ? Buffer.from(c) : c);
+    }
+    return Buffer.concat(chunks);
+  },
+  cpuProfile: inspectorCpuProfile,
   exit: (code) => Deno.exit(code),
 };
+
+// Loaded on first use: this file is also loaded (unused) under Bun, where importing node:zlib
+// up front would cost start-up time and memory.
+function zlib(): typeof import("node:zlib") {
+  return process.getBuiltinModule("node:zlib");
+}
+
+const DROPPED = new WeakSet<ReadableStream>();
+
+/**
+ * Serves each connection with `Deno.serveHttp`, the one Deno API that can close a single
+ * connection: a handler answering with `dropConnection()` gets its connection closed unanswered.
+ */
+function serveDroppable(
+  address: ListenAddress,
+  fetch: (req: Request) => Response | Promise<Response>,
+): HttpServer {
+  const listener = "path" in address
+    ? Deno.listen({ transport: "unix", path: address.path })
+    : Deno.listen({ hostname: address.hostname, port: address.port });
+  if ("path" in address) setSocketMode(address.path, address.mode ?? 0o600);
+  const open = new Set<DenoHttpConn>();
+  const serveConn = async (http: DenoHttpConn) => {
+    open.add(http);
+    try {
+      for await (const { request, respondWith } of http) {
+        let res: Response;
+        try {
+          res = await fetch(request);
+        } catch {
+          res = new Response("Internal Server Error", { status: 500 });
+        }
+        if (res.body && DROPPED.has(res.body)) break;
+        await respondWith(res).catch(() => {}); // the client went away
+      }
+    } catch {
+      // a broken connection ends its loop
+    } finally {
+      open.delete(http);
+      try {
+        http.close();
+      } catch { /* already closed */ }
+    }
+  };
+  (async () => {
+    for await (const conn of listener) void serveConn(Deno.serveHttp(conn));
+  })().catch(() => {}); // the listener was closed
+  return {
+    port: listener.addr.port ?? 0,
+    close: async () => {
+      listener.close();
+      for (const http of open) http.close();
+    },
+  };
+}
 
 function listen(options: Record<string, unknown>): DenoDatagramConn {
   if (!Deno.listenDatagram) {

@@ -10,6 +10,6 @@ export type * from "./types.ts";
 export { NotSupportedError } from "./types.ts";
 
 /** The runtime of this process. */
-export const runtime: Runtime = "Bun" in globalThis
-  ? (await import("./bun.ts")).bunRuntime
-  : (await import("./deno.ts")).denoRuntime;
+import { bunRuntime } from "./bun.ts";
+import { denoRuntime } from "./deno.ts";
+export const runtime: Runtime = "Bun" in globalThis ? bunRuntime : denoRuntime;

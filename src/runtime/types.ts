@@ -14,6 +14,18 @@ export type ListenAddress =
     mode?: number;
   };
 
+/** Options of {@linkcode Runtime.serve}. */
+export interface ServeOptions {
+  /**
+   * Lets the handler answer with {@linkcode Runtime.dropConnection} to close the connection
+   * without a response. Deno's `Deno.serve` cannot close one connection, so with this option
+   * Deno serves each connection through its per-connection HTTP API instead, one request at a
+   * time per connection (fine for test servers, slower for busy ones). Bun needs nothing.
+   * @default false
+   */
+  allowDrop?: boolean;
+}
+
 /** A running HTTP server. */
 export interface HttpServer {
   /** The bound TCP port (0 for a unix socket). */
@@ -101,7 +113,13 @@ export interface Runtime {
   serve(
     address: ListenAddress,
     fetch: (req: Request) => Response | Promise<Response>,
+    options?: ServeOptions,
   ): Promise<HttpServer>;
+  /**
+   * A response that makes a server started with `allowDrop` close the connection without
+   * answering: the client sees a network error (connection reset), as when a peer dies.
+   */
+  dropConnection(): Response;
   /** Binds a UDP socket; port 0 picks a free port. */
   listenUdp(hostname: string, port: number, options: DatagramOptions): Promise<DatagramSocket>;
   /** Binds a unix datagram socket; throws {@linkcode NotSupportedError} where the runtime has none. */
@@ -122,6 +140,10 @@ export interface Runtime {
   memory(): MemoryStats;
   /** The operating system's host name. */
   hostname(): string;
+  /** A heap snapshot of this process as V8 `.heapsnapshot` JSON bytes (DevTools reads it). */
+  heapSnapshot(): Promise<Uint8Array>;
+  /** Samples this process's CPU for `seconds` and returns a `.cpuprofile` JSON document. */
+  cpuProfile(seconds: number): Promise<string>;
   /** Ends the process. */
   exit(code: number): never;
 }
@@ -131,7 +153,7 @@ export class NotSupportedError extends Error {
   /** Stable code, usable as a telemetry tag. */
   readonly code = "not_supported";
   constructor(feature: string, runtime: string) {
-    super(`${feature} is not supported on ${runtime}`);
+    super(`Not supported on ${runtime}: ${feature}`);
     this.name = "NotSupportedError";
   }
 }

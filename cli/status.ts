@@ -1,0 +1,122 @@
+import type { Command } from "./_command.ts";
+import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { runtime } from "../src/runtime/mod.ts";
+import type { Config } from "../src/config/mod.ts";
+import { DEV_RUN_PATH } from "./run.ts";
+import { authTokenPath } from "../src/agent.ts";
+import { readAuthToken } from "../src/api/mod.ts";
+import { scrubText } from "../src/config/mod.ts";
+import { OutpostError } from "../src/errors.ts";
+import { HostMetadata, resolveHostname } from "../src/metadata/mod.ts";
+import { COLOR, PLAIN, remoteStatus, renderRemoteStatus } from "../src/status/mod.ts";
+
+export const status: Command = {
+  name: "status",
+  summary: "Print the running agent's status, or one section of it",
+  usage: [
+    "outpost status [SECTION] [-c FILE] [-j | -p] [-l] [--expvar-url URL]",
+    "",
+    "  SECTION             only this section (see GET /agent/status/sections)",
+    "  -c, --config FILE   config file (default: /etc/outpost/datadog.yaml, then ./datadog.yaml)",
+    "  -j, --json          print JSON",
+    "  -p, --pretty-json   print indented JSON",
+    "  -l, --list          list the sections, one per line",
+    "  --expvar-url URL    status from this process plus the expvars at URL (process-agent style)",
+  ].join("\n"),
+  flags: {
+    ...CONFIG_FLAG,
+    json: { type: "boolean", short: "j" },
+    "pretty-json": { type: "boolean", short: "p" },
+    list: { type: "boolean", short: "l" },
+    "expvar-url": { type: "string" },
+  },
+  positionals: true,
+  async main(values, positionals) {
+    const loaded = await loadOrReport({ path: values.config as string | undefined });
+    if (!loaded) return 1;
+    const { config, file } = loaded;
+    const asJson = values.json === true || values["pretty-json"] === true;
+    const printJson = (x: unknown) =>
+      console.log(values["pretty-json"] ? JSON.stringify(x, null, 2) : JSON.stringify(x));
+    const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+    if (typeof values["expvar-url"] === "string") {
+      const metadata = new HostMetadata({
+        config,
+        configFile: file,
+        hostname: await resolveHostname(runtime, config),
+      });
+      try {
+        const s = await remoteStatus(values["expvar-url"], { runtime, config, metadata });
+        if (asJson) printJson(s);
+        else process.stdout.write(renderRemoteStatus(s, color ? COLOR : PLAIN));
+        return 0;
+      } catch (e) {
+        if (!(e instanceof OutpostError)) throw e;
+        console.error(e.message);
+        return 1;
+      }
+    }
+
+    if (positionals.length > 1) {
+      console.error(
+        `Expected at most one section, got ${positionals.length}: ${positionals.join(" ")}`,
+      );
+      return 2;
+    }
+    const base = `http://${config.cmd_host}:${config.cmd_port}`;
+    let token: string;
+    try {
+      token = readAuthToken(tokenPath(config, file));
+    } catch (e) {
+      console.error(
+        `Could not reach the agent at ${base}: is it running? (${(e as Error).message})`,
+      );
+      return 1;
+    }
+    const section = positionals[0];
+    const path = values.list
+      ? "/agent/status/sections"
+      : section
+      ? `/agent/${encodeURIComponent(section)}/status`
+      : "/agent/status";
+    const query = asJson || values.list
+      ? "format=json"
+      : `format=text${color ? "&color=true" : ""}`;
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}?${query}`, {
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        signal: AbortSignal.timeout(config.server_timeout * 1000),
+      });
+    } catch {
+      console.error(`Could not reach the agent at ${base}: is it running?`);
+      return 1;
+    }
+    const body = await res.text();
+    if (!res.ok) {
+      let message = body;
+      try {
+        message = JSON.parse(body).error ?? body;
+      } catch { /* not JSON: show the body as it is */ }
+      console.error(`The agent at ${base} answered ${res.status}: ${message}`);
+      return 1;
+    }
+    if (values.list && !asJson) console.log((JSON.parse(body) as string[]).join("\n"));
+    else if (asJson) printJson(JSON.parse(body));
+    else process.stdout.write(scrubText(body));
+    return 0;
+  },
+};
+
+/**
+ * Where the running agent keeps its token: as `authTokenPath` says, or — with no config file,
+ * where `outpost run --dev` puts its state — under the dev run path.
+ */
+function tokenPath(config: Config, file: string | null): string {
+  const path = authTokenPath(config, file);
+  const dev = join(DEV_RUN_PATH, "auth_token");
+  return !existsSync(path) && file === null && existsSync(dev) ? dev : path;
+}

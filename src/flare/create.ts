@@ -1,0 +1,102 @@
+/**
+ * Builds a whole flare: profiles first (they take seconds and are not scrubbed), then every
+ * provider, then the zip.
+ *
+ * @module
+ */
+import type { Runtime } from "../runtime/types.ts";
+import { FlareBuilder, type FlareWriter } from "./builder.ts";
+import { type FlareContext, flareProviders } from "./providers.ts";
+
+/** Options of {@linkcode createFlare}. */
+export interface CreateFlareOptions extends FlareContext {
+  runtime: Runtime;
+  /** Why the flare is built without the running agent (writes the `local` marker). */
+  localReason?: string;
+  /** Seconds of CPU profile; 0 takes no profiles. @default 0 */
+  profileSeconds?: number;
+  /** Per-provider timeout in ms. @default `flare_provider_timeout` seconds */
+  providerTimeoutMs?: number;
+  /** Called with a short line as each step starts (the CLI shows it on a TTY). */
+  onProgress?: (msg: string) => void;
+  /** Where the zip goes. @default the OS temp directory */
+  outDir?: string;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Builds the flare and returns the zip's path.
+ *
+ * @example A flare of the config alone
+ * ```ts
+ * import { createFlare } from "./create.ts";
+ * import { runtime } from "../runtime/mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const { config, file } = await loadConfig(runtime, { searchPaths: [] });
+ * const zip = await createFlare({ runtime, config, configFile: file, env: {}, sources: {}, localReason: "local flare was requested" });
+ * console.log(zip); // /tmp/outpost-flare-<host>-<time>.zip
+ * ```
+ */
+export async function createFlare(options: CreateFlareOptions): Promise<string> {
+  const { runtime, config, profileSeconds = 0, onProgress } = options;
+  const fb = FlareBuilder.create({
+    hostname: config.hostname || safeHostname(runtime),
+    localReason: options.localReason,
+    scrub: { extraKeys: config.flare_stripped_keys },
+    outDir: options.outDir,
+    now: options.now,
+  });
+  try {
+    if (profileSeconds <= 0) {
+      fb.log("profiles: not requested (outpost flare --profile SECONDS)");
+    } else if (options.localReason !== undefined) {
+      fb.log("profiles: skipped, a local flare runs outside the agent and cannot profile it");
+    } else {
+      await profiles(fb.writer, runtime, profileSeconds, onProgress);
+    }
+    const timeoutMs = options.providerTimeoutMs ?? config.flare_provider_timeout * 1000;
+    await fb.runProviders(flareProviders(options), { timeoutMs, onProgress });
+    onProgress?.("writing the archive");
+    return fb.save();
+  } catch (e) {
+    fb.discard();
+    throw e;
+  }
+}
+
+function safeHostname(runtime: Runtime): string {
+  try {
+    return runtime.hostname();
+  } catch {
+    return "";
+  }
+}
+
+/** Heap, CPU for `seconds`, heap again: the order that shows what grew while busy. */
+async function profiles(
+  w: FlareWriter,
+  runtime: Runtime,
+  seconds: number,
+  onProgress?: (msg: string) => void,
+): Promise<void> {
+  const steps: Array<[string, () => Promise<Uint8Array | string>]> = [
+    ["core-1st-heap.heapsnapshot", () => runtime.heapSnapshot()],
+    ["core-cpu.cpuprofile", () => runtime.cpuProfile(seconds)],
+    ["core-2nd-heap.heapsnapshot", () => runtime.heapSnapshot()],
+  ];
+  for (const [name, take] of steps) {
+    onProgress?.(`profiling: ${name}${name.includes("cpu") ? ` (${seconds} s)` : ""}`);
+    try {
+      const data = await take();
+      w.addUnscrubbed(`profiles/${name}`, data);
+      // An idle process gives a CPU profile with few or no samples; say so rather than hide it.
+      const detail = typeof data === "string"
+        ? `, ${JSON.parse(data).samples?.length ?? 0} samples`
+        : "";
+      w.log(`profiles: added ${name} (${runtime.name} ${runtime.version}${detail})`);
+    } catch (e) {
+      w.log(`profiles: ${name} not produced on ${runtime.name}: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The flare: a scrubbed diagnostic archive of this host's agent, built by the running agent
+ * (`POST /agent/flare`) or by the CLI when the agent is down, and uploaded to the support
+ * backend with a case id.
+ *
+ * @module
+ */
+export {
+  cleanHostname,
+  FlareBuilder,
+  type FlareBuilderOptions,
+  type FlareProvider,
+  FlareSkip,
+  type FlareWriter,
+  type RunProvidersOptions,
+} from "./builder.ts";
+export { type FlareContext, flareProviders, type FlareSources } from "./providers.ts";
+export { createFlare, type CreateFlareOptions } from "./create.ts";
+export {
+  analyzeResponse,
+  flareBaseUrl,
+  type FlareSendResult,
+  flareUrl,
+  sendFlare,
+  type SendFlareOptions,
+} from "./sender.ts";
+export { flareApiArea, type FlareApiOptions } from "./api.ts";
+export { recordVersion, type VersionEntry } from "./version_history.ts";

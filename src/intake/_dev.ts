@@ -1,0 +1,39 @@
+/**
+ * How `outpost run --dev` uses the intake: with no API key and no `dd_url`, the agent starts
+ * the intake in its own process and sends there.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Config } from "../config/mod.ts";
+import type { Registry } from "../telemetry/mod.ts";
+import type { IntakeSettings } from "./mod.ts";
+
+/**
+ * The API key `--dev` uses with the embedded intake when none is configured: the Datadog
+ * Agent treats 32 zeros as "do not validate", and the intake accepts any key.
+ */
+export const DEV_API_KEY = "0".repeat(32);
+
+/** Whether `--dev` should start the embedded intake: no API key and no `dd_url` configured. */
+export function wantsDevIntake(config: Config): boolean {
+  return config.api_key === "" && config.dd_url === "";
+}
+
+/** The intake's settings from `local_intake.*`; the data directory defaults to `<run_path>/intake`. */
+export function devIntakeSettings(config: Config, registry?: Registry): IntakeSettings {
+  const li = config.local_intake;
+  return {
+    host: li.host,
+    port: li.port,
+    dataDir: li.data_dir || join(config.run_path, "intake"),
+    maxBytes: li.max_bytes,
+    apiKeys: li.api_keys,
+    registry,
+  };
+}
+
+/** The config the rest of the agent sees: `dd_url` at the intake, and the dev API key. */
+export function pointAtIntake(config: Config, url: string): Config {
+  return { ...config, dd_url: url, api_key: config.api_key || DEV_API_KEY };
+}

@@ -1,0 +1,125 @@
+/**
+ * Sends the host metadata payload at start and then every interval (1800 s, or the `host`
+ * entry of `metadata_providers` when it is within 300–14400 s).
+ */
+import type { Component } from "../component.ts";
+import type { Config } from "../config/mod.ts";
+import type { Log } from "../log/mod.ts";
+import type { Registry } from "../telemetry/mod.ts";
+import type { HostMetadata, HostPayload } from "./_payload.ts";
+
+/** Default interval between two host metadata payloads, in seconds. */
+export const HOST_METADATA_INTERVAL_S = 1800;
+const MIN_INTERVAL_S = 300;
+const MAX_INTERVAL_S = 14400;
+
+/**
+ * What the forwarder is handed. `storable: false` because the payload carries the API key,
+ * so it must never reach the disk-backed retry queue.
+ */
+export interface MetadataSubmission {
+  route: "/intake/";
+  payload: HostPayload;
+  storable: false;
+}
+
+/** Delivers one submission; a rejection is logged and counted, never fatal. */
+export type SendMetadata = (submission: MetadataSubmission) => Promise<void>;
+
+/** Timers, injectable so tests can fire the interval without waiting. */
+export interface Timers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: Timers = {
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
+
+/** Options of {@linkcode hostMetadataComponent}. */
+export interface HostMetadataSenderOptions {
+  metadata: HostMetadata;
+  send: SendMetadata;
+  config: Pick<Config, "metadata_providers">;
+  log: Log;
+  registry: Registry;
+  /** @default the global timers */
+  timers?: Timers;
+}
+
+/**
+ * The interval of the `host` provider in seconds: its configured value when within
+ * 300–14400, otherwise the default (with a warning for an out-of-range value).
+ */
+export function hostMetadataInterval(
+  config: Pick<Config, "metadata_providers">,
+  log?: Log,
+): number {
+  const entry = config.metadata_providers.find((p) => p.name === "host");
+  if (!entry) return HOST_METADATA_INTERVAL_S;
+  if (entry.interval < MIN_INTERVAL_S || entry.interval > MAX_INTERVAL_S) {
+    log?.warn(
+      `Config key "metadata_providers" host interval ${entry.interval} is outside ${MIN_INTERVAL_S}-${MAX_INTERVAL_S} s: using ${HOST_METADATA_INTERVAL_S}`,
+    );
+    return HOST_METADATA_INTERVAL_S;
+  }
+  return entry.interval;
+}
+
+/**
+ * The host metadata sender as an agent component. Counts into `metadata.host_payloads_sent`
+ * and `metadata.host_payload_errors`, and publishes `metadata.host_last_sent` (ms since epoch).
+ *
+ * @example Hand each payload to the forwarder, never to its disk queue
+ * ```ts
+ * import { hostMetadataComponent, type HostMetadata } from "./mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { createLogger } from "../log/mod.ts";
+ * declare const metadata: HostMetadata;
+ * declare const forwarder: { submit(route: string, body: string, storable: boolean): Promise<void> };
+ * const sender = hostMetadataComponent({
+ *   metadata,
+ *   send: (s) => forwarder.submit(s.route, JSON.stringify(s.payload), s.storable),
+ *   config: { metadata_providers: [{ name: "host", interval: 900 }] },
+ *   log: createLogger().for("metadata"),
+ *   registry: new Registry(),
+ * });
+ * await sender.start(); // sends now, then every 900 s
+ * ```
+ */
+export function hostMetadataComponent(
+  options: HostMetadataSenderOptions,
+): Component & { readonly intervalS: number } {
+  const { metadata, send, log, registry, timers = GLOBAL_TIMERS } = options;
+  const intervalS = hostMetadataInterval(options.config, log);
+  const sent = registry.counter("metadata.host_payloads_sent");
+  const failed = registry.counter("metadata.host_payload_errors");
+  let lastSent = 0;
+  registry.publish("metadata.host_last_sent", () => lastSent);
+  let handle: unknown;
+
+  async function sendOnce(): Promise<void> {
+    try {
+      await send({ route: "/intake/", payload: metadata.getPayload(), storable: false });
+      sent.inc();
+      lastSent = Date.now();
+    } catch (e) {
+      failed.inc();
+      log.warn(`Cannot send host metadata: ${(e as Error).message}`);
+    }
+  }
+
+  return {
+    name: "host-metadata",
+    intervalS,
+    async start() {
+      // Not awaited: a slow intake must not hold up the agent's start.
+      void sendOnce();
+      handle = timers.setInterval(() => void sendOnce(), intervalS * 1000);
+    },
+    async stop() {
+      timers.clearInterval(handle);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Host identity: hostname resolution with its provider, the v5 host metadata payload with
+ * its cache, the sender that ships it to `/intake/`, and its API routes.
+ *
+ * @module
+ */
+export {
+  type HostnameInfo,
+  hostnameProblem,
+  type HostnameProvider,
+  type HostnameSettings,
+  resolveHostname,
+} from "./_hostname.ts";
+export {
+  AGENT_FLAVOR,
+  BUILD_ARCH,
+  goArch,
+  type HostFacts,
+  HostMetadata,
+  type HostMetadataOptions,
+  type HostPayload,
+} from "./_payload.ts";
+export {
+  HOST_METADATA_INTERVAL_S,
+  hostMetadataComponent,
+  hostMetadataInterval,
+  type HostMetadataSenderOptions,
+  type MetadataSubmission,
+  type SendMetadata,
+  type Timers,
+} from "./_sender.ts";
+export { metadataApiArea } from "./_api.ts";

@@ -1,0 +1,22 @@
+/**
+ * The serializer: builds the exact payloads the Datadog intake accepts from what the
+ * aggregator flushes — `/api/v2/series` and `/api/beta/sketches` (protobuf, own encoder),
+ * `/api/v1/series`, `/api/v1/check_run` and `/intake/` (JSON), orchestrator pass-through —
+ * compressed (zstd, zlib, gzip or none) and split to respect every intake size limit.
+ * It knows nothing about HTTP: the forwarder moves the {@linkcode Payload}s it produces.
+ *
+ * @module
+ */
+export type { Payload, PayloadKind, SendPayloads } from "./_payload.ts";
+export {
+  AGENT_PAYLOAD_VERSION,
+  type JsonPayloadOptions,
+  type JsonPayloadResult,
+  MAX_METADATA_SIZE,
+  ROUTES,
+  Serializer,
+  type SerializerOptions,
+  type SerializerSettings,
+  serializerSettings,
+} from "./_serializer.ts";
+export { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";

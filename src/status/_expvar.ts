@@ -1,0 +1,78 @@
+import { Hono } from "hono";
+import type { Component } from "../component.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { Registry } from "../telemetry/mod.ts";
+
+/** Options of {@linkcode expvarComponent}. */
+export interface ExpvarOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. @default 5000 (config `expvar_port`) */
+  port: number;
+  registry: Registry;
+  /** The process's argv, published as `cmdline`. */
+  cmdline: string[];
+}
+
+/**
+ * The expvar JSON: every registry variable, `cmdline`, and `memstats` named as Go's runtime
+ * names them (`Alloc`, `HeapAlloc`, `HeapSys`, `Sys`) so expvar readers work unchanged.
+ * Keys are sorted, as Go's expvar sorts them.
+ */
+export function expvarSnapshot(
+  runtime: Runtime,
+  registry: Registry,
+  cmdline: string[],
+): Record<string, unknown> {
+  const m = runtime.memory();
+  const all: Record<string, unknown> = {
+    ...registry.snapshot(),
+    cmdline,
+    memstats: {
+      Alloc: m.heapUsed,
+      HeapAlloc: m.heapUsed,
+      HeapSys: m.heapTotal,
+      Sys: m.rss,
+      External: m.external,
+    },
+  };
+  return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
+}
+
+/**
+ * `GET /debug/vars` on 127.0.0.1 as an agent component; no token, as in the Datadog Agent.
+ *
+ * @example
+ * ```ts
+ * import { expvarComponent } from "./mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { runtime } from "../runtime/mod.ts";
+ * const registry = new Registry();
+ * registry.counter("dogstatsd.MetricPackets").inc();
+ * const expvar = expvarComponent(runtime, { port: 0, registry, cmdline: ["outpost", "run"] });
+ * await expvar.start();
+ * const vars = await (await fetch(`http://127.0.0.1:${expvar.port}/debug/vars`)).json();
+ * console.log(vars.dogstatsd.MetricPackets); // 1
+ * await expvar.stop();
+ * ```
+ */
+export function expvarComponent(
+  runtime: Runtime,
+  { port, registry, cmdline }: ExpvarOptions,
+): Component & { readonly port: number } {
+  const app = new Hono();
+  app.get("/debug/vars", (c) => c.json(expvarSnapshot(runtime, registry, cmdline)));
+  let server: Awaited<ReturnType<Runtime["serve"]>> | undefined;
+  return {
+    name: "expvar",
+    async start() {
+      // Loopback only: expvar has no auth and tells a lot about the process.
+      server = await runtime.serve({ hostname: "127.0.0.1", port }, app.fetch);
+    },
+    async stop() {
+      await server?.close();
+    },
+    healthy: () => server !== undefined,
+    get port() {
+      return server?.port ?? 0;
+    },
+  };
+}

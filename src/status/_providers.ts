@@ -1,0 +1,305 @@
+/**
+ * Built-in status providers that read the telemetry registry by name, so a component only has
+ * to count; a missing variable renders as "-" and a component with none as "not running".
+ *
+ * Registry names read (the names the DogStatsD, aggregator and forwarder branches publish,
+ * which follow the Datadog Agent's expvar maps):
+ *
+ * | provider   | names                                                                         |
+ * |------------|-------------------------------------------------------------------------------|
+ * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
+ * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
+ * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`) |
+ * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
+ */
+import type { Registry } from "../telemetry/mod.ts";
+import type { HostMetadata } from "../metadata/mod.ts";
+import type { StatusData, StatusProvider } from "./_collector.ts";
+import { lines, type Style } from "./_style.ts";
+
+/** A number, a label→number map, or absent. */
+type Figure = number | Record<string, number> | undefined;
+
+/** Reads one variable as a figure; anything else counts as absent. */
+function figure(registry: Registry, name: string): Figure {
+  const v = registry.read(name);
+  if (typeof v === "number") return v;
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).filter(([, n]) => typeof n === "number")) as Record<
+      string,
+      number
+    >;
+  }
+  return undefined;
+}
+
+/** Label → figure for several variables; absent ones are left out, undefined when all are. */
+function group(
+  registry: Registry,
+  names: Record<string, string>,
+): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const [label, name] of Object.entries(names)) {
+    const f = total(figure(registry, name));
+    if (f !== undefined) out[label] = f;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function total(f: Figure): number | undefined {
+  if (f === undefined || typeof f === "number") return f;
+  return Object.values(f).reduce((a, b) => a + b, 0);
+}
+
+function notRunning(component: string, prefix: string, style: Style): string {
+  return style.warn(`  ${component} is not running (no ${prefix} telemetry yet)`);
+}
+
+/** Renders a figure: a total followed by its labels, `-` when absent. */
+function show(f: Figure): string | number {
+  if (f === undefined) return "-";
+  if (typeof f === "number") return f;
+  const parts = Object.entries(f).map(([k, n]) => `${k}=${n}`);
+  return parts.length ? `${total(f)} (${parts.join(", ")})` : 0;
+}
+
+/** True when every value is undefined (the component never registered anything). */
+function allAbsent(o: Record<string, unknown>): boolean {
+  return Object.values(o).every((v) => v === undefined);
+}
+
+/** DogStatsD: packets, bytes, messages, parse errors by kind and the last errors. */
+export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
+  return {
+    name: "DogStatsD",
+    section: "dogstatsd",
+    data() {
+      const transports = (k: string) =>
+        group(registry, { udp: `dogstatsd-udp.${k}`, uds: `dogstatsd-uds.${k}` });
+      const stats = {
+        packets: transports("Packets"),
+        bytes: transports("Bytes"),
+        packet_reading_errors: transports("PacketReadingErrors"),
+        messages: group(registry, {
+          metric: "dogstatsd.MetricPackets",
+          event: "dogstatsd.EventPackets",
+          service_check: "dogstatsd.ServiceCheckPackets",
+        }),
+        parse_errors: group(registry, {
+          metric: "dogstatsd.MetricParseErrors",
+          event: "dogstatsd.EventParseErrors",
+          service_check: "dogstatsd.ServiceCheckParseErrors",
+          unterminated: "dogstatsd.UnterminatedMetricErrors",
+        }),
+        parse_errors_by_reason: figure(registry, "dogstatsd.ParseErrorsByReason"),
+        blocklisted: figure(registry, "dogstatsd.MetricsBlocklisted"),
+        dropped: figure(registry, "dogstatsd.Dropped"),
+      };
+      if (allAbsent(stats)) return { dogstatsdStats: null };
+      const recent = registry.read("dogstatsd.RecentParseErrors");
+      return { dogstatsdStats: { ...stats, last_errors: Array.isArray(recent) ? recent : [] } };
+    },
+    text(data, style) {
+      const s = data.dogstatsdStats as Record<string, any> | null;
+      if (!s) return notRunning("DogStatsD", "dogstatsd", style);
+      const errs = total(s.parse_errors) ?? 0;
+      const paintErr = (f: Figure) => (total(f) ?? 0) > 0 ? style.error(String(show(f))) : show(f);
+      return [
+        lines([
+          ["Packets", show(s.packets)],
+          ["Bytes", show(s.bytes)],
+          ["Packet reading errors", paintErr(s.packet_reading_errors)],
+          ["Messages", show(s.messages)],
+          [
+            "Parse errors",
+            errs > 0 ? style.error(String(show(s.parse_errors))) : show(s.parse_errors),
+          ],
+          ["Parse errors by reason", show(s.parse_errors_by_reason)],
+          ["Blocklisted", show(s.blocklisted)],
+          ["Dropped", paintErr(s.dropped)],
+        ]),
+        ...(s.last_errors.length
+          ? [
+            "  Last errors:",
+            ...s.last_errors.map((e: unknown) => style.error(`    ${describeError(e)}`)),
+          ]
+          : []),
+      ].join("\n");
+    },
+  };
+}
+
+/** `{kind, code, message, time}` → `<time> <kind> <code>: "<message>"`; other shapes as JSON. */
+function describeError(e: unknown): string {
+  if (!e || typeof e !== "object") return String(e);
+  const { kind, code, message, time } = e as Record<string, unknown>;
+  if (typeof code !== "string") return JSON.stringify(e);
+  const when = typeof time === "number" ? `${new Date(time * 1000).toISOString()} ` : "";
+  return `${when}${kind ?? ""} ${code}: ${JSON.stringify(message ?? "")}`;
+}
+
+/** Aggregator: contexts, samples, flushes and drops. */
+export function aggregatorStatusProvider(registry: Registry): StatusProvider {
+  return {
+    name: "Aggregator",
+    section: "aggregator",
+    data() {
+      const stats = {
+        contexts: figure(registry, "aggregator.DogstatsdContexts"),
+        contexts_by_type: figure(registry, "aggregator.DogstatsdContextsByMtype"),
+        dogstatsd_samples: figure(registry, "aggregator.DogstatsdMetricSample"),
+        check_samples: figure(registry, "aggregator.ChecksMetricSample"),
+        flushes: figure(registry, "aggregator.NumberOfFlush"),
+        last_flush_ms: figure(registry, "aggregator.FlushTimeMs"),
+        flushed: group(registry, {
+          series: "aggregator.SeriesFlushed",
+          sketches: "aggregator.SketchesFlushed",
+          service_checks: "aggregator.ServiceCheckFlushed",
+          events: "aggregator.EventsFlushed",
+        }),
+        dropped: figure(registry, "aggregator.Dropped"),
+        errors: figure(registry, "aggregator.Errors"),
+      };
+      return { aggregatorStats: allAbsent(stats) ? null : stats };
+    },
+    text(data, style) {
+      const s = data.aggregatorStats as Record<string, Figure> | null;
+      if (!s) return notRunning("The aggregator", "aggregator", style);
+      return lines([
+        ["Contexts", show(s.contexts)],
+        ["Contexts by type", show(s.contexts_by_type)],
+        ["DogStatsD samples", show(s.dogstatsd_samples)],
+        ["Check samples", show(s.check_samples)],
+        ["Flushes", show(s.flushes)],
+        ["Last flush time (ms)", show(s.last_flush_ms)],
+        ["Flushed", show(s.flushed)],
+        ["Dropped", show(s.dropped)],
+        ["Errors", show(s.errors)],
+      ]);
+    },
+  };
+}
+
+/** Forwarder: per endpoint successes, errors, retries and drops; queue bytes; API key validity. */
+export function forwarderStatusProvider(registry: Registry): StatusProvider {
+  const perEndpoint: Record<string, string> = {
+    successes: "forwarder.Transactions.Success",
+    errors: "forwarder.Transactions.Errors",
+    retries: "forwarder.Transactions.Retried",
+    dropped: "forwarder.Transactions.DroppedByEndpoint",
+  };
+  return {
+    name: "Forwarder",
+    section: "forwarder",
+    data() {
+      const counts = Object.fromEntries(
+        Object.entries(perEndpoint).map(([k, name]) => [k, figure(registry, name)]),
+      );
+      const domains = registry.read("forwarder.Domains");
+      const keys = registry.read("forwarder.APIKeyStatus");
+      if (allAbsent(counts) && domains === undefined && keys === undefined) {
+        return { forwarderStats: null };
+      }
+      const endpoints: Record<string, Record<string, number>> = {};
+      for (const [k, f] of Object.entries(counts)) {
+        if (f === undefined) continue;
+        // A plain counter (no endpoint label) is shown under "all".
+        for (const [url, n] of Object.entries(typeof f === "number" ? { all: f } : f)) {
+          (endpoints[url] ??= Object.fromEntries(Object.keys(perEndpoint).map((p) => [p, 0])))[k] =
+            n;
+        }
+      }
+      const sum = (field: string) =>
+        domains && typeof domains === "object"
+          ? Object.values(domains as Record<string, Record<string, unknown>>)
+            .reduce((a, d) => a + (typeof d?.[field] === "number" ? d[field] as number : 0), 0)
+          : null;
+      return {
+        forwarderStats: {
+          endpoints,
+          errors_by_type: figure(registry, "forwarder.Transactions.ErrorsByType") ?? {},
+          queue_bytes_memory: sum("retryQueueBytes"),
+          queue_bytes_disk: sum("diskBytes"),
+          api_key_status: keys && typeof keys === "object" ? keys : {},
+        },
+      };
+    },
+    text(data, style) {
+      const s = data.forwarderStats as Record<string, any> | null;
+      if (!s) return notRunning("The forwarder", "forwarder", style);
+      const out = [
+        lines([
+          ["Queue bytes in memory", s.queue_bytes_memory ?? "-"],
+          ["Queue bytes on disk", s.queue_bytes_disk ?? "-"],
+          ["Errors by type", show(s.errors_by_type)],
+        ]),
+      ];
+      for (
+        const [url, c] of Object.entries(s.endpoints as Record<string, Record<string, number>>)
+      ) {
+        out.push(
+          `  ${url}`,
+          lines(
+            Object.keys(perEndpoint).map((k) => [k[0].toUpperCase() + k.slice(1), c[k]]),
+            "    ",
+          ),
+        );
+      }
+      const domains = Object.entries(s.api_key_status as Record<string, unknown>);
+      if (domains.length > 0) {
+        out.push("  API Keys status");
+        for (const [domain, keys] of domains) {
+          const states = keys && typeof keys === "object" ? Object.entries(keys) : [["", keys]];
+          for (const [key, v] of states) {
+            const paint = v === "valid" ? style.ok : v === "invalid" ? style.error : style.warn;
+            out.push(`    ${domain}${key ? `, ${key}` : ""}: ${paint(`API Key ${v}`)}`);
+          }
+        }
+      }
+      return out.join("\n");
+    },
+  };
+}
+
+/** Host metadata: hostname and its provider, payloads sent. */
+export function hostMetadataStatusProvider(
+  registry: Registry,
+  metadata: HostMetadata,
+): StatusProvider {
+  return {
+    name: "Host Metadata",
+    section: "metadata",
+    data() {
+      const h = metadata.hostname;
+      const last = registry.read("metadata.host_last_sent");
+      return {
+        hostnameStats: { hostname: h.hostname, provider: h.provider, errors: h.errors },
+        hostMetadataStats: {
+          payloads_sent: registry.read("metadata.host_payloads_sent") ?? 0,
+          payload_errors: registry.read("metadata.host_payload_errors") ?? 0,
+          last_sent_ms: typeof last === "number" && last > 0 ? last : null,
+        },
+      };
+    },
+    text(data: StatusData, style) {
+      const h = data.hostnameStats as { hostname: string; provider: string; errors: object };
+      const m = data.hostMetadataStats as Record<string, number | null>;
+      return [
+        lines([
+          ["Hostname", h.hostname],
+          ["Hostname provider", h.provider || style.error("none (every provider failed)")],
+          ...Object.entries(h.errors).map(([p, e]): [string, unknown] => [
+            `Unused ${p} hostname`,
+            style.warn(String(e)),
+          ]),
+          ["Payloads sent", m.payloads_sent],
+          ["Payload errors", m.payload_errors ? style.error(String(m.payload_errors)) : 0],
+          [
+            "Last sent",
+            m.last_sent_ms ? new Date(m.last_sent_ms).toISOString() : "never",
+          ],
+        ]),
+      ].join("\n");
+    },
+  };
+}

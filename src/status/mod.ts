@@ -1,0 +1,31 @@
+/**
+ * Status: the provider framework behind `/agent/status` and `outpost status`, the built-in
+ * providers that read the telemetry registry, the `/debug/vars` expvar server and the
+ * process-agent style remote status.
+ *
+ * @module
+ */
+export {
+  formatTime,
+  StatusCollector,
+  type StatusCollectorOptions,
+  type StatusData,
+  type StatusHeader,
+  type StatusProvider,
+} from "./_collector.ts";
+export { COLOR, PLAIN, type Style } from "./_style.ts";
+export {
+  aggregatorStatusProvider,
+  dogstatsdStatusProvider,
+  forwarderStatusProvider,
+  hostMetadataStatusProvider,
+} from "./_providers.ts";
+export { statusApiArea } from "./_api.ts";
+export { expvarComponent, type ExpvarOptions, expvarSnapshot } from "./_expvar.ts";
+export {
+  fetchExpvars,
+  type RemoteStatus,
+  remoteStatus,
+  type RemoteStatusOptions,
+  renderRemoteStatus,
+} from "./_remote.ts";

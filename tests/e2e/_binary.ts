@@ -1,0 +1,120 @@
+/** Helpers for tests that run the compiled binary (path in OUTPOST_BIN). */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The binary under test. */
+export const BIN = process.env.OUTPOST_BIN ?? "";
+if (!BIN) {
+  throw new Error(
+    "OUTPOST_BIN is not set: build with `bun scripts/build.ts --target linux-x64` and point it at dist/",
+  );
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs the binary to completion. */
+export async function outpost(args: string[], env: Record<string, string> = {}, cwd?: string) {
+  const proc = Bun.spawn({
+    cmd: [BIN, ...args],
+    env: { PATH: process.env.PATH ?? "", ...env },
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+/** A temp directory holding `datadog.yaml` with the given content. */
+export function configDir(yaml: string): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), "outpost-e2e-"));
+  const config = join(dir, "datadog.yaml");
+  writeFileSync(config, yaml);
+  return { dir, config };
+}
+
+/** A running `outpost run`, ready when its health route answers. */
+export interface RunningAgent {
+  proc: ReturnType<typeof Bun.spawn>;
+  dir: string;
+  port: number;
+  token: string;
+  /** Output collected so far. */
+  stderr(): string;
+  api(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Starts `outpost run` with a temp config on free ports (`extra` YAML is appended) and waits
+ * until `/agent/status/health` answers with the token.
+ */
+export async function startAgent(
+  extra = "",
+  env: Record<string, string> = {},
+): Promise<RunningAgent> {
+  const port = await freePort();
+  const { dir, config } = configDir("");
+  writeFileSync(
+    config,
+    `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${
+      join(dir, "run")
+    }\n${extra}`,
+  );
+  const proc = Bun.spawn({
+    cmd: [BIN, "run", "-c", config],
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let stderr = "";
+  (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+      stderr += new TextDecoder().decode(chunk);
+    }
+  })();
+  const tokenPath = join(dir, "auth_token");
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) {
+      throw new Error(`outpost run exited with ${proc.exitCode}: ${stderr}`);
+    }
+    try {
+      const token = readFileSync(tokenPath, "utf8");
+      const res = await fetch(`http://127.0.0.1:${port}/agent/status/health`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      if (res.ok) {
+        return {
+          proc,
+          dir,
+          port,
+          token,
+          stderr: () => stderr,
+          api: (path, init = {}) =>
+            fetch(`http://127.0.0.1:${port}${path}`, {
+              ...init,
+              headers: { Authorization: `Bearer ${token}`, ...init.headers },
+            }),
+        };
+      }
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  proc.kill("SIGKILL");
+  throw new Error(`outpost run did not become healthy: ${stderr}`);
+}

@@ -1,0 +1,157 @@
+/**
+ * The agent's status plumbing over real HTTP: counters in the registry → `/agent/status` (JSON
+ * and text) and `/debug/vars` show the same exact numbers, and host metadata reaches an intake
+ * at start.
+ *
+ * DogStatsD is built in another branch: until it is merged, this test increments the registry
+ * variables that DogStatsD will count into (names documented in src/status/_providers.ts); once
+ * it lands, the increments become real DogStatsD traffic with malformed lines.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runtime } from "../../src/runtime/mod.ts";
+import type { HttpServer } from "../../src/runtime/mod.ts";
+import { loadConfig } from "../../src/config/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import { type Agent, buildAgent } from "../../src/agent.ts";
+import { readAuthToken } from "../../src/api/mod.ts";
+import { Registry } from "../../src/telemetry/mod.ts";
+
+let dir: string;
+let agent: Agent;
+let intake: HttpServer;
+let api: string;
+let expvar: string;
+let auth: Record<string, string>;
+const registry = new Registry();
+const received: Array<{ path: string; apiKey: string | null; body: any }> = [];
+let arrived: () => void;
+const metadataArrived = new Promise<void>((r) => (arrived = r));
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "outpost-status-int-"));
+  // A stand-in for the embedded intake (another branch): records what is POSTed to it.
+  intake = await runtime.serve({ hostname: "127.0.0.1", port: 0 }, async (req) => {
+    received.push({
+      path: new URL(req.url).pathname,
+      apiKey: req.headers.get("dd-api-key"),
+      body: await req.json(),
+    });
+    arrived();
+    return new Response("{}", { status: 202 });
+  });
+  const { config } = await loadConfig(runtime, {
+    searchPaths: [],
+    env: {},
+    defaults: {
+      run_path: dir,
+      cmd_port: 0,
+      expvar_port: 0,
+      hostname: "edge-int",
+      api_key: "0123456789abcdef0123456789abcdef",
+      tags: ["site:lab"],
+    },
+  });
+  agent = await buildAgent({
+    runtime,
+    config,
+    configFile: null,
+    logger: createLogger({ console: false }),
+    registry,
+    // What the forwarder will do for a non-storable /intake/ submission.
+    sendMetadata: async ({ route, payload }) => {
+      const res = await fetch(`http://127.0.0.1:${intake.port}${route}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "DD-Api-Key": payload.apiKey },
+        body: JSON.stringify(payload),
+      });
+      if (!res.ok) throw new Error(`intake answered ${res.status}`);
+    },
+  });
+  await agent.start();
+  api = `http://127.0.0.1:${agent.component<any>("api")!.port}`;
+  expvar = `http://127.0.0.1:${agent.component<any>("expvar")!.port}`;
+  auth = { Authorization: `Bearer ${readAuthToken(join(dir, "auth_token"))}` };
+});
+
+after(async () => {
+  await agent.stop();
+  await intake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("status over HTTP", () => {
+  it("JSON status, text status and /debug/vars show the same exact DogStatsD counts", async () => {
+    // 5 packets, 2 of them with a malformed metric line and 1 with a malformed event, counted
+    // under the names the DogStatsD branch uses.
+    registry.counter("dogstatsd-udp.Packets").inc(5);
+    registry.counter("dogstatsd.MetricPackets").inc(4);
+    registry.counter("dogstatsd.MetricParseErrors").inc(2);
+    registry.counter("dogstatsd.EventParseErrors").inc(1);
+    const recent = [
+      { kind: "metric", code: "unknown_type", message: "bad.metric:1|zz", time: 1_700_000_000 },
+      { kind: "event", code: "bad_event_header", message: "_e{5,4}:oops", time: 1_700_000_001 },
+    ];
+    registry.publish("dogstatsd.RecentParseErrors", () => recent);
+
+    const status = await (await fetch(`${api}/agent/status?format=json`, { headers: auth })).json();
+    assert.deepEqual(status.dogstatsdStats.packets, { udp: 5 });
+    assert.deepEqual(status.dogstatsdStats.parse_errors, { metric: 2, event: 1 });
+    assert.deepEqual(status.dogstatsdStats.last_errors, recent);
+
+    const text = await (await fetch(`${api}/agent/dogstatsd/status`, { headers: auth })).text();
+    assert.match(text, /Packets: 5 \(udp=5\)\n/);
+    assert.match(text, /unknown_type: "bad\.metric:1\|zz"/);
+    assert.match(text, /Parse errors: 3 \(metric=2, event=1\)\n/);
+
+    const vars = await (await fetch(`${expvar}/debug/vars`)).json();
+    assert.equal(vars["dogstatsd-udp"].Packets, 5);
+    assert.equal(vars.dogstatsd.MetricParseErrors, 2);
+    assert.equal(vars.dogstatsd.EventParseErrors, 1);
+    assert.deepEqual(vars.dogstatsd.RecentParseErrors, recent);
+    assert.ok(Array.isArray(vars.cmdline));
+    assert.ok(vars.memstats.Sys > 0);
+  });
+
+  it("/agent/status answers 401 over the wire without the token", async () => {
+    const res = await fetch(`${api}/agent/status`);
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+  });
+
+  it("host metadata reaches the intake at start with the spec's top-level keys", async () => {
+    await metadataArrived;
+    const { path, apiKey, body } = received[0];
+    assert.equal(path, "/intake/");
+    assert.equal(apiKey, "0123456789abcdef0123456789abcdef");
+    for (
+      const k of [
+        "apiKey",
+        "agentVersion",
+        "uuid",
+        "internalHostname",
+        "os",
+        "agent-flavor",
+        "python",
+        "systemStats",
+        "meta",
+        "host-tags",
+        "network",
+        "logs",
+        "install-method",
+        "proxy-info",
+        "otlp",
+      ]
+    ) assert.ok(k in body, `${k} in the payload`);
+    assert.equal(body.internalHostname, "edge-int");
+    assert.deepEqual(body["host-tags"], { system: ["site:lab"] });
+
+    const md = await (await fetch(`${api}/agent/metadata/status?format=json`, { headers: auth }))
+      .json();
+    assert.equal(md.hostMetadataStats.payloads_sent, 1);
+    assert.deepEqual(md.hostnameStats.provider, "configuration");
+  });
+});

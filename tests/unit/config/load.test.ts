@@ -1,0 +1,151 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../../src/config/mod.ts";
+import { runtime } from "../../../src/runtime/mod.ts";
+
+function configFile(yaml: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "outpost-config-")), "datadog.yaml");
+  writeFileSync(path, yaml);
+  return path;
+}
+
+async function problems(options: Parameters<typeof loadConfig>[1]): Promise<string[]> {
+  try {
+    await loadConfig(runtime, options);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e.problems;
+  }
+  assert.fail("expected loadConfig to throw");
+}
+
+describe("loadConfig()", () => {
+  it("applies defaults when no file is found", async () => {
+    const { config, file } = await loadConfig(runtime, {
+      searchPaths: ["/nonexistent/datadog.yaml"],
+      env: {},
+    });
+    assert.equal(file, null);
+    assert.equal(config.dogstatsd_port, 8125);
+    assert.equal(config.cmd_port, 5001);
+    assert.equal(config.site, "datadoghq.com");
+    assert.equal(config.log_level, "info");
+    assert.deepEqual(config.proxy, { http: "", https: "", no_proxy: [] });
+  });
+
+  it("reads the file found first in the search paths", async () => {
+    const path = configFile("api_key: abc\ndogstatsd_port: 9125\ntags: [a:b, c:d]\n");
+    const { config, file } = await loadConfig(runtime, {
+      searchPaths: ["/nonexistent.yaml", path],
+      env: {},
+    });
+    assert.equal(file, path);
+    assert.equal(config.dogstatsd_port, 9125);
+    assert.deepEqual(config.tags, ["a:b", "c:d"]);
+  });
+
+  it("lets DD_* variables win over the file, with lists space-separated and maps as JSON", async () => {
+    const path = configFile(
+      "log_level: warn\ntags: [from:file]\nproxy:\n  http: http://file:3128\n",
+    );
+    const { config, fromEnv } = await loadConfig(runtime, {
+      path,
+      env: {
+        DD_LOG_LEVEL: "debug",
+        DD_TAGS: "a:b  c:d",
+        DD_PROXY_HTTPS: "http://env:3128",
+        DD_ADDITIONAL_ENDPOINTS: '{"https://app.datadoghq.eu":["k1","k2"]}',
+        DD_DOGSTATSD_NON_LOCAL_TRAFFIC: "true",
+        DD_CMD_PORT: "6001",
+      },
+    });
+    assert.equal(config.log_level, "debug");
+    assert.deepEqual(config.tags, ["a:b", "c:d"]);
+    assert.equal(
+      config.proxy.http,
+      "http://file:3128",
+      "a nested env var leaves the file's siblings alone",
+    );
+    assert.equal(config.proxy.https, "http://env:3128");
+    assert.deepEqual(config.additional_endpoints, { "https://app.datadoghq.eu": ["k1", "k2"] });
+    assert.equal(config.dogstatsd_non_local_traffic, true);
+    assert.equal(config.cmd_port, 6001);
+    assert.equal(fromEnv.get("log_level"), "DD_LOG_LEVEL");
+  });
+
+  it("accepts DD_URL as an alias of dd_url", async () => {
+    const { config } = await loadConfig(runtime, {
+      searchPaths: [],
+      env: { DD_URL: "http://127.0.0.1:9" },
+    });
+    assert.equal(config.dd_url, "http://127.0.0.1:9");
+  });
+
+  it("parses sizes with units", async () => {
+    const { config } = await loadConfig(runtime, {
+      path: configFile("log_file_max_size: 5Mb\n"),
+      env: {},
+    });
+    assert.equal(config.log_file_max_size, 5 * 1024 * 1024);
+  });
+
+  it("names the file and the position of invalid YAML", async () => {
+    const path = configFile("api_key: abc\nfoo: [1\n");
+    const [line, ...rest] = await problems({ path, env: {} });
+    assert.equal(rest.length, 0);
+    assert.match(line, new RegExp(`^Cannot parse config file "${path}": .*line \\d+`));
+  });
+
+  it("names the key, the value's type and what was expected for a wrong type", async () => {
+    assert.deepEqual(await problems({ path: configFile("dogstatsd_port: abc\n"), env: {} }), [
+      'Invalid config key "dogstatsd_port": expected an integer, got string "abc"',
+    ]);
+  });
+
+  it("rejects an unknown log_level", async () => {
+    const [line] = await problems({ path: configFile("log_level: loud\n"), env: {} });
+    assert.match(
+      line,
+      /^Invalid config key "log_level": expected one of trace, debug, info, warn, error, critical, off/,
+    );
+  });
+
+  it("says which variable set a bad value", async () => {
+    assert.deepEqual(await problems({ searchPaths: [], env: { DD_CMD_PORT: "70000" } }), [
+      'Invalid config key "cmd_port" (from DD_CMD_PORT): expected an integer of at most 65535, got number 70000',
+    ]);
+  });
+
+  it("reports every bad key, one line each", async () => {
+    const lines = await problems({
+      path: configFile("dogstatsd_port: abc\nlog_level: 3\ntags: nope\n"),
+      env: {},
+    });
+    assert.equal(lines.length, 3);
+    assert.ok(lines.some((l) => l.includes('"tags"')));
+  });
+
+  it("warns about unknown keys without failing", async () => {
+    const { warnings } = await loadConfig(runtime, {
+      path: configFile("api_key: abc\nnot_a_key: 1\nproxy:\n  sock5: x\n"),
+      env: {},
+    });
+    assert.deepEqual(warnings, [
+      'Unknown config key "not_a_key" is ignored',
+      'Unknown config key "proxy.sock5" is ignored',
+    ]);
+  });
+
+  it("rejects a file whose top level is not a mapping", async () => {
+    const [line] = await problems({ path: configFile("- a\n- b\n"), env: {} });
+    assert.match(line, /expected a mapping of keys at the top level/);
+  });
+
+  it("fails clearly when -c names a missing file", async () => {
+    const [line] = await problems({ path: "/nonexistent/outpost.yaml", env: {} });
+    assert.equal(line, 'Cannot read config file "/nonexistent/outpost.yaml": ENOENT');
+  });
+});

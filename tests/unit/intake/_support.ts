@@ -1,0 +1,76 @@
+/**
+ * Shared by the intake tests: the spec's protobuf definitions loaded with protobufjs (to build
+ * payloads the way any protobuf producer would), and an intake app on a temp directory.
+ */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import protobuf from "protobufjs";
+import { runtime } from "../../../src/runtime/mod.ts";
+import { createIntakeApp, FaultQueue, IntakeStore } from "../../../src/intake/mod.ts";
+import type { IntakeAppOptions } from "../../../src/intake/mod.ts";
+
+const ROOT = resolve(import.meta.dirname!, "../../..");
+
+/**
+ * The spec's proto directory: `../shared/spec/proto` from the repository root. A worktree sits
+ * one level deeper than the main checkout, so parents are searched too.
+ */
+export function specProtoDir(): string {
+  for (let dir = resolve(ROOT, "..");; dir = dirname(dir)) {
+    const candidate = join(dir, "shared", "spec", "proto");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`no shared/spec/proto above ${ROOT}`);
+  }
+}
+
+/**
+ * The agent-payload metrics definitions. The file imports gogo.proto only for Go code
+ * generation options, which protobufjs parses without resolving.
+ */
+export function agentPayloadRoot(): protobuf.Root {
+  const file = join(specProtoDir(), "agent-payload", "metrics", "agent_payload.proto");
+  return protobuf.parse(readFileSync(file, "utf8"), { keepCase: true }).root;
+}
+
+const root = agentPayloadRoot();
+export const MetricPayload = root.lookupType("datadog.agentpayload.MetricPayload");
+export const SketchPayload = root.lookupType("datadog.agentpayload.SketchPayload");
+
+/** Encodes `value` as `type` with protobufjs, after checking it against the definition. */
+export function encode(type: protobuf.Type, value: Record<string, unknown>): Uint8Array {
+  const err = type.verify(value);
+  if (err) throw new Error(`test payload does not match ${type.name}: ${err}`);
+  return type.encode(type.fromObject(value)).finish();
+}
+
+export { runtime };
+
+/** A fresh temp directory. */
+export const tempDir = () => mkdtempSync(join(tmpdir(), "outpost-intake-test-"));
+
+/** An intake app on a fresh store, with a sleep that records instead of waiting. */
+export function makeIntake(options: Partial<IntakeAppOptions> & { maxBytes?: number } = {}) {
+  const dir = tempDir();
+  const store = options.store ?? new IntakeStore({ dir, maxBytes: options.maxBytes });
+  const slept: number[] = [];
+  const faults = options.faults ?? new FaultQueue();
+  const app = createIntakeApp({
+    runtime,
+    store,
+    faults,
+    sleep: async (ms) => void slept.push(ms),
+    ...options,
+  });
+  return { app, store, dir: store.dir, slept, faults };
+}
+
+/** POSTs `body` to the app and returns the response. */
+export function post(
+  app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
+  path: string,
+  body: BodyInit,
+  headers: Record<string, string> = {},
+) {
+  return app.request(path, { method: "POST", body, headers });
+}

@@ -1,0 +1,110 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Registry } from "../../../src/telemetry/mod.ts";
+import {
+  aggregatorStatusProvider,
+  dogstatsdStatusProvider,
+  forwarderStatusProvider,
+  PLAIN,
+} from "../../../src/status/mod.ts";
+
+/** Counts as the DogStatsD server and parser do (names from src/status/_providers.ts). */
+function dogstatsdTraffic(r: Registry) {
+  r.counter("dogstatsd-udp.Packets").inc(7);
+  r.counter("dogstatsd-udp.Bytes").inc(120);
+  r.counter("dogstatsd-uds.Packets").inc(1);
+  r.counter("dogstatsd.MetricPackets").inc(5);
+  r.counter("dogstatsd.MetricParseErrors").inc(2);
+  r.counter("dogstatsd.EventParseErrors").inc(1);
+  r.counterVec("dogstatsd.ParseErrorsByReason").with("no_pipe").inc(2);
+  r.counterVec("dogstatsd.ParseErrorsByReason").with("bad_event_header").inc(1);
+  r.publish("dogstatsd.RecentParseErrors", () => [
+    { kind: "metric", code: "no_pipe", message: "bad:1", time: 1_700_000_000 },
+  ]);
+}
+
+describe("dogstatsdStatusProvider()", () => {
+  it("reports packets and parse errors by kind exactly as counted, with the last errors", async () => {
+    const r = new Registry();
+    dogstatsdTraffic(r);
+    const p = dogstatsdStatusProvider(r);
+    const data = await p.data();
+    const s = data.dogstatsdStats as Record<string, unknown>;
+    assert.deepEqual(s.packets, { udp: 7, uds: 1 });
+    assert.deepEqual(s.messages, { metric: 5 });
+    assert.deepEqual(s.parse_errors, { metric: 2, event: 1 });
+    assert.deepEqual(s.parse_errors_by_reason, { no_pipe: 2, bad_event_header: 1 });
+    assert.equal(s.dropped, undefined);
+    const text = p.text(data, PLAIN);
+    assert.match(text, /Packets: 8 \(udp=7, uds=1\)\n/);
+    assert.match(text, /Parse errors: 3 \(metric=2, event=1\)\n/);
+    assert.match(text, /Dropped: -\n/);
+    assert.match(text, /Last errors:\n {4}2023-11-14T22:13:20\.000Z metric no_pipe: "bad:1"$/);
+  });
+
+  it("renders 'not running' when no dogstatsd variable exists", async () => {
+    const p = dogstatsdStatusProvider(new Registry());
+    const data = await p.data();
+    assert.deepEqual(data, { dogstatsdStats: null });
+    assert.match(p.text(data, PLAIN), /DogStatsD is not running/);
+  });
+});
+
+describe("aggregatorStatusProvider()", () => {
+  it("reads contexts, flushes and drops by reason", async () => {
+    const r = new Registry();
+    r.publish("aggregator.DogstatsdContexts", () => 12);
+    r.counter("aggregator.NumberOfFlush").inc(3);
+    r.counter("aggregator.SeriesFlushed").inc(30);
+    r.counter("aggregator.SketchesFlushed").inc(2);
+    r.counterVec("aggregator.Dropped").with("invalid_value").inc(1);
+    const p = aggregatorStatusProvider(r);
+    const text = p.text(await p.data(), PLAIN);
+    assert.match(text, /^ {2}Contexts: 12\n/);
+    assert.match(text, /\n {2}Flushes: 3\n/);
+    assert.match(text, /\n {2}Flushed: 32 \(series=30, sketches=2\)\n/);
+    assert.match(text, /\n {2}Dropped: 1 \(invalid_value=1\)\n/);
+  });
+
+  it("renders 'not running' without aggregator variables", async () => {
+    const p = aggregatorStatusProvider(new Registry());
+    assert.match(p.text(await p.data(), PLAIN), /aggregator is not running/);
+  });
+});
+
+describe("forwarderStatusProvider()", () => {
+  it("builds a per-endpoint table, queue bytes and API key validity", async () => {
+    const r = new Registry();
+    const domain = "https://0-1-0-app.agent.datadoghq.com";
+    const url = `${domain}/api/v2/series`;
+    r.counterVec("forwarder.Transactions.Success").with(url).inc(4);
+    r.counterVec("forwarder.Transactions.Errors").with(url).inc(2);
+    r.counterVec("forwarder.Transactions.Retried").with(url).inc(2);
+    r.counterVec("forwarder.Transactions.ErrorsByType").with("http_503").inc(2);
+    r.publish("forwarder.Domains", () => ({
+      [domain]: { retryQueueBytes: 2048, diskBytes: 512, diskFiles: 1 },
+    }));
+    r.publish(
+      "forwarder.APIKeyStatus",
+      () => ({ [domain]: { "API key ending with 6789": "invalid" } }),
+    );
+    const p = forwarderStatusProvider(r);
+    const data = await p.data();
+    assert.deepEqual(data.forwarderStats, {
+      endpoints: { [url]: { successes: 4, errors: 2, retries: 2, dropped: 0 } },
+      errors_by_type: { http_503: 2 },
+      queue_bytes_memory: 2048,
+      queue_bytes_disk: 512,
+      api_key_status: { [domain]: { "API key ending with 6789": "invalid" } },
+    });
+    const text = p.text(data, PLAIN);
+    assert.match(text, /Queue bytes in memory: 2048\n {2}Queue bytes on disk: 512/);
+    assert.match(text, /Successes: 4\n {4}Errors: 2\n {4}Retries: 2\n {4}Dropped: 0/);
+    assert.match(text, /datadoghq\.com, API key ending with 6789: API Key invalid/);
+  });
+
+  it("renders 'not running' without forwarder variables", async () => {
+    const p = forwarderStatusProvider(new Registry());
+    assert.match(p.text(await p.data(), PLAIN), /forwarder is not running/);
+  });
+});
