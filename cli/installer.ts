@@ -95,9 +95,7 @@ export const installer: Command = {
       }
       case "catalog": {
         need(1, "FILE");
-        const text = args[0] === "-"
-          ? await new Response(process.stdin as unknown as ReadableStream).text()
-          : readFileSync(args[0], "utf8");
+        const text = readFileSync(args[0] === "-" ? 0 : args[0], "utf8");
         let body: unknown;
         try {
           body = JSON.parse(text);

@@ -17,6 +17,7 @@ import { Supervisor } from "./supervisor.ts";
 import { SystemdSupervisor } from "./systemd.ts";
 import type { WatchState } from "./state.ts";
 import { startPuller } from "./pull.ts";
+import { FleetError } from "./errors.ts";
 
 /** The local API socket under a run path. */
 export function socketPath(runPath: string): string {
@@ -48,6 +49,13 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
   const log = logger.for("fleet");
   mkdirSync(config.run_path, { recursive: true, mode: 0o700 });
   chmodSync(config.run_path, 0o700);
+  const socket = socketPath(config.run_path);
+  // Two daemons would both supervise an agent; a socket that answers means one is running.
+  const answered = await runtime.fetchUnix(socket, new Request("http://fleet/status")).then(
+    () => true,
+    () => false,
+  );
+  if (answered) throw new FleetError("conflict", `Another fleet daemon is serving ${socket}`);
 
   const installer = new Installer({
     runtime,
@@ -95,7 +103,6 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
   };
   await supervisor.start();
 
-  const socket = socketPath(config.run_path);
   let server: HttpServer;
   try {
     server = await runtime.serve({ path: socket, mode: 0o600 }, createFleetApi(installer).fetch);
