@@ -12,9 +12,10 @@ import { config } from "./config.ts";
 import { flare } from "./flare.ts";
 import { status } from "./status.ts";
 import { intake } from "./intake.ts";
+import { installer } from "./installer.ts";
 import { runtime } from "../src/runtime/mod.ts";
 
-const COMMANDS: Command[] = [run, status, flare, intake, version, config];
+const COMMANDS: Command[] = [run, status, flare, intake, installer, version, config];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);

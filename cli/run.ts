@@ -43,6 +43,10 @@ export const run: Command = {
       console: config.log_to_console,
     });
     const log = logger.for("run");
+    if (BUILD.broken) {
+      log.error("This build was made with --broken for rollback tests: exiting");
+      return 1;
+    }
     for (const w of loaded.warnings) log.warn(w);
     if (!dev && !config.api_key) {
       log.error(

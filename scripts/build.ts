@@ -3,6 +3,8 @@
  *
  *   bun scripts/build.ts                      # all four targets
  *   bun scripts/build.ts --target linux-x64   # one (repeatable)
+ *   bun scripts/build.ts --target linux-x64 --version 2.0.0 --outfile /tmp/v2/outpost
+ *   bun scripts/build.ts --target linux-x64 --broken   # `run` exits 1 (fleet rollback tests)
  *
  * Cross-compiling needs the Bun runtime of each target. Bun would download it from its
  * release site, which this project must not depend on, so the script takes it from the
@@ -27,8 +29,17 @@ const TARGETS: Record<string, { bun: string; pkg: string }> = {
   "linux-arm64-musl": { bun: "bun-linux-arm64-musl", pkg: "@oven/bun-linux-aarch64-musl" },
 };
 
-const { values } = parseArgs({ options: { target: { type: "string", multiple: true } } });
+const { values } = parseArgs({
+  options: {
+    target: { type: "string", multiple: true },
+    version: { type: "string" },
+    outfile: { type: "string" },
+    broken: { type: "boolean" },
+  },
+});
+const version = values.version ?? pkg.version;
 const targets = values.target ?? Object.keys(TARGETS);
+if (values.outfile && targets.length !== 1) fail("--outfile needs exactly one --target");
 for (const t of targets) {
   if (!TARGETS[t]) {
     fail(`Unknown target "${t}": expected one of ${Object.keys(TARGETS).join(", ")}`);
@@ -40,7 +51,7 @@ mkdirSync(DIST, { recursive: true });
 
 for (const name of targets) {
   const started = performance.now();
-  const outfile = join(DIST, `outpost-${name}`);
+  const outfile = values.outfile ? resolve(values.outfile) : join(DIST, `outpost-${name}`);
   const cmd = [
     process.execPath,
     "build",
@@ -53,20 +64,24 @@ for (const name of targets) {
     `--outfile=${outfile}`,
     "--no-compile-autoload-dotenv",
     "--no-compile-autoload-bunfig",
-    `--define=OUTPOST_VERSION=${JSON.stringify(pkg.version)}`,
+    `--define=OUTPOST_VERSION=${JSON.stringify(version)}`,
     `--define=OUTPOST_COMMIT=${JSON.stringify(commit)}`,
     `--define=OUTPOST_TARGET=${JSON.stringify(name)}`,
+    ...(values.broken ? [`--define=OUTPOST_BROKEN="1"`] : []),
   ];
   const res = Bun.spawnSync({ cmd, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (res.exitCode !== 0) {
     fail(`bun build for ${name} failed:\n${res.stderr.toString()}${res.stdout.toString()}`);
   }
   console.log(
-    `built dist/outpost-${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `built ${outfile.replace(ROOT + "/", "")} in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s`,
   );
 }
 
 // SHA256SUMS covers every binary present in dist/, in `sha256sum -c` format.
+if (values.outfile) process.exit(0);
 const sums = Object.keys(TARGETS)
   .map((t) => `outpost-${t}`)
   .filter((f) => existsSync(join(DIST, f)))

@@ -10,12 +10,15 @@ import pkg from "../package.json" with { type: "json" };
 declare const OUTPOST_VERSION: string | undefined;
 declare const OUTPOST_COMMIT: string | undefined;
 declare const OUTPOST_TARGET: string | undefined;
+declare const OUTPOST_BROKEN: string | undefined;
 
 /** Version, commit and target of the running build. */
 export const BUILD = {
   version: typeof OUTPOST_VERSION === "string" ? OUTPOST_VERSION : pkg.version,
   commit: typeof OUTPOST_COMMIT === "string" ? OUTPOST_COMMIT : "none",
   target: typeof OUTPOST_TARGET === "string" ? OUTPOST_TARGET : `${platform()}-${arch()}`,
+  /** A build made with `scripts/build.ts --broken`: `run` exits 1 at once (fleet rollback tests). */
+  broken: typeof OUTPOST_BROKEN === "string" && OUTPOST_BROKEN === "1",
 };
 
 /** The version in the shape of the Datadog Agent's `/agent/version` answer. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { hostname } from "node:os";
+import { constants, hostname } from "node:os";
 import type {
   Datagram,
   DatagramOptions,
@@ -11,6 +11,7 @@ import type {
   Runtime,
   Signal,
   SpawnOptions,
+  StartOptions,
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
@@ -73,6 +74,24 @@ export const bunRuntime: Runtime = {
     }
   },
 
+  fetchUnix: (socketPath, request) => fetch(request, { unix: socketPath }),
+
+  start(cmd, { env }: StartOptions = {}) {
+    const proc = Bun.spawn({
+      cmd,
+      stdin: "ignore",
+      stdout: "inherit",
+      stderr: "inherit",
+      env: env ?? process.env,
+    });
+    return {
+      pid: proc.pid,
+      kill: (signal = "SIGTERM") => proc.kill(signal),
+      exited: proc.exited.then((code) =>
+        proc.signalCode ? 128 + signalNumber(String(proc.signalCode)) : code
+      ),
+    };
+  },
   // Bun writes the status line only with the first body chunk: a body that fails before any
   // chunk makes it reset the connection. Erroring with `undefined` keeps Bun from logging it.
   dropConnection: () =>
@@ -120,4 +139,8 @@ async function bindUdp(
     send: (data, h, p) => void socket.send(data, p, h),
     close: () => socket.close(),
   };
+}
+
+function signalNumber(name: string): number {
+  return (constants.signals as Record<string, number>)[name] ?? 0;
 }

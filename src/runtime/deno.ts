@@ -10,6 +10,7 @@ import type {
   ListenAddress,
   Runtime,
   SpawnOptions,
+  StartOptions,
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
@@ -30,6 +31,8 @@ interface DenoDatagramConn {
   close(): void;
 }
 interface DenoChild {
+  readonly pid: number;
+  readonly status: Promise<{ code: number; signal: string | null }>;
   readonly stdin: WritableStream<Uint8Array>;
   output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }>;
   kill(signal?: string): void;
@@ -122,6 +125,55 @@ export const denoRuntime: Runtime = {
     } finally {
       clearTimeout(timer);
     }
+  },
+
+  async fetchUnix(socketPath, request) {
+    // Deno's fetch has no unix-socket option without unstable flags; node:http has socketPath.
+    const { request: httpRequest } = await import("node:http");
+    const body = new Uint8Array(await request.arrayBuffer());
+    const url = new URL(request.url);
+    return await new Promise<Response>((resolve, reject) => {
+      const req = httpRequest({
+        socketPath,
+        method: request.method,
+        path: url.pathname + url.search,
+        headers: { ...Object.fromEntries(request.headers), "content-length": String(body.length) },
+      }, (res) => {
+        const chunks: Uint8Array[] = [];
+        res.on("data", (c: Uint8Array) => chunks.push(c));
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (typeof v === "string") headers.set(k, v);
+          }
+          resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers }));
+        });
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  },
+
+  start(cmd, { env }: StartOptions = {}) {
+    const child = new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+      env: env ?? Deno.env.toObject(),
+      clearEnv: env !== undefined,
+    }).spawn();
+    return {
+      pid: child.pid,
+      kill: (signal = "SIGTERM") => {
+        try {
+          child.kill(signal);
+        } catch { /* already exited */ }
+      },
+      // Deno reports a signal death as code 128 + signal number already.
+      exited: child.status.then((s) => s.code),
+    };
   },
 
   dropConnection() {

@@ -77,6 +77,21 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
+/** Options for {@linkcode Runtime.start}. */
+export interface StartOptions {
+  /** The child's whole environment. @default the parent's environment */
+  env?: Record<string, string>;
+}
+
+/** A long-running child process started by {@linkcode Runtime.start}. */
+export interface ProcessHandle {
+  readonly pid: number;
+  /** Sends a signal. @default "SIGTERM" */
+  kill(signal?: "SIGTERM" | "SIGKILL" | "SIGINT"): void;
+  /** Resolves with the exit code (128 + the signal number when a signal ended it). */
+  readonly exited: Promise<number>;
+}
+
 /** Process memory figures in bytes. */
 export interface MemoryStats {
   rss: number;
@@ -113,6 +128,10 @@ export interface Runtime {
   onSignal(signal: Signal, handler: () => void): () => void;
   /** Runs a command to completion, with stdin and a timeout. */
   spawn(cmd: string[], options?: SpawnOptions): Promise<SpawnResult>;
+  /** Sends an HTTP request over a unix stream socket (the host in the URL is ignored). */
+  fetchUnix(socketPath: string, request: Request): Promise<Response>;
+  /** Starts a long-running command; its stdout and stderr go to the parent's. */
+  start(cmd: string[], options?: StartOptions): ProcessHandle;
   /** zstd at `level`; throws {@linkcode NotSupportedError} where the runtime has none. */
   zstdCompress(data: Uint8Array, level: number): Uint8Array;
   /** Reverses {@linkcode Runtime.zstdCompress}. */

@@ -1,0 +1,101 @@
+/**
+ * The local fleet API: a hono app served on `<run_path>/installer.sock`. Every route requires
+ * `Content-Type: application/json`; success is `200 {}`, failures are
+ * `{"error":{"message":"…"}}` with a status that fits the cause.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import * as v from "valibot";
+import { FleetError } from "./errors.ts";
+import { issueText } from "./catalog.ts";
+import type { Installer } from "./installer.ts";
+
+const versionBody = v.object({
+  version: v.pipe(v.string("expected a string"), v.minLength(1, "expected a version")),
+});
+const installBody = v.object({
+  version: v.optional(v.pipe(v.string("expected a string"), v.minLength(1, "expected a version"))),
+  install_args: v.optional(v.array(v.string())),
+  extensions: v.optional(v.array(v.string())),
+});
+const emptyBody = v.object({});
+
+/** Reads a JSON body: empty counts as `{}`; bad JSON is a 400. */
+async function jsonBody(req: Request): Promise<unknown> {
+  const text = await req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new FleetError("bad_request", `Cannot parse the request body: ${(e as Error).message}`);
+  }
+}
+
+function check<T extends v.GenericSchema>(schema: T, body: unknown): v.InferOutput<T> {
+  const r = v.safeParse(schema, body);
+  if (!r.success) {
+    throw new FleetError("bad_request", `Invalid request body: ${issueText(r.issues)}`);
+  }
+  return r.output;
+}
+
+/**
+ * Builds the local API over an installer.
+ *
+ * @example Ask for the status
+ * ```ts ignore
+ * const res = await createFleetApi(installer).request("/status", { headers: { "Content-Type": "application/json" } });
+ * ```
+ */
+export function createFleetApi(installer: Installer): Hono {
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      return c.json({ error: { message: "Content-Type must be application/json" } }, 415);
+    }
+    await next();
+  });
+
+  app.get("/status", (c) => c.json(installer.status()));
+  app.post("/catalog", async (c) => {
+    await installer.setCatalog(await jsonBody(c.req.raw));
+    return c.json({});
+  });
+  app.post("/:package/install", async (c) => {
+    const body = check(installBody, await jsonBody(c.req.raw));
+    await installer.install(c.req.param("package"), body.version);
+    return c.json({});
+  });
+  app.post("/:package/remove", async (c) => {
+    check(v.looseObject({}), await jsonBody(c.req.raw));
+    await installer.remove(c.req.param("package"));
+    return c.json({});
+  });
+  app.post("/:package/experiment/start", async (c) => {
+    const body = check(versionBody, await jsonBody(c.req.raw));
+    await installer.startExperiment(c.req.param("package"), body.version);
+    return c.json({});
+  });
+  app.post("/:package/experiment/stop", async (c) => {
+    check(emptyBody, await jsonBody(c.req.raw));
+    await installer.stopExperiment(c.req.param("package"));
+    return c.json({});
+  });
+  app.post("/:package/experiment/promote", async (c) => {
+    check(emptyBody, await jsonBody(c.req.raw));
+    await installer.promote(c.req.param("package"));
+    return c.json({});
+  });
+
+  app.notFound((c) =>
+    c.json({ error: { message: `No route for ${c.req.method} ${c.req.path}` } }, 404)
+  );
+  app.onError((err, c) => {
+    const status = err instanceof FleetError ? err.status : 500;
+    return c.json({ error: { message: err.message } }, status as 400);
+  });
+  return app;
+}

@@ -1,0 +1,289 @@
+/**
+ * Getting a package version onto disk: download (with retries and a size cap), verify every
+ * byte against the catalog's sha256 or the OCI digest, then unpack safely into a directory.
+ * Nothing is unpacked before the verification passed.
+ *
+ * @module
+ */
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createHash, randomBytes } from "node:crypto";
+import type { Runtime } from "../runtime/types.ts";
+import type { CatalogEntry } from "./catalog.ts";
+import { FleetError } from "./errors.ts";
+import {
+  fileStream,
+  layoutSource,
+  type OciSource,
+  type RegistryAuth,
+  registrySource,
+  resolveLayer,
+} from "./_oci.ts";
+import { unpackTarSafely } from "./unpack.ts";
+
+/** Options of {@linkcode fetchPackage}. */
+export interface DownloadOptions {
+  runtime: Runtime;
+  /** Scratch directory on the same filesystem as the repository. */
+  tmpDir: string;
+  /** Largest download (and unpacked content) accepted. */
+  maxBytes: number;
+  auth?: RegistryAuth;
+  /** Attempts on network errors and 5xx answers. @default 3 */
+  attempts?: number;
+  /** Pause between attempts. @default 1000 */
+  retryDelayMs?: number;
+  /** Free bytes at a path. @default statfs */
+  freeBytes?: (path: string) => number;
+  /** Called as bytes arrive; `total` is 0 when unknown. */
+  progress?: (done: number, total: number) => void;
+  fetch?: typeof fetch;
+}
+
+/** Free space kept besides what a package needs. */
+const DISK_MARGIN = 16 * 1024 * 1024;
+
+function statfsFree(path: string): number {
+  const s = statfsSync(path);
+  return s.bavail * s.bsize;
+}
+
+/** Throws `no_space` unless `needed` bytes (plus a margin) are free under `dir`. */
+export function checkDiskSpace(dir: string, needed: number, freeBytes = statfsFree): void {
+  const free = freeBytes(dir);
+  if (free < needed + DISK_MARGIN) {
+    throw new FleetError(
+      "no_space",
+      `Not enough disk space in ${dir}: ${needed + DISK_MARGIN} bytes needed, ${free} free`,
+    );
+  }
+}
+
+/**
+ * Downloads, verifies and unpacks `entry` into the new directory `dest` (inside `tmpDir`).
+ * On failure `dest` and every partial file are removed.
+ */
+export async function fetchPackage(
+  entry: CatalogEntry,
+  dest: string,
+  opts: DownloadOptions,
+): Promise<void> {
+  const { tmpDir, maxBytes, freeBytes = statfsFree } = opts;
+  mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
+  if (entry.size !== undefined && entry.size > maxBytes) {
+    throw new FleetError(
+      "too_large",
+      `${entry.package} ${entry.version} is ${entry.size} bytes, over the cap of ${maxBytes}`,
+    );
+  }
+  // The archive and its unpacked content live side by side until the archive is deleted.
+  checkDiskSpace(tmpDir, 2 * (entry.size ?? 0), freeBytes);
+  const archive = join(tmpDir, `${randomBytes(8).toString("hex")}.download`);
+  try {
+    const url = new URL(entry.url);
+    let kind: "tar" | "tar+gzip" | "tar+zstd" | "binary" | "auto" = "auto";
+    if (url.protocol === "oci:" || (url.protocol === "file:" && isOciLayout(fileURLToPath(url)))) {
+      const { source, ref } = url.protocol === "oci:"
+        ? ociRef(url, opts)
+        : { source: layoutSource(fileURLToPath(url)), ref: url.hash.slice(1) };
+      const { layer, kind: k } = await resolveLayer(source, ref, entry);
+      if (layer.size > maxBytes) {
+        throw new FleetError(
+          "too_large",
+          `The layer of ${entry.package} ${entry.version} is ${layer.size} bytes, over the cap of ${maxBytes}`,
+        );
+      }
+      checkDiskSpace(tmpDir, 2 * layer.size, freeBytes);
+      await withRetry(
+        opts,
+        () =>
+          save(() => source.blob(layer.digest), archive, {
+            sha256: layer.digest.replace(/^sha256:/, ""),
+            maxBytes,
+            total: layer.size,
+            progress: opts.progress,
+          }),
+      );
+      kind = k;
+    } else {
+      if (!entry.sha256) {
+        throw new FleetError(
+          "bad_request",
+          `The catalog entry of ${entry.package} ${entry.version} has no sha256 for ${url.protocol} download`,
+        );
+      }
+      const open = url.protocol === "file:"
+        ? async () => fileStream(fileURLToPath(url))
+        : async () => {
+          const res = await (opts.fetch ?? fetch)(url);
+          if (!res.ok) {
+            await res.body?.cancel();
+            throw new FleetError(
+              res.status === 404 ? "not_found" : "download_failed",
+              `GET ${url.origin}${url.pathname} answered ${res.status}`,
+            );
+          }
+          return res.body!;
+        };
+      await withRetry(
+        opts,
+        () =>
+          save(open, archive, {
+            sha256: entry.sha256!,
+            maxBytes,
+            total: entry.size ?? 0,
+            progress: opts.progress,
+          }),
+      );
+    }
+    checkDiskSpace(tmpDir, statSync(archive).size, freeBytes);
+    await unpack(archive, kind, dest, entry.package, opts.runtime, maxBytes);
+  } catch (e) {
+    rmSync(dest, { recursive: true, force: true });
+    throw e;
+  } finally {
+    rmSync(archive, { force: true });
+  }
+}
+
+function isOciLayout(path: string): boolean {
+  try {
+    return statSync(join(path, "oci-layout")).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `oci://host[:port]/repo/name[:tag|@sha256:…]` → a registry source and the reference. */
+function ociRef(url: URL, opts: DownloadOptions): { source: OciSource; ref: string } {
+  const path = decodeURIComponent(url.pathname).replace(/^\//, "");
+  const at = path.indexOf("@");
+  let repo: string;
+  let ref: string;
+  if (at >= 0) {
+    repo = path.slice(0, at);
+    ref = path.slice(at + 1);
+  } else {
+    const colon = path.lastIndexOf(":");
+    repo = colon > path.lastIndexOf("/") ? path.slice(0, colon) : path;
+    ref = colon > path.lastIndexOf("/") ? path.slice(colon + 1) : "latest";
+  }
+  return { source: registrySource(url.host, repo, { auth: opts.auth, fetch: opts.fetch }), ref };
+}
+
+/** Streams into `file` while hashing; throws (and leaves the file to the caller) on a mismatch. */
+async function save(
+  open: () => Promise<ReadableStream<Uint8Array>>,
+  file: string,
+  { sha256, maxBytes, total, progress }: {
+    sha256: string;
+    maxBytes: number;
+    total: number;
+    progress?: (d: number, t: number) => void;
+  },
+): Promise<void> {
+  const stream = await open();
+  const hash = createHash("sha256");
+  const fd = openSync(file, "w", 0o600);
+  let done = 0;
+  try {
+    for await (const chunk of stream) {
+      done += chunk.length;
+      if (done > maxBytes) {
+        await stream.cancel().catch(() => {});
+        throw new FleetError("too_large", `The download passed the cap of ${maxBytes} bytes`);
+      }
+      hash.update(chunk);
+      writeSync(fd, chunk);
+      progress?.(done, total);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const got = hash.digest("hex");
+  if (got !== sha256) {
+    throw new FleetError("integrity", `Checksum mismatch: expected sha256 ${sha256}, got ${got}`);
+  }
+}
+
+/** Retries network errors and 5xx answers; other errors fail at once. Partial files are removed. */
+async function withRetry(opts: DownloadOptions, fn: () => Promise<void>): Promise<void> {
+  const { attempts = 3, retryDelayMs = 1000 } = opts;
+  for (let i = 1;; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const network = e instanceof FleetError
+        ? e.code === "download_failed"
+        : e instanceof TypeError || /ECONN|socket|network/i.test(String((e as Error)?.message));
+      if (!network) throw e;
+      if (i >= attempts) {
+        throw e instanceof FleetError ? e : new FleetError(
+          "download_failed",
+          `Download failed after ${i} attempts: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      await new Promise((r) => setTimeout(r, retryDelayMs));
+    }
+  }
+}
+
+const GZIP = [0x1f, 0x8b];
+const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+
+async function unpack(
+  archive: string,
+  kind: "tar" | "tar+gzip" | "tar+zstd" | "binary" | "auto",
+  dest: string,
+  pkg: string,
+  runtime: Runtime,
+  maxBytes: number,
+): Promise<void> {
+  if (kind === "binary") {
+    mkdirSync(join(dest, "bin"), { recursive: true, mode: 0o755 });
+    renameSync(archive, join(dest, "bin", pkg));
+    chmodSync(join(dest, "bin", pkg), 0o755);
+    return;
+  }
+  if (kind === "auto") {
+    const head = new Uint8Array(4);
+    const fd = openSync(archive, "r");
+    try {
+      readSync(fd, head, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    kind = GZIP.every((b, i) => head[i] === b)
+      ? "tar+gzip"
+      : ZSTD.every((b, i) => head[i] === b)
+      ? "tar+zstd"
+      : "tar";
+  }
+  let stream = fileStream(archive);
+  if (kind === "tar+gzip") {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+  }
+  if (kind === "tar+zstd") {
+    const data = runtime.zstdDecompress(readFileSync(archive));
+    stream = new ReadableStream({ start: (c) => (c.enqueue(data), c.close()) });
+  }
+  await unpackTarSafely(stream, dest, { maxBytes });
+}

@@ -1,0 +1,93 @@
+/**
+ * Pull mode: the daemon polls `fleet.catalog_url`, accepts the document only if it passes the
+ * catalog checks (and the signature when `fleet.catalog_public_key` is set), then moves each
+ * package listed under `desired` towards its desired state:
+ *
+ * - `{"version":"X"}` (stable X): nothing when X is stable; promote when X is the running
+ *   experiment and its watch has passed; otherwise stop any experiment and install X.
+ * - `{"version":"X","experiment":true}`: start X as the experiment unless it is already stable
+ *   or running, or it was rolled back automatically before (a bad version is not retried until
+ *   the document names another one).
+ *
+ * @module
+ */
+import type { Logger } from "../log/mod.ts";
+import type { Catalog } from "./catalog.ts";
+import type { Installer } from "./installer.ts";
+
+/** Options of {@linkcode startPuller}. */
+export interface PullOptions {
+  installer: Installer;
+  url: string;
+  intervalMs: number;
+  logger: Logger;
+  fetch?: typeof fetch;
+}
+
+/** Polls now and then every `intervalMs`; `stop()` ends it. */
+export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<void> } {
+  const log = o.logger.for("fleet-pull");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const poll = async () => {
+    try {
+      const res = await (o.fetch ?? fetch)(o.url, { headers: { Accept: "application/json" } });
+      if (!res.ok) throw new Error(`GET ${o.url} answered ${res.status}`);
+      const catalog = await o.installer.setCatalog(await res.json());
+      await applyDesired(o.installer, catalog, log);
+    } catch (e) {
+      log.warn(`Cannot apply the catalog from ${o.url}: ${(e as Error).message}`);
+    }
+  };
+  const loop = async () => {
+    await poll();
+    if (!stopped) timer = setTimeout(loop, o.intervalMs);
+  };
+  void loop();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    poll,
+  };
+}
+
+/** Takes one step per package towards the catalog's `desired` state. */
+export async function applyDesired(
+  installer: Installer,
+  catalog: Catalog,
+  log: ReturnType<Logger["for"]>,
+): Promise<void> {
+  for (const [pkg, want] of Object.entries(catalog.desired ?? {})) {
+    try {
+      const { stable, experiment } = installer.repository(pkg).slots();
+      const st = installer.packageState(pkg);
+      if (!want.experiment) {
+        if (stable === want.version) {
+          if (experiment !== null) await installer.stopExperiment(pkg);
+        } else if (experiment === want.version) {
+          if (st.watch?.state === "passed") await installer.promote(pkg);
+        } else {
+          if (experiment !== null) await installer.stopExperiment(pkg);
+          await installer.install(pkg, want.version);
+        }
+        continue;
+      }
+      if (stable === null) {
+        log.warn(
+          `Cannot start the experiment ${pkg} ${want.version}: no stable version is installed`,
+        );
+      } else if (stable !== want.version && experiment !== want.version) {
+        if (st.failed_versions?.includes(want.version)) {
+          log.debug(`${pkg} ${want.version} was rolled back before; not retrying it`);
+          continue;
+        }
+        if (experiment !== null) await installer.stopExperiment(pkg);
+        await installer.startExperiment(pkg, want.version);
+      }
+    } catch (e) {
+      log.warn(`Cannot move ${pkg} to ${want.version}: ${(e as Error).message}`);
+    }
+  }
+}

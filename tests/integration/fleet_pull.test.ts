@@ -1,0 +1,104 @@
+/** Pull mode against a real HTTP server serving signed desired-state catalogs. */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packTar } from "modern-tar";
+import { runtime } from "../../src/runtime/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import { Installer, startPuller } from "../../src/fleet/mod.ts";
+
+const logger = createLogger({ level: "off", console: false });
+const W = mkdtempSync(join(tmpdir(), "fleet-pull-"));
+after(() => rmSync(W, { recursive: true, force: true }));
+
+async function entry(version: string) {
+  const tar = await packTar([{
+    header: { name: "bin/outpost", size: 1, type: "file", mode: 0o755 },
+    body: "x",
+  }]);
+  const path = join(W, `${version}.tar`);
+  writeFileSync(path, tar);
+  return {
+    package: "outpost",
+    version,
+    url: `file://${path}`,
+    sha256: createHash("sha256").update(tar).digest("hex"),
+  };
+}
+
+async function until<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(50);
+  }
+}
+
+test("pull mode follows signed desired states, promotes after the watch, never retries a rolled-back version", async () => {
+  const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const pub = Buffer.from(await crypto.subtle.exportKey("raw", keys.publicKey)).toString("base64");
+  const packages = [await entry("1.0.0"), await entry("2.0.0"), await entry("3.0.0")];
+  let doc = "";
+  const publish = async (version: number, desired: unknown, key = keys.privateKey) => {
+    const signed = JSON.stringify({ version, packages, desired });
+    const sig = await crypto.subtle.sign("Ed25519", key, new TextEncoder().encode(signed));
+    doc = JSON.stringify({ signed, signature: Buffer.from(sig).toString("base64") });
+  };
+  await publish(1, { outpost: { version: "1.0.0" } });
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(doc) });
+  const installer = new Installer({ runtime, root: join(W, "root"), logger, publicKey: pub });
+  const slots = () => installer.repository("outpost").slots();
+  const puller = startPuller({
+    installer,
+    url: `http://127.0.0.1:${server.port}/fleet.json`,
+    intervalMs: 3_600_000,
+    logger,
+  });
+  try {
+    await until(() => slots().stable === "1.0.0" || undefined);
+
+    await publish(2, { outpost: { version: "2.0.0", experiment: true } });
+    await puller.poll();
+    assert.deepEqual(slots(), { stable: "1.0.0", experiment: "2.0.0" });
+
+    // Stable 2.0.0 is wanted, but the experiment has not passed its watch yet.
+    await publish(3, { outpost: { version: "2.0.0" } });
+    await puller.poll();
+    assert.deepEqual(slots(), { stable: "1.0.0", experiment: "2.0.0" });
+    installer.setWatch("outpost", "passed");
+    await puller.poll();
+    assert.deepEqual(slots(), { stable: "2.0.0", experiment: null });
+
+    await publish(4, { outpost: { version: "3.0.0", experiment: true } });
+    await puller.poll();
+    assert.equal(slots().experiment, "3.0.0");
+    await installer.stopExperiment("outpost", "The experiment 3.0.0 exited with code 1");
+    await puller.poll();
+    assert.deepEqual(
+      slots(),
+      { stable: "2.0.0", experiment: null },
+      "a rolled-back version is not retried",
+    );
+
+    // A document signed with another key is ignored: the catalog stays at version 4.
+    const other = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+      "sign",
+      "verify",
+    ]) as CryptoKeyPair;
+    await publish(5, { outpost: { version: "1.0.0" } }, other.privateKey);
+    await puller.poll();
+    assert.equal(installer.status().catalog_version, 4);
+    assert.equal(slots().stable, "2.0.0");
+  } finally {
+    puller.stop();
+    server.stop(true);
+  }
+});
