@@ -10,7 +10,6 @@ export type Flags = NonNullable<ParseArgsConfig["options"]>;
 /** One `outpost` command. */
 export interface Command {
   name: string;
-  summary: string;
   /** Synopsis and flag lines shown by `--help`. */
   usage: string;
   flags: Flags;

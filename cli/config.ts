@@ -5,7 +5,6 @@ import { scrubObject } from "../src/config/mod.ts";
 
 export const config: Command = {
   name: "config",
-  summary: "Print the effective configuration, secrets scrubbed",
   usage:
     "outpost config [-c FILE] [--json]\n\n  -c, --config FILE   config file (default: /etc/outpost/datadog.yaml, then ./datadog.yaml)\n  --json              print JSON instead of YAML",
   flags: { ...CONFIG_FLAG, json: { type: "boolean" } },

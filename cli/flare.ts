@@ -11,7 +11,6 @@ import { BUILD } from "../src/version.ts";
 
 export const flare: Command = {
   name: "flare",
-  summary: "Build a scrubbed diagnostic archive and upload it to support",
   usage: [
     "outpost flare [CASE_ID] [-e EMAIL] [-s] [-l] [-p SECONDS] [-c FILE]",
     "",

@@ -24,7 +24,6 @@ const USAGE = [
 
 export const installer: Command = {
   name: "installer",
-  summary: "Manage packages and experiments through the fleet daemon, or run the daemon",
   usage: USAGE,
   flags: { ...CONFIG_FLAG, socket: { type: "string" }, json: { type: "boolean" } },
   positionals: true,

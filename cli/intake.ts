@@ -11,7 +11,6 @@ const DEFAULT_MAX_BYTES = 64 * 1024 ** 2;
 
 export const intake: Command = {
   name: "intake",
-  summary: "Run the local intake: receive, decode and store what an agent sends",
   usage: [
     "outpost intake [--host HOST] [--port PORT] [--data-dir DIR] [--max-bytes N] [--api-key KEY]...",
     "",

@@ -6,16 +6,45 @@
  * @module
  */
 import { type Command, parse, UsageError } from "./_command.ts";
-import { run } from "./run.ts";
-import { version } from "./version.ts";
-import { config } from "./config.ts";
-import { flare } from "./flare.ts";
-import { status } from "./status.ts";
-import { intake } from "./intake.ts";
-import { installer } from "./installer.ts";
 import { runtime } from "../src/runtime/mod.ts";
 
-const COMMANDS: Command[] = [run, status, flare, intake, installer, version, config];
+/**
+ * Commands are loaded only when chosen: each pulls in its own part of the agent, and loading
+ * all of them would put every command's start-up cost on every command.
+ */
+const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
+  { name: "run", summary: "Start the agent", load: async () => (await import("./run.ts")).run },
+  {
+    name: "status",
+    summary: "Print the running agent's status, or one section of it",
+    load: async () => (await import("./status.ts")).status,
+  },
+  {
+    name: "flare",
+    summary: "Build a scrubbed diagnostic archive and upload it to support",
+    load: async () => (await import("./flare.ts")).flare,
+  },
+  {
+    name: "intake",
+    summary: "Run the local intake: receive, decode and store what an agent sends",
+    load: async () => (await import("./intake.ts")).intake,
+  },
+  {
+    name: "installer",
+    summary: "Manage packages and experiments through the fleet daemon, or run the daemon",
+    load: async () => (await import("./installer.ts")).installer,
+  },
+  {
+    name: "version",
+    summary: "Print the version, commit, runtime and target platform",
+    load: async () => (await import("./version.ts")).version,
+  },
+  {
+    name: "config",
+    summary: "Print the effective configuration, secrets scrubbed",
+    load: async () => (await import("./config.ts")).config,
+  },
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
@@ -38,15 +67,16 @@ export async function main(argv: string[]): Promise<number> {
       console.error(usage());
       return 2;
     }
-    const cmd = COMMANDS.find((c) => c.name === rest[0]);
-    console.log(cmd ? cmd.usage : usage());
+    const entry = COMMANDS.find((c) => c.name === rest[0]);
+    console.log(entry ? (await entry.load()).usage : usage());
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     console.error(`Unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const cmd = await entry.load();
   try {
     const { values, positionals } = parse(cmd, rest);
     if (values.help) {

@@ -3,13 +3,7 @@ import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
 import { buildAgent } from "../src/agent.ts";
-import {
-  devIntakeSettings,
-  type IntakeComponent,
-  intakeComponent,
-  pointAtIntake,
-  wantsDevIntake,
-} from "../src/intake/mod.ts";
+import type { IntakeComponent } from "../src/intake/mod.ts";
 import { BUILD } from "../src/version.ts";
 
 /** Where `--dev` keeps its state when `run_path` is not configured: beside the working directory. */
@@ -17,7 +11,6 @@ export const DEV_RUN_PATH = ".outpost/run";
 
 export const run: Command = {
   name: "run",
-  summary: "Start the agent",
   usage: [
     "outpost run [-c FILE] [--dev]",
     "",
@@ -58,6 +51,10 @@ export const run: Command = {
     let agent;
     let intake: IntakeComponent | undefined;
     try {
+      // Loaded only in --dev: an agent that sends to Datadog never pays for the intake.
+      const { devIntakeSettings, intakeComponent, pointAtIntake, wantsDevIntake } = await import(
+        "../src/intake/mod.ts"
+      );
       if (dev && wantsDevIntake(config)) {
         intake = intakeComponent(runtime, devIntakeSettings(config));
         await intake.start();

@@ -14,7 +14,6 @@ import { COLOR, PLAIN, remoteStatus, renderRemoteStatus } from "../src/status/mo
 
 export const status: Command = {
   name: "status",
-  summary: "Print the running agent's status, or one section of it",
   usage: [
     "outpost status [SECTION] [-c FILE] [-j | -p] [-l] [--expvar-url URL]",
     "",

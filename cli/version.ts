@@ -4,7 +4,6 @@ import { runtime } from "../src/runtime/mod.ts";
 
 export const version: Command = {
   name: "version",
-  summary: "Print the version, commit, runtime and target platform",
   usage: "outpost version [--json]\n\n  --json   print a JSON object",
   flags: { json: { type: "boolean" } },
   async main(values) {

@@ -12,7 +12,8 @@ import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
-import { flareApiArea, recordVersion } from "./flare/mod.ts";
+import { flareApiArea } from "./flare/api.ts";
+import { recordVersion } from "./flare/version_history.ts";
 import { BUILD } from "./version.ts";
 import {
   AGENT_FLAVOR,

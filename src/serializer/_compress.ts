@@ -2,7 +2,6 @@
  * Payload compressors: the body codec, the `Content-Encoding` it implies, and the worst-case
  * compressed size the payload builder plans with.
  */
-import { deflateSync, gzipSync } from "node:zlib";
 import type { Runtime } from "../runtime/types.ts";
 
 /** Compressors the serializer knows (`serializer_compressor_kind`). */
@@ -20,6 +19,9 @@ export interface Compressor {
 
 // zstd's ZSTD_COMPRESSBOUND.
 const zstdBound = (n: number) => n + (n >>> 8) + (n < 131072 ? (131072 - n) >>> 11 : 0);
+// node:zlib is loaded on first use: with the default zstd, the agent never needs it.
+const zlib = () => process.getBuiltinModule("node:zlib");
+
 // zlib's compressBound (default window and memory level, zlib wrapper included).
 const zlibBound = (n: number) => n + (n >>> 12) + (n >>> 14) + Math.floor(n / 2 ** 25) + 13;
 
@@ -54,7 +56,7 @@ export function createCompressor(
       return {
         kind,
         encoding: "deflate",
-        compress: (data) => plain(deflateSync(data)),
+        compress: (data) => plain(zlib().deflateSync(data)),
         bound: zlibBound,
       };
     case "gzip":
@@ -62,7 +64,7 @@ export function createCompressor(
       return {
         kind,
         encoding: "gzip",
-        compress: (data) => plain(gzipSync(data)),
+        compress: (data) => plain(zlib().gzipSync(data)),
         bound: (n) => zlibBound(n) + 12,
       };
     case "none":
