@@ -267,13 +267,15 @@ export class DiskQueue {
   }
 
   /**
-   * Loads the oldest file not in memory when it fits in `budget` bytes, and returns its
-   * transactions (with their origin). Unreadable files are removed and counted.
+   * Loads the oldest file not in memory and returns its transactions (with their origin),
+   * oldest first, up to `budget` body bytes (at least one). The rest stay in the file and
+   * become loadable again once the loaded ones are settled. Unreadable files are removed and
+   * counted.
    */
   loadOldest(budget: number): Transaction[] {
     while (true) {
       const file = this.#files.find((f) => !f.entries);
-      if (!file || file.bytes > budget) return [];
+      if (!file) return [];
       let decoded: DecodedFile;
       try {
         decoded = decodeFile(readFileSync(join(this.#o.dir, file.name)));
@@ -285,15 +287,23 @@ export class DiskQueue {
         this.#o.onDrop(decoded.reason, file.count);
         continue;
       }
-      file.entries = decoded.entries.map(() => "memory" as EntryState);
+      const entries: EntryState[] = [];
+      file.entries = entries;
       const txs: Transaction[] = [];
+      let bytes = 0;
       decoded.entries.forEach(({ meta, body }, index) => {
         const apiKey = this.#keys.get(meta.keyHash);
         if (apiKey === undefined) {
-          file.entries![index] = "done";
+          entries[index] = "done";
           this.#o.onDrop("api_key_unknown", 1);
           return;
         }
+        if (txs.length > 0 && bytes + body.byteLength > budget) {
+          entries[index] = "evicted";
+          return;
+        }
+        bytes += body.byteLength;
+        entries[index] = "memory";
         txs.push(
           makeTransaction({
             domain: this.#o.domain,
@@ -308,8 +318,8 @@ export class DiskQueue {
           }),
         );
       });
-      if (txs.length === 0) this.#finish(file);
       if (txs.length > 0) return txs;
+      this.#finish(file);
     }
   }
 

@@ -102,7 +102,11 @@ export class DomainForwarder {
       // Half the memory cap: replayed files must leave room for new data.
       const txs = this.#o.disk.loadOldest(this.#retry.maxBytes / 2);
       if (txs.length > 0) this.#o.stats.replayed.with(this.url).inc(txs.length);
-      for (const tx of txs) this.#retry.add(tx);
+      for (const tx of txs) {
+        // One body larger than the memory cap could only bounce between memory and disk.
+        if (tx.body.byteLength > this.#retry.maxBytes) this.#low.push(tx);
+        else this.#retry.add(tx);
+      }
     }
     this.#moveRetries(this.#o.lowPrioSize);
     this.#pump();
@@ -183,6 +187,8 @@ export class DomainForwarder {
       this.#settle(tx, "rejected", outcome.reason);
     }
     this.#pump();
+    // Replay the disk as soon as memory has drained rather than at the next tick.
+    if (this.#isIdle() && this.#retry.length === 0 && this.#o.disk.waiting > 0) this.retryTick();
   }
 
   #requeue(tx: Transaction, outcome: Outcome): void {

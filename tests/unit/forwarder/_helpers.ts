@@ -1,0 +1,99 @@
+/** Shared by the forwarder's unit and integration tests: config, a quiet logger, a receiver. */
+import * as v from "valibot";
+import { type Config, configSchema } from "../../../src/config/mod.ts";
+import { createLogger } from "../../../src/log/mod.ts";
+import type { HttpServer, Runtime } from "../../../src/runtime/types.ts";
+
+/** The validated config with `overrides` applied. */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return v.parse(configSchema, overrides);
+}
+
+/** A logger that writes nothing. */
+export const quiet = () => createLogger({ level: "off" });
+
+/** One request the receiver got. */
+export interface Received {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** What the receiver answered. */
+  status: number;
+}
+
+/**
+ * A tiny intake on 127.0.0.1: records every request, answers `status` (200 by default), and
+ * can go down (connection refused) and come back on the same port.
+ */
+export class Receiver {
+  readonly requests: Received[] = [];
+  status = 200;
+  #server: HttpServer | undefined;
+  #port = 0;
+  readonly #runtime: Runtime;
+
+  constructor(runtime: Runtime) {
+    this.#runtime = runtime;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  async up(): Promise<this> {
+    this.#server = await this.#runtime.serve(
+      { hostname: "127.0.0.1", port: this.#port },
+      async (req) => {
+        const body = new Uint8Array(await req.arrayBuffer());
+        const status = this.status;
+        const u = new URL(req.url);
+        if (u.pathname !== "/api/v1/validate") {
+          this.requests.push({
+            url: u.pathname + u.search,
+            method: req.method,
+            headers: Object.fromEntries(req.headers),
+            body,
+            status,
+          });
+        }
+        return new Response(status < 300 ? '{"status":"ok"}' : "no", { status });
+      },
+    );
+    this.#port = this.#server.port;
+    return this;
+  }
+
+  async down(): Promise<void> {
+    await this.#server?.close();
+    this.#server = undefined;
+  }
+
+  /** Payload ids (a JSON body `{"id": n}`) of the requests answered 2xx, with repeats. */
+  ids(): number[] {
+    return this.requests.filter((r) => r.status < 300).map((r) =>
+      JSON.parse(new TextDecoder().decode(r.body)).id
+    );
+  }
+}
+
+/** A JSON payload carrying `id`, padded to about `size` bytes. */
+export function idPayload(id: number, size = 100) {
+  const body = new TextEncoder().encode(
+    JSON.stringify({ id, pad: "x".repeat(Math.max(0, size - 20)) }),
+  );
+  return {
+    route: "/api/v1/series",
+    body,
+    headers: { "Content-Type": "application/json" },
+    storable: true,
+    kind: "series",
+  };
+}
+
+/** Polls `check` every 20 ms until it is true or `ms` pass; returns its last value. */
+export async function until(check: () => boolean, ms = 15_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}
