@@ -19,17 +19,24 @@ export const STATUS_TABLE: Readonly<Record<number, { kind: "drop"; reason: strin
   413: { kind: "drop", reason: "payload_too_large" },
 };
 
-/** Network error codes with their reason; all are retried. Unknown codes retry as `network`. */
-export const ERROR_TABLE: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection_refused",
-  ConnectionRefused: "connection_refused",
-  ECONNRESET: "connection_reset",
-  ConnectionReset: "connection_reset",
-  ConnectionClosed: "connection_reset",
-  ETIMEDOUT: "timeout",
-  TimeoutError: "timeout",
-  ENOTFOUND: "dns",
-  EAI_AGAIN: "dns",
+/**
+ * Error codes (or words of the message, where a runtime gives no code) with their verdict.
+ * Unknown network errors are retried as `network`.
+ */
+export const ERROR_TABLE: Readonly<Record<string, { kind: "retry" | "drop"; reason: string }>> = {
+  ECONNREFUSED: { kind: "retry", reason: "connection_refused" },
+  "Connection refused": { kind: "retry", reason: "connection_refused" },
+  ECONNRESET: { kind: "retry", reason: "connection_reset" },
+  "Connection reset": { kind: "retry", reason: "connection_reset" },
+  ETIMEDOUT: { kind: "retry", reason: "timeout" },
+  ENOTFOUND: { kind: "retry", reason: "dns" },
+  EAI_AGAIN: { kind: "retry", reason: "dns" },
+  "dns error": { kind: "retry", reason: "dns" },
+  ERR_INVALID_URL: { kind: "drop", reason: "invalid_url" },
+  "Invalid URL": { kind: "drop", reason: "invalid_url" },
+  ERR_INVALID_ARG_VALUE: { kind: "drop", reason: "invalid_url" },
+  "scheme": { kind: "drop", reason: "invalid_url" },
+  not_supported: { kind: "drop", reason: "not_supported" },
 };
 
 /** Classifies an HTTP status code. */
@@ -42,19 +49,12 @@ export function classifyStatus(status: number): Outcome {
 
 /** Classifies an error thrown by fetch: a timeout signal raises TimeoutError, a stop AbortError. */
 export function classifyError(error: unknown): Outcome {
-  const e = error as { name?: string; code?: string; message?: string };
+  const e = error as { name?: string; code?: string; message?: string; cause?: unknown };
   if (e?.name === "TimeoutError") return { kind: "retry", reason: "timeout" };
   if (e?.name === "AbortError") return { kind: "retry", reason: "aborted" };
-  // Bun and Deno report a malformed URL as a TypeError naming the URL.
-  if (e?.name === "TypeError" && /invalid url|url is invalid|Invalid URL/i.test(e.message ?? "")) {
-    return { kind: "drop", reason: "invalid_url" };
-  }
-  const code = e?.code ?? findCode(e?.message ?? "");
-  if (e?.name === "NotSupportedError") return { kind: "drop", reason: "not_supported" };
-  return { kind: "retry", reason: (code && ERROR_TABLE[code]) ?? "network" };
-}
-
-function findCode(message: string): string | undefined {
-  return Object.keys(ERROR_TABLE).find((c) => message.includes(c)) ??
-    (/connection refused/i.test(message) ? "ECONNREFUSED" : undefined);
+  // Bun sets `code`; Deno only describes the failure, in the message of `cause`.
+  const cause = e?.cause as { code?: string; message?: string } | undefined;
+  const text = [e?.code, cause?.code, e?.message, cause?.message].filter(Boolean).join(" ");
+  const key = Object.keys(ERROR_TABLE).find((k) => text.includes(k));
+  return key ? { ...ERROR_TABLE[key] } : { kind: "retry", reason: "network" };
 }
