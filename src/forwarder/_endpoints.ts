@@ -62,18 +62,20 @@ export function mainUrl(config: Config): string {
  * ```
  */
 export function resolveDomains(config: Config, version: string): DomainKeys[] {
-  const merged = new Map<string, Set<string>>();
+  // Keyed without the FQDN dot, so `app.datadoghq.com` in additional_endpoints is the main domain.
+  const merged = new Map<string, { url: string; keys: Set<string> }>();
   const add = (url: string, keys: string[]) => {
     const domain = versionedDomain(url, version);
-    const set = merged.get(domain) ?? new Set<string>();
-    for (const k of keys) if (k.trim()) set.add(k.trim());
-    merged.set(domain, set);
+    const id = domain.replace(/\.(?=(:\d+)?$)/, "");
+    const entry = merged.get(id) ?? { url: domain, keys: new Set<string>() };
+    for (const k of keys) if (k.trim()) entry.keys.add(k.trim());
+    merged.set(id, entry);
   };
   add(mainUrl(config), [config.api_key]);
   for (const [url, keys] of Object.entries(config.additional_endpoints)) add(url, keys);
-  return [...merged].filter(([, keys]) => keys.size > 0).map(([url, keys]) => ({
-    url,
-    apiKeys: [...keys],
+  return [...merged.values()].filter((e) => e.keys.size > 0).map((e) => ({
+    url: e.url,
+    apiKeys: [...e.keys],
   }));
 }
 

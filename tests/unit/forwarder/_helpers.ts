@@ -29,6 +29,13 @@ export interface Received {
 export class Receiver {
   readonly requests: Received[] = [];
   status = 200;
+  /** Keys that `/api/v1/validate` refuses with 403. */
+  readonly invalidKeys = new Set<string>();
+  /** Answer after this many ms. */
+  delayMs = 0;
+  /** Most requests seen in progress at once. */
+  maxConcurrent = 0;
+  #concurrent = 0;
   #server: HttpServer | undefined;
   #port = 0;
   readonly #runtime: Runtime;
@@ -45,18 +52,23 @@ export class Receiver {
     this.#server = await this.#runtime.serve(
       { hostname: "127.0.0.1", port: this.#port },
       async (req) => {
-        const body = new Uint8Array(await req.arrayBuffer());
-        const status = this.status;
         const u = new URL(req.url);
-        if (u.pathname !== "/api/v1/validate") {
-          this.requests.push({
-            url: u.pathname + u.search,
-            method: req.method,
-            headers: Object.fromEntries(req.headers),
-            body,
-            status,
-          });
+        if (u.pathname === "/api/v1/validate") {
+          const key = u.searchParams.get("api_key") ?? "";
+          return new Response("{}", { status: this.invalidKeys.has(key) ? 403 : 200 });
         }
+        this.maxConcurrent = Math.max(this.maxConcurrent, ++this.#concurrent);
+        const body = new Uint8Array(await req.arrayBuffer());
+        if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+        this.#concurrent--;
+        const status = this.status;
+        this.requests.push({
+          url: u.pathname + u.search,
+          method: req.method,
+          headers: Object.fromEntries(req.headers),
+          body,
+          status,
+        });
         return new Response(status < 300 ? '{"status":"ok"}' : "no", { status });
       },
     );
