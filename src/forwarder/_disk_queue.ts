@@ -383,6 +383,7 @@ export class DiskQueue {
     const name = `${String(createdAt).padStart(15, "0")}-${
       randomBytes(4).toString("hex")
     }-${count}${SUFFIX}`;
+    mkdirSync(this.#o.dir, { recursive: true, mode: 0o700 });
     writeFileAtomic(join(this.#o.dir, name), data);
     const file: FileState = { name, bytes: data.byteLength, count };
     const at = this.#files.findIndex((f) => f.name > name);

@@ -186,9 +186,12 @@ export class DomainForwarder {
       log.error(`Dropped a ${tx.kind} payload to ${tx.url}: ${outcome.reason}`);
       this.#settle(tx, "rejected", outcome.reason);
     }
-    this.#pump();
-    // Replay the disk as soon as memory has drained rather than at the next tick.
-    if (this.#isIdle() && this.#retry.length === 0 && this.#o.disk.waiting > 0) this.retryTick();
+    // While the endpoint answers, keep draining retries and the disk without waiting for the
+    // next tick; the low channel refills once per `lowPrioSize` sends, which bounds the cost.
+    const drained = this.#low.length === 0 &&
+      (this.#retry.length > 0 || (this.#isIdle() && this.#o.disk.waiting > 0));
+    if (outcome.kind === "ok" && drained) this.retryTick();
+    else this.#pump();
   }
 
   #requeue(tx: Transaction, outcome: Outcome): void {
@@ -205,19 +208,21 @@ export class DomainForwarder {
 
   /** Memory is full: spill to disk what may go there, count the rest as lost. */
   #evicted(txs: Transaction[]): void {
-    const toDisk: Transaction[] = [];
+    const toPersist: Transaction[] = [];
     for (const tx of txs) {
       if (tx.origin) this.#o.disk.settle(tx.origin, "evicted"); // still in its file
-      else if (tx.storable) toDisk.push(tx);
-      else this.#lose(tx, "retry_queue_full");
+      else toPersist.push(tx);
     }
-    this.#persist(toDisk, "retry_queue_full");
+    this.#persist(toPersist, "retry_queue_full");
   }
 
-  /** Writes `txs` to disk; when that fails they are lost with `reason` (or the disk's). */
+  /**
+   * Writes the storable ones of `txs` to disk. Those not storable, or that the disk refuses,
+   * are lost with `reason` (or the disk's own reason) and counted.
+   */
   #persist(txs: Transaction[], reason: string): void {
     const storable = txs.filter((tx) => tx.storable);
-    for (const tx of txs) if (!tx.storable) this.#lose(tx, reason);
+    this.#lose(txs.filter((tx) => !tx.storable), reason);
     if (storable.length === 0) return;
     const failed = this.#o.disk.store(storable);
     if (failed === null) {
@@ -225,14 +230,16 @@ export class DomainForwarder {
       for (const tx of storable) tx.tracker?.settle("stored", "stored");
       return;
     }
-    const why = failed === "disk_disabled" ? reason : failed;
-    for (const tx of storable) this.#lose(tx, why);
+    this.#lose(storable, failed === "disk_disabled" ? reason : failed);
   }
 
-  #lose(tx: Transaction, reason: string): void {
-    this.#o.stats.dropTx(tx, reason);
-    this.#o.log.warn(`Lost a ${tx.kind} payload to ${tx.url}: ${reason}`);
-    this.#settle(tx, "errored", reason);
+  #lose(txs: Transaction[], reason: string): void {
+    if (txs.length === 0) return;
+    for (const tx of txs) {
+      this.#o.stats.dropTx(tx, reason);
+      this.#settle(tx, "errored", reason);
+    }
+    this.#o.log.warn(`Lost ${txs.length} payload(s) to ${this.url}: ${reason}`);
   }
 
   #settle(tx: Transaction, status: DeliveryStatus, reason: string): void {
