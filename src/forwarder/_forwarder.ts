@@ -9,6 +9,7 @@ import type { Config } from "../config/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import type { FetchClientOptions, Runtime } from "../runtime/types.ts";
 import type { Registry } from "../telemetry/mod.ts";
+import { OutpostError } from "../errors.ts";
 import { BUILD } from "../version.ts";
 import { CircuitBreaker } from "./_breaker.ts";
 import { DiskQueue } from "./_disk_queue.ts";
@@ -59,6 +60,18 @@ export interface Forwarder extends Component {
   retryNow(): void;
 }
 
+function readCaBundle(path: string): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new OutpostError(
+      "config_invalid",
+      `Cannot read config key "forwarder_ca_bundle": ${(e as NodeJS.ErrnoException).code ?? e}`,
+    );
+  }
+}
+
 /** The directory of one domain's retry files. */
 export function storageDir(config: Config, domain: string): string {
   const root = config.forwarder_storage_path || join(config.run_path, "transactions_to_retry");
@@ -93,12 +106,13 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
   const stats = new ForwarderStats(registry);
   const domains = resolveDomains(config, version);
   const proxy = resolveProxy(config, env);
-  const ca = config.forwarder_ca_bundle
-    ? readFileSync(config.forwarder_ca_bundle, "utf8")
-    : undefined;
+  const ca = readCaBundle(config.forwarder_ca_bundle);
+  // Deno can only skip verification process-wide; asking per client would drop every payload,
+  // so there the setting is reported at start and payloads are kept and retried instead.
+  const insecure = config.skip_ssl_validation && runtime.name !== "deno";
   const clientFor = (url: string): FetchClientOptions => ({
     proxy: proxyFor(url, proxy),
-    insecure: config.skip_ssl_validation,
+    insecure,
     ca,
   });
   const send = withTimeout(createSend(runtime, { clientFor }), config.forwarder_timeout * 1000);

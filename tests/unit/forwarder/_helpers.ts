@@ -1,4 +1,5 @@
 /** Shared by the forwarder's unit and integration tests: config, a quiet logger, a receiver. */
+import { readFileSync, writeFileSync } from "node:fs";
 import * as v from "valibot";
 import { type Config, configSchema } from "../../../src/config/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
@@ -108,4 +109,25 @@ export async function until(check: () => boolean, ms = 15_000): Promise<boolean>
   const end = Date.now() + ms;
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   return check();
+}
+
+/** A test CA and a certificate it signed for 127.0.0.1 (PEM), made with openssl in `dir`. */
+export async function testCertificate(runtime: Runtime, dir: string) {
+  const p = (name: string) => `${dir}/${name}`;
+  writeFileSync(p("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const steps = [
+    ["openssl", "req", "-x509", ...ec, "-days", "1", "-subj", "/CN=outpost test CA"]
+      .concat(["-keyout", p("ca.key"), "-out", p("ca.pem")]),
+    ["openssl", "req", ...ec, "-subj", "/CN=127.0.0.1", "-keyout", p("key.pem")]
+      .concat(["-out", p("leaf.csr")]),
+    ["openssl", "x509", "-req", "-in", p("leaf.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key")]
+      .concat(["-CAcreateserial", "-days", "1", "-extfile", p("ext.cnf"), "-out", p("cert.pem")]),
+  ];
+  for (const cmd of steps) {
+    const r = await runtime.spawn(cmd);
+    if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stderr));
+  }
+  const read = (name: string) => readFileSync(p(name), "utf8");
+  return { caPath: p("ca.pem"), ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") };
 }
