@@ -190,6 +190,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
 
   registry.publish("forwarder.APIKeyStatus", apiKeyStatus);
   registry.publish("forwarder.Domains", snapshot);
+  registry.publish("forwarder.Endpoints", () => stats.endpoints());
 
   return {
     name: "forwarder",

@@ -38,6 +38,24 @@ export class ForwarderStats {
     this.replayed = registry.counterVec("forwarder.DiskQueue.Replayed");
   }
 
+  /** Per endpoint: successes, errors, retries and drops, for the status page. */
+  endpoints(): Record<string, { success: number; errors: number; retries: number; drops: number }> {
+    const out: Record<string, { success: number; errors: number; retries: number; drops: number }> =
+      {};
+    const columns = [
+      ["success", this.success],
+      ["errors", this.errors],
+      ["retries", this.retried],
+      ["drops", this.droppedByEndpoint],
+    ] as const;
+    for (const [column, vec] of columns) {
+      for (const [endpoint, n] of Object.entries(vec.toJSON())) {
+        (out[endpoint] ??= { success: 0, errors: 0, retries: 0, drops: 0 })[column] = n;
+      }
+    }
+    return out;
+  }
+
   /** Counts `count` transactions of `where` (an endpoint or a domain) dropped for `reason`. */
   drop(where: string, reason: string, count = 1): void {
     this.dropped.with(reason).inc(count);

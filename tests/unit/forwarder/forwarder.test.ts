@@ -78,6 +78,9 @@ test("submit() drops 400, 403 and 413 answers for good and counts each reason", 
     api_key_invalid: 1,
     payload_too_large: 1,
   });
+  assert.deepEqual(registry.read("forwarder.Endpoints"), {
+    [`${r.url}/api/v1/series`]: { success: 0, errors: 0, retries: 0, drops: 3 },
+  });
   assert.deepEqual(registry.read("forwarder.Transactions.HTTPErrorsByCode"), {
     "400": 1,
     "403": 1,
