@@ -16,7 +16,7 @@
  * - `kill`: SIGKILL it instead; the report gives how many points were only in memory then.
  *
  * Payloads are `/api/v1/series` JSON, one per `--flush` seconds, each point tagged with its
- * run and sequence number. Results go to `bench/results/outage.json`.
+ * run and sequence number. Results go to `bench/results/outage-<mode>.json`.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -320,7 +320,7 @@ async function parent(): Promise<void> {
   };
   console.table(result);
   mkdirSync("bench/results", { recursive: true });
-  writeFileSync("bench/results/outage.json", JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(`bench/results/outage-${mode}.json`, JSON.stringify(result, null, 2) + "\n");
   rmSync(dir, { recursive: true, force: true });
   process.exit(result.lostPoints > (result.inMemoryAtKill ?? 0) ? 1 : 0);
 }
