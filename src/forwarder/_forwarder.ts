@@ -231,6 +231,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
     submit(payload) {
       const targets = domains.flatMap((d) => d.apiKeys.map((k) => [d, k] as const));
       const tracker = new DeliveryTracker(targets.length);
+      if (targets.length === 0) stats.drop(payload.route, "no_endpoint");
       const createdAt = now();
       for (const [d, apiKey] of targets) {
         forwarders[domains.indexOf(d)].submit(makeTransaction({
