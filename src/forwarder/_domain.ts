@@ -32,6 +32,9 @@ export interface DomainOptions {
   lowPrioSize: number;
   /** `forwarder_num_workers` × `forwarder_max_concurrent_requests`. */
   concurrency: number;
+  /** `forwarder_storage_spill_after_seconds` in ms; 0 = off. */
+  spillAfterMs: number;
+  now: () => number;
 }
 
 /** What a domain holds right now, for the status page. */
@@ -92,12 +95,14 @@ export class DomainForwarder {
   }
 
   /**
-   * One turn of the retry loop: when memory holds nothing else, loads the oldest disk file;
+   * One turn of the retry loop: spills retries older than `spillAfterMs` to disk; when memory
+   * holds nothing else, loads the oldest disk file;
    * then moves retry-queue transactions whose endpoint is not blocked to the low-priority
    * channel, oldest first.
    */
   retryTick(): void {
     if (this.#closed) return;
+    this.#spillOld();
     if (this.#retry.length === 0 && this.#high.length === 0 && this.#low.length === 0) {
       // Half the memory cap: replayed files must leave room for new data.
       const txs = this.#o.disk.loadOldest(this.#retry.maxBytes / 2);
@@ -154,6 +159,26 @@ export class DomainForwarder {
       lowPrio: this.#low.length,
       inFlight: this.#inFlight,
     };
+  }
+
+  /** Bounds what a crash can lose during an outage: long-waiting retries go to disk. */
+  #spillOld(): void {
+    const { spillAfterMs, now, disk } = this.#o;
+    if (spillAfterMs <= 0 || !disk.enabled || this.#retry.length === 0) return;
+    const cutoff = now() - spillAfterMs;
+    const old: Transaction[] = [];
+    for (const tx of this.#retry.drain()) {
+      if (tx.createdAt <= cutoff && tx.storable && !tx.origin) old.push(tx);
+      else this.#retry.add(tx);
+    }
+    if (old.length === 0) return;
+    if (disk.store(old) !== null) {
+      // The disk refused: memory still has room, so keep them there.
+      for (const tx of old) this.#retry.add(tx);
+      return;
+    }
+    this.#o.stats.stored.with(this.url).inc(old.length);
+    for (const tx of old) tx.tracker?.settle("stored", "stored");
   }
 
   #moveRetries(limit: number): void {

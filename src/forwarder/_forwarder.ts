@@ -149,6 +149,8 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
       highPrioSize: config.forwarder_high_prio_buffer_size,
       lowPrioSize: config.forwarder_low_prio_buffer_size,
       concurrency: config.forwarder_num_workers * config.forwarder_max_concurrent_requests,
+      spillAfterMs: config.forwarder_storage_spill_after_seconds * 1000,
+      now,
     })
   );
   const keyStates = new Map(

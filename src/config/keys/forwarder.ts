@@ -25,6 +25,12 @@ export const forwarderKeys = {
   /** Where retry files go. @default `<run_path>/transactions_to_retry` */
   forwarder_storage_path: str(""),
   forwarder_flush_to_disk_mem_ratio: num(0.5),
+  /**
+   * outpost addition: retries that waited this many seconds go to disk even when memory has
+   * room, so a crash or power cut during an outage loses at most this much; 0 = only when
+   * memory is full or on stop.
+   */
+  forwarder_storage_spill_after_seconds: num(30),
   /** Minutes between API key validations. */
   forwarder_apikey_validation_interval: int(60, 1),
   /** outpost addition: a PEM file of extra trusted CA certificates for the intake. */

@@ -213,3 +213,31 @@ test("storageDir() is <run_path>/transactions_to_retry/<domain> by default", () 
   );
   assert.ok(!existsSync("/run/outpost/transactions_to_retry"));
 });
+
+test("retries older than forwarder_storage_spill_after_seconds go to disk and are replayed", async () => {
+  const r = await new Receiver(runtime).up();
+  r.status = 503;
+  const { fwd, cfg, cleanup } = setup({
+    dd_url: r.url,
+    api_key: "k",
+    forwarder_storage_spill_after_seconds: 0.05,
+    forwarder_backoff_base: 0.01,
+    forwarder_backoff_max: 0.02,
+  });
+  await fwd.start();
+  const deliveries = [1, 2, 3].map((id) => fwd.submit(idPayload(id)).done);
+  assert.deepEqual(
+    (await Promise.all(deliveries)).map((d) => d.status),
+    ["stored", "stored", "stored"],
+  );
+  const dir = storageDir(cfg, r.url);
+  // Replayed into memory while the intake still fails, they stay in their file until delivered.
+  assert.ok(readdirSync(dir).length > 0);
+  assert.ok(fwd.snapshot()[r.url].diskBytes > 0);
+  r.status = 200;
+  assert.ok(await until(() => new Set(r.ids()).size === 3));
+  assert.ok(await until(() => readdirSync(dir).length === 0));
+  await fwd.stop();
+  await r.down();
+  cleanup();
+});
