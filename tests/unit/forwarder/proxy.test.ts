@@ -53,3 +53,15 @@ test("proxyFor() picks the proxy by scheme and honours no_proxy exactly or by su
   assert.equal(proxyFor("https://any/", { ...loose, noProxy: ["*"] }), undefined);
   assert.equal(proxyFor("https://x/", { noProxy: [], nonExact: false }), undefined);
 });
+
+test("resolveProxy() gets DD_PROXY_* through the config's env bindings, space-separated no_proxy", async () => {
+  const { loadConfig } = await import("../../../src/config/mod.ts");
+  const { runtime } = await import("../../../src/runtime/mod.ts");
+  const { config } = await loadConfig(runtime, {
+    searchPaths: [],
+    env: { DD_PROXY_HTTPS: "http://dd:3128", DD_PROXY_NO_PROXY: "a.example b.example" },
+  });
+  const s = resolveProxy(config, { HTTPS_PROXY: "http://std:3128" });
+  assert.equal(s.https, "http://dd:3128");
+  assert.deepEqual(s.noProxy, ["a.example", "b.example", ...METADATA]);
+});
