@@ -22,7 +22,6 @@ import {
   hostMetadataComponent,
   metadataApiArea,
   resolveHostname,
-  type SendMetadata,
 } from "./metadata/mod.ts";
 import {
   aggregatorStatusProvider,
@@ -34,12 +33,9 @@ import {
   statusApiArea,
   StatusCollector,
 } from "./status/mod.ts";
-import {
-  Aggregator,
-  aggregatorComponent,
-  aggregatorOptionsFromConfig,
-  loggingSink,
-} from "./aggregator/mod.ts";
+import { Aggregator, aggregatorComponent, aggregatorOptionsFromConfig } from "./aggregator/mod.ts";
+import { Serializer, serializerSettings } from "./serializer/mod.ts";
+import { forwarderComponent } from "./forwarder/mod.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -134,8 +130,6 @@ export interface AgentContext {
   logger: Logger;
   /** @default a new registry */
   registry?: Registry;
-  /** Delivers host metadata (the forwarder); without it no host metadata is sent. */
-  sendMetadata?: SendMetadata;
   /** The embedded local intake of `--dev`, if any: started first, stopped last. */
   intake?: Component;
 }
@@ -190,33 +184,56 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     },
   });
 
+  // The metrics pipeline, from the forwarder back to the sources, each handing to the next.
+  const forwarder = forwarderComponent(runtime, {
+    config,
+    registry,
+    logger,
+    env: process.env,
+    version: BUILD.version,
+  });
+  const serializer = new Serializer(serializerSettings(config), {
+    runtime,
+    registry,
+    hostname: hostname.hostname,
+    send: (payloads) => {
+      for (const p of payloads) forwarder.submit(p);
+    },
+  });
   const aggLog = logger.for("aggregator");
-  // Until the serializer is wired, each flush is summarised in the log.
   const aggregator = new Aggregator({
     ...aggregatorOptionsFromConfig(config),
-    sink: loggingSink(aggLog),
+    sink: serializer,
     hostname: hostname.hostname,
     registry,
     log: aggLog,
   });
 
+  // Started in this order, stopped in reverse: the aggregator's last flush reaches a forwarder
+  // that is still running, and the forwarder persists what it could not send.
   if (ctx.intake) components.push(ctx.intake);
-  components.push(aggregatorComponent(aggregator));
+  components.push(forwarder, aggregatorComponent(aggregator));
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),
       requestStop: () => agent.requestStop(),
     }, [statusApiArea(status, config), metadataApiArea(metadata), flare]),
     expvarComponent(runtime, { port: config.expvar_port, registry, cmdline: process.argv }),
-  );
-  if (ctx.sendMetadata) {
-    components.push(hostMetadataComponent({
+    hostMetadataComponent({
       metadata,
-      send: ctx.sendMetadata,
+      // Host metadata carries the API key: high priority, and never written to the disk queue.
+      send: async ({ route, payload }) => {
+        const sent = await serializer.sendJson(route, payload, {
+          kind: "host_metadata",
+          storable: false,
+          priority: "high",
+        });
+        if (!sent.ok) throw new Error(`host metadata not sent: ${sent.reason}`);
+      },
       config,
       log: logger.for("metadata"),
       registry,
-    }));
-  }
+    }),
+  );
   return agent;
 }

@@ -49,6 +49,14 @@ export const bunRuntime: Runtime = {
     return () => process.off(signal, handler);
   },
 
+  fetch(url, init, { proxy, insecure = false, ca } = {}) {
+    return fetch(url, {
+      ...init,
+      proxy,
+      tls: { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) },
+    } as RequestInit);
+  },
+
   async spawn(cmd, { stdin, timeoutMs = 30_000, env }: SpawnOptions = {}) {
     const proc = Bun.spawn({
       cmd,

@@ -64,6 +64,7 @@ interface DenoApi {
   hostname(): string;
   exit(code: number): never;
   env: { toObject(): Record<string, string> };
+  createHttpClient(options: { proxy?: { url: string }; caCerts?: string[] }): object;
 }
 declare const Deno: DenoApi;
 
@@ -100,6 +101,15 @@ export const denoRuntime: Runtime = {
   onSignal(signal, handler) {
     Deno.addSignalListener(signal, handler);
     return () => Deno.removeSignalListener(signal, handler);
+  },
+
+  fetch(url, init, { proxy, insecure = false, ca } = {}) {
+    if (insecure) {
+      // Deno only skips verification process-wide (--unsafely-ignore-certificate-errors).
+      return Promise.reject(new NotSupportedError("skip_ssl_validation per client", "deno"));
+    }
+    if (!proxy && !ca) return fetch(url, init);
+    return fetch(url, { ...init, client: httpClient(proxy, ca) } as RequestInit);
   },
 
   async spawn(cmd, { stdin, timeoutMs = 30_000, env }: SpawnOptions = {}) {
@@ -261,6 +271,21 @@ function serveDroppable(
       for (const http of open) http.close();
     },
   };
+}
+
+// One client per proxy/CA pair: a client owns a connection pool, so it is kept and reused.
+const clients = new Map<string, object>();
+function httpClient(proxy: string | undefined, ca: string | undefined): object {
+  const key = `${proxy ?? ""}\n${ca ?? ""}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = Deno.createHttpClient({
+      ...(proxy ? { proxy: { url: proxy } } : {}),
+      ...(ca ? { caCerts: [ca] } : {}),
+    });
+    clients.set(key, client);
+  }
+  return client;
 }
 
 function listen(options: Record<string, unknown>): DenoDatagramConn {

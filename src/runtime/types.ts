@@ -100,6 +100,16 @@ export interface MemoryStats {
   external: number;
 }
 
+/** How {@linkcode Runtime.fetch} reaches a server: proxy and TLS settings for one request. */
+export interface FetchClientOptions {
+  /** Proxy URL (`http://host:port`, credentials allowed); none when absent. */
+  proxy?: string;
+  /** Skip TLS certificate verification (`skip_ssl_validation`). @default false */
+  insecure?: boolean;
+  /** Extra trusted root certificates, PEM. */
+  ca?: string;
+}
+
 /** The signals the agent reacts to. */
 export type Signal = "SIGTERM" | "SIGINT" | "SIGHUP";
 
@@ -126,6 +136,11 @@ export interface Runtime {
   listenUnixDatagram(path: string, options: DatagramOptions): Promise<DatagramSocket>;
   /** Calls `handler` on `signal`; returns a function that removes it. */
   onSignal(signal: Signal, handler: () => void): () => void;
+  /**
+   * `fetch` with a proxy, TLS verification switch and extra CA certificates. Throws
+   * {@linkcode NotSupportedError} for an option the runtime cannot honour.
+   */
+  fetch(url: string, init: RequestInit, client?: FetchClientOptions): Promise<Response>;
   /** Runs a command to completion, with stdin and a timeout. */
   spawn(cmd: string[], options?: SpawnOptions): Promise<SpawnResult>;
   /** Sends an HTTP request over a unix stream socket (the host in the URL is ignored). */

@@ -1,11 +1,7 @@
 /**
  * The agent's status plumbing over real HTTP: counters in the registry → `/agent/status` (JSON
- * and text) and `/debug/vars` show the same exact numbers, and host metadata reaches an intake
- * at start.
- *
- * DogStatsD is built in another branch: until it is merged, this test increments the registry
- * variables that DogStatsD will count into (names documented in src/status/_providers.ts); once
- * it lands, the increments become real DogStatsD traffic with malformed lines.
+ * and text) and `/debug/vars` show the same exact numbers, and host metadata reaches the local
+ * intake at start through the real serializer and forwarder.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
-import type { HttpServer } from "../../src/runtime/mod.ts";
+import { type IntakeComponent, intakeComponent } from "../../src/intake/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { type Agent, buildAgent } from "../../src/agent.ts";
@@ -22,32 +18,22 @@ import { Registry } from "../../src/telemetry/mod.ts";
 
 let dir: string;
 let agent: Agent;
-let intake: HttpServer;
+let intake: IntakeComponent;
 let api: string;
 let expvar: string;
 let auth: Record<string, string>;
 const registry = new Registry();
-const received: Array<{ path: string; apiKey: string | null; body: any }> = [];
-let arrived: () => void;
-const metadataArrived = new Promise<void>((r) => (arrived = r));
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "outpost-status-int-"));
-  // A stand-in for the embedded intake (another branch): records what is POSTed to it.
-  intake = await runtime.serve({ hostname: "127.0.0.1", port: 0 }, async (req) => {
-    received.push({
-      path: new URL(req.url).pathname,
-      apiKey: req.headers.get("dd-api-key"),
-      body: await req.json(),
-    });
-    arrived();
-    return new Response("{}", { status: 202 });
-  });
+  intake = intakeComponent(runtime, { dataDir: join(dir, "intake") });
+  await intake.start();
   const { config } = await loadConfig(runtime, {
     searchPaths: [],
     env: {},
     defaults: {
       run_path: dir,
+      dd_url: intake.url,
       cmd_port: 0,
       expvar_port: 0,
       hostname: "edge-int",
@@ -61,15 +47,6 @@ before(async () => {
     configFile: null,
     logger: createLogger({ console: false }),
     registry,
-    // What the forwarder will do for a non-storable /intake/ submission.
-    sendMetadata: async ({ route, payload }) => {
-      const res = await fetch(`http://127.0.0.1:${intake.port}${route}`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "DD-Api-Key": payload.apiKey },
-        body: JSON.stringify(payload),
-      });
-      if (!res.ok) throw new Error(`intake answered ${res.status}`);
-    },
   });
   await agent.start();
   api = `http://127.0.0.1:${agent.component<any>("api")!.port}`;
@@ -79,7 +56,7 @@ before(async () => {
 
 after(async () => {
   await agent.stop();
-  await intake.close();
+  await intake.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -123,10 +100,17 @@ describe("status over HTTP", () => {
   });
 
   it("host metadata reaches the intake at start with the spec's top-level keys", async () => {
-    await metadataArrived;
-    const { path, apiKey, body } = received[0];
-    assert.equal(path, "/intake/");
-    assert.equal(apiKey, "0123456789abcdef0123456789abcdef");
+    let stored: any[] = [];
+    for (let i = 0; i < 200 && stored.length === 0; i++) {
+      const res = await fetch(
+        `${intake.url}/outpost/intake/payloads?route=/intake/&kind=host_metadata`,
+      );
+      stored = (await res.json()).payloads;
+      if (stored.length === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(stored.length, 1, "one host metadata payload at start");
+    const { api_key_masked: apiKey, content: body } = stored[0];
+    assert.equal(apiKey, "****************************cdef");
     for (
       const k of [
         "apiKey",

@@ -1,0 +1,265 @@
+/**
+ * The forwarder: turns each payload into one transaction per domain × API key and hands them
+ * to the domains; runs the retry loop and API key validation; persists on stop.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Component } from "../component.ts";
+import type { Config } from "../config/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+import type { FetchClientOptions, Runtime } from "../runtime/types.ts";
+import type { Registry } from "../telemetry/mod.ts";
+import { OutpostError } from "../errors.ts";
+import { BUILD } from "../version.ts";
+import { CircuitBreaker } from "./_breaker.ts";
+import { DiskQueue } from "./_disk_queue.ts";
+import { DomainForwarder, type DomainSnapshot } from "./_domain.ts";
+import { type DomainKeys, resolveDomains, transactionHeaders } from "./_endpoints.ts";
+import { proxyFor, resolveProxy } from "./_proxy.ts";
+import { createSend, withTimeout } from "./_send.ts";
+import { ForwarderStats } from "./_stats.ts";
+import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
+import { type ApiKeyState, keyLabel, validateKey } from "./_validate.ts";
+
+/** Options of {@linkcode forwarderComponent}. */
+export interface ForwarderOptions {
+  config: Config;
+  registry: Registry;
+  /** @default a logger writing to stderr */
+  logger?: Logger;
+  /** Where `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` are read. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Agent version sent in headers and used in domain names. @default BUILD.version */
+  version?: string;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default Math.random */
+  random?: () => number;
+  /** Period of the retry loop, ms. @default 5000 */
+  retryIntervalMs?: number;
+  /** Validate API keys at start and every `forwarder_apikey_validation_interval`. @default true */
+  validateApiKeys?: boolean;
+}
+
+/** The forwarder as a component, plus the entry point for payloads. */
+export interface Forwarder extends Component {
+  /**
+   * Sends `payload` to every domain with every key. The returned handle settles when each of
+   * its transactions has been delivered, stored on disk, or given up (with a reason).
+   */
+  submit(payload: Payload): Delivery;
+  /** The domains payloads go to. */
+  readonly domains: readonly DomainKeys[];
+  /** Validation result per domain and key label. */
+  apiKeyStatus(): Record<string, Record<string, ApiKeyState>>;
+  /** Per-domain queue figures. */
+  snapshot(): Record<string, DomainSnapshot>;
+  /** Resolves when every domain has nothing in a channel or in flight (tests, benchmarks). */
+  idle(): Promise<void>;
+  /** Runs one turn of the retry loop now. */
+  retryNow(): void;
+}
+
+function readCaBundle(path: string): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new OutpostError(
+      "config_invalid",
+      `Cannot read config key "forwarder_ca_bundle": ${(e as NodeJS.ErrnoException).code ?? e}`,
+    );
+  }
+}
+
+/** The directory of one domain's retry files. */
+export function storageDir(config: Config, domain: string): string {
+  const root = config.forwarder_storage_path || join(config.run_path, "transactions_to_retry");
+  return join(root, domain.replace(/^([a-z]+):\/\//, "$1_").replace(/[^A-Za-z0-9._-]/g, "_"));
+}
+
+/**
+ * Builds the forwarder. `start` opens the disk queues, starts the retry loop and validates
+ * the API keys; `stop` sends what it can within `forwarder_stop_timeout` and persists the rest.
+ *
+ * @example
+ * ```ts ignore
+ * const forwarder = forwarderComponent(runtime, { config, registry });
+ * await forwarder.start();
+ * const delivery = forwarder.submit({ route: "/api/v2/series", body, headers, storable: true });
+ * console.log(await delivery.done); // { status: "delivered", reason: "delivered" }
+ * ```
+ */
+export function forwarderComponent(runtime: Runtime, options: ForwarderOptions): Forwarder {
+  const {
+    config,
+    registry,
+    logger = createLogger(),
+    env = process.env,
+    version = BUILD.version,
+    now = Date.now,
+    random = Math.random,
+    retryIntervalMs = 5_000,
+    validateApiKeys = true,
+  } = options;
+  const log = logger.for("forwarder");
+  const stats = new ForwarderStats(registry);
+  const domains = resolveDomains(config, version);
+  const proxy = resolveProxy(config, env);
+  const ca = readCaBundle(config.forwarder_ca_bundle);
+  // Deno can only skip verification process-wide; asking per client would drop every payload,
+  // so there the setting is reported at start and payloads are kept and retried instead.
+  const insecure = config.skip_ssl_validation && runtime.name !== "deno";
+  const clientFor = (url: string): FetchClientOptions => ({
+    proxy: proxyFor(url, proxy),
+    insecure,
+    ca,
+  });
+  const send = withTimeout(createSend(runtime, { clientFor }), config.forwarder_timeout * 1000);
+  const breaker = new CircuitBreaker({
+    policy: {
+      base: config.forwarder_backoff_base,
+      factor: config.forwarder_backoff_factor,
+      max: config.forwarder_backoff_max,
+      recoveryInterval: config.forwarder_recovery_interval,
+      recoveryReset: config.forwarder_recovery_reset,
+    },
+    now,
+    random,
+  });
+  const forwarders = domains.map((d) =>
+    new DomainForwarder({
+      url: d.url,
+      send,
+      breaker,
+      stats,
+      log,
+      disk: new DiskQueue({
+        dir: storageDir(config, d.url),
+        domain: d.url,
+        apiKeys: d.apiKeys,
+        maxBytes: config.forwarder_storage_max_size_in_bytes,
+        maxDiskRatio: config.forwarder_storage_max_disk_ratio,
+        outdatedDays: config.forwarder_outdated_file_in_days,
+        now,
+        onDrop: (reason, count) => stats.drop(d.url, reason, count),
+      }),
+      retryQueueBytes: config.forwarder_retry_queue_payloads_max_size,
+      flushToDiskRatio: config.forwarder_flush_to_disk_mem_ratio,
+      highPrioSize: config.forwarder_high_prio_buffer_size,
+      lowPrioSize: config.forwarder_low_prio_buffer_size,
+      concurrency: config.forwarder_num_workers * config.forwarder_max_concurrent_requests,
+      spillAfterMs: config.forwarder_storage_spill_after_seconds * 1000,
+      now,
+    })
+  );
+  const keyStates = new Map(
+    domains.map((d) => [d.url, new Map(d.apiKeys.map((k) => [k, "unchecked" as ApiKeyState]))]),
+  );
+  let retryTimer: ReturnType<typeof setInterval> | undefined;
+  let validateTimer: ReturnType<typeof setInterval> | undefined;
+
+  async function validateAll(): Promise<void> {
+    const all = domains.flatMap((d) => d.apiKeys.map((k) => [d.url, k] as const));
+    // The Datadog Agent shares one 10 s budget among the keys.
+    const timeoutMs = Math.max(1000, Math.floor(10_000 / Math.max(1, all.length)));
+    await Promise.all(all.map(async ([domain, key]) => {
+      const state = await validateKey(runtime, domain, key, {
+        timeoutMs,
+        client: clientFor,
+        userAgent: `datadog-agent/${version}`,
+      });
+      keyStates.get(domain)!.set(key, state);
+      if (state === "invalid") log.error(`${keyLabel(key)} is invalid for ${domain}`);
+    }));
+  }
+
+  function apiKeyStatus(): Record<string, Record<string, ApiKeyState>> {
+    const out: Record<string, Record<string, ApiKeyState>> = {};
+    for (const [domain, keys] of keyStates) {
+      out[domain] = Object.fromEntries([...keys].map(([k, s]) => [keyLabel(k), s]));
+    }
+    return out;
+  }
+
+  function snapshot(): Record<string, DomainSnapshot> {
+    return Object.fromEntries(forwarders.map((f) => [f.url, f.snapshot()]));
+  }
+
+  function retryNow(): void {
+    for (const f of forwarders) f.retryTick();
+  }
+
+  registry.publish("forwarder.APIKeyStatus", apiKeyStatus);
+  registry.publish("forwarder.Domains", snapshot);
+  registry.publish("forwarder.Endpoints", () => stats.endpoints());
+
+  return {
+    name: "forwarder",
+    domains,
+
+    async start() {
+      if (domains.length === 0) log.warn("No domain with an API key: payloads have nowhere to go");
+      if (config.skip_ssl_validation && runtime.name === "deno") {
+        log.error(
+          "skip_ssl_validation is not supported per client on deno: run with --unsafely-ignore-certificate-errors",
+        );
+      }
+      for (const d of domains) log.debug(`Forwarding to ${d.url} with ${d.apiKeys.length} key(s)`);
+      for (const f of forwarders) f.openDisk();
+      retryTimer = setInterval(retryNow, retryIntervalMs);
+      if (validateApiKeys) {
+        void validateAll();
+        validateTimer = setInterval(
+          () => void validateAll(),
+          config.forwarder_apikey_validation_interval * 60_000,
+        );
+      }
+      retryNow();
+    },
+
+    async stop() {
+      clearInterval(retryTimer);
+      clearInterval(validateTimer);
+      await Promise.all(forwarders.map((f) => f.stop(config.forwarder_stop_timeout * 1000)));
+    },
+
+    healthy() {
+      // Unhealthy only when every key was checked and refused; data keeps flowing regardless.
+      const states = [...keyStates.values()].flatMap((m) => [...m.values()]);
+      return states.length === 0 || states.some((s) => s !== "invalid");
+    },
+
+    submit(payload) {
+      const targets = domains.flatMap((d) => d.apiKeys.map((k) => [d, k] as const));
+      const tracker = new DeliveryTracker(targets.length);
+      if (targets.length === 0) stats.drop(payload.route, "no_endpoint");
+      const createdAt = now();
+      for (const [d, apiKey] of targets) {
+        forwarders[domains.indexOf(d)].submit(makeTransaction({
+          domain: d.url,
+          route: payload.route,
+          apiKey,
+          headers: transactionHeaders(payload.route, payload.headers, {
+            apiKey,
+            version,
+            allowArbitraryTags: config.allow_arbitrary_tags,
+          }),
+          body: payload.body,
+          storable: payload.storable,
+          kind: payload.kind ?? "payload",
+          createdAt,
+          tracker,
+        }));
+      }
+      return tracker;
+    },
+
+    apiKeyStatus,
+    snapshot,
+    async idle() {
+      await Promise.all(forwarders.map((f) => f.idle()));
+    },
+    retryNow,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The forwarder's counters, all in the telemetry registry (they feed `/debug/vars` and the
+ * status page). Endpoint labels are `<domain><route>`; drop labels are reasons.
+ */
+import type { CounterVec, Registry } from "../telemetry/mod.ts";
+import type { Transaction } from "./_transaction.ts";
+
+/** Per-endpoint and per-reason counters of the forwarder. */
+export class ForwarderStats {
+  /** Delivered transactions by endpoint. */
+  readonly success: CounterVec;
+  /** Failed attempts that will be retried, by endpoint. */
+  readonly errors: CounterVec;
+  /** Failed attempts by reason (`http_503`, `connection_refused`, `timeout`…). */
+  readonly errorsByType: CounterVec;
+  /** Transactions put back in the retry queue, by endpoint. */
+  readonly retried: CounterVec;
+  /** Transactions dropped for good, by reason. */
+  readonly dropped: CounterVec;
+  /** Transactions dropped for good, by endpoint (or domain for whole files). */
+  readonly droppedByEndpoint: CounterVec;
+  /** HTTP error answers by status code. */
+  readonly httpErrors: CounterVec;
+  /** Transactions written to the disk queue, by domain. */
+  readonly stored: CounterVec;
+  /** Transactions loaded back from the disk queue, by domain. */
+  readonly replayed: CounterVec;
+
+  constructor(registry: Registry) {
+    this.success = registry.counterVec("forwarder.Transactions.Success");
+    this.errors = registry.counterVec("forwarder.Transactions.Errors");
+    this.errorsByType = registry.counterVec("forwarder.Transactions.ErrorsByType");
+    this.retried = registry.counterVec("forwarder.Transactions.Retried");
+    this.dropped = registry.counterVec("forwarder.Transactions.Dropped");
+    this.droppedByEndpoint = registry.counterVec("forwarder.Transactions.DroppedByEndpoint");
+    this.httpErrors = registry.counterVec("forwarder.Transactions.HTTPErrorsByCode");
+    this.stored = registry.counterVec("forwarder.DiskQueue.Stored");
+    this.replayed = registry.counterVec("forwarder.DiskQueue.Replayed");
+  }
+
+  /** Per endpoint: successes, errors, retries and drops, for the status page. */
+  endpoints(): Record<string, { success: number; errors: number; retries: number; drops: number }> {
+    const out: Record<string, { success: number; errors: number; retries: number; drops: number }> =
+      {};
+    const columns = [
+      ["success", this.success],
+      ["errors", this.errors],
+      ["retries", this.retried],
+      ["drops", this.droppedByEndpoint],
+    ] as const;
+    for (const [column, vec] of columns) {
+      for (const [endpoint, n] of Object.entries(vec.toJSON())) {
+        (out[endpoint] ??= { success: 0, errors: 0, retries: 0, drops: 0 })[column] = n;
+      }
+    }
+    return out;
+  }
+
+  /** Counts `count` transactions of `where` (an endpoint or a domain) dropped for `reason`. */
+  drop(where: string, reason: string, count = 1): void {
+    this.dropped.with(reason).inc(count);
+    this.droppedByEndpoint.with(where).inc(count);
+  }
+
+  /** Counts one transaction dropped for `reason`. */
+  dropTx(tx: Transaction, reason: string): void {
+    this.drop(tx.url, reason);
+  }
+}
