@@ -7,6 +7,7 @@ import type { Config } from "../src/config/mod.ts";
 import { readAuthToken } from "../src/api/mod.ts";
 import { authTokenPath } from "../src/agent.ts";
 import { cleanHostname, createFlare, flareBaseUrl, sendFlare } from "../src/flare/mod.ts";
+import { httpClient } from "../src/forwarder/mod.ts";
 import { BUILD } from "../src/version.ts";
 
 export const flare: Command = {
@@ -103,6 +104,7 @@ export const flare: Command = {
       email: email || undefined,
       hostname,
       agentVersion: BUILD.version,
+      fetch: httpClient(runtime, config, process.env).fetch,
     });
     if (result.ok) {
       console.log(result.message);

@@ -2,20 +2,18 @@
  * The forwarder: turns each payload into one transaction per domain × API key and hands them
  * to the domains; runs the retry loop and API key validation; persists on stop.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import type { FetchClientOptions, Runtime } from "../runtime/types.ts";
+import type { Runtime } from "../runtime/types.ts";
 import type { Registry } from "../telemetry/mod.ts";
-import { OutpostError } from "../errors.ts";
 import { BUILD } from "../version.ts";
 import { CircuitBreaker } from "./_breaker.ts";
 import { DiskQueue } from "./_disk_queue.ts";
 import { DomainForwarder, type DomainSnapshot } from "./_domain.ts";
 import { type DomainKeys, resolveDomains, transactionHeaders } from "./_endpoints.ts";
-import { proxyFor, resolveProxy } from "./_proxy.ts";
+import { httpClient } from "./_client.ts";
 import { createSend, withTimeout } from "./_send.ts";
 import { ForwarderStats } from "./_stats.ts";
 import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
@@ -60,18 +58,6 @@ export interface Forwarder extends Component {
   retryNow(): void;
 }
 
-function readCaBundle(path: string): string | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    throw new OutpostError(
-      "config_invalid",
-      `Cannot read config key "forwarder_ca_bundle": ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
-  }
-}
-
 /** The directory of one domain's retry files. */
 export function storageDir(config: Config, domain: string): string {
   const root = config.forwarder_storage_path || join(config.run_path, "transactions_to_retry");
@@ -105,16 +91,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
   const log = logger.for("forwarder");
   const stats = new ForwarderStats(registry);
   const domains = resolveDomains(config, version);
-  const proxy = resolveProxy(config, env);
-  const ca = readCaBundle(config.forwarder_ca_bundle);
-  // Deno can only skip verification process-wide; asking per client would drop every payload,
-  // so there the setting is reported at start and payloads are kept and retried instead.
-  const insecure = config.skip_ssl_validation && runtime.name !== "deno";
-  const clientFor = (url: string): FetchClientOptions => ({
-    proxy: proxyFor(url, proxy),
-    insecure,
-    ca,
-  });
+  const { clientFor } = httpClient(runtime, config, env);
   const send = withTimeout(createSend(runtime, { clientFor }), config.forwarder_timeout * 1000);
   const breaker = new CircuitBreaker({
     policy: {
