@@ -8,10 +8,11 @@ import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { Registry } from "./telemetry/mod.ts";
+import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
+import { dogstatsdComponent, type DogStatsDSink } from "./dogstatsd/mod.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -101,6 +102,8 @@ export interface AgentContext {
   logger: Logger;
   /** @default a new registry */
   registry?: Registry;
+  /** Where DogStatsD delivers parsed items (the aggregator); without one DogStatsD is off. */
+  dogstatsdSink?: DogStatsDSink;
 }
 
 /** Builds the agent and its components from the config. */
@@ -115,5 +118,15 @@ export function buildAgent(ctx: AgentContext): Agent {
       requestStop: () => agent.requestStop(),
     }),
   );
+  if (ctx.dogstatsdSink) {
+    const registry = ctx.registry ?? new Registry();
+    const dogstatsd = dogstatsdComponent(config, {
+      runtime,
+      sink: ctx.dogstatsdSink,
+      registry,
+      logger: ctx.logger,
+    });
+    if (dogstatsd) components.push(dogstatsd);
+  }
   return agent;
 }

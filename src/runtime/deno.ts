@@ -123,7 +123,7 @@ function listen(options: Record<string, unknown>): DenoDatagramConn {
 
 function receiveLoop(
   conn: DenoDatagramConn,
-  { onBatch, bufferSize = 8192 }: DatagramOptions,
+  { onBatch, bufferSize = 8192, onError }: DatagramOptions,
 ): DatagramSocket {
   let open = true;
   (async () => {
@@ -131,8 +131,9 @@ function receiveLoop(
       let received: [Uint8Array, DenoAddr];
       try {
         received = await conn.receive(new Uint8Array(bufferSize));
-      } catch {
+      } catch (e) {
         if (!open) return;
+        onError?.(e as Error);
         continue;
       }
       const [data, addr] = received;

@@ -37,12 +37,19 @@ export interface DatagramOptions {
   bufferSize?: number;
   /** Mode of a unix socket file; clients need write permission to send. @default 0o722 */
   mode?: number;
+  /** SO_RCVBUF in bytes where the runtime can set it; 0 keeps the OS default. @default 0 */
+  receiveBufferSize?: number;
+  /** Called when a read fails (the socket stays open). @default ignore */
+  onError?: (error: Error) => void;
 }
 
 /** A bound datagram socket (UDP or unix). */
 export interface DatagramSocket {
   /** The bound UDP port (0 for a unix socket). */
   readonly port: number;
+  /** The kernel's receive buffer after `receiveBufferSize` was applied; undefined where the
+   * runtime could not apply it. */
+  readonly receiveBufferSize?: number;
   /** Sends one datagram to `host:port` (UDP only). */
   send(data: Uint8Array, host: string, port: number): void;
   close(): void;
