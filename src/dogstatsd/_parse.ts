@@ -255,7 +255,10 @@ export class DogStatsDParser {
     const blocked = this.#blocked(name);
 
     if (type === "set") {
-      if (blocked) return undefined;
+      if (blocked) {
+        this.#c.blocklisted.inc();
+        return undefined;
+      }
       const member = this.#interner.get(buf, colon + 1, pipe);
       out.push(sample(name, NaN, member, type, tags, host, sampleRate, timestamp, unit));
       return undefined;
