@@ -23,8 +23,8 @@ export interface DogStatsDSink {
 export interface DogStatsDSettings {
   /** Address the UDP socket binds to. */
   udpHost: string;
-  /** UDP port; 0 disables UDP. */
-  udpPort: number;
+  /** UDP port; 0 picks a free one, null disables UDP (config `dogstatsd_port: 0`). */
+  udpPort: number | null;
   /** Unix datagram socket path; "" disables it. */
   socketPath: string;
   /** Largest datagram read; longer ones are truncated, as the agent's read buffer does. */
@@ -44,7 +44,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
   const bindHost = config.bind_host === "localhost" ? "127.0.0.1" : config.bind_host;
   return {
     udpHost: config.dogstatsd_non_local_traffic ? "0.0.0.0" : bindHost,
-    udpPort: config.dogstatsd_port,
+    udpPort: config.dogstatsd_port === 0 ? null : config.dogstatsd_port,
     socketPath: config.dogstatsd_socket,
     bufferSize: config.dogstatsd_buffer_size,
     receiveBufferSize: config.dogstatsd_so_rcvbuf,
@@ -160,8 +160,8 @@ export class DogStatsDServer implements Component {
         );
         this.#sockets.push(this.#forwarder);
       }
-      if (s.udpPort === 0) this.#log.info("UDP is disabled (dogstatsd_port is 0)");
-      if (s.udpPort !== 0) {
+      if (s.udpPort === null) this.#log.info("UDP is disabled (dogstatsd_port is 0)");
+      else {
         this.#udpSocket = await runtime.listenUdp(s.udpHost, s.udpPort, {
           bufferSize: s.bufferSize,
           receiveBufferSize: s.receiveBufferSize,
