@@ -13,6 +13,12 @@ import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
 import { dogstatsdComponent, type DogStatsDSink } from "./dogstatsd/mod.ts";
+import {
+  Aggregator,
+  aggregatorComponent,
+  aggregatorOptionsFromConfig,
+  loggingSink,
+} from "./aggregator/mod.ts";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -102,7 +108,7 @@ export interface AgentContext {
   logger: Logger;
   /** @default a new registry */
   registry?: Registry;
-  /** Where DogStatsD delivers parsed items (the aggregator); without one DogStatsD is off. */
+  /** Where DogStatsD delivers parsed items. @default the aggregator */
   dogstatsdSink?: DogStatsDSink;
 }
 
@@ -111,6 +117,16 @@ export function buildAgent(ctx: AgentContext): Agent {
   const { runtime, config } = ctx;
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
   const components: Component[] = [];
+  const registry = ctx.registry ?? new Registry();
+  const aggLog = ctx.logger.for("aggregator");
+  // Until the serializer lands, each flush is summarised in the log.
+  const aggregator = new Aggregator({
+    ...aggregatorOptionsFromConfig(config),
+    sink: loggingSink(aggLog),
+    hostname: config.hostname || runtime.hostname(),
+    registry,
+    log: aggLog,
+  });
   const agent = new Agent(components, ctx.logger);
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
@@ -118,15 +134,14 @@ export function buildAgent(ctx: AgentContext): Agent {
       requestStop: () => agent.requestStop(),
     }),
   );
-  if (ctx.dogstatsdSink) {
-    const registry = ctx.registry ?? new Registry();
-    const dogstatsd = dogstatsdComponent(config, {
-      runtime,
-      sink: ctx.dogstatsdSink,
-      registry,
-      logger: ctx.logger,
-    });
-    if (dogstatsd) components.push(dogstatsd);
-  }
+  // The aggregator starts before DogStatsD and stops after it, so nothing parsed is lost.
+  components.push(aggregatorComponent(aggregator));
+  const dogstatsd = dogstatsdComponent(config, {
+    runtime,
+    sink: ctx.dogstatsdSink ?? aggregator,
+    registry,
+    logger: ctx.logger,
+  });
+  if (dogstatsd) components.push(dogstatsd);
   return agent;
 }

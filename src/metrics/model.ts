@@ -39,6 +39,8 @@ export interface MetricSample {
   timestamp: number;
   /** Unit hint, e.g. "millisecond" for DogStatsD timers. */
   unit?: string;
+  /** For a check's `monotonic_count`: flush the first value as is (its counter started at 0). */
+  flushFirstValue?: boolean;
 }
 
 /** Series types the intake knows. */

@@ -48,7 +48,6 @@ export const dogstatsdKeys = {
   ),
   dogstatsd_tags: list(),
   dogstatsd_string_interner_size: int(4096, 1),
-  dogstatsd_no_aggregation_pipeline: bool(true),
   statsd_forward_host: str(""),
   statsd_forward_port: port(0),
   statsd_metric_namespace: str(""),

@@ -1,0 +1,276 @@
+/**
+ * The check sampler: one per check instance. Samples accumulate during a check run and are
+ * committed at its end, stamped with the run's timestamp; series carry source type "System".
+ */
+import type { MetricSample, Serie, SeriesType, SketchSeries } from "../metrics/model.ts";
+import { contextKey, sortUniq } from "./_context.ts";
+import { Histogram, type HistogramConfig } from "./_histogram.ts";
+import { AgentSketch } from "./sketch.ts";
+
+/** Interval a check histogram's `.count` is divided by (the agent uses 1 for checks). */
+const CHECK_HISTOGRAM_INTERVAL = 1;
+
+/** One check-sampler metric: takes samples, flushes to zero or more values. */
+interface CheckMetric {
+  add(s: MetricSample, ts: number): void;
+  flush(emit: (suffix: string, type: SeriesType, value: number) => void): void;
+  /** Stateful metrics keep their baseline across runs (rate, monotonic_count, historate). */
+  readonly stateful: boolean;
+}
+
+class GaugeM implements CheckMetric {
+  readonly stateful = false;
+  #v = 0;
+  #has = false;
+  add(s: MetricSample) {
+    this.#v = s.value;
+    this.#has = true;
+  }
+  flush(emit: Parameters<CheckMetric["flush"]>[0]) {
+    if (this.#has) emit("", "gauge", this.#v);
+    this.#has = false;
+  }
+}
+
+class CountM implements CheckMetric {
+  readonly stateful = false;
+  #v = 0;
+  #has = false;
+  add(s: MetricSample) {
+    this.#v += s.value;
+    this.#has = true;
+  }
+  flush(emit: Parameters<CheckMetric["flush"]>[0]) {
+    if (this.#has) emit("", "count", this.#v);
+    this.#v = 0;
+    this.#has = false;
+  }
+}
+
+/** (v2 − v1)/(t2 − t1) over the last two samples; negative or same-time results dropped. */
+class RateM implements CheckMetric {
+  readonly stateful = true;
+  #prev = 0;
+  #prevTs = 0;
+  #cur = 0;
+  #curTs = 0;
+  add(s: MetricSample, ts: number) {
+    if (this.#curTs !== 0) {
+      this.#prev = this.#cur;
+      this.#prevTs = this.#curTs;
+    }
+    this.#cur = s.value;
+    this.#curTs = ts;
+  }
+  flush(emit: Parameters<CheckMetric["flush"]>[0]) {
+    if (this.#prevTs === 0 || this.#curTs === 0 || this.#curTs === this.#prevTs) return;
+    const value = (this.#cur - this.#prev) / (this.#curTs - this.#prevTs);
+    this.#prev = this.#cur;
+    this.#prevTs = this.#curTs;
+    this.#cur = 0;
+    this.#curTs = 0;
+    if (value >= 0) emit("", "gauge", value);
+  }
+}
+
+/** Sum of positive deltas; the first sample is a baseline unless `flush_first_value`. */
+class MonotonicCountM implements CheckMetric {
+  readonly stateful = true;
+  #prev = 0;
+  #cur = 0;
+  #sampled = false;
+  #hasPrev = false;
+  #value = 0;
+  #flushFirst = false;
+  constructor(flushFirst: boolean) {
+    this.#flushFirst = flushFirst;
+  }
+  add(s: MetricSample) {
+    if (!this.#sampled) {
+      this.#cur = s.value;
+      this.#sampled = true;
+    } else {
+      this.#prev = this.#cur;
+      this.#cur = s.value;
+      this.#hasPrev = true;
+    }
+    const diff = this.#cur - this.#prev;
+    if ((this.#hasPrev || this.#flushFirst) && diff >= 0) this.#value += diff;
+    // With flush_first_value a decrease is a reset from 0: the new value is the delta.
+    else if (this.#flushFirst) this.#value = this.#cur;
+  }
+  flush(emit: Parameters<CheckMetric["flush"]>[0]) {
+    if (!this.#sampled || !(this.#hasPrev || this.#flushFirst)) return;
+    emit("", "count", this.#value);
+    this.#prev = this.#cur;
+    this.#cur = 0;
+    this.#value = 0;
+    this.#sampled = false;
+  }
+}
+
+class HistogramM implements CheckMetric {
+  readonly stateful = false;
+  readonly #h = new Histogram();
+  constructor(readonly config: HistogramConfig) {}
+  add(s: MetricSample) {
+    this.#h.add(s.value, s.sampleRate > 0 && s.sampleRate <= 1 ? s.sampleRate : 1);
+  }
+  flush(emit: Parameters<CheckMetric["flush"]>[0]) {
+    this.#h.flush(this.config, CHECK_HISTOGRAM_INTERVAL, emit);
+  }
+}
+
+/** A histogram of the rates between consecutive samples. */
+class HistorateM implements CheckMetric {
+  readonly stateful = true;
+  readonly #h = new Histogram();
+  #prev = 0;
+  #prevTs = 0;
+  constructor(readonly config: HistogramConfig) {}
+  add(s: MetricSample, ts: number) {
+    if (this.#prevTs !== 0 && ts !== this.#prevTs) {
+      this.#h.add((s.value - this.#prev) / (ts - this.#prevTs), 1);
+    }
+    this.#prev = s.value;
+    this.#prevTs = ts;
+  }
+  flush(emit: Parameters<CheckMetric["flush"]>[0]) {
+    this.#h.flush(this.config, CHECK_HISTOGRAM_INTERVAL, emit);
+  }
+}
+
+interface CheckCtx {
+  name: string;
+  host: string;
+  tags: string[];
+  metric: CheckMetric | null;
+  sketch: AgentSketch | null;
+  /** Commit number of the last sample. */
+  lastCommit: number;
+  /** Time of the last sample. */
+  lastSeen: number;
+}
+
+/** Options of {@linkcode CheckSampler}. */
+export interface CheckSamplerOptions {
+  histogram: HistogramConfig;
+  /** Commits without samples before a context is forgotten. @default 2 */
+  expiryCommits: number;
+  /** Seconds a stateful metric keeps its baseline without samples. @default 90000 */
+  statefulExpirySeconds: number;
+  /** Host for samples whose host is "". */
+  hostname: string;
+}
+
+/**
+ * Aggregates one check instance's samples; `commit` turns a run into series and sketches.
+ *
+ * @example
+ * ```ts
+ * import { CheckSampler } from "./_check_sampler.ts";
+ * const cs = new CheckSampler({
+ *   histogram: { aggregates: ["max"], percentiles: [] },
+ *   expiryCommits: 2, statefulExpirySeconds: 90000, hostname: "h",
+ * });
+ * cs.addSample({ name: "x", value: 1, type: "gauge", tags: [], host: "", sampleRate: 1, timestamp: 0 });
+ * cs.commit(100).series[0].points; // [[100, 1]]
+ * ```
+ */
+export class CheckSampler {
+  readonly #o: CheckSamplerOptions;
+  readonly #contexts = new Map<number, CheckCtx>();
+  #commits = 0;
+
+  constructor(options: CheckSamplerOptions) {
+    this.#o = options;
+  }
+
+  /** Live contexts. */
+  get size(): number {
+    return this.#contexts.size;
+  }
+
+  /** Adds a sample of the current run; returns false when its value is NaN or infinite. */
+  addSample(s: MetricSample, now = Date.now() / 1000): boolean {
+    if (!Number.isFinite(s.value)) return false;
+    const host = s.host || this.#o.hostname;
+    const ts = s.timestamp || now;
+    const key = contextKey(s.name, host, s.tags) + (s.type === "distribution" ? 1 : 0);
+    let ctx = this.#contexts.get(key);
+    if (!ctx) {
+      ctx = {
+        name: s.name,
+        host,
+        tags: sortUniq(s.tags),
+        metric: null,
+        sketch: null,
+        lastCommit: this.#commits,
+        lastSeen: ts,
+      };
+      this.#contexts.set(key, ctx);
+    }
+    ctx.lastCommit = this.#commits;
+    ctx.lastSeen = ts;
+    if (s.type === "distribution") {
+      (ctx.sketch ??= new AgentSketch()).insert(s.value, s.sampleRate);
+      return true;
+    }
+    (ctx.metric ??= this.#make(s)).add(s, ts);
+    return true;
+  }
+
+  #make(s: MetricSample): CheckMetric {
+    switch (s.type) {
+      case "count":
+      case "counter":
+        return new CountM();
+      case "rate":
+        return new RateM();
+      case "monotonic_count":
+        return new MonotonicCountM(s.flushFirstValue === true);
+      case "histogram":
+        return new HistogramM(this.#o.histogram);
+      case "historate":
+        return new HistorateM(this.#o.histogram);
+      default:
+        return new GaugeM();
+    }
+  }
+
+  /** Ends a check run at `ts` (seconds): flushes every metric and expires idle contexts. */
+  commit(ts: number): { series: Serie[]; sketches: SketchSeries[] } {
+    const series: Serie[] = [];
+    const sketches: SketchSeries[] = [];
+    for (const [key, ctx] of this.#contexts) {
+      ctx.metric?.flush((suffix, type, value) =>
+        series.push({
+          name: ctx.name + suffix,
+          points: [[ts, value]],
+          tags: ctx.tags,
+          host: ctx.host,
+          type,
+          interval: 0,
+          sourceTypeName: "System",
+        })
+      );
+      if (ctx.sketch) {
+        sketches.push({
+          name: ctx.name,
+          tags: ctx.tags,
+          host: ctx.host,
+          interval: 0,
+          points: [ctx.sketch.toPoint(ts)],
+        });
+        ctx.sketch = null;
+      }
+      const idleRuns = this.#commits - ctx.lastCommit;
+      const expired = ctx.metric?.stateful
+        ? ts - ctx.lastSeen > this.#o.statefulExpirySeconds
+        : idleRuns >= this.#o.expiryCommits;
+      if (expired) this.#contexts.delete(key);
+    }
+    this.#commits++;
+    return { series, sketches };
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Context keys: a 53-bit hash of name, host and the tag set, independent of tag order and
+ * blind to duplicate tags (as the agent's `ckey`). A number key keeps the hot path free of
+ * string building: a sample that hits an existing context allocates nothing. Two 32-bit lanes
+ * are hashed side by side so the result keeps 53 bits (a collision among 1M contexts has odds
+ * of about 1 in 10,000, the same trade the agent makes with its 64-bit key).
+ *
+ * Tag sets are stored once per distinct set as one joined string, shared by every context
+ * that has them, and split only when a flush needs the array.
+ */
+
+let lo = 0;
+let hi = 0;
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** Hashes `s` into the two lanes `lo`/`hi` (module state, to avoid allocating a pair). */
+function hash(s: string, seed: number): void {
+  let a = 0x811c9dc5 ^ seed;
+  let b = 0x9747b28c ^ seed;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  lo = fmix(a ^ s.length);
+  hi = fmix(b + s.length);
+}
+
+/** Lanes of the last {@linkcode tagSetHash}, for interning the set. */
+export let tagsLo = 0;
+/** See {@linkcode tagsLo}. */
+export let tagsHi = 0;
+
+/** Order-independent hash of the distinct tags (XOR of each distinct tag's hash). */
+function tagSetHash(tags: readonly string[]): void {
+  let x = 0;
+  let y = 0;
+  const n = tags.length;
+  // Distinct-ness by hash: n is small (a handful of tags), so a quadratic scan of the
+  // lanes seen so far is cheaper than a Set.
+  const seenLo = n > 1 ? scratchLo : null;
+  const seenHi = scratchHi;
+  for (let i = 0; i < n; i++) {
+    hash(tags[i], 0x2f);
+    if (seenLo) {
+      let dup = false;
+      for (let j = 0; j < i; j++) {
+        if (seenLo[j] === lo && seenHi[j] === hi) {
+          dup = true;
+          break;
+        }
+      }
+      seenLo[i] = lo;
+      seenHi[i] = hi;
+      if (dup) continue;
+    }
+    x ^= lo;
+    y ^= hi;
+  }
+  tagsLo = x;
+  tagsHi = y;
+}
+const scratchLo: number[] = [];
+const scratchHi: number[] = [];
+
+/** The 53-bit context key of a name, a host and a tag set. Also sets {@linkcode tagsLo}/`Hi`. */
+export function contextKey(name: string, host: string, tags: readonly string[]): number {
+  tagSetHash(tags);
+  hash(name, 0x51);
+  let x = lo;
+  let y = hi;
+  hash(host, 0x7b);
+  x = fmix(x ^ Math.imul(lo, 3) ^ tagsLo);
+  y = fmix(y ^ Math.imul(hi, 5) ^ tagsHi);
+  return (y >>> 11) * 4294967296 + (x >>> 0);
+}
+
+/** A tag set shared by the contexts that carry it. */
+export interface TagSet {
+  /** Sorted distinct tags joined by NUL. */
+  readonly joined: string;
+  /** The split array while a flush uses it, null otherwise. */
+  arr: string[] | null;
+}
+
+const SEP = "\u0000";
+const EMPTY: string[] = [];
+
+/** Sorted, deduplicated copy of `tags`. */
+export function sortUniq(tags: readonly string[]): string[] {
+  if (tags.length === 0) return EMPTY;
+  const s = tags.slice().sort();
+  let w = 1;
+  for (let r = 1; r < s.length; r++) if (s[r] !== s[w - 1]) s[w++] = s[r];
+  s.length = w;
+  return s;
+}
+
+/**
+ * Interns names, hosts and tag sets so that contexts share them. The tables only serve
+ * sharing: `trim` empties them when they grow past the live contexts, which costs some
+ * sharing for new contexts and never correctness.
+ */
+export class Interner {
+  readonly #strings = new Map<string, string>();
+  readonly #sets = new Map<number, TagSet>();
+
+  /** The shared copy of `s`. */
+  string(s: string): string {
+    const have = this.#strings.get(s);
+    if (have !== undefined) return have;
+    this.#strings.set(s, s);
+    return s;
+  }
+
+  /** The shared tag set for `tags`; call right after {@linkcode contextKey} on the same tags. */
+  tagSet(tags: readonly string[]): TagSet {
+    const id = (tagsHi >>> 11) * 4294967296 + (tagsLo >>> 0);
+    const have = this.#sets.get(id);
+    if (have !== undefined) return have;
+    const set: TagSet = { joined: sortUniq(tags).join(SEP), arr: null };
+    this.#sets.set(id, set);
+    return set;
+  }
+
+  /** Empties the tables when they hold more than `live` entries plus slack. */
+  trim(live: number): void {
+    if (this.#strings.size > live + 10_000) this.#strings.clear();
+    if (this.#sets.size > live + 10_000) this.#sets.clear();
+  }
+}
+
+/** The tags of `set` as an array, split once per flush (see {@linkcode releaseTags}). */
+export function tagsOf(set: TagSet, touched: TagSet[]): string[] {
+  if (set.arr) return set.arr;
+  set.arr = set.joined === "" ? EMPTY : set.joined.split(SEP);
+  touched.push(set);
+  return set.arr;
+}
+
+/** Drops the arrays split during a flush, so only the joined strings stay in memory. */
+export function releaseTags(touched: TagSet[]): void {
+  for (const s of touched) s.arr = null;
+  touched.length = 0;
+}

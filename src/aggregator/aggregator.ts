@@ -1,0 +1,512 @@
+/**
+ * The aggregator: every source feeds it, and every 15 s (or on an explicit `flush()`) it hands
+ * series, sketches, service checks and events to a {@linkcode MetricsSink}.
+ */
+import type {
+  Event,
+  MetricSample,
+  MetricsSink,
+  OrchestratorPayload,
+  Serie,
+  ServiceCheck,
+  SketchSeries,
+} from "../metrics/model.ts";
+import type { Log } from "../log/mod.ts";
+import type { Registry } from "../telemetry/mod.ts";
+import type { Config } from "../config/mod.ts";
+import type { Component } from "../component.ts";
+import { BUILD } from "../version.ts";
+import { sortUniq } from "./_context.ts";
+import { type HistogramConfig, histogramConfig } from "./_histogram.ts";
+import { BUCKET_SECONDS, TimeSampler } from "./_time_sampler.ts";
+import { CheckSampler } from "./_check_sampler.ts";
+
+/** Flush period of the agent (`DefaultFlushInterval`). */
+export const FLUSH_INTERVAL_MS = 15_000;
+/** The no-aggregation batch is sent after this long without samples… */
+const NO_AGG_IDLE_MS = 1_000;
+/** …checked this often. */
+const NO_AGG_CHECK_MS = 2_000;
+/** Orchestrator payloads waiting for the sink beyond this many are dropped (and counted). */
+const ORCHESTRATOR_QUEUE_MAX = 1_000;
+/** The context-limit warning repeats at most this often. */
+const LIMIT_LOG_EVERY_S = 60;
+
+/** Options of {@linkcode Aggregator}. */
+export interface AggregatorOptions {
+  sink: MetricsSink;
+  /** The agent's host name: samples with host "" get it, and so do the agent's own series. */
+  hostname: string;
+  registry: Registry;
+  log: Log;
+  /** Current time in Unix seconds. @default Date.now() / 1000 */
+  now?: () => number;
+  /** @default ["max", "median", "avg", "count"] */
+  histogramAggregates?: readonly string[];
+  /** @default ["0.95"] */
+  histogramPercentiles?: readonly string[];
+  /** @default 300 */
+  counterExpirySeconds?: number;
+  /** @default 20 */
+  contextExpirySeconds?: number;
+  /** @default 1000000 */
+  contextLimit?: number;
+  /** Timestamped DogStatsD samples skip aggregation. @default true */
+  noAggregation?: boolean;
+  /** @default 2048 */
+  noAggregationBatchSize?: number;
+  /** Flush open buckets too when stopping. @default false */
+  flushIncompleteBuckets?: boolean;
+  /** @default 2 */
+  checkExpiryCommits?: number;
+  /** @default 90000 */
+  checkStatefulExpirySeconds?: number;
+  /** Log each flushed item at debug level. @default false */
+  logPayloads?: boolean;
+  /** Agent flavor in `datadog.<flavor>.running`. @default "agent" */
+  flavor?: string;
+}
+
+/** The aggregator options the config sets. */
+export function aggregatorOptionsFromConfig(
+  config: Config,
+): Omit<AggregatorOptions, "sink" | "hostname" | "registry" | "log" | "now"> {
+  return {
+    histogramAggregates: config.histogram_aggregates,
+    histogramPercentiles: config.histogram_percentiles,
+    counterExpirySeconds: config.dogstatsd_expiry_seconds,
+    contextExpirySeconds: config.dogstatsd_context_expiry_seconds,
+    contextLimit: config.dogstatsd_context_limit,
+    noAggregation: config.dogstatsd_no_aggregation_pipeline,
+    noAggregationBatchSize: config.dogstatsd_no_aggregation_pipeline_batch_size,
+    flushIncompleteBuckets: config.dogstatsd_flush_incomplete_buckets,
+    checkExpiryCommits: config.check_sampler_bucket_commits_count_expiry,
+    checkStatefulExpirySeconds: config.check_sampler_stateful_metric_expiration_time,
+    logPayloads: config.log_payloads,
+  };
+}
+
+/** Options of {@linkcode Aggregator.flush}. */
+export interface FlushOptions {
+  /** Flush time in Unix seconds. @default the clock */
+  now?: number;
+  /** Also flush buckets still open (shutdown, Lambda). @default false */
+  all?: boolean;
+}
+
+/** What one flush handed to the sink. */
+export interface FlushSummary {
+  series: number;
+  sketches: number;
+  serviceChecks: number;
+  events: number;
+  /** Milliseconds the flush took, sink included. */
+  ms: number;
+}
+
+/** What a check instance holds: add samples during a run, commit at its end. */
+export interface CheckSamplerHandle {
+  addSample(sample: MetricSample): void;
+  /** Ends the run at `ts` (Unix seconds); its series go out with the next flush. */
+  commit(ts: number): void;
+}
+
+/**
+ * Aggregates samples from DogStatsD and checks, buffers events and service checks, and flushes.
+ *
+ * Each flush calls the sink's `series`, `sketches`, `serviceChecks` and `events` once, in that
+ * order, even when a list is empty; the no-aggregation path calls `series` on its own.
+ *
+ * @example Aggregate a counter and flush it
+ * ```ts
+ * import { Aggregator, memorySink } from "./mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { createLogger } from "../log/mod.ts";
+ * const sink = memorySink();
+ * let t = 1000;
+ * const agg = new Aggregator({
+ *   sink, hostname: "h", registry: new Registry(), log: createLogger().for("aggregator"), now: () => t,
+ * });
+ * agg.addSamples([{ name: "hits", value: 5, type: "counter", tags: [], host: "", sampleRate: 1, timestamp: 0 }]);
+ * t = 1015;
+ * await agg.flush(); // sink.series has hits = 0.5/s at 1000, plus datadog.agent.running
+ * ```
+ */
+export class Aggregator {
+  readonly #o: Required<AggregatorOptions>;
+  readonly #log: Log;
+  readonly #now: () => number;
+  readonly #histogram: HistogramConfig;
+  readonly #ts: TimeSampler;
+  readonly #checks = new Map<string, CheckSampler>();
+  #checkSeries: Serie[] = [];
+  #checkSketches: SketchSeries[] = [];
+  #events: Event[] = [];
+  #serviceChecks: ServiceCheck[] = [];
+  #noAgg: Serie[] = [];
+  #noAggLast = 0;
+  #orchestrator: OrchestratorPayload[] = [];
+  #orchestratorScheduled = false;
+  readonly #inflight = new Set<Promise<unknown>>();
+  #flushing: Promise<unknown> = Promise.resolve();
+  #lastLimitLog = -Infinity;
+  #lastNoAggLog = -Infinity;
+  readonly #t: ReturnType<typeof telemetry>;
+
+  constructor(options: AggregatorOptions) {
+    this.#o = {
+      now: () => Date.now() / 1000,
+      histogramAggregates: ["max", "median", "avg", "count"],
+      histogramPercentiles: ["0.95"],
+      counterExpirySeconds: 300,
+      contextExpirySeconds: 20,
+      contextLimit: 1_000_000,
+      noAggregation: true,
+      noAggregationBatchSize: 2048,
+      flushIncompleteBuckets: false,
+      checkExpiryCommits: 2,
+      checkStatefulExpirySeconds: 25 * 3600,
+      logPayloads: false,
+      flavor: "agent",
+      ...options,
+    };
+    this.#log = options.log;
+    this.#now = this.#o.now;
+    const { config, problems } = histogramConfig(
+      this.#o.histogramAggregates,
+      this.#o.histogramPercentiles,
+    );
+    for (const p of problems) this.#log.warn(p);
+    this.#histogram = config;
+    this.#ts = new TimeSampler({
+      histogram: config,
+      counterExpirySeconds: this.#o.counterExpirySeconds,
+      contextExpirySeconds: this.#o.contextExpirySeconds,
+      contextLimit: this.#o.contextLimit,
+    });
+    this.#t = telemetry(options.registry, this.#ts);
+  }
+
+  /** The options in force, defaults applied. */
+  get options(): Readonly<Required<AggregatorOptions>> {
+    return this.#o;
+  }
+
+  /**
+   * Adds DogStatsD samples received at `now` (Unix seconds). Samples with their own timestamp
+   * take the no-aggregation path when it is on.
+   */
+  addSamples(samples: readonly MetricSample[], now: number = this.#now()): void {
+    const ts = this.#ts;
+    const t = this.#t;
+    const hostname = this.#o.hostname;
+    const noAgg = this.#o.noAggregation;
+    t.samples.inc(samples.length);
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      if (s.timestamp > 0 && noAgg) {
+        this.#noAggregation(s, now);
+        continue;
+      }
+      const drop = ts.add(
+        s.name,
+        s.host || hostname,
+        s.tags,
+        s.type,
+        s.value,
+        s.rawValue,
+        s.sampleRate,
+        s.timestamp > 0 ? s.timestamp : now,
+      );
+      if (drop !== null) this.#dropped(drop, now);
+    }
+  }
+
+  #dropped(reason: string, now: number): void {
+    this.#t.dropped.with(reason).inc();
+    if (reason === "context_limit" && now - this.#lastLimitLog >= LIMIT_LOG_EVERY_S) {
+      this.#lastLimitLog = now;
+      this.#log.warn(
+        `DogStatsD context limit (${this.#o.contextLimit}) reached: dropping samples of new contexts (${
+          this.#t.dropped.with(reason).value
+        } dropped so far)`,
+      );
+    }
+  }
+
+  #noAggregation(s: MetricSample, now: number): void {
+    let value = s.value;
+    let type: Serie["type"];
+    if (s.type === "gauge") type = "gauge";
+    else if (s.type === "counter") {
+      type = "rate";
+      value /= BUCKET_SECONDS;
+    } else {
+      this.#t.dropped.with("no_aggregation_unsupported_type").inc();
+      if (now - this.#lastNoAggLog >= LIMIT_LOG_EVERY_S) {
+        this.#lastNoAggLog = now;
+        this.#log.warn(
+          `Discarding timestamped sample "${s.name}" of type ${s.type}: only gauges and counters can carry a timestamp`,
+        );
+      }
+      return;
+    }
+    if (!Number.isFinite(value)) {
+      this.#t.dropped.with("invalid_value").inc();
+      return;
+    }
+    this.#noAgg.push({
+      name: s.name,
+      points: [[s.timestamp, value]],
+      tags: sortUniq(s.tags),
+      host: s.host || this.#o.hostname,
+      type,
+      interval: BUCKET_SECONDS,
+      sourceTypeName: "",
+    });
+    this.#noAggLast = now;
+    this.#t.noAggSamples.inc();
+    if (this.#noAgg.length >= this.#o.noAggregationBatchSize) void this.#sendNoAgg();
+  }
+
+  /** Sends the no-aggregation batch when no sample came for a second (called every 2 s). */
+  checkNoAggregationIdle(now: number = this.#now()): void {
+    if (this.#noAgg.length > 0 && now - this.#noAggLast >= NO_AGG_IDLE_MS / 1000) {
+      void this.#sendNoAgg();
+    }
+  }
+
+  #sendNoAgg(): Promise<void> {
+    const batch = this.#noAgg;
+    if (batch.length === 0) return Promise.resolve();
+    this.#noAgg = [];
+    this.#t.noAggFlushes.inc();
+    const sent = this.#deliver("series", () => this.#o.sink.series(batch));
+    this.#track(sent);
+    return sent;
+  }
+
+  /** Buffers an event until the next flush. */
+  addEvent(event: Event): void {
+    this.#t.events.inc();
+    this.#events.push({ ...event, tags: sortUniq(event.tags) });
+  }
+
+  /** Buffers a service check until the next flush. */
+  addServiceCheck(check: ServiceCheck): void {
+    this.#t.serviceChecks.inc();
+    this.#serviceChecks.push({ ...check, tags: sortUniq(check.tags) });
+  }
+
+  /**
+   * Hands orchestrator payloads to the sink on their own: never waits for the sink, and drops
+   * (counting them) payloads past a queue of 1000.
+   */
+  addOrchestrator(payloads: readonly OrchestratorPayload[]): void {
+    const room = ORCHESTRATOR_QUEUE_MAX - this.#orchestrator.length;
+    if (payloads.length > room) {
+      this.#t.dropped.with("orchestrator_queue_full").inc(payloads.length - Math.max(0, room));
+    }
+    if (room <= 0) return;
+    this.#orchestrator.push(...payloads.slice(0, room));
+    this.#t.orchestrator.inc(Math.min(room, payloads.length));
+    if (this.#orchestratorScheduled) return;
+    this.#orchestratorScheduled = true;
+    this.#track(
+      Promise.resolve().then(async () => {
+        this.#orchestratorScheduled = false;
+        const batch = this.#orchestrator;
+        this.#orchestrator = [];
+        await this.#deliver("orchestrator", () => this.#o.sink.orchestrator(batch));
+      }),
+    );
+  }
+
+  /** The sampler of one check instance, created on first use. */
+  checkSampler(id: string): CheckSamplerHandle {
+    let cs = this.#checks.get(id);
+    if (!cs) {
+      cs = new CheckSampler({
+        histogram: this.#histogram,
+        expiryCommits: this.#o.checkExpiryCommits,
+        statefulExpirySeconds: this.#o.checkStatefulExpirySeconds,
+        hostname: this.#o.hostname,
+      });
+      this.#checks.set(id, cs);
+    }
+    const sampler = cs;
+    return {
+      addSample: (s) => {
+        this.#t.checkSamples.inc();
+        if (!sampler.addSample(s, this.#now())) this.#t.dropped.with("invalid_value").inc();
+      },
+      commit: (ts) => {
+        const out = sampler.commit(ts);
+        for (const s of out.series) this.#checkSeries.push(s);
+        for (const s of out.sketches) this.#checkSketches.push(s);
+      },
+    };
+  }
+
+  /** Forgets a check instance's sampler (the check was unscheduled). */
+  removeCheckSampler(id: string): void {
+    this.#checks.delete(id);
+  }
+
+  /**
+   * Flushes closed buckets, committed check runs, events and service checks to the sink, and
+   * resolves once the sink has taken them. Flushes never overlap: a second call waits for the
+   * first.
+   */
+  flush(options: FlushOptions = {}): Promise<FlushSummary> {
+    const run = this.#flushing.then(() => this.#flush(options));
+    this.#flushing = run.catch(() => {});
+    return run;
+  }
+
+  async #flush({ now = this.#now(), all = false }: FlushOptions): Promise<FlushSummary> {
+    const started = performance.now();
+    const stamp = Math.floor(now);
+    const { series, sketches } = this.#ts.flush(now, all);
+    for (const s of this.#checkSeries) series.push(s);
+    for (const s of this.#checkSketches) sketches.push(s);
+    this.#checkSeries = [];
+    this.#checkSketches = [];
+    series.push({
+      name: `datadog.${this.#o.flavor}.running`,
+      points: [[stamp, 1]],
+      tags: [`version:${BUILD.version}`],
+      host: this.#o.hostname,
+      type: "gauge",
+      interval: 0,
+      sourceTypeName: "System",
+    });
+    const serviceChecks = this.#serviceChecks;
+    const events = this.#events;
+    this.#serviceChecks = [];
+    this.#events = [];
+    for (const c of serviceChecks) if (c.timestamp === 0) c.timestamp = stamp;
+    for (const e of events) if (e.timestamp === 0) e.timestamp = stamp;
+    serviceChecks.push({
+      name: `datadog.${this.#o.flavor}.up`,
+      status: 0,
+      timestamp: stamp,
+      host: this.#o.hostname,
+      message: "",
+      tags: [],
+    });
+    const noAggSent = this.#sendNoAgg();
+    if (this.#o.logPayloads) this.#logPayloads(series, sketches, serviceChecks, events);
+
+    const sink = this.#o.sink;
+    await this.#deliver("series", () => sink.series(series));
+    await this.#deliver("sketches", () => sink.sketches(sketches));
+    await this.#deliver("service_checks", () => sink.serviceChecks(serviceChecks));
+    await this.#deliver("events", () => sink.events(events));
+    await noAggSent;
+
+    const t = this.#t;
+    const ms = performance.now() - started;
+    t.flushes.inc();
+    t.flushMs.set(Math.round(ms * 1000) / 1000);
+    t.seriesFlushed.inc(series.length);
+    t.sketchesFlushed.inc(sketches.length);
+    t.serviceChecksFlushed.inc(serviceChecks.length);
+    t.eventsFlushed.inc(events.length);
+    return {
+      series: series.length,
+      sketches: sketches.length,
+      serviceChecks: serviceChecks.length,
+      events: events.length,
+      ms,
+    };
+  }
+
+  /** Calls the sink, counting a failure by kind instead of letting it escape. */
+  async #deliver(kind: string, call: () => void | Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (e) {
+      this.#t.errors.with(`sink_${kind}`).inc();
+      this.#log.error(`Cannot hand ${kind} to the serializer: ${(e as Error).message}`);
+    }
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#inflight.add(p);
+    p.finally(() => this.#inflight.delete(p));
+  }
+
+  #logPayloads(
+    series: Serie[],
+    sketches: SketchSeries[],
+    checks: ServiceCheck[],
+    events: Event[],
+  ): void {
+    if (!this.#log.enabled("debug")) return;
+    for (const s of series) this.#log.debug(`Flushing serie: ${JSON.stringify(s)}`);
+    for (const s of sketches) this.#log.debug(`Flushing sketch: ${JSON.stringify(s)}`);
+    for (const c of checks) this.#log.debug(`Flushing service check: ${JSON.stringify(c)}`);
+    for (const e of events) this.#log.debug(`Flushing event: ${JSON.stringify(e)}`);
+  }
+
+  /** Waits for orchestrator and no-aggregation hand-offs still running. */
+  async drain(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.all(this.#inflight);
+  }
+}
+
+function telemetry(r: Registry, ts: TimeSampler) {
+  // Names follow the agent's `aggregator` expvar map where it has one.
+  r.publish("aggregator.DogstatsdContexts", () => ts.size);
+  r.publish("aggregator.DogstatsdContextsByMtype", () => {
+    const [gauge, counter, set, histogram, distribution] = ts.countByKind;
+    return {
+      Gauge: gauge,
+      Counter: counter,
+      Set: set,
+      Histogram: histogram,
+      Distribution: distribution,
+    };
+  });
+  return {
+    samples: r.counter("aggregator.DogstatsdMetricSample"),
+    checkSamples: r.counter("aggregator.ChecksMetricSample"),
+    events: r.counter("aggregator.Event"),
+    serviceChecks: r.counter("aggregator.ServiceCheck"),
+    orchestrator: r.counter("aggregator.OrchestratorPayloads"),
+    flushes: r.counter("aggregator.NumberOfFlush"),
+    flushMs: r.gauge("aggregator.FlushTimeMs"),
+    seriesFlushed: r.counter("aggregator.SeriesFlushed"),
+    sketchesFlushed: r.counter("aggregator.SketchesFlushed"),
+    serviceChecksFlushed: r.counter("aggregator.ServiceCheckFlushed"),
+    eventsFlushed: r.counter("aggregator.EventsFlushed"),
+    noAggSamples: r.counter("aggregator.NoAggregationSamples"),
+    noAggFlushes: r.counter("aggregator.NoAggregationFlushes"),
+    errors: r.counterVec("aggregator.Errors"),
+    dropped: r.counterVec("aggregator.Dropped"),
+  };
+}
+
+/**
+ * The aggregator as a component: `start` runs the 15 s flush ticker (and the no-aggregation
+ * idle check), `stop` ends them and flushes one last time.
+ */
+export function aggregatorComponent(aggregator: Aggregator): Component {
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  let idle: ReturnType<typeof setInterval> | undefined;
+  return {
+    name: "aggregator",
+    start() {
+      ticker = setInterval(() => void aggregator.flush(), FLUSH_INTERVAL_MS);
+      idle = setInterval(() => aggregator.checkNoAggregationIdle(), NO_AGG_CHECK_MS);
+      return Promise.resolve();
+    },
+    async stop() {
+      clearInterval(ticker);
+      clearInterval(idle);
+      await aggregator.flush({ all: aggregator.options.flushIncompleteBuckets });
+      await aggregator.drain();
+    },
+  };
+}
