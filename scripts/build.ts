@@ -29,7 +29,11 @@ const TARGETS: Record<string, { bun: string; pkg: string }> = {
 
 const { values } = parseArgs({ options: { target: { type: "string", multiple: true } } });
 const targets = values.target ?? Object.keys(TARGETS);
-for (const t of targets) if (!TARGETS[t]) fail(`Unknown target "${t}": expected one of ${Object.keys(TARGETS).join(", ")}`);
+for (const t of targets) {
+  if (!TARGETS[t]) {
+    fail(`Unknown target "${t}": expected one of ${Object.keys(TARGETS).join(", ")}`);
+  }
+}
 
 const commit = git(["rev-parse", "--short=10", "HEAD"]) ?? "none";
 mkdirSync(DIST, { recursive: true });
@@ -53,8 +57,12 @@ for (const name of targets) {
     `--define=OUTPOST_TARGET=${JSON.stringify(name)}`,
   ];
   const res = Bun.spawnSync({ cmd, cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (res.exitCode !== 0) fail(`bun build for ${name} failed:\n${res.stderr.toString()}${res.stdout.toString()}`);
-  console.log(`built dist/outpost-${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (res.exitCode !== 0) {
+    fail(`bun build for ${name} failed:\n${res.stderr.toString()}${res.stdout.toString()}`);
+  }
+  console.log(
+    `built dist/outpost-${name} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 // SHA256SUMS covers every binary present in dist/, in `sha256sum -c` format.
@@ -79,10 +87,14 @@ async function bunBinary(target: string): Promise<string> {
     stdout: "pipe",
     stderr: "pipe",
   });
-  if (pack.exitCode !== 0) fail(`Cannot fetch ${name}@${Bun.version} with npm pack:\n${pack.stderr.toString()}`);
+  if (pack.exitCode !== 0) {
+    fail(`Cannot fetch ${name}@${Bun.version} with npm pack:\n${pack.stderr.toString()}`);
+  }
   const tgz = join(dir, pack.stdout.toString().trim().split("\n").at(-1)!);
   const untar = Bun.spawnSync({ cmd: ["tar", "-xzf", tgz, "-C", dir], stderr: "pipe" });
-  if (untar.exitCode !== 0 || !existsSync(bin)) fail(`Cannot unpack ${tgz}: ${untar.stderr.toString()}`);
+  if (untar.exitCode !== 0 || !existsSync(bin)) {
+    fail(`Cannot unpack ${tgz}: ${untar.stderr.toString()}`);
+  }
   return bin;
 }
 

@@ -28,7 +28,13 @@ const failures: string[] = [];
 
 function run(cmd: string[], env: Record<string, string> = {}): boolean {
   console.log(`\n$ ${cmd.map((c) => c.replace(ROOT + "/", "")).join(" ")}`);
-  const r = Bun.spawnSync({ cmd, cwd: ROOT, stdout: "inherit", stderr: "inherit", env: { ...process.env, ...env } });
+  const r = Bun.spawnSync({
+    cmd,
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { ...process.env, ...env },
+  });
   return r.exitCode === 0;
 }
 
@@ -62,7 +68,9 @@ function suite(name: string, cmd: string[], report: string, env: Record<string, 
 
 /** Leaf test cases of a JUnit report: Deno also lists a parent test whose steps are `parent > step`. */
 function countJunit(xml: string) {
-  const cases = [...xml.matchAll(/<testcase\b[^>]*?name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)]
+  const cases = [
+    ...xml.matchAll(/<testcase\b[^>]*?name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g),
+  ]
     .map((m) => ({ name: unescape(m[1]), body: m[3] ?? "" }));
   const names = cases.map((c) => c.name);
   const leaves = cases.filter((c) => !names.some((n) => n.startsWith(c.name + " > ")));
@@ -76,7 +84,10 @@ function countJunit(xml: string) {
 }
 
 function unescape(s: string): string {
-  return s.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+  return s.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(
+    /&#39;/g,
+    "'",
+  )
     .replace(/&amp;/g, "&");
 }
 
@@ -89,18 +100,37 @@ if (!only) {
 if (!only || only === "bun" || only === "unit") {
   const dirs = only === "unit" ? ["tests/unit"] : ["tests/unit", "tests/integration"];
   const report = join(reports, "bun.xml");
-  suite("bun", [join(BIN, "bun"), "test", ...dirs.map((d) => `./${d}`), "--reporter=junit", `--reporter-outfile=${report}`], report);
+  suite("bun", [
+    join(BIN, "bun"),
+    "test",
+    ...dirs.map((d) => `./${d}`),
+    "--reporter=junit",
+    `--reporter-outfile=${report}`,
+  ], report);
 }
 if (!only || only === "deno") {
   const report = join(reports, "deno.xml");
-  suite("deno", [join(BIN, "deno"), "test", "-A", "--unstable-net", "--no-check", `--junit-path=${report}`, "tests/unit"], report);
+  suite("deno", [
+    join(BIN, "deno"),
+    "test",
+    "-A",
+    "--unstable-net",
+    "--no-check",
+    `--junit-path=${report}`,
+    "tests/unit",
+  ], report);
 }
 if (!only || only === "e2e") {
   if (check("build linux-x64", [join(BIN, "bun"), "scripts/build.ts", "--target", "linux-x64"])) {
     const report = join(reports, "e2e.xml");
-    suite("e2e", [join(BIN, "bun"), "test", "./tests/e2e", "--reporter=junit", `--reporter-outfile=${report}`], report, {
-      OUTPOST_BIN: join(ROOT, "dist", "outpost-linux-x64"),
-    });
+    suite(
+      "e2e",
+      [join(BIN, "bun"), "test", "./tests/e2e", "--reporter=junit", `--reporter-outfile=${report}`],
+      report,
+      {
+        OUTPOST_BIN: join(ROOT, "dist", "outpost-linux-x64"),
+      },
+    );
   }
 }
 

@@ -4,6 +4,7 @@
  */
 
 const utf8 = new TextDecoder();
+const singleByte = new TextDecoder("latin1");
 
 /** Index of `byte` in `buf[from, to)`, or -1. Bounded on purpose: `Uint8Array.indexOf` would
  * scan to the end of the packet for each line, which is quadratic on packets of bad lines. */
@@ -28,14 +29,9 @@ export function decode(buf: Uint8Array, from: number, to: number): string {
       break;
     }
   }
-  // Short ASCII ranges are the common case; building them directly avoids TextDecoder's
-  // per-call setup, which dominates for strings of a few bytes.
-  if (ascii && to - from <= 64) {
-    let s = "";
-    for (let i = from; i < to; i++) s += String.fromCharCode(buf[i]);
-    return s;
-  }
-  return utf8.decode(buf.subarray(from, to));
+  // ASCII is the common case, and the single-byte decoder skips UTF-8 validation: about
+  // twice as fast as the UTF-8 one or building the string by char codes (measured in Bun).
+  return (ascii ? singleByte : utf8).decode(buf.subarray(from, to));
 }
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -68,9 +64,13 @@ export function parseFloatBytes(buf: Uint8Array, from: number, to: number): numb
     } else if (c === 0x2e && !dot) dot = true;
     else break;
   }
-  if (i === to && digits > 0 && digits <= 15) {
-    const v = frac === 0 ? m : m / POW10[frac];
-    return neg ? -v : v;
+  if (i === to && digits > 0) {
+    if (digits <= 15) {
+      const v = frac === 0 ? m : m / POW10[frac];
+      return neg ? -v : v;
+    }
+    // Plain decimal syntax, too long to be exact in a double: let the engine round it.
+    return Number(singleByte.decode(buf.subarray(from, to)));
   }
   return parseFloatSlow(decode(buf, from, to));
 }
@@ -104,15 +104,14 @@ export function parseIntBytes(buf: Uint8Array, from: number, to: number): number
 }
 
 /**
- * A fixed-size cache from byte ranges to strings, like the agent's
- * `dogstatsd_string_interner_size`. Names and tags repeat across packets, so a hit returns
- * the same string without decoding or allocating, and no string keeps a packet alive.
- * A collision overwrites the slot: memory stays bounded whatever the cardinality.
+ * A fixed-size cache keyed by byte ranges. A collision overwrites the slot, so memory stays
+ * bounded whatever the cardinality; a hit costs one hash and one comparison of the bytes.
  */
-export class Interner {
+export class ByteCache<T> {
   readonly #mask: number;
   readonly #keys: (Uint8Array | undefined)[];
-  readonly #values: string[];
+  readonly #values: (T | undefined)[];
+  #slot = 0;
 
   /** `size` is rounded up to a power of two. */
   constructor(size = 4096) {
@@ -120,29 +119,46 @@ export class Interner {
     while (n < size) n <<= 1;
     this.#mask = n - 1;
     this.#keys = new Array(n).fill(undefined);
-    this.#values = new Array(n).fill("");
+    this.#values = new Array(n).fill(undefined);
   }
 
-  /** The string for `buf[from, to)`. */
-  get(buf: Uint8Array, from: number, to: number): string {
+  /** The value stored for `buf[from, to)`, or undefined; remembers the slot for `set`. */
+  get(buf: Uint8Array, from: number, to: number): T | undefined {
     let h = 0x811c9dc5; // FNV-1a
     for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     const slot = (h >>> 0) & this.#mask;
+    this.#slot = slot;
     const key = this.#keys[slot];
     const len = to - from;
-    if (key !== undefined && key.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (key[i] !== buf[from + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.#values[slot];
+    if (key === undefined || key.length !== len) return undefined;
+    for (let i = 0; i < len; i++) if (key[i] !== buf[from + i]) return undefined;
+    return this.#values[slot];
+  }
+
+  /** Stores `value` for `buf[from, to)`; call right after a `get` of the same range. */
+  set(buf: Uint8Array, from: number, to: number, value: T): void {
+    this.#keys[this.#slot] = buf.slice(from, to);
+    this.#values[this.#slot] = value;
+  }
+}
+
+/**
+ * Strings for byte ranges, like the agent's `dogstatsd_string_interner_size`: names and tags
+ * repeat across packets, so a hit returns the same string without decoding or allocating,
+ * and no string keeps a packet alive.
+ */
+export class Interner {
+  readonly #cache: ByteCache<string>;
+  constructor(size = 4096) {
+    this.#cache = new ByteCache(size);
+  }
+  /** The string for `buf[from, to)`. */
+  get(buf: Uint8Array, from: number, to: number): string {
+    let s = this.#cache.get(buf, from, to);
+    if (s === undefined) {
+      s = decode(buf, from, to);
+      this.#cache.set(buf, from, to, s);
     }
-    const s = decode(buf, from, to);
-    this.#keys[slot] = buf.slice(from, to);
-    this.#values[slot] = s;
     return s;
   }
 }

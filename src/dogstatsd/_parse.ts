@@ -13,7 +13,7 @@ import type {
   ServiceCheckStatus,
 } from "../metrics/model.ts";
 import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
-import { find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
+import { ByteCache, find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
 import { ErrorRing, type MessageKind, type ParseErrorCode } from "./_errors.ts";
 import { DEFAULT_NAMESPACE_EXCLUDE } from "../config/keys/dogstatsd.ts";
 
@@ -64,6 +64,17 @@ export interface ParsedItems {
   serviceChecks: ServiceCheck[];
 }
 
+/** What a metric line says after its value; shared by every line with the same bytes. */
+interface MetricTail {
+  type: SampleType;
+  /** Shared between samples: read-only. */
+  tags: string[];
+  host: string;
+  sampleRate: number;
+  timestamp: number;
+  unit: string | undefined;
+}
+
 const ALERT_TYPES: readonly EventAlertType[] = ["error", "warning", "info", "success"];
 
 /**
@@ -81,6 +92,7 @@ const ALERT_TYPES: readonly EventAlertType[] = ["error", "warning", "info", "suc
  */
 export class DogStatsDParser {
   readonly #interner: Interner;
+  readonly #tails: ByteCache<MetricTail>;
   readonly #namespace: string;
   readonly #namespaceExclude: readonly string[];
   readonly #blocklist: Set<string>;
@@ -120,6 +132,7 @@ export class DogStatsDParser {
       recentErrors = 16,
     } = options;
     this.#interner = new Interner(internerSize);
+    this.#tails = new ByteCache(internerSize);
     this.#namespace = namespace === "" || namespace.endsWith(".") ? namespace : namespace + ".";
     this.#namespaceExclude = namespaceExclude;
     this.#blocklist = new Set(blocklistMatchPrefix ? [] : blocklist);
@@ -217,41 +230,18 @@ export class DogStatsDParser {
     if (colon === from) return "empty_name";
     if (colon + 1 === pipe) return "empty_value";
 
-    let typeEnd = find(buf, PIPE, pipe + 1, to);
-    if (typeEnd < 0) typeEnd = to;
-    const type = metricType(buf, pipe + 1, typeEnd);
-    if (type === undefined) return "unknown_type";
-
-    let sampleRate = 1;
-    let timestamp = 0;
-    let tagsFrom = -1;
-    let tagsTo = -1;
-    for (let f = typeEnd; f < to;) {
-      const fs = f + 1;
-      let fe = find(buf, PIPE, fs, to);
-      if (fe < 0) fe = to;
-      const first = buf[fs];
-      if (first === HASH) {
-        tagsFrom = fs + 1;
-        tagsTo = fe;
-      } else if (first === AT) {
-        const r = parseFloatBytes(buf, fs + 1, fe);
-        if (r === undefined) return "bad_sample_rate";
-        sampleRate = r;
-      } else if (first === UPPER_T && this.#readTimestamps) {
-        const t = parseIntBytes(buf, fs + 1, fe);
-        if (t === undefined || t < 1) return "bad_timestamp";
-        timestamp = t;
-      }
-      // `c:`, `e:` and `card:` feed origin detection, which outpost does not do; any other
-      // field is unknown and ignored, as the agent does.
-      f = fe;
+    // Everything after the value (type, rate, tags) repeats for a context, so its parse is
+    // cached by its bytes: a hit skips splitting and interning each tag. Timestamped tails
+    // are unique per line and are not cached.
+    let tail = this.#tails.get(buf, pipe, to);
+    if (tail === undefined) {
+      const parsed = this.#tail(buf, pipe, to);
+      if (typeof parsed === "string") return parsed;
+      tail = parsed;
+      if (tail.timestamp === 0) this.#tails.set(buf, pipe, to, tail);
     }
-
-    const tags = this.#tags(buf, tagsFrom, tagsTo);
-    const host = this.#host;
+    const { type, tags, host, sampleRate, timestamp, unit } = tail;
     const name = this.#name(this.#interner.get(buf, from, colon));
-    const unit = type === "histogram" && typeEnd - pipe === 3 ? "millisecond" : undefined;
     const blocked = this.#blocked(name);
 
     if (type === "set") {
@@ -286,6 +276,42 @@ export class DogStatsDParser {
       out.length = first;
     }
     return undefined;
+  }
+
+  /** Parses `|type[|@rate][|#tags][|T…]…` starting at the pipe after the value. */
+  #tail(buf: Uint8Array, pipe: number, to: number): MetricTail | ParseErrorCode {
+    let typeEnd = find(buf, PIPE, pipe + 1, to);
+    if (typeEnd < 0) typeEnd = to;
+    const type = metricType(buf, pipe + 1, typeEnd);
+    if (type === undefined) return "unknown_type";
+    let sampleRate = 1;
+    let timestamp = 0;
+    let tagsFrom = -1;
+    let tagsTo = -1;
+    for (let f = typeEnd; f < to;) {
+      const fs = f + 1;
+      let fe = find(buf, PIPE, fs, to);
+      if (fe < 0) fe = to;
+      const first = buf[fs];
+      if (first === HASH) {
+        tagsFrom = fs + 1;
+        tagsTo = fe;
+      } else if (first === AT) {
+        const r = parseFloatBytes(buf, fs + 1, fe);
+        if (r === undefined) return "bad_sample_rate";
+        sampleRate = r;
+      } else if (first === UPPER_T && this.#readTimestamps) {
+        const t = parseIntBytes(buf, fs + 1, fe);
+        if (t === undefined || t < 1) return "bad_timestamp";
+        timestamp = t;
+      }
+      // `c:`, `e:` and `card:` feed origin detection, which outpost does not do; any other
+      // field is unknown and ignored, as the agent does.
+      f = fe;
+    }
+    const tags = this.#tags(buf, tagsFrom, tagsTo);
+    const unit = type === "histogram" && typeEnd - pipe === 3 ? "millisecond" : undefined;
+    return { type, tags, host: this.#host, sampleRate, timestamp, unit };
   }
 
   /** `_e{title_len,text_len}:title|text[|d:…][|h:…][|k:…][|p:…][|s:…][|t:…][|#…]` */
