@@ -64,6 +64,13 @@ export interface ParsedItems {
   serviceChecks: ServiceCheck[];
 }
 
+/**
+ * Parsed metric tails kept. Sized for about 10k live contexts (each context has one tail);
+ * at ~250 bytes per entry that is ~4 MB at most. Beyond it lines still parse, only slower
+ * (scripts/bench/dogstatsd.ts measures both sides).
+ */
+const TAIL_CACHE_SIZE = 16_384;
+
 /** What a metric line says after its value; shared by every line with the same bytes. */
 interface MetricTail {
   type: SampleType;
@@ -132,7 +139,7 @@ export class DogStatsDParser {
       recentErrors = 16,
     } = options;
     this.#interner = new Interner(internerSize);
-    this.#tails = new ByteCache(internerSize);
+    this.#tails = new ByteCache(TAIL_CACHE_SIZE);
     this.#namespace = namespace === "" || namespace.endsWith(".") ? namespace : namespace + ".";
     this.#namespaceExclude = namespaceExclude;
     this.#blocklist = new Set(blocklistMatchPrefix ? [] : blocklist);
