@@ -40,8 +40,7 @@ export interface DogStatsDSettings {
 
 /** Reads the server settings from the config; `hostname` is the agent's host name. */
 export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSettings {
-  // "localhost" may resolve to ::1 first; the agent and its clients mean 127.0.0.1.
-  const bindHost = config.bind_host === "localhost" ? "127.0.0.1" : config.bind_host;
+  const bindHost = ipFor(config.bind_host);
   return {
     udpHost: config.dogstatsd_non_local_traffic ? "0.0.0.0" : bindHost,
     udpPort: config.dogstatsd_port === 0 ? null : config.dogstatsd_port,
@@ -53,7 +52,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
       uds: config.dogstatsd_eol_required.includes("uds"),
     },
     forward: {
-      host: config.statsd_forward_port > 0 ? config.statsd_forward_host : "",
+      host: config.statsd_forward_port > 0 ? ipFor(config.statsd_forward_host) : "",
       port: config.statsd_forward_port,
     },
     parser: {
@@ -67,6 +66,12 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
       internerSize: config.dogstatsd_string_interner_size,
     },
   };
+}
+
+/** "localhost" may resolve to ::1 first, and Bun's UDP sockets take only IP addresses; the
+ * agent and DogStatsD clients mean 127.0.0.1. */
+function ipFor(host: string): string {
+  return host === "localhost" ? "127.0.0.1" : host;
 }
 
 /** Everything the server needs besides its settings. */
@@ -120,6 +125,7 @@ export class DogStatsDServer implements Component {
   #udpSocket?: DatagramSocket;
   #forwarder?: DatagramSocket;
   #started = false;
+  #forwardErrorLogged = false;
   #lastErrorCount = 0;
   #lastErrorLog = -Infinity;
 
@@ -156,7 +162,7 @@ export class DogStatsDServer implements Component {
         this.#forwarder = await runtime.listenUdp(
           s.forward.host.includes(":") ? "::" : "0.0.0.0",
           0,
-          { onBatch: () => {} },
+          { onBatch: () => {}, onError: (e) => this.#forwardFailed(e) },
         );
         this.#sockets.push(this.#forwarder);
       }
@@ -209,13 +215,13 @@ export class DogStatsDServer implements Component {
    */
   handleBatch(batch: Datagram[], transport: "udp" | "uds"): void {
     const items: ParsedItems = { samples: [], events: [], serviceChecks: [] };
-    const { bufferSize, forward } = this.#settings;
+    const { bufferSize } = this.#settings;
     const counters = transport === "udp" ? this.#udp : this.#uds;
     const eolRequired = this.#settings.eolRequired[transport];
     for (const { data } of batch) {
       counters.packets.inc();
       counters.bytes.inc(data.length);
-      this.#forwarder?.send(data, forward.host, forward.port);
+      if (this.#forwarder) this.#forward(data);
       let packet = data;
       if (packet.length > bufferSize) {
         // The agent reads into a buffer of dogstatsd_buffer_size, so the tail is lost there;
@@ -227,6 +233,26 @@ export class DogStatsDServer implements Component {
     }
     this.#deliver(items);
     this.#logParseErrors();
+  }
+
+  #forward(data: Uint8Array): void {
+    try {
+      this.#forwarder!.send(data, this.#settings.forward.host, this.#settings.forward.port);
+    } catch (e) {
+      // Bun sends only to IP addresses; a bad address must not stop the packet's parsing.
+      this.#forwardFailed(e as Error);
+    }
+  }
+
+  #forwardFailed(e: Error): void {
+    this.#dropped.with("forward_error").inc();
+    if (this.#forwardErrorLogged) return;
+    this.#forwardErrorLogged = true;
+    const { host, port } = this.#settings.forward;
+    this.#log.error(
+      `Cannot forward packets to ${host}:${port}: ${e.message} (statsd_forward_host must be ` +
+        "an IP address on Bun); counting them in dogstatsd.Dropped.forward_error",
+    );
   }
 
   #deliver({ samples, events, serviceChecks }: ParsedItems): void {

@@ -142,7 +142,8 @@ function receiveLoop(
   })();
   return {
     port: conn.addr.port ?? 0,
-    send: (data, hostname, port) => void conn.send(data, { transport: "udp", hostname, port }),
+    send: (data, hostname, port) =>
+      void conn.send(data, { transport: "udp", hostname, port }).catch((e) => onError?.(e)),
     close: () => {
       open = false;
       conn.close();

@@ -125,3 +125,35 @@ describe("DogStatsDServer", () => {
     assert.equal(dropped.sink_error, 3);
   });
 });
+
+describe("DogStatsDServer forwarding", () => {
+  test("handleBatch() counts a packet that cannot be forwarded and still parses it", async () => {
+    const registry = new Registry();
+    const samples: MetricSample[] = [];
+    const server = new DogStatsDServer(
+      {
+        ...dogstatsdSettings(config()),
+        udpPort: null,
+        forward: { host: "not an address", port: 9 },
+      },
+      {
+        runtime,
+        registry,
+        logger,
+        sink: { addSamples: (s) => samples.push(...s), addEvent() {}, addServiceCheck() {} },
+      },
+    );
+    await server.start();
+    const forwardErrors = () =>
+      ((registry.read("dogstatsd.Dropped") ?? {}) as Record<string, number>).forward_error ?? 0;
+    try {
+      server.handleBatch([{ data: new TextEncoder().encode("a:1|c"), from: "" }], "udp");
+      // Bun rejects the address at once; Deno's send fails a moment later.
+      await until(() => forwardErrors() === 1);
+    } finally {
+      await server.stop();
+    }
+    assert.equal(samples.length, 1);
+    assert.equal(forwardErrors(), 1);
+  });
+});
