@@ -157,3 +157,24 @@ describe("DogStatsDServer forwarding", () => {
     assert.equal(forwardErrors(), 1);
   });
 });
+
+describe("DogStatsDServer eol", () => {
+  test("handleBatch() requires a final newline only on the transports listed", () => {
+    const registry = new Registry();
+    const samples: MetricSample[] = [];
+    const server = new DogStatsDServer(
+      dogstatsdSettings(config({ dogstatsd_eol_required: ["uds"] })),
+      {
+        runtime,
+        registry,
+        logger,
+        sink: { addSamples: (s) => samples.push(...s), addEvent() {}, addServiceCheck() {} },
+      },
+    );
+    const packet = [{ data: new TextEncoder().encode("a:1|c\nb:1|c"), from: "" }];
+    server.handleBatch(packet, "udp");
+    server.handleBatch(packet, "uds");
+    assert.deepEqual(samples.map((s) => s.name), ["a", "b", "a"]);
+    assert.equal(registry.read("dogstatsd.UnterminatedMetricErrors"), 1);
+  });
+});
