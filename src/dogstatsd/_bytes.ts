@@ -113,25 +113,51 @@ export function parseIntBytes(buf: Uint8Array, from: number, to: number): number
  */
 export class ByteCache<T> {
   readonly #capacity: number;
+  readonly #adaptive: boolean;
   readonly #entries = new Map<number, { key: string; value: T }>();
-  #hash = 0;
+  /** Hash of the last `get`; undefined when that `get` was bypassed. */
+  #hash: number | undefined;
+  #probes = 0;
+  #hits = 0;
+  #bypass = 0;
 
-  constructor(capacity = 4096) {
+  /**
+   * With `adaptive`, a cache that hits less than 10 % of 1024 lookups is bypassed for the
+   * next 16384 (lookups and stores cost nothing then): at high cardinality the cache is pure
+   * overhead, and this keeps its cost to about 6 % of lookups.
+   */
+  constructor(capacity = 4096, { adaptive = false }: { adaptive?: boolean } = {}) {
     this.#capacity = capacity;
+    this.#adaptive = adaptive;
   }
 
   /** The value stored for `buf[from, to)`, or undefined; remembers the hash for `set`. */
   get(buf: Uint8Array, from: number, to: number): T | undefined {
+    if (this.#bypass > 0) {
+      this.#bypass--;
+      this.#hash = undefined;
+      return undefined;
+    }
     let h = 0x811c9dc5; // FNV-1a
     for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     this.#hash = h;
+    const value = this.#lookup(h, buf, from, to);
+    if (this.#adaptive) {
+      if (value !== undefined) this.#hits++;
+      if (++this.#probes === 1024) {
+        if (this.#hits < 102) this.#bypass = 16_384;
+        this.#probes = this.#hits = 0;
+      }
+    }
+    return value;
+  }
+
+  #lookup(h: number, buf: Uint8Array, from: number, to: number): T | undefined {
     const e = this.#entries.get(h);
     if (e === undefined) return undefined;
     const key = e.key;
     const len = to - from;
     if (key.length !== len) return undefined;
-    // A byte equals the char code only where the single-byte decoding was the identity, so
-    // equality here means the bytes are the stored key's bytes.
     for (let i = 0; i < len; i++) if (key.charCodeAt(i) !== buf[from + i]) return undefined;
     return e.value;
   }
@@ -141,12 +167,24 @@ export class ByteCache<T> {
    * pass an already decoded ASCII string of the same bytes to save decoding them again.
    */
   set(buf: Uint8Array, from: number, to: number, value: T, key?: string): void {
+    if (this.#hash === undefined) return;
     if (this.#entries.size >= this.#capacity) this.#entries.clear();
     this.#entries.set(this.#hash, {
-      key: key ?? singleByte.decode(buf.subarray(from, to)),
+      key: key ?? byteString(buf, from, to),
       value,
     });
   }
+}
+
+/** One char per byte, code = byte value (ISO-8859-1); the WHATWG "latin1" decoder is really
+ * windows-1252 and remaps 0x80–0x9F, so it serves only pure ASCII. */
+function byteString(buf: Uint8Array, from: number, to: number): string {
+  for (let i = from; i < to; i++) {
+    if (buf[i] >= 0x80) {
+      return String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]);
+    }
+  }
+  return singleByte.decode(buf.subarray(from, to));
 }
 
 /**

@@ -139,7 +139,7 @@ export class DogStatsDParser {
       recentErrors = 16,
     } = options;
     this.#interner = new Interner(internerSize);
-    this.#tails = new ByteCache(TAIL_CACHE_SIZE);
+    this.#tails = new ByteCache(TAIL_CACHE_SIZE, { adaptive: true });
     this.#namespace = namespace === "" || namespace.endsWith(".") ? namespace : namespace + ".";
     this.#namespaceExclude = namespaceExclude;
     this.#blocklist = new Set(blocklistMatchPrefix ? [] : blocklist);
