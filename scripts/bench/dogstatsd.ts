@@ -117,49 +117,63 @@ interface Row {
   vs_baseline: number;
 }
 const rows: Row[] = [];
-const bench = new Bench({ time: QUICK ? 300 : 1000, warmupTime: 100, iterations: 2 });
-const plans: Array<{ name: string; contexts: number; lines: number }> = [];
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// Parse-only on a 100k-line set at two cardinalities (the interner hits or mostly misses).
-for (const contexts of [1_000, 100_000]) {
-  const pkts = packets(100_000, contexts);
-  const parser = newParser();
-  plans.push({ name: `baseline string parser`, contexts, lines: 100_000 });
-  bench.add(`baseline string parser @${contexts}`, () => {
-    const out: MetricSample[] = [];
-    for (const p of pkts) naiveParse(p, out);
+/**
+ * Runs `tasks` in interleaved rounds, one tinybench run per round, and reports the median
+ * lines/s of each and the median per-round ratio to the first (the baseline). The machine is
+ * shared: load swings between tasks run back to back skew a ratio; within a round they hit
+ * all tasks alike.
+ */
+async function compare(
+  contexts: number,
+  lines: number,
+  rounds: number,
+  tasks: Array<[string, () => void]>,
+): Promise<void> {
+  const perTask = tasks.map(() => [] as number[]);
+  const ratios = tasks.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    const bench = new Bench({ time: QUICK ? 100 : 250, warmupTime: 0, iterations: 1 });
+    for (const [name, fn] of tasks) bench.add(name, fn);
+    await bench.run();
+    const lps = bench.tasks.map((t) => {
+      const res = t.result as { latency?: { mean: number } };
+      return (lines / (res.latency?.mean ?? Infinity)) * 1000;
+    });
+    lps.forEach((v, i) => {
+      perTask[i].push(v);
+      ratios[i].push(v / lps[0]);
+    });
+  }
+  tasks.forEach(([name], i) => {
+    rows.push({
+      case: name,
+      contexts,
+      lines_per_s: Math.round(median(perTask[i])),
+      vs_baseline: Number(median(ratios[i]).toFixed(2)),
+    });
   });
-  plans.push({ name: `parse only`, contexts, lines: 100_000 });
-  bench.add(`parse only @${contexts}`, () => void parseAll(parser, pkts));
+  console.table(rows.slice(-tasks.length));
 }
-// Parse + aggregate: the aggregator keeps its contexts across iterations (steady state).
+
 for (const contexts of QUICK ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000]) {
+  // Every context is seen once per pass; below 100k contexts lines repeat contexts.
   const lines = Math.max(contexts, 100_000);
   const pkts = packets(lines, contexts);
   const parser = newParser();
   const agg = newAggregator();
-  parseAll(parser, pkts, agg); // create the contexts before timing
-  plans.push({ name: "parse + aggregate", contexts, lines });
-  bench.add(`parse + aggregate @${contexts}`, () => void parseAll(parser, pkts, agg));
+  parseAll(parser, pkts, agg); // create the contexts before timing: steady state
+  const rounds = contexts >= 1_000_000 ? 3 : QUICK ? 3 : 7;
+  await compare(contexts, lines, rounds, [
+    ["baseline string parser", () => {
+      const out: MetricSample[] = [];
+      for (const p of pkts) naiveParse(p, out);
+    }],
+    ["parse only", () => void parseAll(parser, pkts)],
+    ["parse + aggregate", () => void parseAll(parser, pkts, agg)],
+  ]);
 }
-
-await bench.run();
-
-const baseline = new Map<number, number>();
-bench.tasks.forEach((task, i) => {
-  const plan = plans[i];
-  const r = task.result as { throughput?: { mean: number }; latency?: { mean: number } };
-  const perSecond = r.throughput?.mean ?? 1000 / (r.latency?.mean ?? Infinity);
-  const lps = Math.round(perSecond * plan.lines);
-  if (plan.name.startsWith("baseline")) baseline.set(plan.contexts, lps);
-  const base = baseline.get(plan.contexts) ?? baseline.get(1_000)!;
-  rows.push({
-    case: plan.name,
-    contexts: plan.contexts,
-    lines_per_s: lps,
-    vs_baseline: Number((lps / base).toFixed(2)),
-  });
-});
 
 /** Heap growth per new context, after a full GC on both sides. */
 function heapPerContext(contexts: number): number {
