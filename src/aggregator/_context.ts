@@ -3,10 +3,12 @@
  * blind to duplicate tags (as the agent's `ckey`). A number key keeps the hot path free of
  * string building: a sample that hits an existing context allocates nothing. Two 32-bit lanes
  * are hashed side by side so the result keeps 53 bits (a collision among 1M contexts has odds
- * of about 1 in 10,000, the same trade the agent makes with its 64-bit key).
+ * of about 1 in 20,000, the same trade the agent makes with its 64-bit key).
  *
- * Tag sets are stored once per distinct set as one joined string, shared by every context
- * that has them, and split only when a flush needs the array.
+ * Tag sets are stored once per distinct set as a sorted array of interned tag strings, shared by
+ * every context that has them and handed as is to the flushed series (consumers must not
+ * mutate them). Interning the tags themselves is what keeps a context small: real tag sets are
+ * combinations of few distinct tags (env, service, endpoint…), so most strings are shared.
  */
 
 let lo = 0;
@@ -24,20 +26,20 @@ function fmix(h: number): number {
 function hash(s: string, seed: number): void {
   let a = 0x811c9dc5 ^ seed;
   let b = 0x9747b28c ^ seed;
+  // FNV-1a in one lane and djb2 (shift-add, no multiply) in the other: two independent 32-bit
+  // hashes for the price of one multiply per character; fmix below spreads both.
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
+    b = ((b << 5) + b + c) | 0;
   }
   lo = fmix(a ^ s.length);
   hi = fmix(b + s.length);
 }
 
-/** Lanes of the last {@linkcode tagSetHash}, for interning the set. */
-export let tagsLo = 0;
-/** See {@linkcode tagsLo}. */
-export let tagsHi = 0;
+/** Lanes of the last tag-set hash, read by `Interner.tagSet` to intern the set. */
+let tagsLo = 0;
+let tagsHi = 0;
 
 /** Order-independent hash of the distinct tags (XOR of each distinct tag's hash). */
 function tagSetHash(tags: readonly string[]): void {
@@ -71,27 +73,25 @@ function tagSetHash(tags: readonly string[]): void {
 const scratchLo: number[] = [];
 const scratchHi: number[] = [];
 
-/** The 53-bit context key of a name, a host and a tag set. Also sets {@linkcode tagsLo}/`Hi`. */
+/** The 53-bit context key of a name, a host and a tag set. */
 export function contextKey(name: string, host: string, tags: readonly string[]): number {
   tagSetHash(tags);
+  // Nearly every sample carries the agent's host name: hash it once.
+  if (host !== lastHost) {
+    hash(host, 0x7b);
+    lastHost = host;
+    hostLo = Math.imul(lo, 3);
+    hostHi = Math.imul(hi, 5);
+  }
   hash(name, 0x51);
-  let x = lo;
-  let y = hi;
-  hash(host, 0x7b);
-  x = fmix(x ^ Math.imul(lo, 3) ^ tagsLo);
-  y = fmix(y ^ Math.imul(hi, 5) ^ tagsHi);
+  const x = fmix(lo ^ hostLo ^ tagsLo);
+  const y = fmix(hi ^ hostHi ^ tagsHi);
   return (y >>> 11) * 4294967296 + (x >>> 0);
 }
+let lastHost: string | null = null;
+let hostLo = 0;
+let hostHi = 0;
 
-/** A tag set shared by the contexts that carry it. */
-export interface TagSet {
-  /** Sorted distinct tags joined by NUL. */
-  readonly joined: string;
-  /** The split array while a flush uses it, null otherwise. */
-  arr: string[] | null;
-}
-
-const SEP = "\u0000";
 const EMPTY: string[] = [];
 
 /** Sorted, deduplicated copy of `tags`. */
@@ -111,7 +111,7 @@ export function sortUniq(tags: readonly string[]): string[] {
  */
 export class Interner {
   readonly #strings = new Map<string, string>();
-  readonly #sets = new Map<number, TagSet>();
+  readonly #sets = new Map<number, string[]>();
 
   /** The shared copy of `s`. */
   string(s: string): string {
@@ -121,33 +121,24 @@ export class Interner {
     return s;
   }
 
-  /** The shared tag set for `tags`; call right after {@linkcode contextKey} on the same tags. */
-  tagSet(tags: readonly string[]): TagSet {
+  /**
+   * The shared sorted, deduplicated array of interned tags for `tags`; call right after
+   * {@linkcode contextKey} on the same tags.
+   */
+  tagSet(tags: readonly string[]): string[] {
     const id = (tagsHi >>> 11) * 4294967296 + (tagsLo >>> 0);
     const have = this.#sets.get(id);
     if (have !== undefined) return have;
-    const set: TagSet = { joined: sortUniq(tags).join(SEP), arr: null };
+    const set = sortUniq(tags);
+    for (let i = 0; i < set.length; i++) set[i] = this.string(set[i]);
     this.#sets.set(id, set);
     return set;
   }
 
   /** Empties the tables when they hold more than `live` entries plus slack. */
   trim(live: number): void {
-    if (this.#strings.size > live + 10_000) this.#strings.clear();
+    // A context has a handful of tags: allow several distinct strings per live context.
+    if (this.#strings.size > 8 * live + 10_000) this.#strings.clear();
     if (this.#sets.size > live + 10_000) this.#sets.clear();
   }
-}
-
-/** The tags of `set` as an array, split once per flush (see {@linkcode releaseTags}). */
-export function tagsOf(set: TagSet, touched: TagSet[]): string[] {
-  if (set.arr) return set.arr;
-  set.arr = set.joined === "" ? EMPTY : set.joined.split(SEP);
-  touched.push(set);
-  return set.arr;
-}
-
-/** Drops the arrays split during a flush, so only the joined strings stay in memory. */
-export function releaseTags(touched: TagSet[]): void {
-  for (const s of touched) s.arr = null;
-  touched.length = 0;
 }

@@ -7,8 +7,8 @@
  * when a sample lands in a different bucket before the flush does the older state move to
  * `#pending`. Samples arrive at wall-clock time, so that stays rare.
  */
-import type { SampleType, Serie, SeriesType, SketchSeries } from "../metrics/model.ts";
-import { contextKey, Interner, type TagSet, tagsOf } from "./_context.ts";
+import type { SampleType, Serie, SketchSeries } from "../metrics/model.ts";
+import { contextKey, Interner } from "./_context.ts";
 import { Histogram, type HistogramConfig } from "./_histogram.ts";
 import { AgentSketch } from "./sketch.ts";
 
@@ -56,11 +56,11 @@ class Ctx implements Slot {
   /** Last counter sample time; zero-fill runs until it is `expiry` old. */
   counterLast = -Infinity;
   constructor(
-    readonly key: number,
     readonly kind: Kind,
     readonly name: string,
     readonly host: string,
-    readonly tags: TagSet,
+    /** Shared, sorted, distinct (see `Interner.tagSet`). */
+    readonly tags: string[],
     public lastSeen: number,
   ) {}
 }
@@ -95,6 +95,7 @@ export class TimeSampler {
   readonly #pending = new Map<number, Map<Ctx, Slot>>();
   /** Buckets holding any series data (the agent's `metricsByTimestamp` keys). */
   readonly #seriesBuckets = new Set<number>();
+  #lastSeriesBucket = NaN;
   readonly #interner = new Interner();
   #lastCutoff = 0;
   /** Contexts by kind, for telemetry. */
@@ -133,7 +134,7 @@ export class TimeSampler {
     if (ctx === undefined) {
       if (this.#contexts.size >= this.#o.contextLimit) return "context_limit";
       const i = this.#interner;
-      ctx = new Ctx(key, kind, i.string(name), i.string(host), i.tagSet(tags), ts);
+      ctx = new Ctx(kind, i.string(name), i.string(host), i.tagSet(tags), ts);
       this.#contexts.set(key, ctx);
       this.countByKind[kind]++;
     } else if (ctx.kind !== kind) {
@@ -143,11 +144,15 @@ export class TimeSampler {
     if (kind === COUNTER) ctx.counterLast = ts;
     const bucket = ts - (ts % BUCKET_SECONDS);
     this.#addTo(this.#slot(ctx, bucket), kind, value, raw ?? "", rate);
-    if (kind !== DISTRIBUTION) this.#seriesBuckets.add(bucket);
+    // Samples arrive in the same bucket for 10 s: skip the set insert until it changes.
+    if (kind !== DISTRIBUTION && bucket !== this.#lastSeriesBucket) {
+      this.#seriesBuckets.add(bucket);
+      this.#lastSeriesBucket = bucket;
+    }
     return null;
   }
 
-  /** The slot of `ctx` for `bucket`, moving a newer bucket's arrival's predecessor aside. */
+  /** The slot of `ctx` for `bucket`; a newer bucket moves the context's current one to `#pending`. */
   #slot(ctx: Ctx, bucket: number): Slot {
     if (ctx.bucket === bucket) return ctx;
     if (ctx.bucket === -1) {
@@ -206,6 +211,7 @@ export class TimeSampler {
     // Zero-fill: every counter still within its expiry gets a 0 in each flushed bucket; with
     // no bucket at all, in the last closed one once a bucket width has passed.
     const fill: number[] = [];
+    this.#lastSeriesBucket = NaN;
     if (this.#seriesBuckets.size > 0) {
       for (const b of this.#seriesBuckets) {
         if (closed(b)) {
@@ -226,33 +232,31 @@ export class TimeSampler {
     if (!all) this.#lastCutoff = cutoff;
 
     const out: SamplerOutput = { series: [], sketches: [] };
-    const touched: TagSet[] = [];
     // Older buckets first, so each series lists its points oldest first.
     const acc = new Map<Ctx, Serie[] | SketchSeries>();
     for (const b of [...this.#pending.keys()].sort((x, y) => x - y)) {
       if (!closed(b)) continue;
       for (const [ctx, slot] of this.#pending.get(b)!) {
-        acc.set(ctx, this.#emit(ctx, slot, b, acc.get(ctx), out, touched));
+        acc.set(ctx, this.#emit(ctx, slot, b, acc.get(ctx), out));
         ctx.pending--;
       }
       this.#pending.delete(b);
     }
     const ctxExpiry = this.#o.contextExpirySeconds;
     const counterExpiry = ctxExpiry + this.#o.counterExpirySeconds;
-    for (const ctx of this.#contexts.values()) {
+    for (const [key, ctx] of this.#contexts) {
       if (ctx.bucket !== -1 && closed(ctx.bucket)) {
-        this.#emit(ctx, ctx, ctx.bucket, acc.size > 0 ? acc.get(ctx) : undefined, out, touched);
+        this.#emit(ctx, ctx, ctx.bucket, acc.size > 0 ? acc.get(ctx) : undefined, out);
         ctx.bucket = -1;
         ctx.v = 0;
         if (ctx.kind === DISTRIBUTION) ctx.x = null;
       }
       const idle = ctx.kind === COUNTER ? counterExpiry : ctxExpiry;
       if (ctx.bucket === -1 && ctx.pending === 0 && ctx.lastSeen + idle < now) {
-        this.#contexts.delete(ctx.key);
+        this.#contexts.delete(key);
         this.countByKind[ctx.kind]--;
       }
     }
-    for (const s of touched) s.arr = null;
     this.#interner.trim(this.#contexts.size);
     return out;
   }
@@ -264,7 +268,6 @@ export class TimeSampler {
     ts: number,
     prev: Serie[] | SketchSeries | undefined,
     out: SamplerOutput,
-    touched: TagSet[],
   ): Serie[] | SketchSeries {
     if (ctx.kind === DISTRIBUTION) {
       const point = (slot.x as AgentSketch).toPoint(ts);
@@ -274,7 +277,7 @@ export class TimeSampler {
       }
       const s: SketchSeries = {
         name: ctx.name,
-        tags: tagsOf(ctx.tags, touched),
+        tags: ctx.tags,
         host: ctx.host,
         interval: BUCKET_SECONDS,
         points: [point],
@@ -282,18 +285,43 @@ export class TimeSampler {
       out.sketches.push(s);
       return s;
     }
+    if (ctx.kind !== HISTOGRAM) {
+      // One value: no closure and no list on this path, which runs once per context per flush.
+      let value = slot.v;
+      if (ctx.kind === COUNTER) value /= BUCKET_SECONDS;
+      else if (ctx.kind === SET) {
+        const set = slot.x as Set<string>;
+        value = set.size;
+        set.clear();
+      }
+      if (prev) {
+        (prev as Serie[])[0].points.push([ts, value]);
+        return prev;
+      }
+      const s: Serie = {
+        name: ctx.name,
+        points: [[ts, value]],
+        tags: ctx.tags,
+        host: ctx.host,
+        type: ctx.kind === COUNTER ? "rate" : "gauge",
+        interval: BUCKET_SECONDS,
+        sourceTypeName: "",
+      };
+      out.series.push(s);
+      return [s];
+    }
     const list = (prev as Serie[] | undefined) ?? [];
     let i = 0;
-    const push = (suffix: string, type: SeriesType, value: number) => {
+    (slot.x as Histogram).flush(this.#o.histogram, BUCKET_SECONDS, (suffix, type, value) => {
       const have = list[i++];
       if (have) {
         have.points.push([ts, value]);
         return;
       }
       const s: Serie = {
-        name: suffix === "" ? ctx.name : ctx.name + suffix,
+        name: ctx.name + suffix,
         points: [[ts, value]],
-        tags: tagsOf(ctx.tags, touched),
+        tags: ctx.tags,
         host: ctx.host,
         type,
         interval: BUCKET_SECONDS,
@@ -301,24 +329,7 @@ export class TimeSampler {
       };
       list.push(s);
       out.series.push(s);
-    };
-    switch (ctx.kind) {
-      case GAUGE:
-        push("", "gauge", slot.v);
-        break;
-      case COUNTER:
-        push("", "rate", slot.v / BUCKET_SECONDS);
-        break;
-      case SET: {
-        const set = slot.x as Set<string>;
-        push("", "gauge", set.size);
-        set.clear();
-        break;
-      }
-      case HISTOGRAM:
-        (slot.x as Histogram).flush(this.#o.histogram, BUCKET_SECONDS, push);
-        break;
-    }
+    });
     return list;
   }
 }

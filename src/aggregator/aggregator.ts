@@ -115,7 +115,8 @@ export interface CheckSamplerHandle {
  * Aggregates samples from DogStatsD and checks, buffers events and service checks, and flushes.
  *
  * Each flush calls the sink's `series`, `sketches`, `serviceChecks` and `events` once, in that
- * order, even when a list is empty; the no-aggregation path calls `series` on its own.
+ * order, even when a list is empty; the no-aggregation path calls `series` on its own. Series
+ * of contexts with the same tags share one `tags` array: sinks must not mutate it.
  *
  * @example Aggregate a counter and flush it
  * ```ts
@@ -151,6 +152,7 @@ export class Aggregator {
   #flushing: Promise<unknown> = Promise.resolve();
   #lastLimitLog = -Infinity;
   #lastNoAggLog = -Infinity;
+  #lastFlushOk = true;
   readonly #t: ReturnType<typeof telemetry>;
 
   constructor(options: AggregatorOptions) {
@@ -359,7 +361,16 @@ export class Aggregator {
    * first.
    */
   flush(options: FlushOptions = {}): Promise<FlushSummary> {
-    const run = this.#flushing.then(() => this.#flush(options));
+    const run = this.#flushing.then(() => this.#flush(options)).then((summary) => {
+      this.#lastFlushOk = true;
+      return summary;
+    }, (e) => {
+      // Only a bug gets here (sink failures are counted in #deliver): count, log, go on.
+      this.#lastFlushOk = false;
+      this.#t.errors.with("flush").inc();
+      this.#log.error(`Cannot flush: ${(e as Error).stack ?? e}`);
+      throw e;
+    });
     this.#flushing = run.catch(() => {});
     return run;
   }
@@ -450,6 +461,11 @@ export class Aggregator {
     for (const e of events) this.#log.debug(`Flushing event: ${JSON.stringify(e)}`);
   }
 
+  /** False when the last flush failed (not the sink: the aggregator itself). */
+  get healthy(): boolean {
+    return this.#lastFlushOk;
+  }
+
   /** Waits for orchestrator and no-aggregation hand-offs still running. */
   async drain(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all(this.#inflight);
@@ -497,8 +513,10 @@ export function aggregatorComponent(aggregator: Aggregator): Component {
   let idle: ReturnType<typeof setInterval> | undefined;
   return {
     name: "aggregator",
+    healthy: () => aggregator.healthy,
     start() {
-      ticker = setInterval(() => void aggregator.flush(), FLUSH_INTERVAL_MS);
+      // A failed flush is already counted and logged by flush() itself.
+      ticker = setInterval(() => aggregator.flush().catch(() => {}), FLUSH_INTERVAL_MS);
       idle = setInterval(() => aggregator.checkNoAggregationIdle(), NO_AGG_CHECK_MS);
       return Promise.resolve();
     },

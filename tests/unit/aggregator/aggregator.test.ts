@@ -89,6 +89,26 @@ describe("Aggregator flush", () => {
     assert.ok(lines.some((l) => l.includes("Cannot hand series to the serializer: disk full")));
   });
 
+  it("flush() counts and logs its own failure, marks the component unhealthy, and recovers", async () => {
+    let broken = true;
+    const { agg, registry, lines } = setup({
+      now: () => {
+        if (broken) throw new Error("clock broken");
+        return 1010;
+      },
+    });
+    const c = aggregatorComponent(agg);
+    await assert.rejects(agg.flush(), /clock broken/);
+    assert.deepEqual(registry.read("aggregator.Errors"), { flush: 1 });
+    assert.ok(
+      lines.some((l) => l.includes("ERROR") && l.includes("Cannot flush: Error: clock broken")),
+    );
+    assert.equal(c.healthy?.(), false);
+    broken = false;
+    await agg.flush();
+    assert.equal(c.healthy?.(), true);
+  });
+
   it("flush() calls never overlap: the second waits for the first", async () => {
     const { agg, sink } = setup();
     const order: string[] = [];

@@ -103,6 +103,22 @@ describe("Aggregator time sampler", () => {
     );
   });
 
+  it("Aggregator skips unknown histogram aggregates and percentiles outside [0, 1], with a warning each", async () => {
+    const { agg, sink, clock, lines } = setup({
+      histogramAggregates: ["max", "p99"],
+      histogramPercentiles: ["1.5", "abc", "0.99"],
+    });
+    agg.addSamples([sample("t", "histogram", 2), sample("t", "histogram", 8)]);
+    clock.t = 1010;
+    await agg.flush();
+    const names = sink.received.series.map((s) => s.name).filter((n) => n.startsWith("t."));
+    assert.deepEqual(names, ["t.max", "t.99percentile"]);
+    assert.equal(
+      lines.filter((l) => l.includes("WARN") && l.includes("Cannot use histogram")).length,
+      3,
+    );
+  });
+
   it("flush() turns distributions into one sketch per context and bucket", async () => {
     const { agg, sink, clock } = setup();
     agg.addSamples([
