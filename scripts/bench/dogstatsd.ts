@@ -21,6 +21,7 @@ import { Aggregator, memorySink } from "../../src/aggregator/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import type { MetricSample } from "../../src/metrics/model.ts";
+import { runtime } from "../../src/runtime/mod.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const QUICK = process.argv.includes("--quick");
@@ -209,7 +210,7 @@ writeFileSync(
     {
       ...previous,
       dogstatsd: {
-        runtime: `${"Bun" in globalThis ? "bun" : "deno"} ${process.version}`,
+        runtime: `${runtime.name} ${runtime.version}`,
         date: new Date().toISOString(),
         workload: "8 KB packets; lines name:value|type|#3–6 tags; 60% c, 30% g, 10% ms",
         baseline: "string parser: TextDecoder per packet, split on \\n | , (same run)",

@@ -218,12 +218,12 @@ export class DogStatsDServer implements Component {
     const { bufferSize } = this.#settings;
     const counters = transport === "udp" ? this.#udp : this.#uds;
     const eolRequired = this.#settings.eolRequired[transport];
-    for (const { data } of batch) {
+    for (const { data, truncated } of batch) {
       counters.packets.inc();
       counters.bytes.inc(data.length);
       if (this.#forwarder) this.#forward(data);
       let packet = data;
-      if (packet.length > bufferSize) {
+      if (truncated || packet.length > bufferSize) {
         // The agent reads into a buffer of dogstatsd_buffer_size, so the tail is lost there;
         // do the same whatever the runtime's own buffer, and count it.
         packet = packet.subarray(0, bufferSize);

@@ -34,6 +34,10 @@ export const bunRuntime: Runtime = {
   },
 
   async listenUdp(hostname, port, options) {
+    const addr = options.receiveBufferSize ? sockaddrIn(hostname, port) : undefined;
+    if (addr && process.platform === "linux") {
+      return bindLibcDatagram(AF_INET, addr, { ...options, what: `udp ${hostname}:${port}` });
+    }
     return await bindUdp(hostname, port, options);
   },
 
@@ -100,9 +104,9 @@ async function bindUdp(
     hostname: host,
     port,
     socket: {
-      data(_s, buf, rport, raddr) {
+      data(_s, buf, rport, raddr, flags) {
         if (batch.length === 0) queueMicrotask(flush);
-        batch.push({ data: buf, from: `${raddr}:${rport}` });
+        batch.push({ data: buf, from: `${raddr}:${rport}`, truncated: flags?.truncated });
       },
       error(_s, e) {
         onError?.(e);
@@ -116,12 +120,13 @@ async function bindUdp(
   };
 }
 
-// Unix datagram sockets. Bun has UDP and unix *stream* sockets but no unix datagram socket, so
-// this one is made with libc through bun:ffi. A blocking recv() would stall the event loop,
-// so a Worker thread does the blocking reads and posts batches (one transferred buffer per
-// batch); close() sets a shared stop flag and shutdown() wakes the blocked read. Linux only:
-// the constants and the sockaddr_un layout below are Linux's.
+// Datagram sockets through libc (bun:ffi). Bun has UDP and unix *stream* sockets but no unix
+// datagram socket, and its UDP socket cannot set SO_RCVBUF. A blocking recv() would stall the
+// event loop, so a Worker thread does the blocking reads and posts batches (one transferred
+// buffer per batch); close() sets a shared stop flag and shutdown() wakes the blocked read.
+// Linux only: the constants and the socket address layouts below are Linux's.
 const AF_UNIX = 1;
+const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
@@ -141,6 +146,11 @@ const LIBC_SYMBOLS = {
   getsockopt: {
     args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
     returns: FFIType.i32,
+  },
+  getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  sendto: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.i64,
   },
   shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
@@ -174,9 +184,9 @@ function lastError(lib: Libc): string {
 
 // The worker's source: it runs in its own thread, so it loads libc itself. It is built from a
 // string so that it also works inside a `bun build --compile` binary without an extra entry.
-const UNIXGRAM_WORKER = `
+const LIBC_DATAGRAM_WORKER = `
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
-const MSG_DONTWAIT = 0x40, EINTR = 4, EAGAIN = 11;
+const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, EINTR = 4, EBADF = 9, EINVAL = 22, ENOTSOCK = 88;
 self.onmessage = ({ data }) => {
   const { fd, bufferSize, libName, stop, maxBatch } = data;
   const { symbols: c } = dlopen(libName, {
@@ -184,34 +194,37 @@ self.onmessage = ({ data }) => {
     __errno_location: { args: [], returns: FFIType.ptr },
   });
   const stopped = new Int32Array(stop);
+  // Datagrams are read back to back into one reused buffer; each batch posts a right-sized
+  // copy, so a quiet socket does not allocate maxBatch buffers per datagram.
+  const buf = new Uint8Array(bufferSize * maxBatch);
   for (;;) {
-    const buf = new Uint8Array(bufferSize * maxBatch);
     const lengths = [];
-    let n = Number(c.recv(fd, ptr(buf), bufferSize, 0));
+    let used = 0;
+    // MSG_TRUNC: the result is the datagram's real length, so truncation can be reported.
+    let n = Number(c.recv(fd, ptr(buf), bufferSize, MSG_TRUNC));
     if (Atomics.load(stopped, 0) === 1) break;
     if (n < 0) {
       const errno = read.i32(c.__errno_location());
-      if (errno !== EINTR) postMessage({ errno });
+      if (errno === EINTR) continue;
+      postMessage({ errno });
+      if (errno === EBADF || errno === EINVAL || errno === ENOTSOCK) break;
       continue;
     }
-    lengths.push(n);
-    while (lengths.length < maxBatch) {
-      n = Number(c.recv(fd, ptr(buf, lengths.length * bufferSize), bufferSize, MSG_DONTWAIT));
-      if (n < 0) break;
+    do {
       lengths.push(n);
-    }
-    postMessage({ buf: buf.buffer, lengths }, [buf.buffer]);
+      used += Math.min(n, bufferSize);
+      if (lengths.length === maxBatch) break;
+      n = Number(c.recv(fd, ptr(buf, used), bufferSize, MSG_DONTWAIT | MSG_TRUNC));
+    } while (n >= 0);
+    const out = buf.slice(0, used);
+    postMessage({ buf: out.buffer, lengths }, [out.buffer]);
   }
   postMessage({ done: true });
 };
 `;
 
-async function bindUnixDatagram(
-  path: string,
-  { onBatch, bufferSize = 8192, mode = 0o722, receiveBufferSize = 0, onError }: DatagramOptions,
-): Promise<DatagramSocket> {
-  const { lib, name } = openLibc();
-  const c = lib.symbols;
+/** Binds a unix datagram socket with libc. */
+function bindUnixDatagram(path: string, options: DatagramOptions): DatagramSocket {
   const pathBytes = new TextEncoder().encode(path);
   if (pathBytes.length >= SUN_PATH_MAX) {
     throw new Error(`Cannot listen on "${path}": a unix socket path is limited to 107 bytes`);
@@ -219,19 +232,53 @@ async function bindUnixDatagram(
   const addr = new Uint8Array(2 + SUN_PATH_MAX);
   new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
   addr.set(pathBytes, 2);
-
   removeStaleSocket(path);
-  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new Error(`Cannot create a unix datagram socket: ${lastError(lib)}`);
-  if (c.bind(fd, ptr(addr), 2 + pathBytes.length + 1) !== 0) {
-    const reason = lastError(lib);
-    c.close(fd);
-    throw new Error(`Cannot listen on "${path}": ${reason}`);
-  }
-  setSocketMode(path, mode);
+  const socket = bindLibcDatagram(AF_UNIX, addr.subarray(0, 2 + pathBytes.length + 1), {
+    ...options,
+    what: `"${path}"`,
+  });
+  setSocketMode(path, options.mode ?? 0o722);
+  return {
+    ...socket,
+    close: () => {
+      socket.close();
+      rmSync(path, { force: true });
+    },
+  };
+}
 
+/** `struct sockaddr_in` for an IPv4 literal, or undefined for anything else. */
+function sockaddrIn(host: string, port: number): Uint8Array | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
+  const addr = new Uint8Array(16);
+  const view = new DataView(addr.buffer);
+  view.setUint16(0, AF_INET, true);
+  view.setUint16(2, port, false); // network byte order
+  addr.set(m.slice(1).map(Number), 4);
+  return addr;
+}
+
+/**
+ * A datagram socket made with libc, read by a worker thread. Used for unix sockets (Bun has
+ * none) and for UDP when a receive buffer size is asked for (Bun's UDP socket cannot set
+ * SO_RCVBUF). The worker also keeps draining the kernel queue while the main thread is busy
+ * or collecting garbage, which a socket read on the main thread cannot.
+ */
+function bindLibcDatagram(
+  family: number,
+  addr: Uint8Array,
+  { onBatch, bufferSize = 8192, receiveBufferSize = 0, onError, what }: DatagramOptions & {
+    what: string;
+  },
+): DatagramSocket {
+  const { lib, name } = openLibc();
+  const c = lib.symbols;
+  const fd = c.socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new Error(`Cannot create a datagram socket: ${lastError(lib)}`);
   let appliedRcvbuf: number | undefined;
   if (receiveBufferSize > 0) {
+    // Before bind, so that no datagram arrives into the default-sized buffer.
     const value = new Int32Array([receiveBufferSize]);
     if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, ptr(value), 4) === 0) {
       const len = new Uint32Array([4]);
@@ -240,22 +287,42 @@ async function bindUnixDatagram(
       }
     }
   }
+  if (c.bind(fd, ptr(addr), addr.length) !== 0) {
+    const reason = lastError(lib);
+    c.close(fd);
+    throw new Error(`Cannot listen on ${what}: ${reason}`);
+  }
+  let port = 0;
+  if (family === AF_INET) {
+    const bound = new Uint8Array(16);
+    const len = new Uint32Array([16]);
+    if (c.getsockname(fd, ptr(bound), ptr(len)) === 0) {
+      port = new DataView(bound.buffer).getUint16(2, false);
+    }
+  }
 
   const stop = new SharedArrayBuffer(4);
   const worker = new Worker(
-    URL.createObjectURL(new Blob([UNIXGRAM_WORKER], { type: "application/javascript" })),
+    URL.createObjectURL(new Blob([LIBC_DATAGRAM_WORKER], { type: "application/javascript" })),
   );
   worker.onmessage = ({ data }) => {
     if (data.done) {
       c.close(fd);
       worker.terminate();
     } else if (data.errno !== undefined) {
-      onError?.(new Error(`Cannot read from "${path}": errno ${data.errno}`));
+      onError?.(new Error(`Cannot read from ${what}: errno ${data.errno}`));
     } else {
       const batch: Datagram[] = [];
       const lengths: number[] = data.lengths;
-      for (let i = 0; i < lengths.length; i++) {
-        batch.push({ data: new Uint8Array(data.buf, i * bufferSize, lengths[i]), from: "" });
+      let offset = 0;
+      for (const length of lengths) {
+        const n = Math.min(length, bufferSize);
+        batch.push({
+          data: new Uint8Array(data.buf, offset, n),
+          from: "",
+          truncated: length > bufferSize,
+        });
+        offset += n;
       }
       onBatch(batch);
     }
@@ -265,17 +332,19 @@ async function bindUnixDatagram(
 
   let open = true;
   return {
-    port: 0,
+    port,
     receiveBufferSize: appliedRcvbuf,
-    send: () => {
-      throw new NotSupportedError("sending on a unix datagram listener", "bun");
+    send: (data, host, toPort) => {
+      const to = family === AF_INET ? sockaddrIn(host, toPort) : undefined;
+      if (!to) throw new NotSupportedError(`sending to "${host}" from ${what}`, "bun");
+      const copy = Uint8Array.from(data);
+      c.sendto(fd, ptr(copy), copy.length, 0, ptr(to), to.length);
     },
     close: () => {
       if (!open) return;
       open = false;
       Atomics.store(new Int32Array(stop), 0, 1);
       c.shutdown(fd, SHUT_RDWR); // wakes the worker's blocked recv; it then reports done
-      rmSync(path, { force: true });
     },
   };
 }

@@ -27,6 +27,8 @@ export interface Datagram {
   data: Uint8Array;
   /** Sender address: `host:port` for UDP, the peer path (often empty) for unix sockets. */
   from: string;
+  /** True when the datagram was longer than the read buffer and lost its tail. */
+  truncated?: boolean;
 }
 
 /** Options for a datagram socket. */
