@@ -5,7 +5,9 @@
  * managed to send; the result is the highest rate with < 0.1 % loss. The server feeds the real
  * aggregator, as in the agent.
  *
- *   bun scripts/bench/udp-load.ts [--seconds 10] [--rates 50000,100000,150000,200000,300000]
+ *   bun scripts/bench/udp-load.ts [--seconds 10] [--rates 50000,100000,…] [--rcvbufs 0,4194304]
+ *
+ * Each `--rcvbufs` entry is one run with that `dogstatsd_so_rcvbuf` (0 = the OS default).
  *
  * Prints a table and writes the `udp_load` section of bench/results/dogstatsd.json.
  */
@@ -25,7 +27,8 @@ const { values: args } = parseArgs({
     port: { type: "string" },
     rate: { type: "string" },
     seconds: { type: "string", default: "10" },
-    rates: { type: "string", default: "50000,100000,150000,200000,300000,400000" },
+    rates: { type: "string", default: "50000,100000,200000,400000,600000,800000,1200000" },
+    rcvbufs: { type: "string", default: "0,4194304" },
   },
 });
 const MAX_LOSS = 0.001;
@@ -109,8 +112,8 @@ async function step(server: DogStatsDServer, registry: Registry, rate: number, s
   };
 }
 
-async function main(): Promise<void> {
-  const seconds = Number(args.seconds);
+/** Steps up the rates against one server until loss reaches 0.1 %. */
+async function run(rcvbuf: number, seconds: number) {
   const registry = new Registry();
   const log = createLogger({ level: "off" });
   const aggregator = new Aggregator({
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
     udpPort: 0,
     socketPath: "",
     bufferSize: 8192,
-    receiveBufferSize: 0,
+    receiveBufferSize: rcvbuf,
     eolRequired: { udp: false, uds: false },
     forward: { host: "", port: 0 },
     parser: {},
@@ -132,19 +135,26 @@ async function main(): Promise<void> {
   await server.start();
   // The agent flushes every 15 s; keep memory flat the same way during the run.
   const flusher = setInterval(() => void aggregator.flush(), 15_000);
-  const rows = [];
+  const steps = [];
   let best = 0;
   for (const rate of args.rates!.split(",").map(Number)) {
     const row = await step(server, registry, rate, seconds);
-    rows.push(row);
-    console.log(row);
+    steps.push(row);
+    console.log({ rcvbuf, ...row });
     if (row.loss_pct / 100 >= MAX_LOSS) break;
     best = Math.max(best, row.sent_lines_per_s);
   }
   clearInterval(flusher);
   await server.stop();
-  console.table(rows);
-  console.log(`highest rate with < 0.1 % loss: ${best} lines/s`);
+  console.table(steps);
+  console.log(`dogstatsd_so_rcvbuf ${rcvbuf}: highest rate with < 0.1 % loss: ${best} lines/s`);
+  return { dogstatsd_so_rcvbuf: rcvbuf, highest_rate_under_0_1pct_loss_lines_per_s: best, steps };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(args.seconds);
+  const runs = [];
+  for (const rcvbuf of args.rcvbufs!.split(",").map(Number)) runs.push(await run(rcvbuf, seconds));
 
   const file = join(ROOT, "bench", "results", "dogstatsd.json");
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
@@ -160,8 +170,7 @@ async function main(): Promise<void> {
           seconds_per_step: seconds,
           packet: "8 KB, ~85 lines of name:value|type|#3–4 tags over 10k contexts",
           baseline: "the rate the sender process actually achieved (same run)",
-          highest_rate_under_0_1pct_loss_lines_per_s: best,
-          steps: rows,
+          runs,
         },
       },
       null,

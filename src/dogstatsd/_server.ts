@@ -171,6 +171,7 @@ export class DogStatsDServer implements Component {
         this.#udpSocket = await runtime.listenUdp(s.udpHost, s.udpPort, {
           bufferSize: s.bufferSize,
           receiveBufferSize: s.receiveBufferSize,
+          dedicatedReader: true,
           onBatch: (batch) => this.handleBatch(batch, "udp"),
           onError: (e) => this.#readError(this.#udp, "udp", e),
         });

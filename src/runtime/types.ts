@@ -43,6 +43,9 @@ export interface DatagramOptions {
   receiveBufferSize?: number;
   /** Called when a read fails (the socket stays open). @default ignore */
   onError?: (error: Error) => void;
+  /** Read on a dedicated thread where the runtime can (Bun on Linux), so the kernel queue
+   * keeps draining while the main thread is busy or collecting garbage. @default false */
+  dedicatedReader?: boolean;
 }
 
 /** A bound datagram socket (UDP or unix). */
