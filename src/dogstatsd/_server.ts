@@ -38,7 +38,18 @@ export interface DogStatsDSettings {
   parser: ParserOptions;
 }
 
-/** Reads the server settings from the config; `hostname` is the agent's host name. */
+/**
+ * Reads the server settings from the config; `hostname` is the agent's host name.
+ *
+ * @example Port 0 turns UDP off
+ * ```ts
+ * import * as v from "valibot";
+ * import { configSchema } from "../config/mod.ts";
+ * import { dogstatsdSettings } from "./_server.ts";
+ * const settings = dogstatsdSettings(v.parse(configSchema, { dogstatsd_port: 0 }));
+ * console.log(settings.udpPort); // null
+ * ```
+ */
 export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSettings {
   const bindHost = ipFor(config.bind_host);
   return {
