@@ -15,6 +15,7 @@ import { OutpostError } from "./errors.ts";
 import { flareApiArea } from "./flare/api.ts";
 import { recordVersion } from "./flare/version_history.ts";
 import { BUILD } from "./version.ts";
+import { dogstatsdComponent } from "./dogstatsd/mod.ts";
 import {
   AGENT_FLAVOR,
   BUILD_ARCH,
@@ -213,6 +214,14 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // that is still running, and the forwarder persists what it could not send.
   if (ctx.intake) components.push(ctx.intake);
   components.push(forwarder, aggregatorComponent(aggregator));
+  const dogstatsd = dogstatsdComponent(config, {
+    runtime,
+    sink: aggregator,
+    registry,
+    logger,
+    hostname: hostname.hostname,
+  });
+  if (dogstatsd) components.push(dogstatsd);
   components.push(
     apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
       health: () => agent.health(),

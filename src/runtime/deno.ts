@@ -297,7 +297,7 @@ function listen(options: Record<string, unknown>): DenoDatagramConn {
 
 function receiveLoop(
   conn: DenoDatagramConn,
-  { onBatch, bufferSize = 8192 }: DatagramOptions,
+  { onBatch, bufferSize = 8192, onError }: DatagramOptions,
 ): DatagramSocket {
   let open = true;
   (async () => {
@@ -305,8 +305,9 @@ function receiveLoop(
       let received: [Uint8Array, DenoAddr];
       try {
         received = await conn.receive(new Uint8Array(bufferSize));
-      } catch {
+      } catch (e) {
         if (!open) return;
+        onError?.(e as Error);
         continue;
       }
       const [data, addr] = received;
@@ -315,7 +316,8 @@ function receiveLoop(
   })();
   return {
     port: conn.addr.port ?? 0,
-    send: (data, hostname, port) => void conn.send(data, { transport: "udp", hostname, port }),
+    send: (data, hostname, port) =>
+      void conn.send(data, { transport: "udp", hostname, port }).catch((e) => onError?.(e)),
     close: () => {
       open = false;
       conn.close();

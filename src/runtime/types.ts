@@ -39,6 +39,8 @@ export interface Datagram {
   data: Uint8Array;
   /** Sender address: `host:port` for UDP, the peer path (often empty) for unix sockets. */
   from: string;
+  /** True when the datagram was longer than the read buffer and lost its tail. */
+  truncated?: boolean;
 }
 
 /** Options for a datagram socket. */
@@ -49,12 +51,22 @@ export interface DatagramOptions {
   bufferSize?: number;
   /** Mode of a unix socket file; clients need write permission to send. @default 0o722 */
   mode?: number;
+  /** SO_RCVBUF in bytes where the runtime can set it; 0 keeps the OS default. @default 0 */
+  receiveBufferSize?: number;
+  /** Called when a read fails (the socket stays open). @default ignore */
+  onError?: (error: Error) => void;
+  /** Read on a dedicated thread where the runtime can (Bun on Linux), so the kernel queue
+   * keeps draining while the main thread is busy or collecting garbage. @default false */
+  dedicatedReader?: boolean;
 }
 
 /** A bound datagram socket (UDP or unix). */
 export interface DatagramSocket {
   /** The bound UDP port (0 for a unix socket). */
   readonly port: number;
+  /** The kernel's receive buffer after `receiveBufferSize` was applied; undefined where the
+   * runtime could not apply it. */
+  readonly receiveBufferSize?: number;
   /** Sends one datagram to `host:port` (UDP only). */
   send(data: Uint8Array, host: string, port: number): void;
   close(): void;

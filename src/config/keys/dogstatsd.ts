@@ -1,5 +1,33 @@
 /** Keys of the dogstatsd component. */
-import { bool, int, port, str } from "../_kinds.ts";
+import * as v from "valibot";
+import { bool, int, list, port, str } from "../_kinds.ts";
+
+/** Names the agent never prefixes with `statsd_metric_namespace`. */
+export const DEFAULT_NAMESPACE_EXCLUDE: readonly string[] = [
+  "datadog.agent",
+  "datadog.dogstatsd",
+  "datadog.process",
+  "datadog.trace_agent",
+  "datadog.tracer",
+  "activemq",
+  "activemq_58",
+  "airflow",
+  "cassandra",
+  "confluent",
+  "hazelcast",
+  "hive",
+  "ignite",
+  "jboss",
+  "jvm",
+  "kafka",
+  "presto",
+  "sidekiq",
+  "solr",
+  "tomcat",
+  "runtime",
+];
+
+const TRANSPORTS = ["udp", "uds", "named_pipe"] as const;
 
 export const dogstatsdKeys = {
   bind_host: str("localhost"),
@@ -8,4 +36,22 @@ export const dogstatsdKeys = {
   dogstatsd_socket: str(""),
   dogstatsd_non_local_traffic: bool(false),
   dogstatsd_buffer_size: int(8192, 1),
+  /** SO_RCVBUF in bytes; 0 keeps the OS default. */
+  dogstatsd_so_rcvbuf: int(0, 0),
+  /** Transports on which a message without a final newline is dropped. */
+  dogstatsd_eol_required: v.optional(
+    v.array(
+      v.picklist(TRANSPORTS, `expected a list of ${TRANSPORTS.join(", ")}`),
+      `expected a list of ${TRANSPORTS.join(", ")}`,
+    ),
+    [],
+  ),
+  dogstatsd_tags: list(),
+  dogstatsd_string_interner_size: int(4096, 1),
+  statsd_forward_host: str(""),
+  statsd_forward_port: port(0),
+  statsd_metric_namespace: str(""),
+  statsd_metric_namespace_blacklist: list([...DEFAULT_NAMESPACE_EXCLUDE]),
+  statsd_metric_blocklist: list(),
+  statsd_metric_blocklist_match_prefix: bool(false),
 };

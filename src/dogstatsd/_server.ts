@@ -1,0 +1,322 @@
+/**
+ * The DogStatsD server: UDP and unix datagram listeners, raw packet forwarding, parsing and
+ * delivery of parsed items to a sink (the aggregator).
+ */
+import type { Config } from "../config/mod.ts";
+import type { Component } from "../component.ts";
+import type { Log, Logger } from "../log/mod.ts";
+import type { Event, MetricSample, ServiceCheck } from "../metrics/model.ts";
+import type { Datagram, DatagramSocket, Runtime } from "../runtime/types.ts";
+import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
+import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
+
+/** Where the server hands parsed items; the aggregator implements it. Calls are
+ * synchronous and arrays are handed over (the server does not touch them again). Tag
+ * arrays may be shared by the samples of one multi-value message: treat them as read-only. */
+export interface DogStatsDSink {
+  addSamples(samples: MetricSample[]): void;
+  addEvent(event: Event): void;
+  addServiceCheck(check: ServiceCheck): void;
+}
+
+/** Resolved server settings (see {@linkcode dogstatsdSettings}). */
+export interface DogStatsDSettings {
+  /** Address the UDP socket binds to. */
+  udpHost: string;
+  /** UDP port; 0 picks a free one, null disables UDP (config `dogstatsd_port: 0`). */
+  udpPort: number | null;
+  /** Unix datagram socket path; "" disables it. */
+  socketPath: string;
+  /** Largest datagram read; longer ones are truncated, as the agent's read buffer does. */
+  bufferSize: number;
+  /** SO_RCVBUF; 0 keeps the OS default. */
+  receiveBufferSize: number;
+  /** Transports on which an unterminated last message is dropped. */
+  eolRequired: { udp: boolean; uds: boolean };
+  /** Raw packets are also sent to this UDP `host`/`port`; empty host disables it. */
+  forward: { host: string; port: number };
+  parser: ParserOptions;
+}
+
+/**
+ * Reads the server settings from the config; `hostname` is the agent's host name.
+ *
+ * @example Port 0 turns UDP off
+ * ```ts
+ * import * as v from "valibot";
+ * import { configSchema } from "../config/mod.ts";
+ * import { dogstatsdSettings } from "./_server.ts";
+ * const settings = dogstatsdSettings(v.parse(configSchema, { dogstatsd_port: 0 }));
+ * console.log(settings.udpPort); // null
+ * ```
+ */
+export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSettings {
+  const bindHost = ipFor(config.bind_host);
+  return {
+    udpHost: config.dogstatsd_non_local_traffic ? "0.0.0.0" : bindHost,
+    udpPort: config.dogstatsd_port === 0 ? null : config.dogstatsd_port,
+    socketPath: config.dogstatsd_socket,
+    bufferSize: config.dogstatsd_buffer_size,
+    receiveBufferSize: config.dogstatsd_so_rcvbuf,
+    eolRequired: {
+      udp: config.dogstatsd_eol_required.includes("udp"),
+      uds: config.dogstatsd_eol_required.includes("uds"),
+    },
+    forward: {
+      host: config.statsd_forward_port > 0 ? ipFor(config.statsd_forward_host) : "",
+      port: config.statsd_forward_port,
+    },
+    parser: {
+      namespace: config.statsd_metric_namespace,
+      namespaceExclude: config.statsd_metric_namespace_blacklist,
+      blocklist: config.statsd_metric_blocklist,
+      blocklistMatchPrefix: config.statsd_metric_blocklist_match_prefix,
+      extraTags: config.dogstatsd_tags,
+      defaultHostname: hostname,
+      readTimestamps: config.dogstatsd_no_aggregation_pipeline,
+      internerSize: config.dogstatsd_string_interner_size,
+    },
+  };
+}
+
+/** "localhost" may resolve to ::1 first, and Bun's UDP sockets take only IP addresses; the
+ * agent and DogStatsD clients mean 127.0.0.1. */
+function ipFor(host: string): string {
+  return host === "localhost" ? "127.0.0.1" : host;
+}
+
+/** Everything the server needs besides its settings. */
+export interface DogStatsDDeps {
+  runtime: Runtime;
+  sink: DogStatsDSink;
+  registry: Registry;
+  logger: Logger;
+}
+
+interface TransportCounters {
+  packets: Counter;
+  bytes: Counter;
+  readErrors: Counter;
+}
+
+/** How often, at most, a parse error is logged at warn level. */
+const PARSE_ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The DogStatsD server component.
+ *
+ * @example Listen on a random UDP port and print what arrives
+ * ```ts
+ * import { runtime } from "../runtime/mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { createLogger } from "../log/mod.ts";
+ * import { DogStatsDServer } from "./_server.ts";
+ * const server = new DogStatsDServer({
+ *   udpHost: "127.0.0.1", udpPort: 0, socketPath: "", bufferSize: 8192, receiveBufferSize: 0,
+ *   eolRequired: { udp: false, uds: false }, forward: { host: "", port: 0 }, parser: {},
+ * }, {
+ *   runtime, registry: new Registry(), logger: createLogger(),
+ *   sink: { addSamples: console.log, addEvent: console.log, addServiceCheck: console.log },
+ * });
+ * await server.start();
+ * await server.stop();
+ * ```
+ */
+export class DogStatsDServer implements Component {
+  readonly name = "dogstatsd";
+  readonly parser: DogStatsDParser;
+  readonly #settings: DogStatsDSettings;
+  readonly #deps: DogStatsDDeps;
+  readonly #log: Log;
+  readonly #udp: TransportCounters;
+  readonly #uds: TransportCounters;
+  readonly #dropped: CounterVec;
+  readonly #parseErrors: Counter[];
+  #sockets: DatagramSocket[] = [];
+  #udpSocket?: DatagramSocket;
+  #forwarder?: DatagramSocket;
+  #started = false;
+  #forwardErrorLogged = false;
+  #lastErrorCount = 0;
+  #lastErrorLog = -Infinity;
+
+  constructor(settings: DogStatsDSettings, deps: DogStatsDDeps) {
+    this.#settings = settings;
+    this.#deps = deps;
+    this.#log = deps.logger.for("dogstatsd");
+    const r = deps.registry;
+    this.parser = new DogStatsDParser(r, settings.parser);
+    const transport = (name: string): TransportCounters => ({
+      packets: r.counter(`${name}.Packets`),
+      bytes: r.counter(`${name}.Bytes`),
+      readErrors: r.counter(`${name}.PacketReadingErrors`),
+    });
+    this.#udp = transport("dogstatsd-udp");
+    this.#uds = transport("dogstatsd-uds");
+    this.#dropped = r.counterVec("dogstatsd.Dropped");
+    this.#parseErrors = ["Metric", "Event", "ServiceCheck"].map((k) =>
+      r.counter(`dogstatsd.${k}ParseErrors`)
+    );
+  }
+
+  /** The bound UDP port (useful with port 0), or 0 when UDP is off. */
+  get udpPort(): number {
+    return this.#udpSocket?.port ?? 0;
+  }
+
+  /** Binds the configured listeners. */
+  async start(): Promise<void> {
+    const s = this.#settings;
+    const { runtime } = this.#deps;
+    try {
+      if (s.forward.host !== "") {
+        this.#forwarder = await runtime.listenUdp(
+          s.forward.host.includes(":") ? "::" : "0.0.0.0",
+          0,
+          { onBatch: () => {}, onError: (e) => this.#forwardFailed(e) },
+        );
+        this.#sockets.push(this.#forwarder);
+      }
+      if (s.udpPort === null) this.#log.info("UDP is disabled (dogstatsd_port is 0)");
+      else {
+        this.#udpSocket = await runtime.listenUdp(s.udpHost, s.udpPort, {
+          bufferSize: s.bufferSize,
+          receiveBufferSize: s.receiveBufferSize,
+          dedicatedReader: true,
+          onBatch: (batch) => this.handleBatch(batch, "udp"),
+          onError: (e) => this.#readError(this.#udp, "udp", e),
+        });
+        this.#sockets.push(this.#udpSocket);
+        this.#checkRcvbuf(this.#udpSocket, "UDP");
+        this.#log.info(`Listening for DogStatsD on udp ${s.udpHost}:${this.#udpSocket.port}`);
+      }
+      if (s.socketPath !== "") {
+        const uds = await runtime.listenUnixDatagram(s.socketPath, {
+          bufferSize: s.bufferSize,
+          receiveBufferSize: s.receiveBufferSize,
+          onBatch: (batch) => this.handleBatch(batch, "uds"),
+          onError: (e) => this.#readError(this.#uds, "uds", e),
+        });
+        this.#sockets.push(uds);
+        this.#checkRcvbuf(uds, "the unix socket");
+        this.#log.info(`Listening for DogStatsD on unix socket ${s.socketPath}`);
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    this.#started = true;
+  }
+
+  /** Closes every listener. */
+  async stop(): Promise<void> {
+    for (const socket of this.#sockets) socket.close();
+    this.#sockets = [];
+    this.#udpSocket = undefined;
+    this.#forwarder = undefined;
+    this.#started = false;
+  }
+
+  healthy(): boolean {
+    return this.#started;
+  }
+
+  /**
+   * Counts, forwards, parses and delivers one read batch of datagrams. Public so that other
+   * transports (and benchmarks) can feed the same path.
+   */
+  handleBatch(batch: Datagram[], transport: "udp" | "uds"): void {
+    const items: ParsedItems = { samples: [], events: [], serviceChecks: [] };
+    const { bufferSize } = this.#settings;
+    const counters = transport === "udp" ? this.#udp : this.#uds;
+    const eolRequired = this.#settings.eolRequired[transport];
+    for (const { data, truncated } of batch) {
+      counters.packets.inc();
+      counters.bytes.inc(data.length);
+      if (this.#forwarder) this.#forward(data);
+      let packet = data;
+      if (truncated || packet.length > bufferSize) {
+        // The agent reads into a buffer of dogstatsd_buffer_size, so the tail is lost there;
+        // do the same whatever the runtime's own buffer, and count it.
+        packet = packet.subarray(0, bufferSize);
+        this.#dropped.with("truncated_packet").inc();
+      }
+      this.parser.parsePacket(packet, items, eolRequired);
+    }
+    this.#deliver(items);
+    this.#logParseErrors();
+  }
+
+  #forward(data: Uint8Array): void {
+    try {
+      this.#forwarder!.send(data, this.#settings.forward.host, this.#settings.forward.port);
+    } catch (e) {
+      // Bun sends only to IP addresses; a bad address must not stop the packet's parsing.
+      this.#forwardFailed(e as Error);
+    }
+  }
+
+  #forwardFailed(e: Error): void {
+    this.#dropped.with("forward_error").inc();
+    if (this.#forwardErrorLogged) return;
+    this.#forwardErrorLogged = true;
+    const { host, port } = this.#settings.forward;
+    this.#log.error(
+      `Cannot forward packets to ${host}:${port}: ${e.message} (statsd_forward_host must be ` +
+        "an IP address on Bun); counting them in dogstatsd.Dropped.forward_error",
+    );
+  }
+
+  #deliver({ samples, events, serviceChecks }: ParsedItems): void {
+    const { sink } = this.#deps;
+    try {
+      if (samples.length > 0) sink.addSamples(samples);
+      for (const e of events) sink.addEvent(e);
+      for (const c of serviceChecks) sink.addServiceCheck(c);
+    } catch (e) {
+      this.#dropped.with("sink_error").inc(samples.length + events.length + serviceChecks.length);
+      this.#log.error(`Cannot hand parsed items to the aggregator: ${(e as Error).message}`);
+    }
+  }
+
+  #logParseErrors(): void {
+    let total = 0;
+    for (const c of this.#parseErrors) total += c.value;
+    if (total === this.#lastErrorCount) return;
+    const newErrors = total - this.#lastErrorCount;
+    this.#lastErrorCount = total;
+    const last = this.parser.recentErrors.list().at(-1);
+    if (!last) return;
+    const line = `${newErrors} DogStatsD message(s) could not be parsed; last: ${last.code}` +
+      ` in ${JSON.stringify(last.message)}`;
+    const now = Date.now();
+    if (now - this.#lastErrorLog >= PARSE_ERROR_LOG_INTERVAL_MS) {
+      this.#lastErrorLog = now;
+      this.#log.warn(line + " (logged at most once a minute; see dogstatsd.RecentParseErrors)");
+    } else if (this.#log.enabled("debug")) this.#log.debug(line);
+  }
+
+  #readError(counters: TransportCounters, transport: string, e: Error): void {
+    counters.readErrors.inc();
+    this.#log.debug(`Cannot read a ${transport} packet: ${e.message}`);
+  }
+
+  #checkRcvbuf(socket: DatagramSocket, what: string): void {
+    const wanted = this.#settings.receiveBufferSize;
+    if (wanted > 0 && socket.receiveBufferSize === undefined) {
+      this.#log.warn(
+        `dogstatsd_so_rcvbuf is not supported for ${what} on ${this.#deps.runtime.name}; ` +
+          "the OS default receive buffer is used",
+      );
+    }
+  }
+}
+
+/** Builds the DogStatsD component from the config, or null when `use_dogstatsd` is false. */
+export function dogstatsdComponent(
+  config: Config,
+  deps: DogStatsDDeps & { hostname?: string },
+): DogStatsDServer | null {
+  if (!config.use_dogstatsd) return null;
+  return new DogStatsDServer(dogstatsdSettings(config, deps.hostname), deps);
+}
