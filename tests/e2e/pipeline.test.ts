@@ -23,7 +23,11 @@ function freeUdpPort(): Promise<number> {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
@@ -54,7 +58,10 @@ before(async () => {
     stderr: "pipe",
   });
   intakeUrl = `http://127.0.0.1:${intakePort}`;
-  await waitFor("the intake", async () => (await fetch(`${intakeUrl}/outpost/intake/stats`)).ok || undefined);
+  await waitFor(
+    "the intake",
+    async () => (await fetch(`${intakeUrl}/outpost/intake/stats`)).ok || undefined,
+  );
 
   const dsdPort = await freeUdpPort();
   const config = join(dir, "datadog.yaml");
@@ -75,11 +82,18 @@ before(async () => {
   );
   agent = Bun.spawn({ cmd: [BIN, "run", "-c", config], stdout: "ignore", stderr: "pipe" });
   (async () => {
-    for await (const c of agent.stderr as ReadableStream<Uint8Array>) agentStderr += new TextDecoder().decode(c);
+    for await (const c of agent.stderr as ReadableStream<Uint8Array>) {
+      agentStderr += new TextDecoder().decode(c);
+    }
   })();
   await waitFor("the agent's DogStatsD", async () => /started on/.test(agentStderr) || undefined);
 
-  const client = new StatsD({ host: "127.0.0.1", port: dsdPort, maxBufferSize: 1400, bufferFlushInterval: 5 });
+  const client = new StatsD({
+    host: "127.0.0.1",
+    port: dsdPort,
+    maxBufferSize: 1400,
+    bufferFlushInterval: 5,
+  });
   for (let i = 0; i < COUNTS; i++) {
     client.increment("e2e.requests", i % 2 === 0 ? 1 : 3, ["route:/a"]);
     if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5)); // keep the socket buffer drained
@@ -87,8 +101,12 @@ before(async () => {
   for (const v of DISTRIBUTION) client.distribution("e2e.size", v, ["unit:b"]);
   for (const v of HISTOGRAM) client.histogram("e2e.latency", v);
   for (let i = 1; i <= 10; i++) client.gauge("e2e.temperature", i);
-  for (let i = 0; i < 3; i++) client.event(`deploy ${i}`, "rolled out", { alert_type: "success" }, ["team:edge"]);
-  for (let i = 0; i < 4; i++) client.check("e2e.can_connect", i % 2 === 0 ? 0 : 2, { message: `try ${i}` });
+  for (let i = 0; i < 3; i++) {
+    client.event(`deploy ${i}`, "rolled out", { alert_type: "success" }, ["team:edge"]);
+  }
+  for (let i = 0; i < 4; i++) {
+    client.check("e2e.can_connect", i % 2 === 0 ? 0 : 2, { message: `try ${i}` });
+  }
   await new Promise<void>((r) => client.close(() => r()));
   await new Promise((r) => setTimeout(r, 300)); // the last datagrams reach the agent
 
@@ -107,7 +125,9 @@ describe("hot-shots → outpost run → outpost intake (compiled binaries)", () 
     assert.ok(s.count > 0, "the counter arrived");
     // 300 increments of 1 and 300 of 3.
     assert.equal(Math.round(s.total * 10), 300 * 1 + 300 * 3);
-    assert.ok(s.points.every((p: any) => p.type === "rate" && p.interval === 10 && p.host === "e2e-host"));
+    assert.ok(
+      s.points.every((p: any) => p.type === "rate" && p.interval === 10 && p.host === "e2e-host"),
+    );
     assert.deepEqual(s.points[0].tags, ["route:/a"]);
   });
 
@@ -123,7 +143,10 @@ describe("hot-shots → outpost run → outpost intake (compiled binaries)", () 
     const max = await get("/outpost/intake/series?metric=e2e.latency.max");
     assert.equal(Math.max(...max.points.map((p: any) => p.value)), 55);
     for (const suffix of ["avg", "median", "95percentile"]) {
-      assert.ok((await get(`/outpost/intake/series?metric=e2e.latency.${suffix}`)).count > 0, suffix);
+      assert.ok(
+        (await get(`/outpost/intake/series?metric=e2e.latency.${suffix}`)).count > 0,
+        suffix,
+      );
     }
   });
 
