@@ -4,8 +4,6 @@
  * @module
  */
 import { constants, hostname } from "node:os";
-import { rmSync } from "node:fs";
-import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
 import type {
   Datagram,
   DatagramOptions,
@@ -15,7 +13,6 @@ import type {
   SpawnOptions,
   StartOptions,
 } from "./types.ts";
-import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 import { inspectorCpuProfile } from "./_inspector.ts";
 
@@ -41,16 +38,16 @@ export const bunRuntime: Runtime = {
     // Bun's own UDP socket reads on the main thread and cannot set SO_RCVBUF; the libc one
     // can (IPv4 on Linux). scripts/bench/udp-load.ts: 4x the loss-free rate at the same
     // buffer size, 12x with a 4 MB buffer.
-    const wantsLibc = options.dedicatedReader || (options.receiveBufferSize ?? 0) > 0;
-    const addr = wantsLibc ? sockaddrIn(hostname, port) : undefined;
-    if (addr && libcAvailable()) {
-      return bindLibcDatagram(AF_INET, addr, { ...options, what: `udp ${hostname}:${port}` });
+    if (options.dedicatedReader || (options.receiveBufferSize ?? 0) > 0) {
+      const socket = (await import("./_bun_libc.ts")).bindLibcUdp(hostname, port, options);
+      if (socket) return socket;
     }
     return await bindUdp(hostname, port, options);
   },
 
   async listenUnixDatagram(path, options) {
-    return bindUnixDatagram(path, options);
+    // Loaded on first use: bun:ffi exists only in Bun, and Deno also loads this file.
+    return (await import("./_bun_libc.ts")).bindUnixDatagram(path, options);
   },
 
   onSignal(signal: Signal, handler) {
@@ -163,242 +160,4 @@ async function bindUdp(
 
 function signalNumber(name: string): number {
   return (constants.signals as Record<string, number>)[name] ?? 0;
-}
-
-// Datagram sockets through libc (bun:ffi). Bun has UDP and unix *stream* sockets but no unix
-// datagram socket, and its UDP socket cannot set SO_RCVBUF. A blocking recv() would stall the
-// event loop, so a Worker thread does the blocking reads and posts batches (one transferred
-// buffer per batch); close() sets a shared stop flag and shutdown() wakes the blocked read.
-// Linux only: the constants and the socket address layouts below are Linux's.
-const AF_UNIX = 1;
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
-const SHUT_RDWR = 2;
-const SUN_PATH_MAX = 108;
-/** Datagrams read without blocking after the first one, before a batch is posted. */
-const MAX_BATCH = 32;
-
-const LIBC_SYMBOLS = {
-  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  setsockopt: {
-    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
-    returns: FFIType.i32,
-  },
-  getsockopt: {
-    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
-    returns: FFIType.i32,
-  },
-  getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  sendto: {
-    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
-    returns: FFIType.i64,
-  },
-  shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
-  __errno_location: { args: [], returns: FFIType.ptr },
-  strerror: { args: [FFIType.i32], returns: FFIType.ptr },
-} as const;
-
-type Libc = ReturnType<typeof dlopen<typeof LIBC_SYMBOLS>>;
-let libc: { lib: Libc; name: string } | undefined;
-
-function openLibc(): { lib: Libc; name: string } {
-  if (libc) return libc;
-  if (process.platform !== "linux") {
-    throw new NotSupportedError(`unix datagram sockets on ${process.platform}`, "bun");
-  }
-  const arch = process.arch === "arm64" ? "aarch64" : "x86_64";
-  // glibc, then musl (its libc is the dynamic loader itself).
-  for (const name of ["libc.so.6", `libc.musl-${arch}.so.1`, `ld-musl-${arch}.so.1`]) {
-    try {
-      libc = { lib: dlopen(name, LIBC_SYMBOLS), name };
-      return libc;
-    } catch { /* try the next name */ }
-  }
-  throw new NotSupportedError("unix datagram sockets (no libc found to load)", "bun");
-}
-
-function libcAvailable(): boolean {
-  try {
-    openLibc();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function lastError(lib: Libc): string {
-  const errno = read.i32(lib.symbols.__errno_location()!);
-  return `${new CString(lib.symbols.strerror(errno)!)} (errno ${errno})`;
-}
-
-// The worker's source: it runs in its own thread, so it loads libc itself. It is built from a
-// string so that it also works inside a `bun build --compile` binary without an extra entry.
-const LIBC_DATAGRAM_WORKER = `
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
-const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, EINTR = 4, EBADF = 9, EINVAL = 22, ENOTSOCK = 88;
-self.onmessage = ({ data }) => {
-  const { fd, bufferSize, libName, stop, maxBatch } = data;
-  const { symbols: c } = dlopen(libName, {
-    recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
-    __errno_location: { args: [], returns: FFIType.ptr },
-  });
-  const stopped = new Int32Array(stop);
-  // Datagrams are read back to back into one reused buffer; each batch posts a right-sized
-  // copy, so a quiet socket does not allocate maxBatch buffers per datagram.
-  const buf = new Uint8Array(bufferSize * maxBatch);
-  for (;;) {
-    const lengths = [];
-    let used = 0;
-    // MSG_TRUNC: the result is the datagram's real length, so truncation can be reported.
-    let n = Number(c.recv(fd, ptr(buf), bufferSize, MSG_TRUNC));
-    if (Atomics.load(stopped, 0) === 1) break;
-    if (n < 0) {
-      const errno = read.i32(c.__errno_location());
-      if (errno === EINTR) continue;
-      postMessage({ errno });
-      if (errno === EBADF || errno === EINVAL || errno === ENOTSOCK) break;
-      continue;
-    }
-    do {
-      lengths.push(n);
-      used += Math.min(n, bufferSize);
-      if (lengths.length === maxBatch) break;
-      n = Number(c.recv(fd, ptr(buf, used), bufferSize, MSG_DONTWAIT | MSG_TRUNC));
-    } while (n >= 0);
-    const out = buf.slice(0, used);
-    postMessage({ buf: out.buffer, lengths }, [out.buffer]);
-  }
-  postMessage({ done: true });
-};
-`;
-
-/** Binds a unix datagram socket with libc. */
-function bindUnixDatagram(path: string, options: DatagramOptions): DatagramSocket {
-  const pathBytes = new TextEncoder().encode(path);
-  if (pathBytes.length >= SUN_PATH_MAX) {
-    throw new Error(`Cannot listen on "${path}": a unix socket path is limited to 107 bytes`);
-  }
-  const addr = new Uint8Array(2 + SUN_PATH_MAX);
-  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
-  addr.set(pathBytes, 2);
-  removeStaleSocket(path);
-  const socket = bindLibcDatagram(AF_UNIX, addr.subarray(0, 2 + pathBytes.length + 1), {
-    ...options,
-    what: `"${path}"`,
-  });
-  setSocketMode(path, options.mode ?? 0o722);
-  return {
-    ...socket,
-    close: () => {
-      socket.close();
-      rmSync(path, { force: true });
-    },
-  };
-}
-
-/** `struct sockaddr_in` for an IPv4 literal, or undefined for anything else. */
-function sockaddrIn(host: string, port: number): Uint8Array | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
-  const addr = new Uint8Array(16);
-  const view = new DataView(addr.buffer);
-  view.setUint16(0, AF_INET, true);
-  view.setUint16(2, port, false); // network byte order
-  addr.set(m.slice(1).map(Number), 4);
-  return addr;
-}
-
-/**
- * A datagram socket made with libc, read by a worker thread. Used for unix sockets (Bun has
- * none) and for UDP when a receive buffer size is asked for (Bun's UDP socket cannot set
- * SO_RCVBUF). The worker also keeps draining the kernel queue while the main thread is busy
- * or collecting garbage, which a socket read on the main thread cannot.
- */
-function bindLibcDatagram(
-  family: number,
-  addr: Uint8Array,
-  { onBatch, bufferSize = 8192, receiveBufferSize = 0, onError, what }: DatagramOptions & {
-    what: string;
-  },
-): DatagramSocket {
-  const { lib, name } = openLibc();
-  const c = lib.symbols;
-  const fd = c.socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new Error(`Cannot create a datagram socket: ${lastError(lib)}`);
-  let appliedRcvbuf: number | undefined;
-  if (receiveBufferSize > 0) {
-    // Before bind, so that no datagram arrives into the default-sized buffer.
-    const value = new Int32Array([receiveBufferSize]);
-    if (c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, ptr(value), 4) === 0) {
-      const len = new Uint32Array([4]);
-      if (c.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, ptr(value), ptr(len)) === 0) {
-        appliedRcvbuf = value[0];
-      }
-    }
-  }
-  if (c.bind(fd, ptr(addr), addr.length) !== 0) {
-    const reason = lastError(lib);
-    c.close(fd);
-    throw new Error(`Cannot listen on ${what}: ${reason}`);
-  }
-  let port = 0;
-  if (family === AF_INET) {
-    const bound = new Uint8Array(16);
-    const len = new Uint32Array([16]);
-    if (c.getsockname(fd, ptr(bound), ptr(len)) === 0) {
-      port = new DataView(bound.buffer).getUint16(2, false);
-    }
-  }
-
-  const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(
-    URL.createObjectURL(new Blob([LIBC_DATAGRAM_WORKER], { type: "application/javascript" })),
-  );
-  worker.onmessage = ({ data }) => {
-    if (data.done) {
-      c.close(fd);
-      worker.terminate();
-    } else if (data.errno !== undefined) {
-      onError?.(new Error(`Cannot read from ${what}: errno ${data.errno}`));
-    } else {
-      const batch: Datagram[] = [];
-      const lengths: number[] = data.lengths;
-      let offset = 0;
-      for (const length of lengths) {
-        const n = Math.min(length, bufferSize);
-        batch.push({
-          data: new Uint8Array(data.buf, offset, n),
-          from: "",
-          truncated: length > bufferSize,
-        });
-        offset += n;
-      }
-      onBatch(batch);
-    }
-  };
-  worker.postMessage({ fd, bufferSize, libName: name, stop, maxBatch: MAX_BATCH });
-  (worker as unknown as { unref(): void }).unref(); // a listener alone keeps no process alive
-
-  let open = true;
-  return {
-    port,
-    receiveBufferSize: appliedRcvbuf,
-    send: (data, host, toPort) => {
-      const to = family === AF_INET ? sockaddrIn(host, toPort) : undefined;
-      if (!to) throw new NotSupportedError(`sending to "${host}" from ${what}`, "bun");
-      const copy = Uint8Array.from(data);
-      c.sendto(fd, ptr(copy), copy.length, 0, ptr(to), to.length);
-    },
-    close: () => {
-      if (!open) return;
-      open = false;
-      Atomics.store(new Int32Array(stop), 0, 1);
-      c.shutdown(fd, SHUT_RDWR); // wakes the worker's blocked recv; it then reports done
-    },
-  };
 }
