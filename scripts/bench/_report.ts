@@ -1,5 +1,5 @@
 /** Shared output of the benchmark scripts: a table on stdout and JSON in bench/results/. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { arch, cpus, platform } from "node:os";
 
@@ -31,4 +31,18 @@ export function report(
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Writes `data` (with the runtime and date) as `section` of bench/results/<name>.json, keeping
+ * the sections other scripts wrote there.
+ */
+export function writeSection(name: string, section: string, data: Record<string, unknown>): void {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${name}.json`);
+  const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  const runtime = "Bun" in globalThis ? `bun ${Bun.version}` : `deno ${process.versions.deno}`;
+  const entry = { runtime, date: new Date().toISOString(), ...data };
+  writeFileSync(file, JSON.stringify({ ...previous, [section]: entry }, null, 2) + "\n");
+  console.log(`wrote ${file}`);
 }

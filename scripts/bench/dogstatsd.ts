@@ -13,17 +13,14 @@
  * Prints a table and writes the `dogstatsd` section of bench/results/dogstatsd.json (the
  * `udp_load` section is written by scripts/bench/udp-load.ts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeSection } from "./_report.ts";
 import { Bench } from "tinybench";
 import { DogStatsDParser, type ParsedItems } from "../../src/dogstatsd/mod.ts";
 import { Aggregator, memorySink } from "../../src/aggregator/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import type { MetricSample } from "../../src/metrics/model.ts";
-import { runtime } from "../../src/runtime/mod.ts";
 
-const ROOT = resolve(import.meta.dirname, "..", "..");
 const QUICK = process.argv.includes("--quick");
 const PACKET_BYTES = 8192;
 const NOW = 1_700_000_003;
@@ -201,25 +198,9 @@ for (const h of heap) h.vs_go_agent_budget_1500 = Number((h.bytes_per_context / 
 console.table(rows);
 console.table(heap);
 
-const file = join(ROOT, "bench", "results", "dogstatsd.json");
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
-writeFileSync(
-  file,
-  JSON.stringify(
-    {
-      ...previous,
-      dogstatsd: {
-        runtime: `${runtime.name} ${runtime.version}`,
-        date: new Date().toISOString(),
-        workload: "8 KB packets; lines name:value|type|#3–6 tags; 60% c, 30% g, 10% ms",
-        baseline: "string parser: TextDecoder per packet, split on \\n | , (same run)",
-        throughput: rows,
-        heap,
-      },
-    },
-    null,
-    2,
-  ) + "\n",
-);
-console.log(`wrote ${file}`);
+writeSection("dogstatsd", "dogstatsd", {
+  workload: "8 KB packets; lines name:value|type|#3–6 tags; 60% c, 30% g, 10% ms",
+  baseline: "string parser: TextDecoder per packet, split on \\n | , (same run)",
+  throughput: rows,
+  heap,
+});

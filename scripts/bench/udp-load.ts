@@ -11,8 +11,7 @@
  *
  * Prints a table and writes the `udp_load` section of bench/results/dogstatsd.json.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeSection } from "./_report.ts";
 import { parseArgs } from "node:util";
 import { DogStatsDServer } from "../../src/dogstatsd/mod.ts";
 import { Aggregator, memorySink } from "../../src/aggregator/mod.ts";
@@ -20,7 +19,6 @@ import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { runtime } from "../../src/runtime/mod.ts";
 
-const ROOT = resolve(import.meta.dirname, "..", "..");
 const { values: args } = parseArgs({
   options: {
     sender: { type: "boolean" },
@@ -156,28 +154,12 @@ async function main(): Promise<void> {
   const runs = [];
   for (const rcvbuf of args.rcvbufs!.split(",").map(Number)) runs.push(await run(rcvbuf, seconds));
 
-  const file = join(ROOT, "bench", "results", "dogstatsd.json");
-  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        ...previous,
-        udp_load: {
-          runtime: `${runtime.name} ${runtime.version}`,
-          date: new Date().toISOString(),
-          seconds_per_step: seconds,
-          packet: "8 KB, ~85 lines of name:value|type|#3–4 tags over 10k contexts",
-          baseline: "the rate the sender process actually achieved (same run)",
-          runs,
-        },
-      },
-      null,
-      2,
-    ) + "\n",
-  );
-  console.log(`wrote ${file}`);
+  writeSection("dogstatsd", "udp_load", {
+    seconds_per_step: seconds,
+    packet: "8 KB, ~85 lines of name:value|type|#3–4 tags over 10k contexts",
+    baseline: "the rate the sender process actually achieved (same run)",
+    runs,
+  });
 }
 
 if (args.sender) await sender(Number(args.port), Number(args.rate), Number(args.seconds));
