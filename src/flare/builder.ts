@@ -163,8 +163,8 @@ export class FlareBuilder {
 
   /**
    * Adds `permissions.log` and `non_scrubbed_files.json`, zips the tree to
-   * `outpost-flare-<hostname>-<UTC time>.zip` (mode 0600), removes the temp tree and returns
-   * the zip's path. Later writes are ignored.
+   * `outpost-flare-<hostname>-<UTC time>.zip` (mode 0600; `-2`, `-3`… when that file exists),
+   * removes the temp tree and returns the zip's path. Later writes are ignored.
    */
   save(): string {
     if (this.#saved) throw new OutpostError("flare_saved", "Cannot save a flare twice");
@@ -182,7 +182,6 @@ export class FlareBuilder {
     );
     this.#saved = true;
     const stamp = new Date(this.#now()).toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
-    const zipPath = join(this.#outDir, `outpost-flare-${this.hostname}-${stamp}.zip`);
     const mtime = new Date(this.#now());
     const files: Zippable = {};
     // flare_creation.log leads the archive: it is the first thing to read.
@@ -192,8 +191,21 @@ export class FlareBuilder {
     for (const rel of order) {
       files[`${this.hostname}/${rel}`] = [readFileSync(join(this.#root, rel)), { mtime }];
     }
+    const data = zipSync(files, { level: 6 });
     mkdirSync(this.#outDir, { recursive: true });
-    writeFileSync(zipPath, zipSync(files, { level: 6 }), { mode: 0o600 });
+    // Created exclusively: never replace another flare of the same second, nor follow a link
+    // planted in a shared temp directory.
+    const name = `outpost-flare-${this.hostname}-${stamp}`;
+    let zipPath = join(this.#outDir, `${name}.zip`);
+    for (let n = 2;; n++) {
+      try {
+        writeFileSync(zipPath, data, { mode: 0o600, flag: "wx" });
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== "EEXIST") throw e;
+        zipPath = join(this.#outDir, `${name}-${n}.zip`);
+      }
+    }
     chmodSync(zipPath, 0o600);
     rmSync(this.#tmp, { recursive: true, force: true });
     return zipPath;

@@ -15,7 +15,12 @@ export {
   type RunProvidersOptions,
 } from "./builder.ts";
 export { type FlareContext, flareProviders, type FlareSources } from "./providers.ts";
-export { createFlare, type CreateFlareOptions } from "./create.ts";
+export {
+  configSecrets,
+  createFlare,
+  type CreateFlareOptions,
+  scrubHeapSnapshot,
+} from "./create.ts";
 export {
   analyzeResponse,
   flareBaseUrl,

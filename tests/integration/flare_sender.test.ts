@@ -1,100 +1,34 @@
+/**
+ * `sendFlare()` against the local intake on a real socket: what the intake stores is what the
+ * sender sent, and the intake's fault switch makes it answer like the support backend can.
+ */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Hono } from "hono";
 import { zipSync } from "fflate";
 import { runtime } from "../../src/runtime/mod.ts";
-import type { HttpServer } from "../../src/runtime/mod.ts";
+import { type IntakeComponent, intakeComponent } from "../../src/intake/mod.ts";
 import { sendFlare, type SendFlareOptions } from "../../src/flare/mod.ts";
 
-/** One received upload: the multipart field names in order, their values and the file bytes. */
-interface Upload {
-  path: string;
-  apiKey: string | null;
-  names: string[];
-  fields: Record<string, string>;
-  file: Uint8Array;
-  filename: string;
-  transferEncoding: string | null;
-}
+const API_KEY = "0123456789abcdef0123456789abcdef";
+const FLARE_ROUTE = "/support/flare";
+const success = (id: string) =>
+  `Your logs were successfully uploaded. For future reference, your internal case id is ${id}`;
+const DESERIALIZE =
+  "Error: could not deserialize response body -- Please contact support by email.";
 
-const uploads: Upload[] = [];
-const heads: string[] = [];
-let flakyPosts = 0;
-let server: HttpServer;
-let base: string;
+let intake: IntakeComponent;
 let zip: string;
 
-function backend(): Hono {
-  const app = new Hono();
-  app.use("*", async (c, next) => {
-    if (c.req.method === "HEAD") heads.push(new URL(c.req.url).pathname);
-    await next();
-  });
-  const receive = async (c: any) => {
-    const raw = await c.req.raw.clone().text();
-    const form = await c.req.formData();
-    const file = form.get("flare_file") as File;
-    const fields: Record<string, string> = {};
-    for (const [k, v] of form.entries()) if (typeof v === "string") fields[k] = v;
-    uploads.push({
-      path: new URL(c.req.url).pathname,
-      apiKey: c.req.header("dd-api-key") ?? null,
-      names: [...raw.matchAll(/; name="([^"]+)"/g)].map((m) => m[1]),
-      fields,
-      file: new Uint8Array(await file.arrayBuffer()),
-      filename: file.name,
-      transferEncoding: c.req.header("transfer-encoding") ?? null,
-    });
-  };
-  app.get("/ok/support/flare/:id", (c) => c.body(null, 200));
-  app.post("/ok/support/flare/:id", async (c) => {
-    await receive(c);
-    return c.json({ case_id: c.req.param("id"), request_uuid: "u-1" });
-  });
-  app.get("/forbidden/support/flare/:id", (c) => c.body(null, 200));
-  app.post("/forbidden/support/flare/:id", (c) => c.text("forbidden", 403));
-  app.get("/flaky/support/flare/:id", (c) => c.body(null, 200));
-  app.post("/flaky/support/flare/:id", async (c) => {
-    if (flakyPosts++ === 0) return c.text("try later", 500);
-    await receive(c);
-    return c.json({ case_id: c.req.param("id") });
-  });
-  app.get(
-    "/hop1/support/flare/:id",
-    (c) => c.redirect(`/hop2/support/flare/${c.req.param("id")}`, 302),
-  );
-  app.get(
-    "/hop2/support/flare/:id",
-    (c) => c.redirect(`/final/support/flare/${c.req.param("id")}`, 307),
-  );
-  app.get("/final/support/flare/:id", (c) => c.body(null, 404));
-  app.post("/final/support/flare/:id", async (c) => {
-    await receive(c);
-    return c.json({ case_id: c.req.param("id") });
-  });
-  app.post("/hop1/support/flare/:id", (c) => c.json({ error: "posted to the first hop" }));
-  app.get("/html/support/flare/:id", (c) => c.body(null, 200));
-  app.post(
-    "/html/support/flare/:id",
-    (c) => c.html("<html><body>Welcome to the login page</body></html>"),
-  );
-  app.get("/jsonerr/support/flare/:id", (c) => c.body(null, 200));
-  app.post(
-    "/jsonerr/support/flare/:id",
-    (c) => c.json({ error: "invalid case id", request_uuid: "req-42" }),
-  );
-  app.get("/headfail/support/flare/:id", (c) => c.body(null, 400));
-  return app;
-}
-
 before(async () => {
-  server = await runtime.serve({ hostname: "127.0.0.1", port: 0 }, backend().fetch);
-  base = `http://127.0.0.1:${server.port}`;
   const dir = mkdtempSync(join(tmpdir(), "flare-send-"));
+  intake = intakeComponent(runtime, { dataDir: join(dir, "intake") });
+  await intake.start();
   zip = join(dir, "outpost-flare-h-2026-01-01T00-00-00Z.zip");
+  // Larger than one read of the streamed body.
   writeFileSync(
     zip,
     zipSync({ "h/flare_creation.log": new TextEncoder().encode("x".repeat(200_000)) }, {
@@ -102,11 +36,33 @@ before(async () => {
     }),
   );
 });
-after(() => server.close());
+after(() => intake.stop());
+
+async function intakeJson(path: string, init?: RequestInit) {
+  const res = await fetch(`${intake.url}${path}`, init);
+  assert.ok(res.ok, `${path}: HTTP ${res.status}`);
+  return await res.json();
+}
+
+/** Queues faults on the intake, in order. */
+async function faults(...list: Record<string, unknown>[]) {
+  for (const f of list) {
+    await intakeJson("/outpost/intake/faults", {
+      method: "POST",
+      body: JSON.stringify(f),
+      headers: { "Content-Type": "application/json" },
+    });
+  }
+}
+
+async function flareStats(): Promise<Record<string, number>> {
+  const s = await intakeJson("/outpost/intake/stats");
+  return s.routes[FLARE_ROUTE] ?? { requests: 0, stored: 0, faults_served: 0 };
+}
 
 const sleeps: number[] = [];
 const options = (extra: Partial<SendFlareOptions> = {}): SendFlareOptions => ({
-  apiKey: "0123456789abcdef0123456789abcdef",
+  apiKey: API_KEY,
   caseId: "12345",
   email: "ops@example.com",
   hostname: "edge-1",
@@ -114,19 +70,14 @@ const options = (extra: Partial<SendFlareOptions> = {}): SendFlareOptions => ({
   sleep: async (ms) => void sleeps.push(ms),
   ...extra,
 });
+const POST = { route: FLARE_ROUTE, method: "POST" };
 
 test("sendFlare() streams the fields in the spec's order with the API key header", async () => {
-  uploads.length = 0;
-  const r = await sendFlare(zip, `${base}/ok`, options());
-  assert.equal(
-    r.message,
-    "Your logs were successfully uploaded. For future reference, your internal case id is 12345",
-  );
+  const r = await sendFlare(zip, intake.url, options());
+  assert.equal(r.message, success("12345"));
   assert.equal(r.ok, true);
-  const u = uploads[0];
-  assert.equal(u.path, "/ok/support/flare/12345");
-  assert.equal(u.apiKey, "0123456789abcdef0123456789abcdef");
-  assert.deepEqual(u.names, [
+  const f = (await intakeJson("/outpost/intake/flares")).flares.at(-1);
+  assert.deepEqual(f.field_order, [
     "case_id",
     "email",
     "source",
@@ -134,67 +85,98 @@ test("sendFlare() streams the fields in the spec's order with the API key header
     "agent_version",
     "hostname",
   ]);
-  assert.deepEqual(u.fields, {
-    case_id: "12345",
-    email: "ops@example.com",
-    source: "local",
-    agent_version: "0.1.0",
-    hostname: "edge-1",
-  });
-  assert.equal(u.filename, "outpost-flare-h-2026-01-01T00-00-00Z.zip");
-  assert.equal(u.transferEncoding, "chunked");
-  assert.deepEqual(u.file, new Uint8Array(readFileSync(zip)));
+  assert.equal(f.case_id, "12345");
+  assert.equal(f.email, "ops@example.com");
+  assert.equal(f.source, "local");
+  assert.equal(f.agent_version, "0.1.0");
+  assert.equal(f.hostname, "edge-1");
+  assert.equal(f.api_key_masked, "*".repeat(28) + "cdef");
+  assert.equal(f.file.name, "outpost-flare-h-2026-01-01T00-00-00Z.zip");
+  const sent = readFileSync(zip);
+  assert.equal(f.file.sha256, createHash("sha256").update(sent).digest("hex"));
+  const stored = await fetch(`${intake.url}/outpost/intake/flares/${f.seq}/file`);
+  assert.deepEqual(new Uint8Array(await stored.arrayBuffer()), new Uint8Array(sent));
+  // Streamed: chunked, so the request has no content-length.
+  const rec = (await intakeJson(`/outpost/intake/payloads?route=${FLARE_ROUTE}&limit=1`))
+    .payloads[0];
+  assert.equal(rec.seq, f.seq);
+  assert.match(rec.headers["content-type"], /^multipart\/form-data; boundary=/);
+  assert.equal(rec.headers["content-length"], undefined);
 });
 
 test("sendFlare() explains a 403 with and without an API key", async () => {
+  await faults({ ...POST, status: 403, count: 2 });
   assert.equal(
-    (await sendFlare(zip, `${base}/forbidden`, options())).message,
+    (await sendFlare(zip, intake.url, options())).message,
     "HTTP 403 Forbidden: Make sure your API key is valid. API Key ending with: bcdef",
   );
   assert.equal(
-    (await sendFlare(zip, `${base}/forbidden`, options({ apiKey: "" }))).message,
+    (await sendFlare(zip, intake.url, options({ apiKey: "" }))).message,
     "HTTP 403 Forbidden: API key is missing",
   );
 });
 
 test("sendFlare() retries a 500 and succeeds on the next attempt", async () => {
-  uploads.length = 0;
   sleeps.length = 0;
-  flakyPosts = 0;
-  const r = await sendFlare(zip, `${base}/flaky`, options());
-  assert.equal(
-    r.message,
-    "Your logs were successfully uploaded. For future reference, your internal case id is 12345",
-  );
-  assert.equal(flakyPosts, 2);
+  const before = await flareStats();
+  await faults({ ...POST, status: 500 });
+  const r = await sendFlare(zip, intake.url, options());
+  assert.equal(r.message, success("12345"));
   assert.deepEqual(sleeps, [1000]);
-  assert.deepEqual(uploads[0].file, new Uint8Array(readFileSync(zip)));
+  const after = await flareStats();
+  assert.equal(after.requests - before.requests, 4); // HEAD, POST (500), HEAD, POST
+  assert.equal(after.stored - before.stored, 1);
+});
+
+test("sendFlare() retries a dropped connection", async () => {
+  sleeps.length = 0;
+  const before = await flareStats();
+  await faults({ ...POST, drop_connection: true });
+  const r = await sendFlare(zip, intake.url, options());
+  assert.equal(r.message, success("12345"));
+  assert.deepEqual(sleeps, [1000]);
+  assert.equal((await flareStats()).stored - before.stored, 1);
 });
 
 test("sendFlare() follows a redirect chain with HEAD, accepts the final 404 and posts there", async () => {
-  uploads.length = 0;
-  heads.length = 0;
-  const r = await sendFlare(zip, `${base}/hop1`, options());
-  assert.equal(r.ok, true, r.message);
-  assert.deepEqual(heads, [
-    "/hop1/support/flare/12345",
-    "/hop2/support/flare/12345",
-    "/final/support/flare/12345",
-  ]);
-  assert.equal(uploads[0].path, "/final/support/flare/12345");
+  const before = await flareStats();
+  await faults(
+    { route: `${FLARE_ROUTE}/12345`, method: "HEAD", redirect: `${FLARE_ROUTE}/777`, status: 302 },
+    {
+      route: `${FLARE_ROUTE}/777`,
+      method: "HEAD",
+      redirect: `${intake.url}${FLARE_ROUTE}/888`,
+      status: 307,
+    },
+    { route: `${FLARE_ROUTE}/888`, method: "HEAD", status: 404 },
+  );
+  const r = await sendFlare(zip, intake.url, options());
+  // The intake answers with the case id of the path it was posted to.
+  assert.equal(r.message, success("888"));
+  const after = await flareStats();
+  assert.equal(after.requests - before.requests, 4); // three HEADs, one POST
+  assert.equal(after.faults_served - before.faults_served, 3);
 });
 
 test("sendFlare() cannot deserialize an HTML 200", async () => {
-  const r = await sendFlare(zip, `${base}/html`, options());
-  assert.equal(
-    r.message,
-    "Error: could not deserialize response body -- Please contact support by email.",
-  );
+  await faults({
+    ...POST,
+    body: "<html><body>Welcome to the login page</body></html>",
+    content_type: "text/html",
+  });
+  const r = await sendFlare(zip, intake.url, options());
+  assert.equal(r.message, DESERIALIZE);
   assert.match(r.error!, /^HTTP 200: <html><body>Welcome/);
 });
 
 test("sendFlare() reports a JSON error with the request uuid", async () => {
-  const r = await sendFlare(zip, `${base}/jsonerr`, options());
+  await faults({
+    ...POST,
+    status: 200,
+    body: JSON.stringify({ error: "invalid case id", request_uuid: "req-42" }),
+    content_type: "application/json",
+  });
+  const r = await sendFlare(zip, intake.url, options());
   assert.equal(
     r.message,
     "An error occurred while uploading the flare: invalid case id. Please contact support by email and facilitate the request uuid: `req-42`.",
@@ -202,11 +184,14 @@ test("sendFlare() reports a JSON error with the request uuid", async () => {
 });
 
 test("sendFlare() stops when the HEAD ends on a status other than 200 or 404", async () => {
-  const r = await sendFlare(zip, `${base}/headfail`, options());
+  const before = await flareStats();
+  await faults({ route: FLARE_ROUTE, method: "HEAD", status: 400 });
+  const r = await sendFlare(zip, intake.url, options());
   assert.equal(
     r.message,
-    `We couldn't reach the flare backend ${base}/headfail/support/flare/12345 via redirects: 400 Bad Request`,
+    `We couldn't reach the flare backend ${intake.url}/support/flare/12345 via redirects: 400 Bad Request`,
   );
+  assert.equal((await flareStats()).requests - before.requests, 1);
 });
 
 test("sendFlare() makes 3 attempts on a network error", async () => {

@@ -11,13 +11,19 @@ import { createApiApp } from "../../../src/api/mod.ts";
 import { flareApiArea } from "../../../src/flare/mod.ts";
 
 const TOKEN = "ab".repeat(32);
+const API_KEY = "5ec2e7a95ec2e7a95ec2e7a95ec2e7a9";
+const PROXY_PASSWORD = "hunter2-proxy";
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function app() {
   const outDir = mkdtempSync(join(tmpdir(), "flare-api-"));
   const { config } = await loadConfig(runtime, {
     searchPaths: [],
-    env: { DD_HOSTNAME: "api-host" },
+    env: {
+      DD_HOSTNAME: "api-host",
+      DD_API_KEY: API_KEY,
+      DD_PROXY_HTTPS: `http://bob:${PROXY_PASSWORD}@127.0.0.1:3128`,
+    },
   });
   const health = { Healthy: ["api"], Unhealthy: [] };
   const area = flareApiArea({
@@ -68,6 +74,13 @@ test("POST /agent/flare with a profile adds heap snapshots and a CPU profile fro
   const heap = JSON.parse(text(files["api-host/profiles/core-1st-heap.heapsnapshot"]));
   assert.ok(heap.snapshot && Array.isArray(heap.nodes));
   assert.ok(files["api-host/profiles/core-2nd-heap.heapsnapshot"].length > 0);
+  // A heap snapshot holds every string in memory: its strings are scrubbed too.
+  for (const [name, data] of Object.entries(files)) {
+    for (const secret of [API_KEY, PROXY_PASSWORD]) {
+      assert.ok(!text(data).includes(secret), `${name} holds ${secret}`);
+    }
+  }
+  assert.ok(heap.strings.some((s: string) => s.includes("*".repeat(28) + "e7a9")));
   const unscrubbed = JSON.parse(text(files["api-host/non_scrubbed_files.json"]));
   assert.equal(unscrubbed.count, 3);
   assert.match(

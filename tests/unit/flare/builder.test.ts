@@ -22,6 +22,22 @@ test("cleanHostname() makes a safe folder name and falls back to unknown", () =>
   assert.equal(cleanHostname("..hidden"), "hidden");
 });
 
+test("FlareBuilder.save() never replaces an existing file: a flare of the same second gets -2", () => {
+  const outDir = mkdtempSync(join(tmpdir(), "flare-test-"));
+  const make = () => FlareBuilder.create({ hostname: "h", outDir, now: () => T0 });
+  const first = make();
+  first.writer.add("status.log", "first");
+  const a = first.save();
+  const second = make();
+  second.writer.add("status.log", "second");
+  const b = second.save();
+  assert.equal(a, join(outDir, "outpost-flare-h-2026-01-02T03-04-05Z.zip"));
+  assert.equal(b, join(outDir, "outpost-flare-h-2026-01-02T03-04-05Z-2.zip"));
+  assert.equal(text(unzipSync(readFileSync(a))["h/status.log"]), "first");
+  assert.equal(text(unzipSync(readFileSync(b))["h/status.log"]), "second");
+  assert.equal(statSync(b).mode & 0o777, 0o600);
+});
+
 test("FlareBuilder.save() zips every file under <hostname>/ with the creation log first, mode 0600", async () => {
   const { fb, outDir } = builder();
   fb.writer.add("status.log", "ok");
