@@ -48,26 +48,35 @@ export const run: Command = {
       return 1;
     }
 
+    // Signals are caught from here on: one that arrives while the agent starts stops it as soon
+    // as the start is done, instead of killing the process half-way.
+    const { promise: signalled, resolve: onSignal } = Promise.withResolvers<string>();
+    const offs = (["SIGTERM", "SIGINT"] as const).map((s) =>
+      runtime.onSignal(s, () => onSignal(s))
+    );
     let agent;
     let intake: IntakeComponent | undefined;
     try {
-      // Loaded only in --dev: an agent that sends to Datadog never pays for the intake.
-      const { devIntakeSettings, intakeComponent, pointAtIntake, wantsDevIntake } = await import(
-        "../src/intake/mod.ts"
-      );
-      if (dev && wantsDevIntake(config)) {
-        intake = intakeComponent(runtime, devIntakeSettings(config));
-        await intake.start();
-        config = pointAtIntake(config, intake.url);
-        log.info(
-          `Sending to the embedded local intake at ${intake.url}: curl ${intake.url}/outpost/intake/stats`,
+      if (dev) {
+        // Loaded only in --dev: an agent that sends to Datadog never pays for the intake.
+        const { devIntakeSettings, intakeComponent, pointAtIntake, wantsDevIntake } = await import(
+          "../src/intake/mod.ts"
         );
+        if (wantsDevIntake(config)) {
+          intake = intakeComponent(runtime, devIntakeSettings(config));
+          await intake.start();
+          config = pointAtIntake(config, intake.url);
+          log.info(
+            `Sending to the embedded local intake at ${intake.url}: curl ${intake.url}/outpost/intake/stats`,
+          );
+        }
       }
       agent = await buildAgent({ runtime, config, configFile: file, logger, intake });
       await agent.start();
     } catch (e) {
       log.error((e as Error).message);
       await intake?.stop();
+      for (const off of offs) off();
       return 1;
     }
     log.info(
@@ -76,13 +85,11 @@ export const run: Command = {
       }, API on ${config.cmd_host}:${config.cmd_port})`,
     );
 
-    const offs = (["SIGTERM", "SIGINT"] as const).map((s) =>
-      runtime.onSignal(s, () => {
-        log.info(`Received ${s}, stopping`);
-        agent.requestStop();
-      })
-    );
-    await agent.stopRequested;
+    const reason = await Promise.race([
+      signalled.then((s) => `Received ${s}`),
+      agent.stopRequested.then(() => "Asked to stop through the API"),
+    ]);
+    log.info(`${reason}, stopping`);
     await agent.stop();
     for (const off of offs) off();
     log.info("Stopped");
