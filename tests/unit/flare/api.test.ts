@@ -58,7 +58,11 @@ test("POST /agent/flare answers with the zip path of a flare built from the agen
   assert.match(text(files["api-host/flare_creation.log"]), /profiles: not requested/);
 });
 
-test("POST /agent/flare with a profile adds heap snapshots and a CPU profile from the runtime", async () => {
+// Scrubbing a heap snapshot walks every string of the process: in a test process that has loaded
+// the whole suite that takes seconds, more than node:test's default per-test timeout.
+test("POST /agent/flare with a profile adds heap snapshots and a CPU profile from the runtime", {
+  timeout: 120_000,
+}, async () => {
   // Keep the CPU busy while profiling: an idle process gives a profile without samples.
   let spin = 0;
   const busy = setInterval(() => {
