@@ -347,6 +347,9 @@ async function agentRig(dir: string): Promise<Rig> {
   let paused = false;
   let stopped = false;
   const sent = [0, 0];
+  /** Lines sent to the first agent per 10 s bucket (by send time), to place what a kill lost. */
+  const sentByBucketA = new Map<number, number>();
+  let killedAt = 0;
   let diskBytesPeak = 0;
   let pendingZeroSince = 0;
   /** (time, lines the agent received) once a second, to bound what a kill can lose. */
@@ -362,6 +365,10 @@ async function agentRig(dir: string): Promise<Rig> {
       // One slice of lines, then the next; paced() keeps the rate over slices.
       const { emitted } = await paced(sender, rate, 1, (k) => {
         sender.line(`outpost.bench.outage:1|c|#run:${r},ctx:${(i + k) % contexts}`);
+        if (run === 0) {
+          const bucket = Math.floor(Date.now() / 10_000) * 10;
+          sentByBucketA.set(bucket, (sentByBucketA.get(bucket) ?? 0) + 1);
+        }
       }, () => paused || stopped);
       i += emitted;
       sent[run] += emitted;
@@ -399,6 +406,7 @@ async function agentRig(dir: string): Promise<Rig> {
         forwarderDomainsAtSwap: vars.forwarder.Domains,
         inMemoryBoundWindowSeconds: windowMs / 1000,
       };
+      killedAt = Date.now() / 1000;
       await agent.stop(how === "kill" ? "SIGKILL" : "SIGTERM");
       history.length = 0;
       agent = await startAgent(bin, setup);
@@ -432,15 +440,29 @@ async function agentRig(dir: string): Promise<Rig> {
         const key = `${p.tags.join(",")}@${p.timestamp}`;
         const lines = Math.round(p.value * 10); // a rate over 10 s: lines in that bucket
         if (seen.has(key)) duplicates += lines;
-        else arrived += lines;
+        else {
+          arrived += lines;
+          if (p.tags.includes("run:a")) {
+            sentByBucketA.set(p.timestamp, (sentByBucketA.get(p.timestamp) ?? 0) - lines);
+          }
+        }
         seen.set(key, lines);
       }
+      // What the first agent lost, by the age of its bucket at the swap (netted over
+      // neighbours: a line sent at a bucket's edge may land in the next one).
+      const lostByBucketA = [...sentByBucketA].filter(([, n]) => n !== 0).sort(([a], [b]) => a - b)
+        .map(([bucket, lost]) => ({ secondsBeforeSwap: Math.round(killedAt - bucket), lost }));
       return {
         sent: sent[0] + sent[1],
         arrived,
         duplicates,
         diskBytesPeak,
-        extra: { contexts, sentByAgent: { a: sent[0], b: sent[1] }, ...atKill },
+        extra: {
+          contexts,
+          sentByAgent: { a: sent[0], b: sent[1] },
+          ...atKill,
+          ...(killedAt ? { lostByBucketA } : {}),
+        },
       };
     },
   };
