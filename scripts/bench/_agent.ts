@@ -150,7 +150,15 @@ export async function startAgent(bin: string, setup: AgentSetup): Promise<Agent>
     }
   })();
   const vars = async () => (await fetch(setup.expvarUrl)).json();
-  await waitFor("the agent's DogStatsD", async () => /started on/.test(stderr) || undefined);
+  await waitFor("the agent's DogStatsD", async () => {
+    if (proc.exitCode !== null) {
+      throw new Error(`the agent exited with ${proc.exitCode}:\n${stderr}`);
+    }
+    return /started on/.test(stderr) || undefined;
+  }).catch((e) => {
+    proc.kill("SIGKILL");
+    throw new Error(`${e.message}\n${stderr}`);
+  });
   await waitFor("the agent's /debug/vars", async () => (await vars()) && true);
   return {
     vars,
