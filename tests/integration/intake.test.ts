@@ -185,7 +185,12 @@ describe("outpost intake (CLI)", () => {
     const run = startCli(
       ["run", "--dev"],
       /embedded local intake at (http:\/\/127\.0\.0\.1:\d+)/,
-      { DD_CMD_PORT: "0", DD_EXPVAR_PORT: "0", DD_DOGSTATSD_PORT: "0", DD_RUN_PATH: join(cwd, "run") },
+      {
+        DD_CMD_PORT: "0",
+        DD_EXPVAR_PORT: "0",
+        DD_DOGSTATSD_PORT: "0",
+        DD_RUN_PATH: join(cwd, "run"),
+      },
     );
     const url = await run.url;
     const res = await fetch(`${url}/api/v1/validate?api_key=${"0".repeat(32)}`);

@@ -89,7 +89,11 @@ describe("agent API routes", () => {
       provider: "configuration",
       errors: {},
     });
-    assert.deepEqual(s.dogstatsdStats.packets, { udp: 0, uds: 0 }, "DogStatsD is built, nothing received");
+    assert.deepEqual(
+      s.dogstatsdStats.packets,
+      { udp: 0, uds: 0 },
+      "DogStatsD is built, nothing received",
+    );
   });
 
   it("GET /agent/status with an unknown format falls back to text", async () => {
