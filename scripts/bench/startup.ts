@@ -11,11 +11,11 @@
  * Goals: ready ≤ 30 ms, idle RSS ≤ 40 MB.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { median, report } from "./_report.ts";
+import { freePort } from "./_agent.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,15 +27,6 @@ const { values } = parseArgs({
 const BIN = resolve(values.bin!);
 const RUNS = Number(values.runs);
 const IDLE_S = Number(values.idle);
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function startRun(): Promise<{ proc: ReturnType<typeof Bun.spawn>; ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), "outpost-bench-"));

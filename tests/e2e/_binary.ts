@@ -1,6 +1,5 @@
 /** Helpers for tests that run the compiled binary (path in OUTPOST_BIN). */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -12,17 +11,9 @@ if (!BIN) {
   );
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../../scripts/bench/_agent.ts";
+
+export { freePort };
 
 /** Runs the binary to completion. */
 export async function outpost(args: string[], env: Record<string, string> = {}, cwd?: string) {

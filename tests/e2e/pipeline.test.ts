@@ -6,38 +6,11 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import StatsD from "hot-shots";
-import { BIN, freePort } from "./_binary.ts";
-
-/** A free UDP port on 127.0.0.1. */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { BIN } from "./_binary.ts";
+import { freePort, freeUdpPort, waitFor } from "../../scripts/bench/_agent.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "outpost-pipeline-"));
 let intakeUrl = "";
