@@ -1,41 +1,16 @@
 /**
- * Shared by the intake tests: the spec's protobuf definitions loaded with protobufjs (to build
- * payloads the way any protobuf producer would), and an intake app on a temp directory.
+ * Shared by the intake tests: payloads built with protobufjs from the intake's definitions (the way
+ * any protobuf producer would), and an intake app on a temp directory.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import protobuf from "protobufjs";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createIntakeApp, FaultQueue, IntakeStore } from "../../../src/intake/mod.ts";
 import type { IntakeAppOptions } from "../../../src/intake/mod.ts";
 
-const ROOT = resolve(import.meta.dirname!, "../../..");
-
-/**
- * The spec's proto directory: `../shared/spec/proto` from the repository root. A worktree sits
- * one level deeper than the main checkout, so parents are searched too.
- */
-export function specProtoDir(): string {
-  for (let dir = resolve(ROOT, "..");; dir = dirname(dir)) {
-    const candidate = join(dir, "shared", "spec", "proto");
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`no shared/spec/proto above ${ROOT}`);
-  }
-}
-
-/**
- * The agent-payload metrics definitions. The file imports gogo.proto only for Go code
- * generation options, which protobufjs parses without resolving.
- */
-export function agentPayloadRoot(): protobuf.Root {
-  const file = join(specProtoDir(), "agent-payload", "metrics", "agent_payload.proto");
-  return protobuf.parse(readFileSync(file, "utf8"), { keepCase: true }).root;
-}
-
-const root = agentPayloadRoot();
-export const MetricPayload = root.lookupType("datadog.agentpayload.MetricPayload");
-export const SketchPayload = root.lookupType("datadog.agentpayload.SketchPayload");
+export { MetricPayload, SketchPayload } from "../../_agent_payload.ts";
 
 /** Encodes `value` as `type` with protobufjs, after checking it against the definition. */
 export function encode(type: protobuf.Type, value: Record<string, unknown>): Uint8Array {

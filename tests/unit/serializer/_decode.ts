@@ -2,34 +2,13 @@
  * Test helpers: the intake's own .proto definitions loaded with protobufjs (a real protobuf
  * library, not our encoder), and decompression of payload bodies.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { gunzipSync, inflateSync } from "node:zlib";
-import protobuf from "protobufjs";
+import { MetricPayload, SketchPayload } from "../../_agent_payload.ts";
 import * as v from "valibot";
 import { configSchema } from "../../../src/config/mod.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
 import type { Payload } from "../../../src/serializer/mod.ts";
 
-const PROTO = join("spec", "proto", "agent-payload", "metrics", "agent_payload.proto");
-
-/** `shared/` sits beside the repository (CI); a worktree may sit one level deeper. */
-function findProto(): string {
-  let dir = resolve(import.meta.dirname, "..", "..", "..");
-  for (;;) {
-    const candidate = join(dir, "..", "shared", PROTO);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`Cannot find shared/${PROTO} beside the repository`);
-    dir = up;
-  }
-}
-
-// The gogo import only brings a field option that does not change the wire format.
-const text = readFileSync(findProto(), "utf8").replace(/^import .*gogo\.proto.*$/m, "");
-const root = protobuf.parse(text, { keepCase: true }).root;
-const MetricPayload = root.lookupType("datadog.agentpayload.MetricPayload");
-const SketchPayload = root.lookupType("datadog.agentpayload.SketchPayload");
 const TO_OBJECT = { longs: Number, enums: Number, defaults: true, arrays: true } as const;
 
 /** The uncompressed body of `p`, per its Content-Encoding. */
