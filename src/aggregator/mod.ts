@@ -14,7 +14,7 @@ export {
   type FlushOptions,
   type FlushSummary,
 } from "./aggregator.ts";
-export { loggingSink, type MemorySink, memorySink } from "./sinks.ts";
+export { type MemorySink, memorySink } from "./sinks.ts";
 export {
   AgentSketch,
   SKETCH_BIAS,

@@ -1,6 +1,5 @@
 /**
- * Two small sinks: one that keeps everything in memory (tests, the local intake's
- * in-process path) and one that logs one line per flush (until the serializer is wired).
+ * A sink that keeps everything the aggregator flushes in memory, for tests and benchmarks.
  */
 import type {
   Event,
@@ -10,7 +9,6 @@ import type {
   ServiceCheck,
   SketchSeries,
 } from "../metrics/model.ts";
-import type { Log } from "../log/mod.ts";
 
 /** A sink that appends everything it receives to arrays. */
 export interface MemorySink extends MetricsSink {
@@ -53,46 +51,6 @@ export function memorySink(): MemorySink {
     orchestrator: (p) => void received.orchestrator.push(...p),
     clear() {
       for (const list of Object.values(received)) list.length = 0;
-    },
-  };
-}
-
-/**
- * A sink that logs one info line per flush: the aggregator calls `events` last in every
- * flush, so the line is written then, with what arrived since the previous line.
- */
-export function loggingSink(log: Log): MetricsSink {
-  let series = 0;
-  let points = 0;
-  let sketches = 0;
-  let checks = 0;
-  let orchestrator = 0;
-  return {
-    series(s) {
-      series += s.length;
-      for (const x of s) points += x.points.length;
-    },
-    sketches(s) {
-      sketches += s.length;
-    },
-    serviceChecks(c) {
-      checks += c.length;
-    },
-    events(e) {
-      log.info(
-        `Flushed ${series} series (${points} points), ${sketches} sketches, ${checks} service checks, ${e.length} events${
-          orchestrator ? `, ${orchestrator} orchestrator payloads` : ""
-        } (no serializer yet: not sent)`,
-      );
-      series =
-        points =
-        sketches =
-        checks =
-        orchestrator =
-          0;
-    },
-    orchestrator(p) {
-      orchestrator += p.length;
     },
   };
 }

@@ -1,9 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { byName, one, sample, setup } from "./_helpers.ts";
-import { aggregatorComponent, loggingSink } from "../../../src/aggregator/mod.ts";
+import { aggregatorComponent } from "../../../src/aggregator/mod.ts";
 import { BUILD } from "../../../src/version.ts";
-import { createLogger } from "../../../src/log/mod.ts";
 import type { Event, ServiceCheck } from "../../../src/metrics/model.ts";
 
 const event = (extra: Partial<Event> = {}): Event => ({
@@ -243,17 +242,5 @@ describe("aggregatorComponent", () => {
     agg.addSamples([sample("g", "gauge", 5)]);
     await c.stop();
     assert.deepEqual(one(sink.received.series, "g").points, [[1000, 5]]);
-  });
-});
-
-describe("loggingSink", () => {
-  it("loggingSink() writes one summary line per flush", async () => {
-    const lines: string[] = [];
-    const log = createLogger({ write: (l) => void lines.push(l) }).for("aggregator");
-    const { agg } = setup({ sink: loggingSink(log) });
-    agg.addSamples([sample("g", "gauge", 1), sample("d", "distribution", 1)]);
-    await agg.flush({ now: 1010 });
-    assert.equal(lines.length, 1);
-    assert.match(lines[0], /Flushed 2 series \(2 points\), 1 sketches, 1 service checks, 0 events/);
   });
 });
