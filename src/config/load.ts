@@ -1,19 +1,31 @@
 /**
  * Loading: the YAML file, then `DD_*` environment overrides, then `ENC[…]` secrets, then
  * validation. Invalid values are collected into one {@linkcode ConfigError} that names every
- * bad key; unknown keys only produce warnings.
+ * bad key; unknown keys only produce warnings. Both lists are capped at
+ * {@linkcode MAX_LISTED} lines plus one "and N more".
+ *
+ * The cost is linear in the file's size: the file is capped at {@linkcode MAX_CONFIG_BYTES},
+ * and duplicate keys are found with one set per mapping (the YAML library's own check compares
+ * every key with every other, which took minutes for 80,000 keys).
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import * as v from "valibot";
-import { parse as parseYaml } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { Runtime } from "../runtime/types.ts";
 import { OutpostError } from "../errors.ts";
 import { type Config, configSchema, type RawConfig } from "./schema.ts";
 import { applyEnv } from "./_env.ts";
 import { fetchSecrets, findHandles, replaceHandles } from "./secrets.ts";
+
+/** Largest config file read: the Datadog Agent's fully commented template is about 200 KiB. */
+export const MAX_CONFIG_BYTES = 4 * 1024 ** 2;
+/** Deepest nesting of mappings and lists accepted; the schema itself is 3 levels deep. */
+export const MAX_CONFIG_DEPTH = 64;
+/** Problems and warnings listed one by one; the rest are counted in a last line. */
+export const MAX_LISTED = 20;
 
 /** Where the agent looks for its config when `-c` is not given, in order. */
 export const DEFAULT_CONFIG_PATHS = ["/etc/outpost/datadog.yaml", "./datadog.yaml"];
@@ -69,8 +81,11 @@ export async function loadConfig(
   const { path, searchPaths = DEFAULT_CONFIG_PATHS, env = process.env, defaults = {} } = options;
   const file = path !== undefined ? resolve(path) : findFile(searchPaths);
   const raw: RawConfig = { ...defaults, ...(file ? readYaml(file) : {}) };
-  const warnings = unknownKeys(raw, configSchema, []).map((k) =>
-    `Unknown config key "${k}" is ignored`
+  const unknown: string[] = [];
+  unknownKeys(raw, configSchema, "", unknown);
+  const warnings = capped(
+    unknown.map((k) => `Unknown config key "${k}" is ignored`),
+    "unknown keys are ignored",
   );
   const fromEnv = applyEnv(raw, env);
 
@@ -109,46 +124,145 @@ function findFile(paths: string[]): string | null {
 function readYaml(file: string): RawConfig {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readCapped(file);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError([
       `Cannot read config file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`,
     ]);
   }
-  let doc: unknown;
+  const fail = (why: string) => new ConfigError([`Cannot parse config file "${file}": ${why}`]);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lines, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0].message.split("\n")[0];
+    // The parser recurses per level: a deep enough nesting overflows its stack first.
+    throw fail(
+      first.includes("call stack") ? `nested more than ${MAX_CONFIG_DEPTH} levels` : first,
+    );
+  }
+  const problem = shapeProblem(doc.contents, lines);
+  if (problem) throw fail(problem);
+  let js: unknown;
   try {
-    doc = parseYaml(text);
+    js = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    const first = (e as Error).message.split("\n")[0];
-    throw new ConfigError([`Cannot parse config file "${file}": ${first}`]);
+    throw fail((e as Error).message.split("\n")[0]);
   }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) {
-    throw new ConfigError([
-      `Cannot parse config file "${file}": expected a mapping of keys at the top level`,
-    ]);
+  if (js === null || js === undefined) return {};
+  if (typeof js !== "object" || Array.isArray(js)) {
+    throw fail("expected a mapping of keys at the top level");
   }
-  return doc as RawConfig;
+  return js as RawConfig;
 }
 
-function unknownKeys(raw: unknown, schema: any, path: string[]): string[] {
-  while (schema.type === "optional") schema = schema.wrapped;
-  if (schema.type !== "object" || !raw || typeof raw !== "object" || Array.isArray(raw)) return [];
-  return Object.entries(raw).flatMap(([k, value]) =>
-    k in schema.entries
-      ? unknownKeys(value, schema.entries[k], [...path, k])
-      : [[...path, k].join(".")]
-  );
+/** The file's text, refused past {@linkcode MAX_CONFIG_BYTES} without reading further. */
+function readCapped(file: string): string {
+  const fd = openSync(file, "r");
+  try {
+    const tooBig = () =>
+      new ConfigError([
+        `Cannot read config file "${file}": larger than ${MAX_CONFIG_BYTES} bytes (4 MiB)`,
+      ]);
+    if (fstatSync(fd).size > MAX_CONFIG_BYTES) throw tooBig();
+    // Read to one byte past the cap: a device or a file that grows is refused too.
+    const buf = new Uint8Array(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
+    if (n > MAX_CONFIG_BYTES) throw tooBig();
+    return new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
 }
+
+/**
+ * The first duplicate key or too-deep nesting in the document, or null. One pass with a set
+ * per mapping, so the work grows with the number of nodes.
+ */
+function shapeProblem(root: unknown, lines: LineCounter): string | null {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > MAX_CONFIG_DEPTH) {
+      return `nested more than ${MAX_CONFIG_DEPTH} levels at line ${lineOf(node, lines)}`;
+    }
+    if (isSeq(node)) {
+      for (const item of node.items) stack.push([item, depth + 1]);
+      continue;
+    }
+    const seen = new Map<unknown, Node>();
+    for (const { key, value } of node.items) {
+      if (isScalar(key)) {
+        const first = seen.get(key.value);
+        if (first) {
+          return `key "${String(key.value)}" appears twice (lines ${lineOf(first, lines)} and ${
+            lineOf(key, lines)
+          })`;
+        }
+        seen.set(key.value, key);
+      }
+      stack.push([value, depth + 1]);
+    }
+  }
+  return null;
+}
+
+function lineOf(node: Node, lines: LineCounter): number {
+  return node.range ? lines.linePos(node.range[0]).line : 0;
+}
+
+/** Appends the dotted paths of `raw`'s keys that the schema does not know to `out`. */
+function unknownKeys(raw: unknown, schema: any, prefix: string, out: string[]): void {
+  while (schema.type === "optional") schema = schema.wrapped;
+  if (schema.type !== "object" || !raw || typeof raw !== "object" || Array.isArray(raw)) return;
+  for (const [k, value] of Object.entries(raw)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    // Own keys only: "constructor" or "toString" are not config keys.
+    if (Object.hasOwn(schema.entries, k)) unknownKeys(value, schema.entries[k], path, out);
+    else out.push(path);
+  }
+}
+
+/** `lines` cut to {@linkcode MAX_LISTED}, with one more line that counts the rest. */
+function capped(lines: string[], rest: string): string[] {
+  if (lines.length <= MAX_LISTED + 1) return lines;
+  return [...lines.slice(0, MAX_LISTED), `… and ${lines.length - MAX_LISTED} more ${rest}`];
+}
+
+// Values of these keys are not echoed in a message: it goes to stderr and to the log.
+const SECRET_KEY = /api_key|password|secret|token|proxy|additional_endpoints/;
+const SHOWN_CHARS = 64;
 
 function describe(issues: v.BaseIssue<unknown>[], fromEnv: Map<string, string>): string[] {
-  return issues.map((issue) => {
-    const key = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+  const lines: string[] = [];
+  const reported = new Set<string>();
+  for (const issue of issues) {
+    const path = issue.path ?? [];
+    const key = path.map((p) => String(p.key)).join(".");
+    // One line per key (a list counts as one key): the first thing wrong is enough to fix it.
+    const end = path.findIndex((p) => p.type === "array");
+    const id = end < 0 ? key : path.slice(0, end).map((p) => String(p.key)).join(".");
+    if (reported.has(id)) continue;
+    reported.add(id);
     const source = fromEnv.has(key) ? ` (from ${fromEnv.get(key)})` : "";
-    return `Invalid config key "${key}"${source}: ${issue.message}, got ${
-      typeName(issue.input)
-    } ${issue.received}`;
-  });
+    lines.push(
+      `Invalid config key "${key}"${source}: ${issue.message}, got ${
+        shown(issue.input, SECRET_KEY.test(key), issue.received)
+      }`,
+    );
+  }
+  return capped(lines, "invalid keys");
+}
+
+function shown(x: unknown, secret: boolean, received: string): string {
+  if (typeof x === "string") {
+    if (secret) return `a string of ${x.length} characters`;
+    const cut = x.length > SHOWN_CHARS ? `${x.slice(0, SHOWN_CHARS)}…` : x;
+    return `string ${JSON.stringify(cut)}`;
+  }
+  return `${typeName(x)} ${received}`;
 }
 
 function typeName(x: unknown): string {

@@ -1,6 +1,6 @@
 /** Keys of the dogstatsd component. */
 import * as v from "valibot";
-import { bool, int, list, port, str } from "../_kinds.ts";
+import { bool, host, int, list, MiB, path, port, str } from "../_kinds.ts";
 
 /** Names the agent never prefixes with `statsd_metric_namespace`. */
 export const DEFAULT_NAMESPACE_EXCLUDE: readonly string[] = [
@@ -30,14 +30,14 @@ export const DEFAULT_NAMESPACE_EXCLUDE: readonly string[] = [
 const TRANSPORTS = ["udp", "uds", "named_pipe"] as const;
 
 export const dogstatsdKeys = {
-  bind_host: str("localhost"),
+  bind_host: host("localhost"),
   use_dogstatsd: bool(true),
   dogstatsd_port: port(8125),
-  dogstatsd_socket: str(""),
+  dogstatsd_socket: path(""),
   dogstatsd_non_local_traffic: bool(false),
-  dogstatsd_buffer_size: int(8192, 1),
+  dogstatsd_buffer_size: int(8192, 1, 16 * MiB),
   /** SO_RCVBUF in bytes; 0 keeps the OS default. */
-  dogstatsd_so_rcvbuf: int(0, 0),
+  dogstatsd_so_rcvbuf: int(0, 0, 2 ** 31 - 1),
   /** Transports on which a message without a final newline is dropped. */
   dogstatsd_eol_required: v.optional(
     v.array(
@@ -47,10 +47,10 @@ export const dogstatsdKeys = {
     [],
   ),
   dogstatsd_tags: list(),
-  dogstatsd_string_interner_size: int(4096, 1),
-  statsd_forward_host: str(""),
+  dogstatsd_string_interner_size: int(4096, 1, 10_000_000),
+  statsd_forward_host: host("", { optional: true }),
   statsd_forward_port: port(0),
-  statsd_metric_namespace: str(""),
+  statsd_metric_namespace: str("", 200),
   statsd_metric_namespace_blacklist: list([...DEFAULT_NAMESPACE_EXCLUDE]),
   statsd_metric_blocklist: list(),
   statsd_metric_blocklist_match_prefix: bool(false),

@@ -3,19 +3,19 @@
  * Datadog Agent has no such component). `DD_LOCAL_INTAKE_PORT` and friends set them.
  */
 import * as v from "valibot";
-import { list, port, size, str } from "../_kinds.ts";
+import { host, list, MiB, path, port, size } from "../_kinds.ts";
 
 export const intakeKeys = {
   local_intake: v.optional(
     v.object({
       /** Address the dev intake listens on. */
-      host: str("127.0.0.1"),
+      host: host("127.0.0.1"),
       /** 0 picks a free port. */
       port: port(0),
       /** Where payloads are stored; empty means `<run_path>/intake`. */
-      data_dir: str(""),
+      data_dir: path(""),
       /** Byte cap of the stored payloads; the oldest files go first. */
-      max_bytes: size(64 * 1024 ** 2),
+      max_bytes: size(64 * MiB),
       /** API keys the intake accepts; empty accepts any. */
       api_keys: list(),
     }),

@@ -1,6 +1,6 @@
 /** Keys of the status component: expvar, hostname resolution stays in core, metadata providers. */
 import * as v from "valibot";
-import { port } from "../_kinds.ts";
+import { port, text, WEEK } from "../_kinds.ts";
 
 const PROVIDERS = "expected a list of {name, interval} entries";
 
@@ -10,8 +10,13 @@ export const statusKeys = {
   metadata_providers: v.optional(
     v.array(
       v.object({
-        name: v.string(PROVIDERS),
-        interval: v.pipe(v.number(PROVIDERS), v.integer(PROVIDERS), v.minValue(0, PROVIDERS)),
+        name: text(64),
+        interval: v.pipe(
+          v.number(PROVIDERS),
+          v.integer(PROVIDERS),
+          v.minValue(0, PROVIDERS),
+          v.maxValue(WEEK, `${PROVIDERS} with an interval of at most ${WEEK} seconds`),
+        ),
       }, PROVIDERS),
       PROVIDERS,
     ),

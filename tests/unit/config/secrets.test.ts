@@ -24,7 +24,7 @@ process.stdin.on("data", (d) => (input += d));
 process.stdin.on("end", () => {
   const req = JSON.parse(input);
   if (req.version !== "1.0") process.exit(3);
-  const known = { api: "0123456789abcdef0123456789abcdef", pw: "hunter2" };
+  const known = { api: "0123456789abcdef0123456789abcdef", pw: "hunter2", proxy: "http://u:hunter2@127.0.0.1:3128" };
   const out = {};
   for (const h of req.secrets) out[h] = h in known ? { value: known[h], error: null } : { value: null, error: "no such secret" };
   process.stdout.write(JSON.stringify(out));
@@ -51,12 +51,12 @@ describe("ENC[] secrets", () => {
   it("resolves handles in the file and in the environment through the backend", async () => {
     const { config } = await loadConfig(runtime, {
       path: configFile(
-        `api_key: ENC[api]\nsecret_backend_command: ${table}\nproxy:\n  http: ENC[pw]\n`,
+        `api_key: ENC[api]\nsecret_backend_command: ${table}\nproxy:\n  http: ENC[proxy]\n`,
       ),
       env: { DD_TAGS: "team:a ENC[pw]" },
     });
     assert.equal(config.api_key, "0123456789abcdef0123456789abcdef");
-    assert.equal(config.proxy.http, "hunter2");
+    assert.equal(config.proxy.http, "http://u:hunter2@127.0.0.1:3128");
     assert.deepEqual(config.tags, ["team:a", "hunter2"]);
   });
 
