@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
@@ -11,6 +12,7 @@ import type { Logger } from "./log/mod.ts";
 import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
+import { isLoopbackHost } from "./api/app.ts";
 import { OutpostError } from "./errors.ts";
 import { flareApiArea } from "./flare/api.ts";
 import { recordVersion } from "./flare/version_history.ts";
@@ -123,6 +125,50 @@ export function authTokenPath(config: Config, configFile: string | null): string
   return configFile ? join(dirname(configFile), "auth_token") : join(config.run_path, "auth_token");
 }
 
+/**
+ * Makes sure `run_path` is a directory the agent can write, creating it (0700) when missing.
+ * The config only checks its shape; here a file such as `/etc/passwd` stops the start instead
+ * of leaving the disk queue and the version history failing behind a green health.
+ */
+export function ensureRunPath(path: string): void {
+  const fail = (why: string) =>
+    new OutpostError("config_invalid", `Invalid config key "run_path": ${why}`);
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw fail(`cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+    try {
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw fail(`cannot create "${path}" (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+    return;
+  }
+  if (!st.isDirectory()) throw fail(`expected a directory, got a file "${path}"`);
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw fail(
+      `expected a directory the agent can write, "${path}" is not (${
+        (e as NodeJS.ErrnoException).code ?? e
+      })`,
+    );
+  }
+}
+
+/** The start-time warning for an API that other hosts can reach, or null when it is local. */
+export function cmdHostWarning(host: string, port: number): string | null {
+  if (isLoopbackHost(host)) return null;
+  const where = host === "0.0.0.0" || host === "::" || host === "[::]"
+    ? "every interface"
+    : "a non-loopback address";
+  return `The API listens on ${host}:${port}, ${where}: other hosts can reach it (cmd_host: ` +
+    `localhost keeps it on this machine)`;
+}
+
 /** Everything {@linkcode buildAgent} needs. */
 export interface AgentContext {
   runtime: Runtime;
@@ -140,6 +186,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const { runtime, config, logger } = ctx;
   const registry = ctx.registry ?? new Registry();
   const log = logger.for("agent");
+  ensureRunPath(config.run_path);
+  const exposed = cmdHostWarning(config.cmd_host, config.cmd_port);
+  if (exposed) log.warn(exposed);
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
   try {
     recordVersion(config.run_path, BUILD.version);

@@ -4,9 +4,39 @@
  *
  * @module
  */
+import { isIP } from "node:net";
 import { Hono } from "hono";
 import { tokenMatches } from "./auth_token.ts";
 import { versionObject } from "../version.ts";
+
+/**
+ * True when `host` (a name or address, IPv6 with or without brackets) always means this
+ * machine: `localhost`, 127.0.0.0/8 or ::1.
+ *
+ * @example
+ * ```ts
+ * import { isLoopbackHost } from "./app.ts";
+ * isLoopbackHost("127.0.0.1"); // true
+ * isLoopbackHost("0.0.0.0"); // false: every interface
+ * ```
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host)
+    .toLowerCase().replace(/\.$/, "");
+  if (h === "localhost") return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  if (isIP(h) === 6) return h === "::1" || /^(0+:){7}0*1$/.test(h) || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/**
+ * True when an HTTP `Host` header names this machine (with or without a port): what a
+ * browser sends for a page of another site whose name was rebound to 127.0.0.1 is refused.
+ */
+export function isLoopbackHostHeader(header: string): boolean {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(header.trim());
+  return m !== null && isLoopbackHost(m[1]);
+}
 
 /** Health as the Datadog Agent reports it. */
 export interface HealthReport {

@@ -12,6 +12,7 @@ export const STRING = "expected a string";
 export const LIST = "expected a list of strings";
 
 /** Characters no config string needs: C0 controls but tab, newline and carriage return, and DEL. */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** A string of at most `max` characters without control characters (a list item, a map value). */

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Component } from "../component.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Registry } from "../telemetry/mod.ts";
+import { isLoopbackHostHeader } from "../api/app.ts";
 
 /** Options of {@linkcode expvarComponent}. */
 export interface ExpvarOptions {
@@ -38,6 +39,32 @@ export function expvarSnapshot(
 }
 
 /**
+ * The `/debug/vars` app. A request whose `Host` is not a loopback name or address is refused
+ * with 403 and counted in `expvar.RefusedHost`: without a token, binding to 127.0.0.1 is not
+ * enough, since a web page can rebind its own name to 127.0.0.1 and read the answer.
+ */
+export function expvarApp(
+  runtime: Runtime,
+  { registry, cmdline }: Pick<ExpvarOptions, "registry" | "cmdline">,
+): Hono {
+  const app = new Hono();
+  const refused = registry.counter("expvar.RefusedHost");
+  app.use("*", async (c, next) => {
+    const host = c.req.header("host") ?? new URL(c.req.url).host;
+    if (!isLoopbackHostHeader(host)) {
+      refused.inc();
+      return c.json({
+        error: `Host "${host.slice(0, 255)}" is not a loopback name or address: ` +
+          "/debug/vars answers only requests to localhost, 127.0.0.1 or [::1]",
+      }, 403);
+    }
+    await next();
+  });
+  app.get("/debug/vars", (c) => c.json(expvarSnapshot(runtime, registry, cmdline)));
+  return app;
+}
+
+/**
  * `GET /debug/vars` on 127.0.0.1 as an agent component; no token, as in the Datadog Agent.
  *
  * @example
@@ -58,8 +85,7 @@ export function expvarComponent(
   runtime: Runtime,
   { port, registry, cmdline }: ExpvarOptions,
 ): Component & { readonly port: number } {
-  const app = new Hono();
-  app.get("/debug/vars", (c) => c.json(expvarSnapshot(runtime, registry, cmdline)));
+  const app = expvarApp(runtime, { registry, cmdline });
   let server: Awaited<ReturnType<Runtime["serve"]>> | undefined;
   return {
     name: "expvar",

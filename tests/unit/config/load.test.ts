@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../../src/config/mod.ts";
+import { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, MAX_LISTED } from "../../../src/config/load.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
 
 function configFile(yaml: string): string {
@@ -147,5 +148,83 @@ describe("loadConfig()", () => {
   it("fails clearly when -c names a missing file", async () => {
     const [line] = await problems({ path: "/nonexistent/outpost.yaml", env: {} });
     assert.equal(line, 'Cannot read config file "/nonexistent/outpost.yaml": ENOENT');
+  });
+
+  // The YAML library's duplicate check compared every key with every other: 80,000 keys took
+  // about a minute. Now one set per mapping; this file loads well inside the test timeout.
+  it("warns about 80,000 unknown keys with a bounded list that counts the rest", async () => {
+    const n = 80_000;
+    const yaml = Array.from({ length: n }, (_, i) => `unknown_key_${i}: ${i}`).join("\n");
+    const { warnings, config } = await loadConfig(runtime, { path: configFile(yaml), env: {} });
+    assert.equal(warnings.length, MAX_LISTED + 1);
+    assert.equal(warnings[0], 'Unknown config key "unknown_key_0" is ignored');
+    assert.equal(warnings.at(-1), `… and ${n - MAX_LISTED} more unknown keys are ignored`);
+    assert.equal(config.dogstatsd_port, 8125);
+  });
+
+  it("reports a list of 80,000 bad items as one line", async () => {
+    const yaml = `tags:\n${"  - [nested]\n".repeat(80_000)}`;
+    const lines = await problems({ path: configFile(yaml), env: {} });
+    assert.deepEqual(lines, [
+      'Invalid config key "tags.0": expected a string, got list Array',
+    ]);
+  });
+
+  it("caps the list of problems with a count of the rest", async () => {
+    const keys = [
+      "dogstatsd_port",
+      "cmd_port",
+      "expvar_port",
+      "statsd_forward_port",
+      "forwarder_timeout",
+      "forwarder_num_workers",
+      "forwarder_max_concurrent_requests",
+      "forwarder_high_prio_buffer_size",
+      "forwarder_low_prio_buffer_size",
+      "forwarder_stop_timeout",
+      "forwarder_backoff_base",
+      "forwarder_backoff_factor",
+      "forwarder_backoff_max",
+      "forwarder_recovery_interval",
+      "forwarder_outdated_file_in_days",
+      "forwarder_storage_max_disk_ratio",
+      "forwarder_flush_to_disk_mem_ratio",
+      "forwarder_storage_spill_after_seconds",
+      "server_timeout",
+      "secret_backend_timeout",
+      "log_file_max_rolls",
+      "dogstatsd_buffer_size",
+      "dogstatsd_context_limit",
+    ];
+    const lines = await problems({
+      path: configFile(keys.map((k) => `${k}: -5`).join("\n")),
+      env: {},
+    });
+    assert.equal(lines.length, MAX_LISTED + 1);
+    assert.equal(lines.at(-1), `… and ${keys.length - MAX_LISTED} more invalid keys`);
+  });
+
+  it("refuses a key given twice, naming both lines", async () => {
+    const [line] = await problems({
+      path: configFile("api_key: a\nproxy:\n  http: http://x:1\n  http: http://y:1\n"),
+      env: {},
+    });
+    assert.match(line, /: key "http" appears twice \(lines 3 and 4\)$/);
+  });
+
+  it(`refuses a file larger than ${MAX_CONFIG_BYTES} bytes without parsing it`, async () => {
+    const yaml = `# ${"x".repeat(MAX_CONFIG_BYTES)}\n`;
+    const path = configFile(yaml);
+    assert.deepEqual(await problems({ path, env: {} }), [
+      `Cannot read config file "${path}": larger than ${MAX_CONFIG_BYTES} bytes (4 MiB)`,
+    ]);
+  });
+
+  it(`refuses nesting deeper than ${MAX_CONFIG_DEPTH} levels, and much deeper too`, async () => {
+    for (const depth of [MAX_CONFIG_DEPTH + 1, 100_000]) {
+      const yaml = `tags: ${"[".repeat(depth)}${"]".repeat(depth)}\n`;
+      const [line] = await problems({ path: configFile(yaml), env: {} });
+      assert.match(line, new RegExp(`: nested more than ${MAX_CONFIG_DEPTH} levels`), line);
+    }
   });
 });
