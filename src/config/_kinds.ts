@@ -128,13 +128,17 @@ export function isHost(s: string): boolean {
 }
 
 /** A host name or address to bind or connect to; `""` only where `optional`. */
-export const host = (def: string, { optional = false } = {}) =>
+export const host = (def: string, { optional = false, listen = false } = {}) =>
   v.optional(
     v.pipe(
       v.string(STRING),
       v.check(
         (s) => (optional && s === "") || isHost(s),
-        optional ? `${HOST}, or "" for none` : HOST,
+        optional
+          ? `${HOST}, or "" for none`
+          : listen
+          ? `${HOST} (0.0.0.0 for every interface)`
+          : HOST,
       ),
     ),
     def,

@@ -52,7 +52,7 @@ export const coreKeys = {
   /** Must be a directory the agent can write, or creatable: checked at start (`agent.ts`). */
   run_path: path("/var/lib/outpost/run", { optional: false }),
   /** `""` is refused: write `0.0.0.0` to listen on every interface (a warning says so at start). */
-  cmd_host: host("127.0.0.1"),
+  cmd_host: host("127.0.0.1", { listen: true }),
   cmd_port: port(5001),
   auth_token_file_path: path(""),
   server_timeout: seconds(30, 1, DAY),

@@ -129,7 +129,7 @@ describe("loadConfig() ranges", () => {
     ],
     [
       'cmd_host: ""\n',
-      'Invalid config key "cmd_host": expected a host name or an IP address, got string ""',
+      'Invalid config key "cmd_host": expected a host name or an IP address (0.0.0.0 for every interface), got string ""',
     ],
     [
       'run_path: "/tmp/a\\0b"\n',
