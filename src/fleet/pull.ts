@@ -13,7 +13,8 @@
  */
 import type { Logger } from "../log/mod.ts";
 import type { Catalog } from "./catalog.ts";
-import type { Installer } from "./installer.ts";
+import { catalogTooLarge, type Installer } from "./installer.ts";
+import { readCapped } from "./_fsutil.ts";
 
 /** Options of {@linkcode startPuller}. */
 export interface PullOptions {
@@ -32,8 +33,19 @@ export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<voi
   const poll = async () => {
     try {
       const res = await (o.fetch ?? fetch)(o.url, { headers: { Accept: "application/json" } });
-      if (!res.ok) throw new Error(`GET ${o.url} answered ${res.status}`);
-      const catalog = await o.installer.setCatalog(await res.json());
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`GET ${o.url} answered ${res.status}`);
+      }
+      const max = o.installer.maxCatalogBytes;
+      const text = await readCapped(res.body, max, () => catalogTooLarge(max));
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new Error("the body is not valid JSON");
+      }
+      const catalog = await o.installer.setCatalog(body);
       await applyDesired(o.installer, catalog, log);
     } catch (e) {
       log.warn(`Cannot apply the catalog from ${o.url}: ${(e as Error).message}`);

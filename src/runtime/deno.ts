@@ -200,6 +200,11 @@ export const denoRuntime: Runtime = {
     return z.zstdCompressSync(data, { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
   },
   zstdDecompress: (data) => zlib().zstdDecompressSync(data),
+  // Deno's DecompressionStream has no zstd; node:zlib's stream pauses when its reader does.
+  zstdDecompressStream: () =>
+    process.getBuiltinModule("node:stream").Duplex.toWeb(
+      zlib().createZstdDecompress(),
+    ) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
 
   memory() {
     const m = Deno.memoryUsage();

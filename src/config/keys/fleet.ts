@@ -1,6 +1,6 @@
 /** Keys of the fleet component: package repository, local API, experiments and pull mode. */
 import * as v from "valibot";
-import { int, oneOf, size, str } from "../_kinds.ts";
+import { int, list, oneOf, size, str } from "../_kinds.ts";
 
 export const fleetKeys = {
   fleet: v.optional(
@@ -21,8 +21,17 @@ export const fleetKeys = {
       experiment_health_timeout: int(60, 1),
       /** Seconds an experiment must keep running before it counts as good. */
       experiment_watch: int(300, 1),
-      /** Largest package download accepted. */
+      /** Largest package download accepted, and largest archive once decompressed. */
       max_package_size: size(3 * 1024 ** 3),
+      /** Most entries a package archive may hold; one with more is refused while it is read. */
+      max_package_entries: int(10_000, 1, 10_000_000),
+      /** Largest catalog accepted (API body, pulled document); a larger one is never stored. */
+      max_catalog_size: size(4 * 1024 ** 2),
+      /**
+       * Directories whose regular files (and OCI layouts) `file://` catalog URLs may name,
+       * checked after resolving links. Empty, the default, refuses every `file://` URL.
+       */
+      file_roots: list([]),
       /** Credentials for `oci://` registries that need them (basic, or exchanged for a bearer token). */
       registry_username: str(""),
       registry_password: str(""),
