@@ -139,17 +139,19 @@ export async function fetchPackage(
           `The catalog entry of ${entry.package} ${entry.version} has no sha256 for ${url.protocol} download`,
         );
       }
-      const open = local !== null ? async () => fileStream(local, fileRoots) : async () => {
-        const res = await (opts.fetch ?? fetch)(url);
-        if (!res.ok) {
-          await res.body?.cancel();
-          throw new FleetError(
-            res.status === 404 ? "not_found" : "download_failed",
-            `GET ${url.origin}${url.pathname} answered ${res.status}`,
-          );
-        }
-        return res.body!;
-      };
+      const open = local !== null
+        ? async () => fileStream(fileURLToPath(url), fileRoots)
+        : async () => {
+          const res = await (opts.fetch ?? fetch)(url);
+          if (!res.ok) {
+            await res.body?.cancel();
+            throw new FleetError(
+              res.status === 404 ? "not_found" : "download_failed",
+              `GET ${url.origin}${url.pathname} answered ${res.status}`,
+            );
+          }
+          return res.body!;
+        };
       await withRetry(
         opts,
         () =>
