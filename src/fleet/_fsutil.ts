@@ -30,12 +30,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   const tmp = tempName(path);
   const fd = openSync(tmp, "w", mode);
   try {
-    writeSync(fd, typeof data === "string" ? new TextEncoder().encode(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, typeof data === "string" ? new TextEncoder().encode(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    // A full disk (ENOSPC) must not leave a partial temp file behind.
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
   syncDir(dirname(path));
 }
 
@@ -170,8 +176,8 @@ export async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
   tooLarge: () => Error,
-): Promise<string> {
-  if (body === null) return "";
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -186,5 +192,5 @@ export async function readCapped(
     all.set(c, off);
     off += c.length;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { FleetError } from "./errors.ts";
 import { HOST_PLATFORM } from "./catalog.ts";
-import { openRegularFile, readRegularFile } from "./_fsutil.ts";
+import { openRegularFile, readCapped, readRegularFile } from "./_fsutil.ts";
 
-/** Largest manifest or index read from an OCI layout: real ones are a few KiB. */
+/** Largest manifest or index read from a layout or a registry: real ones are a few KiB. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Where an image's manifests and blobs come from. */
@@ -216,7 +216,11 @@ export function registrySource(
   return {
     async manifest(ref) {
       const res = await get(`/manifests/${ref}`, ACCEPT);
-      return new Uint8Array(await res.arrayBuffer());
+      return await readCapped(res.body, MAX_MANIFEST_BYTES, () =>
+        new FleetError(
+          "too_large",
+          `The manifest ${ref} is over the cap of ${MAX_MANIFEST_BYTES} bytes`,
+        ));
     },
     async blob(digest) {
       const res = await get(`/blobs/${digest}`);

@@ -35,7 +35,7 @@ async function jsonBody(
 ): Promise<unknown> {
   // A declared length over the cap is refused before a byte is read.
   if (Number(req.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge();
-  const text = await readCapped(req.body, maxBytes, tooLarge);
+  const text = new TextDecoder().decode(await readCapped(req.body, maxBytes, tooLarge));
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);

@@ -38,7 +38,9 @@ export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<voi
         throw new Error(`GET ${o.url} answered ${res.status}`);
       }
       const max = o.installer.maxCatalogBytes;
-      const text = await readCapped(res.body, max, () => catalogTooLarge(max));
+      const text = new TextDecoder().decode(
+        await readCapped(res.body, max, () => catalogTooLarge(max)),
+      );
       let body: unknown;
       try {
         body = JSON.parse(text);
