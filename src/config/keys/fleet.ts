@@ -1,6 +1,6 @@
 /** Keys of the fleet component: package repository, local API, experiments and pull mode. */
 import * as v from "valibot";
-import { int, list, oneOf, size, str } from "../_kinds.ts";
+import { int, LIST, oneOf, size, str } from "../_kinds.ts";
 
 export const fleetKeys = {
   fleet: v.optional(
@@ -31,7 +31,13 @@ export const fleetKeys = {
        * Directories whose regular files (and OCI layouts) `file://` catalog URLs may name,
        * checked after resolving links. Empty, the default, refuses every `file://` URL.
        */
-      file_roots: list([]),
+      file_roots: v.optional(
+        v.array(
+          v.pipe(v.string(LIST), v.check((p) => p.startsWith("/"), "expected absolute paths")),
+          LIST,
+        ),
+        [],
+      ),
       /** Credentials for `oci://` registries that need them (basic, or exchanged for a bearer token). */
       registry_username: str(""),
       registry_password: str(""),
