@@ -162,8 +162,8 @@ for (const format of ["zstd", "gzip"] as const) {
     const { dir, call, publish, nothingOutside, settle } = setup({ maxBytes: cap });
     let archive: Uint8Array;
     if (format === "zstd") {
-      // 2 MiB on disk, 64 GiB decoded: decoded whole, it could not even be allocated.
-      archive = zstdBomb(await tarHeader("bin/outpost", 64 * 1024 ** 3), 512 * 1024);
+      // 64 KiB on disk, 2 GiB decoded (the issue's bomb: 66 KB, 4.3 GB peak).
+      archive = zstdBomb(await tarHeader("bin/outpost", 64 * 1024 ** 3), 16 * 1024);
     } else {
       const body = new Uint8Array(512 + 32 * 1024 * 1024);
       body.set(await tarHeader("bin/outpost", 32 * 1024 * 1024));
@@ -172,6 +172,7 @@ for (const format of ["zstd", "gzip"] as const) {
     assert.ok(archive.length < cap, "the archive itself passes the download cap");
     await call("POST", "/catalog", { packages: [publish(`bomb.tar.${format}`, archive)] });
     settle();
+    const peakBefore = process.resourceUsage().maxRSS;
     const r = await call("POST", "/outpost/install", {});
     assert.deepEqual(r, {
       status: 422,
@@ -183,6 +184,10 @@ for (const format of ["zstd", "gzip"] as const) {
       },
     });
     nothingOutside();
+    // Decoded whole, the bomb alone would lift the peak RSS by 2 GiB (maxRSS is in KiB; other
+    // tests in the same process may have set the peak before, so only its growth counts).
+    const grown = process.resourceUsage().maxRSS - peakBefore;
+    assert.ok(grown < 1024 * 1024, `the peak RSS grew by ${grown} KiB`);
     rmSync(dir, { recursive: true });
   });
 }
