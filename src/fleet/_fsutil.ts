@@ -7,6 +7,7 @@ import {
   constants,
   fstatSync,
   fsyncSync,
+  lstatSync,
   openSync,
   readlinkSync,
   readSync,
@@ -100,12 +101,6 @@ export function resolveUnderRoots(path: string, roots: readonly string[]): strin
         : `Refused file://${abs}: file:// URLs must name a regular file or an OCI layout under fleet.file_roots`,
     );
   if (!roots.some((r) => isWithin(abs, resolve(r)))) throw refused();
-  let real: string;
-  try {
-    real = realpathSync(abs);
-  } catch {
-    throw new FleetError("not_found", `file://${abs} does not exist`);
-  }
   const realRoots = roots.flatMap((r) => {
     try {
       return [realpathSync(r)];
@@ -113,8 +108,22 @@ export function resolveUnderRoots(path: string, roots: readonly string[]): strin
       return [];
     }
   });
-  if (!realRoots.some((r) => isWithin(real, r))) throw refused();
-  return real;
+  const inside = (p: string) => {
+    try {
+      const real = realpathSync(p);
+      return realRoots.some((r) => isWithin(real, r)) ? real : null;
+    } catch {
+      return null;
+    }
+  };
+  const real = inside(abs);
+  if (real !== null) return real;
+  // "Missing" is told only when the directory is really under a root: through a link that
+  // leads out, a missing file and a present one get the same answer.
+  if (inside(dirname(abs)) !== null && lstatSync(abs, { throwIfNoEntry: false }) === undefined) {
+    throw new FleetError("not_found", `file://${abs} does not exist`);
+  }
+  throw refused();
 }
 
 /**

@@ -332,9 +332,20 @@ test("fleet API refuses file:// outside fleet.file_roots, through links too, rev
   writeFileSync(secret, "root-readable secret");
   symlinkSync(secret, join(src, "link.tar"));
   symlinkSync(join(dir, "outside"), join(src, "dir"));
+  symlinkSync(join(dir, "outside", "missing"), join(src, "dangling.tar"));
   settle();
   const allowed = `file:// URLs must name a regular file or an OCI layout under fleet.file_roots`;
-  for (const path of [secret, join(src, "link.tar"), join(src, "dir", "secret"), "/etc/passwd"]) {
+  // Present or missing behind a link that leads out, the answer is the same.
+  for (
+    const path of [
+      secret,
+      join(src, "link.tar"),
+      join(src, "dir", "secret"),
+      join(src, "dir", "missing"),
+      join(src, "dangling.tar"),
+      "/etc/passwd",
+    ]
+  ) {
     await call("POST", "/catalog", {
       packages: [{
         package: "outpost",
@@ -349,6 +360,19 @@ test("fleet API refuses file:// outside fleet.file_roots, through links too, rev
       json: { error: { message: `Refused file://${path}: ${allowed}` } },
     });
   }
+  // A file really missing under a root is told as missing.
+  await call("POST", "/catalog", {
+    packages: [{
+      package: "outpost",
+      version: "1.0.0",
+      url: `file://${join(src, "gone.tar")}`,
+      sha256: "0".repeat(64),
+    }],
+  });
+  assert.deepEqual(await call("POST", "/outpost/install", {}), {
+    status: 404,
+    json: { error: { message: `file://${join(src, "gone.tar")} does not exist` } },
+  });
   // A checksum mismatch names only the expected hash, never the one of the file read.
   const data = new TextEncoder().encode("not the package");
   const wrong = { ...publish("wrong.tar", data), sha256: "a".repeat(64) };
