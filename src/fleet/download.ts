@@ -297,11 +297,7 @@ async function unpack(
       : "tar";
   }
   let stream = fileStream(archive);
-  if (kind === "tar+gzip") {
-    stream = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    );
-  }
-  if (kind === "tar+zstd") stream = stream.pipeThrough(runtime.zstdDecompressStream());
+  if (kind === "tar+gzip") stream = stream.pipeThrough(runtime.decompressStream("gzip"));
+  if (kind === "tar+zstd") stream = stream.pipeThrough(runtime.decompressStream("zstd"));
   await unpackTarSafely(stream, dest, { maxBytes, maxEntries });
 }

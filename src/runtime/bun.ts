@@ -113,9 +113,10 @@ export const bunRuntime: Runtime = {
 
   zstdCompress: (data, level) => Bun.zstdCompressSync(data, { level }),
   zstdDecompress: (data) => Bun.zstdDecompressSync(data),
-  // Bun's DecompressionStream knows zstd (the DOM typings do not list it yet).
-  zstdDecompressStream: () =>
-    new DecompressionStream("zstd" as CompressionFormat) as unknown as TransformStream<
+  // Bun's DecompressionStream knows zstd (the DOM typings do not list it yet) and decodes
+  // only as fast as its reader reads.
+  decompressStream: (format) =>
+    new DecompressionStream(format as CompressionFormat) as unknown as TransformStream<
       Uint8Array,
       Uint8Array
     >,

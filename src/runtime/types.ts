@@ -164,10 +164,10 @@ export interface Runtime {
   /** Reverses {@linkcode Runtime.zstdCompress}. */
   zstdDecompress(data: Uint8Array): Uint8Array;
   /**
-   * A streaming zstd decoder that honours backpressure, so a reader that stops early (a size
-   * cap) stops the decoding too: a small bomb never expands whole in memory.
+   * A streaming gzip or zstd decoder that honours backpressure, so a reader that stops early
+   * (a size cap) stops the decoding too: a small bomb never expands whole in memory.
    */
-  zstdDecompressStream(): ReadableWritablePair<Uint8Array, Uint8Array>;
+  decompressStream(format: "gzip" | "zstd"): ReadableWritablePair<Uint8Array, Uint8Array>;
   /** The process's memory figures. */
   memory(): MemoryStats;
   /** The operating system's host name. */
