@@ -124,8 +124,8 @@ async function tarHeader(name: string, size: number): Promise<Uint8Array> {
 /** gzip of the chunks given, compressed as a stream (so the input is never held whole). */
 async function gzip(...chunks: Uint8Array[]): Promise<Uint8Array> {
   let i = 0;
-  const s = new ReadableStream<Uint8Array>({
-    pull: (c) => i < chunks.length ? c.enqueue(chunks[i++]) : c.close(),
+  const s = new ReadableStream<BufferSource>({
+    pull: (c) => i < chunks.length ? c.enqueue(chunks[i++] as Uint8Array<ArrayBuffer>) : c.close(),
   }).pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(s).arrayBuffer());
 }
