@@ -158,6 +158,29 @@ test("fleet API installs a package with 0777/0666 modes with group and other wri
   rmSync(dir, { recursive: true });
 });
 
+test("fleet API installs tar+zstd and tar+gzip packages decoded as streams", async () => {
+  const { dir, root, call, publish } = setup();
+  // Larger than one decoder chunk, so the stream really runs in several steps.
+  const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7919) % 251);
+  const tar = await packTar([
+    { header: { name: "bin/outpost", size: big.length, type: "file", mode: 0o755 }, body: big },
+  ]);
+  const packages = [
+    publish("p.tar.zst", runtime.zstdCompress(tar, 3), "1.0.0"),
+    publish("p.tar.gz", await gzip(tar), "2.0.0"),
+  ];
+  await call("POST", "/catalog", { packages });
+  for (const version of ["1.0.0", "2.0.0"]) {
+    assert.deepEqual(await call("POST", "/outpost/install", { version }), {
+      status: 200,
+      json: {},
+    });
+    const got = readFileSync(join(root, "packages", "outpost", version, "bin", "outpost"));
+    assert.equal(sha256(got), sha256(big), version);
+  }
+  rmSync(dir, { recursive: true });
+});
+
 for (const format of ["zstd", "gzip"] as const) {
   test(`fleet API refuses a ${format} bomb at the size cap, decoding it as a stream`, async () => {
     const cap = 8 * 1024 * 1024;
