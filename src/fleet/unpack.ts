@@ -58,6 +58,7 @@ export async function unpackTarSafely(
   dest: string,
   { maxBytes = Infinity, maxEntries = DEFAULT_MAX_ENTRIES }: UnpackOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
+  dest = posix.resolve(dest);
   mkdirSync(dest, { recursive: true, mode: 0o755 });
   let entries = 0;
   let bytes = 0;
@@ -65,10 +66,11 @@ export async function unpackTarSafely(
   const dirs = new Set<string>([dest]);
   const links: string[] = [];
   const mkParent = (target: string) => {
-    const parent = posix.dirname(target);
     // Archives may omit directory entries; parents are created as plain 0755 directories.
-    mkdirSync(parent, { recursive: true, mode: 0o755 });
-    dirs.add(parent);
+    mkdirSync(posix.dirname(target), { recursive: true, mode: 0o755 });
+    for (let d = posix.dirname(target); d !== dest && !dirs.has(d); d = posix.dirname(d)) {
+      dirs.add(d);
+    }
   };
   for await (const entry of tar.pipeThrough(capStream(maxBytes)).pipeThrough(createTarDecoder())) {
     const h = entry.header;
