@@ -74,7 +74,9 @@ export function createFleetApi(installer: Installer): Hono {
   app.get("/status", (c) => c.json(installer.status()));
   app.post("/catalog", async (c) => {
     const max = installer.maxCatalogBytes;
-    await installer.setCatalog(await jsonBody(c.req.raw, max, () => catalogTooLarge(max)));
+    const tooLarge = () =>
+      installer.refused("Refused a catalog from the local API", catalogTooLarge(max));
+    await installer.setCatalog(await jsonBody(c.req.raw, max, tooLarge));
     return c.json({});
   });
   app.post("/:package/install", async (c) => {

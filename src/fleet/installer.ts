@@ -79,6 +79,8 @@ export interface InstallerStatus {
   platform: string;
   available_disk_space: number | null;
   packages: Record<string, PackageStatus>;
+  /** Catalogs and tasks refused since the daemon started, by error code. */
+  refused: Record<string, number>;
 }
 
 /** Fleet operations, serialized by an advisory lock and recorded as tasks. */
@@ -96,6 +98,7 @@ export class Installer {
   readonly #tmp: string;
   #state: FleetState;
   readonly #log;
+  readonly #refused: Record<string, number> = {};
 
   constructor(options: InstallerOptions) {
     this.#o = {
@@ -180,10 +183,15 @@ export class Installer {
    * Replaces the catalog (checking its signature when a key is configured). A catalog over
    * `maxCatalogBytes` is refused: it would be kept in the state file and rewritten by every task.
    */
-  async setCatalog(body: unknown): Promise<Catalog> {
-    const size = new TextEncoder().encode(JSON.stringify(body) ?? "").length;
-    if (size > this.#o.maxCatalogBytes) throw catalogTooLarge(this.#o.maxCatalogBytes);
-    const catalog = await parseCatalog(body, this.#o.publicKey);
+  async setCatalog(body: unknown, from = "the local API"): Promise<Catalog> {
+    let catalog: Catalog;
+    try {
+      const size = new TextEncoder().encode(JSON.stringify(body) ?? "").length;
+      if (size > this.#o.maxCatalogBytes) throw catalogTooLarge(this.#o.maxCatalogBytes);
+      catalog = await parseCatalog(body, this.#o.publicKey);
+    } catch (e) {
+      throw this.#refuse(`Refused a catalog from ${from}`, e);
+    }
     return this.#lock.run(async () => {
       this.#state.catalog = catalog;
       this.#save();
@@ -301,6 +309,23 @@ export class Installer {
     this.#save();
   }
 
+  /**
+   * Counts and logs a refusal, for `/status` and the log; the API and pull mode tell here a
+   * catalog over its cap that they stopped reading. Returns the error as a `FleetError`.
+   */
+  refused(what: string, e: unknown): FleetError {
+    return this.#refuse(what, e);
+  }
+
+  #refuse(what: string, e: unknown): FleetError {
+    const err = e instanceof FleetError
+      ? e
+      : new FleetError("internal", (e as Error).message, { cause: e });
+    this.#refused[err.code] = (this.#refused[err.code] ?? 0) + 1;
+    this.#log.warn(`${what}: ${err.message}`);
+    return err;
+  }
+
   /** Everything `/status` shows. */
   status(): InstallerStatus {
     const packages: Record<string, PackageStatus> = {};
@@ -326,6 +351,7 @@ export class Installer {
       platform: `${HOST_PLATFORM.os}/${HOST_PLATFORM.arch}`,
       available_disk_space: free,
       packages,
+      refused: { ...this.#refused },
     };
   }
 
@@ -415,9 +441,10 @@ export class Installer {
         await fn();
         task.state = "done";
       } catch (e) {
-        const err = e instanceof FleetError
-          ? e
-          : new FleetError("internal", (e as Error).message, { cause: e });
+        const err = this.#refuse(
+          `Task ${method} of ${pkg}${version ? ` ${version}` : ""} failed`,
+          e,
+        );
         task.state = "error";
         task.error = { code: err.code, message: err.message };
         throw err;

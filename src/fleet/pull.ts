@@ -15,6 +15,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Catalog } from "./catalog.ts";
 import { catalogTooLarge, type Installer } from "./installer.ts";
 import { readCapped } from "./_fsutil.ts";
+import { FleetError } from "./errors.ts";
 
 /** Options of {@linkcode startPuller}. */
 export interface PullOptions {
@@ -39,7 +40,11 @@ export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<voi
       }
       const max = o.installer.maxCatalogBytes;
       const text = new TextDecoder().decode(
-        await readCapped(res.body, max, () => catalogTooLarge(max)),
+        await readCapped(
+          res.body,
+          max,
+          () => o.installer.refused(`Refused a catalog from ${o.url}`, catalogTooLarge(max)),
+        ),
       );
       let body: unknown;
       try {
@@ -47,10 +52,13 @@ export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<voi
       } catch {
         throw new Error("the body is not valid JSON");
       }
-      const catalog = await o.installer.setCatalog(body);
+      const catalog = await o.installer.setCatalog(body, o.url);
       await applyDesired(o.installer, catalog, log);
     } catch (e) {
-      log.warn(`Cannot apply the catalog from ${o.url}: ${(e as Error).message}`);
+      // The installer has logged and counted its own refusals already.
+      if (!(e instanceof FleetError)) {
+        log.warn(`Cannot apply the catalog from ${o.url}: ${(e as Error).message}`);
+      }
     }
   };
   const loop = async () => {
@@ -101,7 +109,9 @@ export async function applyDesired(
         await installer.startExperiment(pkg, want.version);
       }
     } catch (e) {
-      log.warn(`Cannot move ${pkg} to ${want.version}: ${(e as Error).message}`);
+      if (!(e instanceof FleetError)) {
+        log.warn(`Cannot move ${pkg} to ${want.version}: ${(e as Error).message}`);
+      }
     }
   }
 }

@@ -125,6 +125,9 @@ test("pull mode refuses a catalog with ../ versions and one over the size cap, s
     maxCatalogBytes: 64 * 1024,
   });
   const url = `http://127.0.0.1:${server.port}/fleet.json`;
+  const good = await entry("1.0.0");
+  const evil = { ...good, version: "../../hostile/outside/esc" };
+  doc = JSON.stringify({ packages: [evil], desired: { outpost: { version: evil.version } } });
   const puller = startPuller({
     installer,
     url,
@@ -132,15 +135,12 @@ test("pull mode refuses a catalog with ../ versions and one over the size cap, s
     logger: createLogger({ level: "warn", write: (l) => warnings.push(l) }),
   });
   try {
-    const good = await entry("1.0.0");
-    const evil = { ...good, version: "../../hostile/outside/esc" };
-    doc = JSON.stringify({ packages: [evil], desired: { outpost: { version: evil.version } } });
-    await puller.poll();
+    await until(() => warnings.length > 0 || undefined); // the first poll, at start
     assert.equal(installer.catalog, null);
     assert.match(
       warnings.at(-1)!,
       new RegExp(
-        `Cannot apply the catalog from ${
+        `Refused a catalog from ${
           url.replace(/[.]/g, "[.]")
         }: Invalid catalog: "packages\\.0\\.version": expected a version of`,
       ),
@@ -154,8 +154,10 @@ test("pull mode refuses a catalog with ../ versions and one over the size cap, s
     assert.equal(installer.catalog, null);
     assert.match(
       warnings.at(-1)!,
-      /Catalog refused: it is over the cap of 65536 bytes \(fleet\.max_catalog_size\)\n$/,
+      /Refused a catalog from http:\S+: Catalog refused: it is over the cap of 65536 bytes \(fleet\.max_catalog_size\)\n$/,
     );
+    assert.equal(warnings.length, 2, `each refusal is logged once: ${JSON.stringify(warnings)}`);
+    assert.deepEqual(installer.status().refused, { bad_request: 1, too_large: 1 });
     assert.deepEqual(readdirSync(outside), []);
     assert.equal(existsSync(join(root, "state.json")), false);
   } finally {

@@ -212,6 +212,7 @@ for (const format of ["zstd", "gzip"] as const) {
       },
     });
     nothingOutside();
+    assert.deepEqual((await call("GET", "/status")).json.refused, { too_large: 1 });
     // Decoded whole, the bomb alone would lift the peak RSS by 2 GiB (maxRSS is in KiB; other
     // tests in the same process may have set the peak before, so only its growth counts).
     const grown = process.resourceUsage().maxRSS - peakBefore;
@@ -478,5 +479,6 @@ test("fleet API refuses a catalog over fleet.max_catalog_size and does not store
   assert.ok(readFileSync(join(root, "state.json")).length < cap);
   // Handed over directly (as the CLI's daemon and pull mode do), the same cap holds.
   await assert.rejects(installer.setCatalog(big), /over the cap of 65536 bytes/);
+  assert.deepEqual(installer.status().refused, { too_large: 2 }, "both refusals are counted");
   rmSync(dir, { recursive: true });
 });
