@@ -150,6 +150,9 @@ export function renderStatus(s: InstallerStatus): string {
   const lines = [
     `Fleet installer — catalog ${s.catalog_version ?? "none"}, ${s.platform}, ${free} free`,
   ];
+  // Older daemons answer without the field.
+  const refused = Object.entries(s.refused ?? {}).map(([code, n]) => `${code} ${n}`);
+  if (refused.length > 0) lines.push(`Refused since start: ${refused.join(", ")}`);
   const names = Object.keys(s.packages);
   if (names.length === 0) lines.push("", "No packages installed.");
   for (const name of names) {

@@ -3,11 +3,15 @@
  * bearer token fetched after a 401 challenge) or from an OCI layout directory. Every manifest
  * and blob is checked against its digest.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { FleetError } from "./errors.ts";
 import { HOST_PLATFORM } from "./catalog.ts";
+import { openRegularFile, readCapped, readRegularFile } from "./_fsutil.ts";
+
+/** Largest manifest or index read from a layout or a registry: real ones are a few KiB. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Where an image's manifests and blobs come from. */
 export interface OciSource {
@@ -58,12 +62,9 @@ export function sha256Hex(data: Uint8Array): string {
 
 /** Throws unless `data` hashes to `digest` (`sha256:<hex>`). */
 export function checkDigest(data: Uint8Array, digest: string, what: string): void {
-  const got = `sha256:${sha256Hex(data)}`;
-  if (got !== digest) {
-    throw new FleetError(
-      "integrity",
-      `Digest mismatch for ${what}: expected ${digest}, got ${got}`,
-    );
+  // The actual digest is not told: it would describe whatever file the source named.
+  if (`sha256:${sha256Hex(data)}` !== digest) {
+    throw new FleetError("integrity", `Digest mismatch for ${what}: expected ${digest}`);
   }
 }
 
@@ -130,8 +131,13 @@ function parseJson(bytes: Uint8Array): any {
   }
 }
 
-/** An OCI layout directory (`oci-layout`, `index.json`, `blobs/sha256/…`). */
-export function layoutSource(dir: string): OciSource {
+/**
+ * An OCI layout directory (`oci-layout`, `index.json`, `blobs/sha256/…`). Every file is read
+ * as a regular file under `roots` (see `openRegularFile`), so a blob linked to a file
+ * elsewhere, or made a FIFO, is refused.
+ */
+export function layoutSource(dir: string, roots: readonly string[]): OciSource {
+  const read = (path: string) => readRegularFile(path, roots, MAX_MANIFEST_BYTES);
   const blobPath = (digest: string) => {
     const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
     if (!m) throw new FleetError("bad_request", `Unsupported digest ${digest}`);
@@ -139,24 +145,20 @@ export function layoutSource(dir: string): OciSource {
   };
   return {
     async manifest(ref) {
-      if (ref.startsWith("sha256:")) return readFileSync(blobPath(ref));
-      const index = readFileSync(join(dir, "index.json"));
+      if (ref.startsWith("sha256:")) return read(blobPath(ref));
+      const index = read(join(dir, "index.json"));
       if (ref === "") return index;
       const parsed = JSON.parse(new TextDecoder().decode(index));
       const d = (parsed.manifests as Descriptor[] ?? []).find((m) =>
         m.annotations?.["org.opencontainers.image.ref.name"] === ref
       );
       if (!d) throw new FleetError("not_found", `No image tagged ${ref} in ${dir}`);
-      const bytes = readFileSync(blobPath(d.digest));
+      const bytes = read(blobPath(d.digest));
       checkDigest(bytes, d.digest, `the manifest ${d.digest}`);
       return bytes;
     },
     async blob(digest) {
-      const path = blobPath(digest);
-      if (!existsSync(path)) {
-        throw new FleetError("not_found", `Blob ${digest} is missing from ${dir}`);
-      }
-      return fileStream(path);
+      return fileStream(blobPath(digest), roots);
     },
   };
 }
@@ -214,7 +216,11 @@ export function registrySource(
   return {
     async manifest(ref) {
       const res = await get(`/manifests/${ref}`, ACCEPT);
-      return new Uint8Array(await res.arrayBuffer());
+      return await readCapped(res.body, MAX_MANIFEST_BYTES, () =>
+        new FleetError(
+          "too_large",
+          `The manifest ${ref} is over the cap of ${MAX_MANIFEST_BYTES} bytes`,
+        ));
     },
     async blob(digest) {
       const res = await get(`/blobs/${digest}`);
@@ -261,17 +267,18 @@ async function answerChallenge(
   return `Bearer ${token}`;
 }
 
-/** A file as a web stream, read in 1 MiB chunks. */
-export function fileStream(path: string): ReadableStream<Uint8Array> {
+/**
+ * A file as a web stream, read in 1 MiB chunks. With `roots`, the file must be a regular file
+ * under them (a `file://` source); it is opened at once, so a refusal throws here.
+ */
+export function fileStream(path: string, roots?: readonly string[]): ReadableStream<Uint8Array> {
   let fd: number | undefined;
   const close = () => {
     if (fd !== undefined) closeSync(fd);
     fd = undefined;
   };
+  fd = roots ? openRegularFile(path, roots) : openSync(path, "r");
   return new ReadableStream({
-    start() {
-      fd = openSync(path, "r");
-    },
     pull(controller) {
       const buf = new Uint8Array(1 << 20);
       const n = readSync(fd!, buf, 0, buf.length, null);

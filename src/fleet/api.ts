@@ -9,21 +9,33 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { FleetError } from "./errors.ts";
 import { issueText } from "./catalog.ts";
-import type { Installer } from "./installer.ts";
+import { catalogTooLarge, type Installer } from "./installer.ts";
+import { readCapped } from "./_fsutil.ts";
+import { isVersionName, VERSION_RULE } from "./repository.ts";
 
-const versionBody = v.object({
-  version: v.pipe(v.string("expected a string"), v.minLength(1, "expected a version")),
-});
+/** Largest body of a route other than `/catalog`: they hold a version at most. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const version = v.pipe(v.string("expected a string"), v.check(isVersionName, VERSION_RULE));
+
+const versionBody = v.object({ version });
 const installBody = v.object({
-  version: v.optional(v.pipe(v.string("expected a string"), v.minLength(1, "expected a version"))),
+  version: v.optional(version),
   install_args: v.optional(v.array(v.string())),
   extensions: v.optional(v.array(v.string())),
 });
 const emptyBody = v.object({});
 
-/** Reads a JSON body: empty counts as `{}`; bad JSON is a 400. */
-async function jsonBody(req: Request): Promise<unknown> {
-  const text = await req.text();
+/** Reads a JSON body of at most `maxBytes`: empty counts as `{}`; bad JSON is a 400. */
+async function jsonBody(
+  req: Request,
+  maxBytes = MAX_BODY_BYTES,
+  tooLarge = () =>
+    new FleetError("too_large", `The request body is over the cap of ${maxBytes} bytes`),
+): Promise<unknown> {
+  // A declared length over the cap is refused before a byte is read.
+  if (Number(req.headers.get("content-length") ?? 0) > maxBytes) throw tooLarge();
+  const text = new TextDecoder().decode(await readCapped(req.body, maxBytes, tooLarge));
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
@@ -61,7 +73,10 @@ export function createFleetApi(installer: Installer): Hono {
 
   app.get("/status", (c) => c.json(installer.status()));
   app.post("/catalog", async (c) => {
-    await installer.setCatalog(await jsonBody(c.req.raw));
+    const max = installer.maxCatalogBytes;
+    const tooLarge = () =>
+      installer.refused("Refused a catalog from the local API", catalogTooLarge(max));
+    await installer.setCatalog(await jsonBody(c.req.raw, max, tooLarge));
     return c.json({});
   });
   app.post("/:package/install", async (c) => {

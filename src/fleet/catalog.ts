@@ -11,10 +11,15 @@
 import * as v from "valibot";
 import { arch, platform } from "node:os";
 import { FleetError } from "./errors.ts";
+import { isPackageName, isVersionName, PACKAGE_RULE, VERSION_RULE } from "./repository.ts";
+
+// Both become directory names: checked here, before any path is built from them.
+const packageName = v.pipe(v.string("expected a string"), v.check(isPackageName, PACKAGE_RULE));
+const versionName = v.pipe(v.string("expected a string"), v.check(isVersionName, VERSION_RULE));
 
 const entrySchema = v.object({
-  package: v.pipe(v.string("expected a string"), v.minLength(1, "expected a package name")),
-  version: v.pipe(v.string("expected a string"), v.minLength(1, "expected a version")),
+  package: packageName,
+  version: versionName,
   url: v.pipe(
     v.string("expected a string"),
     v.regex(/^(oci|file|https?):\/\//, "expected an oci://, file://, http:// or https:// URL"),
@@ -26,9 +31,9 @@ const entrySchema = v.object({
 });
 
 const desiredSchema = v.record(
-  v.string(),
+  packageName,
   v.object({
-    version: v.pipe(v.string("expected a string"), v.minLength(1, "expected a version")),
+    version: versionName,
     experiment: v.optional(v.boolean("expected a boolean"), false),
   }),
 );

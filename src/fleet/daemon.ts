@@ -63,6 +63,9 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
     logger,
     publicKey: f.catalog_public_key,
     maxBytes: f.max_package_size,
+    maxEntries: f.max_package_entries,
+    maxCatalogBytes: f.max_catalog_size,
+    fileRoots: f.file_roots,
     auth: f.registry_username
       ? { username: f.registry_username, password: f.registry_password }
       : undefined,

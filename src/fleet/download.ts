@@ -11,7 +11,6 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   renameSync,
   rmSync,
@@ -33,15 +32,21 @@ import {
   registrySource,
   resolveLayer,
 } from "./_oci.ts";
-import { unpackTarSafely } from "./unpack.ts";
+import { DEFAULT_MAX_ENTRIES, unpackTarSafely } from "./unpack.ts";
+import { resolveUnderRoots } from "./_fsutil.ts";
+import { checkPackageName, checkVersionName } from "./repository.ts";
 
 /** Options of {@linkcode fetchPackage}. */
 export interface DownloadOptions {
   runtime: Runtime;
   /** Scratch directory on the same filesystem as the repository. */
   tmpDir: string;
-  /** Largest download (and unpacked content) accepted. */
+  /** Largest download, and largest unpacked archive, accepted. */
   maxBytes: number;
+  /** Most entries an archive may hold (`fleet.max_package_entries`). @default 10000 */
+  maxEntries?: number;
+  /** Directories `file://` URLs may name files under (`fleet.file_roots`). @default none */
+  fileRoots?: readonly string[];
   auth?: RegistryAuth;
   /** Attempts on network errors and 5xx answers. @default 3 */
   attempts?: number;
@@ -82,7 +87,10 @@ export async function fetchPackage(
   dest: string,
   opts: DownloadOptions,
 ): Promise<void> {
-  const { tmpDir, maxBytes, freeBytes = statfsFree } = opts;
+  const { tmpDir, maxBytes, freeBytes = statfsFree, fileRoots = [] } = opts;
+  // Both name directories later; a catalog from outside must not choose where they land.
+  checkPackageName(entry.package);
+  checkVersionName(entry.version);
   mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   if (entry.size !== undefined && entry.size > maxBytes) {
     throw new FleetError(
@@ -95,11 +103,16 @@ export async function fetchPackage(
   const archive = join(tmpDir, `${randomBytes(8).toString("hex")}.download`);
   try {
     const url = new URL(entry.url);
+    // Resolved before anything else looks at the path, so a path outside the roots is not
+    // even checked for existence.
+    const local = url.protocol === "file:"
+      ? resolveUnderRoots(fileURLToPath(url), fileRoots)
+      : null;
     let kind: "tar" | "tar+gzip" | "tar+zstd" | "binary" | "auto" = "auto";
-    if (url.protocol === "oci:" || (url.protocol === "file:" && isOciLayout(fileURLToPath(url)))) {
-      const { source, ref } = url.protocol === "oci:"
+    if (url.protocol === "oci:" || (local !== null && isOciLayout(local))) {
+      const { source, ref } = local === null
         ? ociRef(url, opts)
-        : { source: layoutSource(fileURLToPath(url)), ref: url.hash.slice(1) };
+        : { source: layoutSource(local, fileRoots), ref: url.hash.slice(1) };
       const { layer, kind: k } = await resolveLayer(source, ref, entry);
       if (layer.size > maxBytes) {
         throw new FleetError(
@@ -126,8 +139,8 @@ export async function fetchPackage(
           `The catalog entry of ${entry.package} ${entry.version} has no sha256 for ${url.protocol} download`,
         );
       }
-      const open = url.protocol === "file:"
-        ? async () => fileStream(fileURLToPath(url))
+      const open = local !== null
+        ? async () => fileStream(fileURLToPath(url), fileRoots)
         : async () => {
           const res = await (opts.fetch ?? fetch)(url);
           if (!res.ok) {
@@ -151,7 +164,11 @@ export async function fetchPackage(
       );
     }
     checkDiskSpace(tmpDir, statSync(archive).size, freeBytes);
-    await unpack(archive, kind, dest, entry.package, opts.runtime, maxBytes);
+    await unpack(archive, kind, dest, entry.package, {
+      runtime: opts.runtime,
+      maxBytes,
+      maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    });
   } catch (e) {
     rmSync(dest, { recursive: true, force: true });
     throw e;
@@ -215,9 +232,13 @@ async function save(
   } finally {
     closeSync(fd);
   }
-  const got = hash.digest("hex");
-  if (got !== sha256) {
-    throw new FleetError("integrity", `Checksum mismatch: expected sha256 ${sha256}, got ${got}`);
+  // The actual hash is not told: with a file:// URL it would be the hash of whatever file
+  // the catalog named.
+  if (hash.digest("hex") !== sha256) {
+    throw new FleetError(
+      "integrity",
+      `Checksum mismatch: the download does not have the expected sha256 ${sha256}`,
+    );
   }
 }
 
@@ -247,13 +268,13 @@ async function withRetry(opts: DownloadOptions, fn: () => Promise<void>): Promis
 const GZIP = [0x1f, 0x8b];
 const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
 
+/** Every format is decoded as a stream, so the caps of `unpackTarSafely` stop a bomb early. */
 async function unpack(
   archive: string,
   kind: "tar" | "tar+gzip" | "tar+zstd" | "binary" | "auto",
   dest: string,
   pkg: string,
-  runtime: Runtime,
-  maxBytes: number,
+  { runtime, maxBytes, maxEntries }: { runtime: Runtime; maxBytes: number; maxEntries: number },
 ): Promise<void> {
   if (kind === "binary") {
     mkdirSync(join(dest, "bin"), { recursive: true, mode: 0o755 });
@@ -276,14 +297,7 @@ async function unpack(
       : "tar";
   }
   let stream = fileStream(archive);
-  if (kind === "tar+gzip") {
-    stream = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    );
-  }
-  if (kind === "tar+zstd") {
-    const data = runtime.zstdDecompress(readFileSync(archive));
-    stream = new ReadableStream({ start: (c) => (c.enqueue(data), c.close()) });
-  }
-  await unpackTarSafely(stream, dest, { maxBytes });
+  if (kind === "tar+gzip") stream = stream.pipeThrough(runtime.decompressStream("gzip"));
+  if (kind === "tar+zstd") stream = stream.pipeThrough(runtime.decompressStream("zstd"));
+  await unpackTarSafely(stream, dest, { maxBytes, maxEntries });
 }

@@ -8,6 +8,7 @@ import { OutpostError } from "../errors.ts";
 /** The codes a fleet operation fails with, and the status the local API gives each. */
 export const FLEET_ERROR_STATUS = {
   bad_request: 400,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   integrity: 422,

@@ -14,6 +14,7 @@ import { FleetError } from "./errors.ts";
 import { checkPackageName, checkVersionName, Repository } from "./repository.ts";
 import { type DownloadOptions, fetchPackage } from "./download.ts";
 import { FleetLock } from "./_lock.ts";
+import { DEFAULT_MAX_ENTRIES } from "./unpack.ts";
 import {
   type FleetState,
   loadState,
@@ -27,6 +28,17 @@ import type { RegistryAuth } from "./_oci.ts";
 /** What changed in a package, told to the listener (the supervisor) inside the lock. */
 export type ChangeEvent = "install" | "remove" | "experiment_start" | "experiment_stop" | "promote";
 
+/** The default of `fleet.max_catalog_size`: thousands of entries. */
+export const DEFAULT_MAX_CATALOG_BYTES = 4 * 1024 * 1024;
+
+/** The error of a catalog over `maxBytes`, wherever it is noticed. */
+export function catalogTooLarge(maxBytes: number): FleetError {
+  return new FleetError(
+    "too_large",
+    `Catalog refused: it is over the cap of ${maxBytes} bytes (fleet.max_catalog_size)`,
+  );
+}
+
 /** Options of {@linkcode Installer}. */
 export interface InstallerOptions {
   runtime: Runtime;
@@ -37,6 +49,12 @@ export interface InstallerOptions {
   publicKey?: string;
   /** `fleet.max_package_size`. @default 3 GiB */
   maxBytes?: number;
+  /** `fleet.max_package_entries`. @default 10000 */
+  maxEntries?: number;
+  /** `fleet.max_catalog_size`: a larger catalog is refused, never stored. @default 4 MiB */
+  maxCatalogBytes?: number;
+  /** `fleet.file_roots`: where `file://` URLs may point. @default none (file:// refused) */
+  fileRoots?: readonly string[];
   auth?: RegistryAuth;
   /** Download tuning and test seams (retry delay, free-space probe, fetch, progress). */
   download?: Partial<Omit<DownloadOptions, "runtime" | "tmpDir" | "maxBytes" | "auth">>;
@@ -61,21 +79,37 @@ export interface InstallerStatus {
   platform: string;
   available_disk_space: number | null;
   packages: Record<string, PackageStatus>;
+  /** Catalogs and tasks refused since the daemon started, by error code. */
+  refused: Record<string, number>;
 }
 
 /** Fleet operations, serialized by an advisory lock and recorded as tasks. */
 export class Installer {
   readonly #o:
-    & Required<Pick<InstallerOptions, "publicKey" | "maxBytes" | "now">>
+    & Required<
+      Pick<
+        InstallerOptions,
+        "publicKey" | "maxBytes" | "maxEntries" | "maxCatalogBytes" | "fileRoots" | "now"
+      >
+    >
     & InstallerOptions;
   readonly #lock: FleetLock;
   readonly #statePath: string;
   readonly #tmp: string;
   #state: FleetState;
   readonly #log;
+  readonly #refused: Record<string, number> = {};
 
   constructor(options: InstallerOptions) {
-    this.#o = { publicKey: "", maxBytes: 3 * 1024 ** 3, now: () => new Date(), ...options };
+    this.#o = {
+      publicKey: "",
+      maxBytes: 3 * 1024 ** 3,
+      maxEntries: DEFAULT_MAX_ENTRIES,
+      maxCatalogBytes: DEFAULT_MAX_CATALOG_BYTES,
+      fileRoots: [],
+      now: () => new Date(),
+      ...options,
+    };
     mkdirSync(join(options.root, "packages"), { recursive: true, mode: 0o755 });
     this.#lock = new FleetLock(join(options.root, "lock"));
     this.#statePath = join(options.root, "state.json");
@@ -92,6 +126,11 @@ export class Installer {
   /** The repository of a package. */
   repository(pkg: string): Repository {
     return new Repository(this.#o.root, pkg);
+  }
+
+  /** The largest catalog accepted, in bytes of JSON. */
+  get maxCatalogBytes(): number {
+    return this.#o.maxCatalogBytes;
   }
 
   /** The catalog in force. */
@@ -140,9 +179,19 @@ export class Installer {
     });
   }
 
-  /** Replaces the catalog (checking its signature when a key is configured). */
-  async setCatalog(body: unknown): Promise<Catalog> {
-    const catalog = await parseCatalog(body, this.#o.publicKey);
+  /**
+   * Replaces the catalog (checking its signature when a key is configured). A catalog over
+   * `maxCatalogBytes` is refused: it would be kept in the state file and rewritten by every task.
+   */
+  async setCatalog(body: unknown, from = "the local API"): Promise<Catalog> {
+    let catalog: Catalog;
+    try {
+      const size = new TextEncoder().encode(JSON.stringify(body) ?? "").length;
+      if (size > this.#o.maxCatalogBytes) throw catalogTooLarge(this.#o.maxCatalogBytes);
+      catalog = await parseCatalog(body, this.#o.publicKey);
+    } catch (e) {
+      throw this.#refuse(`Refused a catalog from ${from}`, e);
+    }
     return this.#lock.run(async () => {
       this.#state.catalog = catalog;
       this.#save();
@@ -260,6 +309,23 @@ export class Installer {
     this.#save();
   }
 
+  /**
+   * Counts and logs a refusal, for `/status` and the log; the API and pull mode tell here a
+   * catalog over its cap that they stopped reading. Returns the error as a `FleetError`.
+   */
+  refused(what: string, e: unknown): FleetError {
+    return this.#refuse(what, e);
+  }
+
+  #refuse(what: string, e: unknown): FleetError {
+    const err = e instanceof FleetError
+      ? e
+      : new FleetError("internal", (e as Error).message, { cause: e });
+    this.#refused[err.code] = (this.#refused[err.code] ?? 0) + 1;
+    this.#log.warn(`${what}: ${err.message}`);
+    return err;
+  }
+
   /** Everything `/status` shows. */
   status(): InstallerStatus {
     const packages: Record<string, PackageStatus> = {};
@@ -285,6 +351,7 @@ export class Installer {
       platform: `${HOST_PLATFORM.os}/${HOST_PLATFORM.arch}`,
       available_disk_space: free,
       packages,
+      refused: { ...this.#refused },
     };
   }
 
@@ -337,11 +404,14 @@ export class Installer {
         `Package ${pkg} version ${version} is not in the catalog for ${HOST_PLATFORM.os}/${HOST_PLATFORM.arch}`,
       );
     }
+    checkVersionName(version); // it names the scratch directory below
     const dest = join(this.#tmp, `${pkg}-${version}-${randomBytes(4).toString("hex")}`);
     await fetchPackage(entry, dest, {
       runtime: this.#o.runtime,
       tmpDir: this.#tmp,
       maxBytes: this.#o.maxBytes,
+      maxEntries: this.#o.maxEntries,
+      fileRoots: this.#o.fileRoots,
       auth: this.#o.auth,
       ...this.#o.download,
     });
@@ -371,9 +441,10 @@ export class Installer {
         await fn();
         task.state = "done";
       } catch (e) {
-        const err = e instanceof FleetError
-          ? e
-          : new FleetError("internal", (e as Error).message, { cause: e });
+        const err = this.#refuse(
+          `Task ${method} of ${pkg}${version ? ` ${version}` : ""} failed`,
+          e,
+        );
         task.state = "error";
         task.error = { code: err.code, message: err.message };
         throw err;

@@ -13,7 +13,9 @@
  */
 import type { Logger } from "../log/mod.ts";
 import type { Catalog } from "./catalog.ts";
-import type { Installer } from "./installer.ts";
+import { catalogTooLarge, type Installer } from "./installer.ts";
+import { readCapped } from "./_fsutil.ts";
+import { FleetError } from "./errors.ts";
 
 /** Options of {@linkcode startPuller}. */
 export interface PullOptions {
@@ -32,11 +34,31 @@ export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<voi
   const poll = async () => {
     try {
       const res = await (o.fetch ?? fetch)(o.url, { headers: { Accept: "application/json" } });
-      if (!res.ok) throw new Error(`GET ${o.url} answered ${res.status}`);
-      const catalog = await o.installer.setCatalog(await res.json());
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`GET ${o.url} answered ${res.status}`);
+      }
+      const max = o.installer.maxCatalogBytes;
+      const text = new TextDecoder().decode(
+        await readCapped(
+          res.body,
+          max,
+          () => o.installer.refused(`Refused a catalog from ${o.url}`, catalogTooLarge(max)),
+        ),
+      );
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new Error("the body is not valid JSON");
+      }
+      const catalog = await o.installer.setCatalog(body, o.url);
       await applyDesired(o.installer, catalog, log);
     } catch (e) {
-      log.warn(`Cannot apply the catalog from ${o.url}: ${(e as Error).message}`);
+      // The installer has logged and counted its own refusals already.
+      if (!(e instanceof FleetError)) {
+        log.warn(`Cannot apply the catalog from ${o.url}: ${(e as Error).message}`);
+      }
     }
   };
   const loop = async () => {
@@ -87,7 +109,9 @@ export async function applyDesired(
         await installer.startExperiment(pkg, want.version);
       }
     } catch (e) {
-      log.warn(`Cannot move ${pkg} to ${want.version}: ${(e as Error).message}`);
+      if (!(e instanceof FleetError)) {
+        log.warn(`Cannot move ${pkg} to ${want.version}: ${(e as Error).message}`);
+      }
     }
   }
 }

@@ -12,31 +12,53 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { FleetError } from "./errors.ts";
+import { PACKAGE_NAME } from "../config/keys/fleet.ts";
 import { readLink, switchLink, syncDir } from "./_fsutil.ts";
 
 const STABLE = "stable";
 const EXPERIMENT = "experiment";
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
-const PACKAGE_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** What a version may look like; the text ends the messages of a refused one. */
+export const VERSION_RULE =
+  'expected a version of letters, digits and . _ + ~ - (at most 128, not "stable" or "experiment")';
+/** What a package name may look like. */
+export const PACKAGE_RULE =
+  "expected a package name of lower-case letters, digits and . _ - (at most 64)";
+
+/** Whether `version` can name a directory of the repository (no `/`, no leading `.`). */
+export function isVersionName(version: string): boolean {
+  return version !== STABLE && version !== EXPERIMENT && VERSION_RE.test(version);
+}
+
+/** Whether `name` can name a package directory. */
+export function isPackageName(name: string): boolean {
+  return PACKAGE_NAME.test(name);
+}
 
 /** Throws unless `version` can name a directory of the repository. */
 export function checkVersionName(version: string): void {
-  if (version === STABLE || version === EXPERIMENT || !VERSION_RE.test(version)) {
+  if (!isVersionName(version)) {
     throw new FleetError(
       "bad_request",
-      `Cannot use "${version}" as a version: expected letters, digits and . _ + ~ - (not "stable" or "experiment")`,
+      `Cannot use ${quote(version)} as a version: ${VERSION_RULE}`,
     );
   }
 }
 
 /** Throws unless `name` can name a package. */
 export function checkPackageName(name: string): void {
-  if (!PACKAGE_RE.test(name)) {
+  if (!isPackageName(name)) {
     throw new FleetError(
       "bad_request",
-      `Cannot use "${name}" as a package name: expected lower-case letters, digits and . _ -`,
+      `Cannot use ${quote(name)} as a package name: ${PACKAGE_RULE}`,
     );
   }
+}
+
+/** A refused name, shortened: it may be anything a caller sent. */
+function quote(name: string): string {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 }
 
 /** The versions a package's slots point at. */

@@ -113,6 +113,13 @@ export const bunRuntime: Runtime = {
 
   zstdCompress: (data, level) => Bun.zstdCompressSync(data, { level }),
   zstdDecompress: (data) => Bun.zstdDecompressSync(data),
+  // Bun's DecompressionStream knows zstd (the DOM typings do not list it yet) and decodes
+  // only as fast as its reader reads.
+  decompressStream: (format) =>
+    new DecompressionStream(format as CompressionFormat) as unknown as TransformStream<
+      Uint8Array,
+      Uint8Array
+    >,
 
   memory() {
     const m = process.memoryUsage();

@@ -200,6 +200,10 @@ export const denoRuntime: Runtime = {
     return z.zstdCompressSync(data, { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
   },
   zstdDecompress: (data) => zlib().zstdDecompressSync(data),
+  // Deno's DecompressionStream has no zstd, and for gzip it decodes a whole input chunk at
+  // once (1 MiB of a bomb gave 1 GiB); node:zlib's streams pause when their reader does.
+  decompressStream: (format) =>
+    webPair(format === "gzip" ? zlib().createGunzip() : zlib().createZstdDecompress()),
 
   memory() {
     const m = Deno.memoryUsage();
@@ -217,6 +221,53 @@ export const denoRuntime: Runtime = {
   cpuProfile: inspectorCpuProfile,
   exit: (code) => Deno.exit(code),
 };
+
+/**
+ * A node:zlib transform as a web stream pair, pausing it while the reader's queue is full.
+ * Deno's `Duplex.toWeb` is not used: after a cancel it still enqueues and throws uncaught.
+ */
+function webPair(
+  t: ReturnType<typeof import("node:zlib").createGunzip>,
+): ReadableWritablePair<Uint8Array, Uint8Array> {
+  let done = false;
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      t.pause();
+      t.on("data", (d: Uint8Array) => {
+        if (done) return;
+        c.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+        if ((c.desiredSize ?? 0) <= 0) t.pause();
+      });
+      t.on("end", () => {
+        if (!done) c.close();
+        done = true;
+      });
+      t.on("error", (e) => {
+        if (!done) c.error(e);
+        done = true;
+      });
+    },
+    pull: () => void t.resume(),
+    cancel() {
+      done = true;
+      t.destroy();
+    },
+  }, { highWaterMark: 1 });
+  const writable = new WritableStream<Uint8Array>({
+    write: (chunk) =>
+      new Promise<void>((resolve, reject) => {
+        if (t.destroyed) return reject(new Error("The decoder was closed"));
+        if (t.write(chunk)) resolve();
+        else t.once("drain", resolve);
+      }),
+    close: () => void t.end(),
+    abort() {
+      done = true;
+      t.destroy();
+    },
+  });
+  return { readable, writable };
+}
 
 // Loaded on first use: this file is also loaded (unused) under Bun, where importing node:zlib
 // up front would cost start-up time and memory.

@@ -163,6 +163,11 @@ export interface Runtime {
   zstdCompress(data: Uint8Array, level: number): Uint8Array;
   /** Reverses {@linkcode Runtime.zstdCompress}. */
   zstdDecompress(data: Uint8Array): Uint8Array;
+  /**
+   * A streaming gzip or zstd decoder that honours backpressure, so a reader that stops early
+   * (a size cap) stops the decoding too: a small bomb never expands whole in memory.
+   */
+  decompressStream(format: "gzip" | "zstd"): ReadableWritablePair<Uint8Array, Uint8Array>;
   /** The process's memory figures. */
   memory(): MemoryStats;
   /** The operating system's host name. */

@@ -5,7 +5,16 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -70,7 +79,9 @@ test("daemon: socket is owner-only, runs stable, watches an experiment, rolls ba
       `run_path: ${join(dir, "run")}`,
       `cmd_port: ${cmdPort}`,
       `log_level: "off"`,
-      `fleet: { root: ${join(dir, "fleet")}, experiment_health_timeout: 15, experiment_watch: 1 }`,
+      `fleet: { root: ${
+        join(dir, "fleet")
+      }, file_roots: [${W}], experiment_health_timeout: 15, experiment_watch: 1 }`,
     ].join("\n"),
   );
   const { config, file } = await loadConfig(runtime, { path: configFile, env: {} });
@@ -154,7 +165,7 @@ test("daemon: an experiment that never reports healthy is rolled back after the 
       `run_path: ${join(dir, "run")}`,
       `cmd_port: ${await freePort()}`,
       `log_level: "off"`,
-      `fleet: { root: ${join(dir, "fleet")}, experiment_health_timeout: 1 }`,
+      `fleet: { root: ${join(dir, "fleet")}, file_roots: [${W}], experiment_health_timeout: 1 }`,
     ].join("\n"),
   );
   const { config, file } = await loadConfig(runtime, { path: configFile, env: {} });
@@ -316,5 +327,88 @@ test("fetchPackage() over http:// refuses a download past fleet.max_package_size
     assert.equal(installer.status().packages.outpost.stable_version, null);
   } finally {
     server.stop(true);
+  }
+});
+
+test("daemon: the config's fleet caps and file roots hold over the socket, and a FIFO never blocks it", async () => {
+  const dir = join(W, "caps");
+  const src = join(dir, "src");
+  mkdirSync(src, { recursive: true });
+  const configFile = join(dir, "datadog.yaml");
+  writeFileSync(
+    configFile,
+    [
+      `run_path: ${join(dir, "run")}`,
+      `cmd_port: ${await freePort()}`,
+      `log_level: "off"`,
+      "fleet:",
+      `  root: ${join(dir, "fleet")}`,
+      `  file_roots: [${src}]`,
+      "  max_package_entries: 5",
+      "  max_catalog_size: 16kb",
+    ].join("\n"),
+  );
+  const { config, file } = await loadConfig(runtime, { path: configFile, env: {} });
+  const daemon = await startDaemon({ runtime, config, configFile: file, logger });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://fleet${path}`, {
+      method,
+      unix: daemon.socket,
+      headers: { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    } as RequestInit);
+    return { status: res.status, json: await res.json() as any };
+  };
+  try {
+    execFileSync("mkfifo", [join(src, "pipe.tar")]);
+    const fifo = {
+      package: "outpost",
+      version: "1.0.0",
+      url: `file://${join(src, "pipe.tar")}`,
+      sha256: "0".repeat(64),
+    };
+    assert.equal((await call("POST", "/catalog", { packages: [fifo] })).status, 200);
+    assert.deepEqual(await call("POST", "/outpost/install", {}), {
+      status: 403,
+      json: { error: { message: `Refused file://${join(src, "pipe.tar")}: not a regular file` } },
+    });
+    // The daemon still answers: the FIFO was never opened for a blocking read.
+    assert.equal((await call("GET", "/status")).json.packages.outpost.task.error.code, "forbidden");
+
+    const tar = await packTar(
+      Array.from({ length: 6 }, (_, i) => ({
+        header: { name: `f${i}`, size: 1, type: "file" as const },
+        body: "x",
+      })),
+    );
+    writeFileSync(join(src, "six.tar"), tar);
+    const six = { ...fifo, url: `file://${join(src, "six.tar")}`, sha256: sha256(tar) };
+    await call("POST", "/catalog", { packages: [six] });
+    assert.deepEqual(await call("POST", "/outpost/install", {}), {
+      status: 422,
+      json: {
+        error: {
+          message:
+            "Refused to unpack the archive: it holds more than 5 entries (fleet.max_package_entries)",
+        },
+      },
+    });
+
+    const big = {
+      packages: Array.from({ length: 200 }, (_, i) => ({ ...six, version: `1.${i}` })),
+    };
+    assert.deepEqual(await call("POST", "/catalog", big), {
+      status: 422,
+      json: {
+        error: {
+          message: "Catalog refused: it is over the cap of 16384 bytes (fleet.max_catalog_size)",
+        },
+      },
+    });
+    assert.equal(daemon.installer.catalog?.packages.length, 1);
+    assert.equal(existsSync(join(dir, "fleet", "packages", "outpost", "stable")), false);
+    assert.deepEqual(readdirSync(src).sort(), ["pipe.tar", "six.tar"]);
+  } finally {
+    await daemon.stop();
   }
 });

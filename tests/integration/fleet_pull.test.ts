@@ -1,7 +1,7 @@
 /** Pull mode against a real HTTP server serving signed desired-state catalogs. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +54,13 @@ test("pull mode follows signed desired states, promotes after the watch, never r
   };
   await publish(1, { outpost: { version: "1.0.0" } });
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(doc) });
-  const installer = new Installer({ runtime, root: join(W, "root"), logger, publicKey: pub });
+  const installer = new Installer({
+    runtime,
+    root: join(W, "root"),
+    logger,
+    publicKey: pub,
+    fileRoots: [W],
+  });
   const slots = () => installer.repository("outpost").slots();
   const puller = startPuller({
     installer,
@@ -97,6 +103,63 @@ test("pull mode follows signed desired states, promotes after the watch, never r
     await puller.poll();
     assert.equal(installer.status().catalog_version, 4);
     assert.equal(slots().stable, "2.0.0");
+  } finally {
+    puller.stop();
+    server.stop(true);
+  }
+});
+
+test("pull mode refuses a catalog with ../ versions and one over the size cap, storing neither", async () => {
+  const dir = join(W, "hostile");
+  const outside = join(dir, "outside");
+  mkdirSync(outside, { recursive: true });
+  const root = join(dir, "root");
+  let doc = "";
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(doc) });
+  const warnings: string[] = [];
+  const installer = new Installer({
+    runtime,
+    root,
+    logger: createLogger({ level: "warn", write: (l) => warnings.push(l) }),
+    fileRoots: [W],
+    maxCatalogBytes: 64 * 1024,
+  });
+  const url = `http://127.0.0.1:${server.port}/fleet.json`;
+  const good = await entry("1.0.0");
+  const evil = { ...good, version: "../../hostile/outside/esc" };
+  doc = JSON.stringify({ packages: [evil], desired: { outpost: { version: evil.version } } });
+  const puller = startPuller({
+    installer,
+    url,
+    intervalMs: 3_600_000,
+    logger: createLogger({ level: "warn", write: (l) => warnings.push(l) }),
+  });
+  try {
+    await until(() => warnings.length > 0 || undefined); // the first poll, at start
+    assert.equal(installer.catalog, null);
+    assert.match(
+      warnings.at(-1)!,
+      new RegExp(
+        `Refused a catalog from ${
+          url.replace(/[.]/g, "[.]")
+        }: Invalid catalog: "packages\\.0\\.version": expected a version of`,
+      ),
+    );
+    // A document of megabytes, over the 64 KiB cap: refused while it is read, never stored.
+    doc = JSON.stringify({
+      packages: Array.from({ length: 50_000 }, (_, i) => ({ ...good, version: `1.0.${i}` })),
+    });
+    assert.ok(doc.length > 5_000_000);
+    await puller.poll();
+    assert.equal(installer.catalog, null);
+    assert.match(
+      warnings.at(-1)!,
+      /Refused a catalog from http:\S+: Catalog refused: it is over the cap of 65536 bytes \(fleet\.max_catalog_size\)\n$/,
+    );
+    assert.equal(warnings.length, 2, `each refusal is logged once: ${JSON.stringify(warnings)}`);
+    assert.deepEqual(installer.status().refused, { bad_request: 1, too_large: 1 });
+    assert.deepEqual(readdirSync(outside), []);
+    assert.equal(existsSync(join(root, "state.json")), false);
   } finally {
     puller.stop();
     server.stop(true);

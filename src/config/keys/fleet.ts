@@ -1,6 +1,21 @@
 /** Keys of the fleet component: package repository, local API, experiments and pull mode. */
 import * as v from "valibot";
-import { DAY, GiB, oneOf, path, pattern, seconds, size, str, url, WEEK } from "../_kinds.ts";
+import {
+  DAY,
+  GiB,
+  int,
+  listOf,
+  MiB,
+  oneOf,
+  path,
+  pattern,
+  seconds,
+  size,
+  str,
+  text,
+  url,
+  WEEK,
+} from "../_kinds.ts";
 
 /** What a package may be called: it names a directory under `fleet.root`. */
 export const PACKAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -28,8 +43,21 @@ export const fleetKeys = {
       experiment_health_timeout: seconds(60, 1, DAY),
       /** Seconds an experiment must keep running before it counts as good. */
       experiment_watch: seconds(300, 1, WEEK),
-      /** Largest package download accepted. */
+      /** Largest package download accepted, and largest archive once decompressed. */
       max_package_size: size(3 * GiB, 64 * GiB),
+      /** Most entries a package archive may hold; one with more is refused while it is read. */
+      max_package_entries: int(10_000, 1, 10_000_000),
+      /** Largest catalog accepted (API body, pulled document); a larger one is never stored. */
+      max_catalog_size: size(4 * MiB, GiB),
+      /**
+       * Directories whose regular files (and OCI layouts) `file://` catalog URLs may name,
+       * checked after resolving links. Empty, the default, refuses every `file://` URL.
+       */
+      file_roots: listOf(
+        v.pipe(text(4096), v.check((p) => p.startsWith("/"), "expected absolute paths")),
+        [],
+        { max: 64 },
+      ),
       /** Credentials for `oci://` registries that need them (basic, or exchanged for a bearer token). */
       registry_username: str(""),
       registry_password: str(""),
