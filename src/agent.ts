@@ -10,7 +10,7 @@ import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
-import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
+import { apiComponent, ensureAuthToken, ensureRunPath, type HealthReport } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
 import { flareApiArea } from "./flare/api.ts";
 import { recordVersion } from "./flare/version_history.ts";
@@ -140,6 +140,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const { runtime, config, logger } = ctx;
   const registry = ctx.registry ?? new Registry();
   const log = logger.for("agent");
+  ensureRunPath(config.run_path);
   const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
   try {
     recordVersion(config.run_path, BUILD.version);
@@ -176,6 +177,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     config,
     configFile: ctx.configFile,
     env: process.env,
+    authToken: token,
     sources: {
       statusText: () => status.text(),
       statusJson: () => status.json(),
