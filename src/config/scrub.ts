@@ -478,14 +478,25 @@ export class KnownSecrets {
   }
 
   /**
-   * Learns `raw` and what it is scrubbed to. The part that differs between the two (all of a
-   * masked value, the password of a URL) gives the fragments; a URL's password is learned on
-   * its own as well, since it lives in memory decoded once the URL is parsed.
+   * Learns `raw` and what it is scrubbed to. A value masked whole (or to a key's tail) gives
+   * its fragments; of a value scrubbed in part (a URL, a command line), the one piece that
+   * changed is learned as a secret of its own, and so is a URL's password, which lives in
+   * memory decoded once the URL is parsed.
    */
   add(raw: string, scrubbed: string = MASK): void {
     if (raw.length < MIN_KNOWN_LENGTH || raw === scrubbed || this.#exact.has(raw)) return;
     this.#exact.set(raw, scrubbed);
     this.#ordered = null;
+    if (/^\*+[^*]{0,5}$/.test(scrubbed)) {
+      // Fragments of free text would mask ordinary words; JSON syntax must survive the mask.
+      if (/[\s"\\]/.test(raw)) return;
+      for (let i = 0; i + FRAGMENT <= raw.length; i++) {
+        const f = raw.slice(i, i + FRAGMENT);
+        this.#fragments.add(f);
+        this.#starts[pairIndex(f, 0)] = 1;
+      }
+      return;
+    }
     let head = 0;
     while (head < raw.length && raw[head] === scrubbed[head]) head++;
     let tail = 0;
@@ -493,15 +504,8 @@ export class KnownSecrets {
       tail < raw.length - head &&
       raw[raw.length - 1 - tail] === scrubbed[scrubbed.length - 1 - tail]
     ) tail++;
-    const core = raw.slice(head, raw.length - tail);
-    // Fragments of free text would mask ordinary words; JSON syntax must survive the mask.
-    if (!/[\s"\\]/.test(core)) {
-      for (let i = 0; i + FRAGMENT <= core.length; i++) {
-        const f = core.slice(i, i + FRAGMENT);
-        this.#fragments.add(f);
-        this.#starts[pairIndex(f, 0)] = 1;
-      }
-    }
+    const changed = raw.slice(head, raw.length - tail);
+    if (!/\s/.test(changed)) this.add(changed, MASK);
     const password = URL.canParse(raw) ? safeDecode(new URL(raw).password) : "";
     if (password.length >= MIN_KNOWN_LENGTH) this.add(password, MASK);
   }
