@@ -479,33 +479,33 @@ export class KnownSecrets {
 
   /**
    * Learns `raw` and what it is scrubbed to. A value masked whole (or to a key's tail) gives
-   * its fragments; of a value scrubbed in part (a URL, a command line), the one piece that
-   * changed is learned as a secret of its own, and so is a URL's password, which lives in
-   * memory decoded once the URL is parsed.
+   * its fragments; of a value scrubbed in part (a URL, a command line), the piece that changed
+   * is learned as a secret of its own; of a masked block of text (a PEM key), each word that
+   * mixes letters and digits is. A URL's password is learned too: it lives in memory decoded
+   * once the URL is parsed.
    */
   add(raw: string, scrubbed: string = MASK): void {
     if (raw.length < MIN_KNOWN_LENGTH || raw === scrubbed || this.#exact.has(raw)) return;
     this.#exact.set(raw, scrubbed);
     this.#ordered = null;
-    if (/^\*+[^*]{0,5}$/.test(scrubbed)) {
-      // Fragments of free text would mask ordinary words; JSON syntax must survive the mask.
-      if (/[\s"\\]/.test(raw)) return;
-      for (let i = 0; i + FRAGMENT <= raw.length; i++) {
-        const f = raw.slice(i, i + FRAGMENT);
+    const whole = /^\*+[^*]{0,5}$/.test(scrubbed);
+    const secret = whole ? raw : changedPart(raw, scrubbed);
+    if (/\s/.test(secret)) {
+      for (const word of secret.split(/\s+/)) {
+        if (word.length >= FRAGMENT && /\d/.test(word) && /[A-Za-z]/.test(word)) {
+          this.add(word, MASK);
+        }
+      }
+    } else if (!whole) {
+      this.add(secret, MASK);
+    } else if (!/["\\]/.test(secret)) {
+      // JSON syntax must survive the mask: fragments hold no quote nor backslash.
+      for (let i = 0; i + FRAGMENT <= secret.length; i++) {
+        const f = secret.slice(i, i + FRAGMENT);
         this.#fragments.add(f);
         this.#starts[pairIndex(f, 0)] = 1;
       }
-      return;
     }
-    let head = 0;
-    while (head < raw.length && raw[head] === scrubbed[head]) head++;
-    let tail = 0;
-    while (
-      tail < raw.length - head &&
-      raw[raw.length - 1 - tail] === scrubbed[scrubbed.length - 1 - tail]
-    ) tail++;
-    const changed = raw.slice(head, raw.length - tail);
-    if (!/\s/.test(changed)) this.add(changed, MASK);
     const password = URL.canParse(raw) ? safeDecode(new URL(raw).password) : "";
     if (password.length >= MIN_KNOWN_LENGTH) this.add(password, MASK);
   }
@@ -535,6 +535,17 @@ export class KnownSecrets {
     if (coveredTo < 0) return text;
     return out + MASK + text.slice(done);
   }
+}
+
+/** What `raw` lost to become `scrubbed`: the middle that differs between the two. */
+function changedPart(raw: string, scrubbed: string): string {
+  let head = 0;
+  while (head < raw.length && raw[head] === scrubbed[head]) head++;
+  let tail = 0;
+  while (
+    tail < raw.length - head && raw[raw.length - 1 - tail] === scrubbed[scrubbed.length - 1 - tail]
+  ) tail++;
+  return raw.slice(head, raw.length - tail);
 }
 
 function pairIndex(s: string, i: number): number {

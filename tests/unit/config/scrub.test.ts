@@ -321,6 +321,14 @@ test("scrubObject() with known learns every value it masks, and a URL's password
   }, { known });
   // The one piece a text rule changed is a secret of its own.
   assert.equal(known.get("Redi5Pw99"), MASK);
+  // So is each random-looking line of a masked PEM block, not its words.
+  scrubObject({
+    tls: "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAK9\n-----END RSA PRIVATE KEY-----",
+  }, {
+    known,
+  });
+  assert.equal(known.get("MIIEpAIBAAK9"), MASK);
+  assert.equal(known.get("PRIVATE"), undefined);
   assert.equal(known.get("hunter22"), MASK);
   assert.equal(known.get(API_KEY), `${stars(28)}cdef`);
   assert.equal(known.get("http://bob:pr0xy-pw@p:3128"), `http://bob:${MASK}@p:3128`);
