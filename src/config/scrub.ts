@@ -233,13 +233,25 @@ function lineRules({ extraKeys = [], flare = false }: ScrubOptions): Rule[] {
  * ```
  */
 export function scrubText(text: string, options: ScrubOptions = {}): string {
-  const rules = lineRules(options);
-  if (options.known) text = options.known.mask(text);
+  const { known } = options;
+  let rules = lineRules(options);
+  let multiLine = MULTI_LINE_RULES;
+  if (known) {
+    text = known.mask(text);
+    // What a rule masks here is learned, to be masked where no rule would see it.
+    const learning = ([re, fn]: Rule): Rule => [re, (m, ...g) => {
+      const out = fn(m, ...g);
+      if (out !== m) known.addMasked(m, out);
+      return out;
+    }];
+    rules = rules.map(learning);
+    multiLine = multiLine.map(learning);
+  }
   let out = text.split("\n").map((line) => {
     for (const [re, fn] of rules) line = line.replace(re, fn);
     return line;
   }).join("\n");
-  for (const [re, fn] of MULTI_LINE_RULES) out = out.replace(re, fn);
+  for (const [re, fn] of multiLine) out = out.replace(re, fn);
   return out;
 }
 
@@ -440,8 +452,11 @@ export function scrubHeapSnapshot(data: Uint8Array | string, options: ScrubOptio
   return JSON.stringify(snapshot);
 }
 
-/** Values shorter than this are not masked by value: that would mask ordinary words. */
-const MIN_KNOWN_LENGTH = 4;
+/**
+ * Values shorter than this are not masked by value: that would mask ordinary words, and
+ * `true` or `null` in JSON.
+ */
+const MIN_KNOWN_LENGTH = 6;
 /**
  * Length of the fragments of a secret that are masked too: a heap snapshot cuts long strings,
  * and a log tail can start inside a line, leaving part of a secret without its key.
@@ -486,16 +501,14 @@ export class KnownSecrets {
    */
   add(raw: string, scrubbed: string = MASK): void {
     if (raw.length < MIN_KNOWN_LENGTH || raw === scrubbed || this.#exact.has(raw)) return;
+    // A number masked by value would break every JSON number that holds its digits.
+    if (/^[-+.\deE]+$/.test(raw)) return;
     this.#exact.set(raw, scrubbed);
     this.#ordered = null;
     const whole = /^\*+[^*]{0,5}$/.test(scrubbed);
     const secret = whole ? raw : changedPart(raw, scrubbed);
     if (/\s/.test(secret)) {
-      for (const word of secret.split(/\s+/)) {
-        if (word.length >= FRAGMENT && /\d/.test(word) && /[A-Za-z]/.test(word)) {
-          this.add(word, MASK);
-        }
-      }
+      for (const word of secret.split(/\s+/)) if (looksRandom(word)) this.add(word, MASK);
     } else if (!whole) {
       this.add(secret, MASK);
     } else if (!/["\\]/.test(secret)) {
@@ -508,6 +521,18 @@ export class KnownSecrets {
     }
     const password = URL.canParse(raw) ? safeDecode(new URL(raw).password) : "";
     if (password.length >= MIN_KNOWN_LENGTH) this.add(password, MASK);
+  }
+
+  /**
+   * Learns what a text rule masked (`match` became `masked`) when it looks like a secret
+   * rather than a word: a text rule can mask a plain word (`token: none`), which must not then
+   * be masked everywhere.
+   */
+  addMasked(match: string, masked: string): void {
+    const whole = /^\*+[^*]{0,5}$/.test(masked);
+    const secret = whole ? match : changedPart(match, masked);
+    if (/\s/.test(secret)) this.add(match, masked);
+    else if (looksRandom(secret)) this.add(secret, whole ? masked : MASK);
   }
 
   /** `text` with every known value replaced by its scrubbed form and every fragment masked. */
@@ -535,6 +560,11 @@ export class KnownSecrets {
     if (coveredTo < 0) return text;
     return out + MASK + text.slice(done);
   }
+}
+
+/** A word of 8 characters or more that mixes letters and digits: a key, not prose. */
+function looksRandom(word: string): boolean {
+  return word.length >= FRAGMENT && /\d/.test(word) && /[A-Za-z]/.test(word) && !/\s/.test(word);
 }
 
 /** What `raw` lost to become `scrubbed`: the middle that differs between the two. */
