@@ -25,6 +25,7 @@ export interface CreateFlareOptions extends FlareContext {
   /** @default Date.now */
   now?: () => number;
 }
+
 /**
  * Builds the flare and returns the zip's path.
  *
@@ -63,7 +64,8 @@ export async function createFlare(options: CreateFlareOptions): Promise<string> 
     if (taken.length > 0) onProgress?.("scrubbing the profiles");
     for (const p of taken) {
       try {
-        fb.writer.add(`profiles/${p.name}`, new TextDecoder().decode(p.data));
+        const text = typeof p.data === "string" ? p.data : new TextDecoder().decode(p.data);
+        fb.writer.add(`profiles/${p.name}`, text);
         fb.log(`profiles: added ${p.name} (${runtime.name} ${runtime.version}${p.detail})`);
       } catch (e) {
         fb.log(`profiles: ${p.name} left out on ${runtime.name}: ${(e as Error).message}`);
@@ -77,6 +79,9 @@ export async function createFlare(options: CreateFlareOptions): Promise<string> 
   }
 }
 
+// The shell's working directories: named like a password (`pwd`), they are paths.
+const SHELL_DIRS = new Set(["PWD", "OLDPWD"]);
+
 /**
  * The secrets known by value before any file is read: every value the scrubber masks in the
  * config and in the environment (a `DD_*` variable scrubbed as the key it sets, any other as
@@ -89,7 +94,7 @@ export function knownSecrets(
   const known = new KnownSecrets();
   scrubObject(ctx.config, { ...options, known });
   for (const [name, value] of Object.entries(ctx.env)) {
-    if (value === undefined) continue;
+    if (value === undefined || SHELL_DIRS.has(name)) continue;
     scrubObject({ [name.replace(/^DD_/, "").toLowerCase()]: value }, { ...options, known });
   }
   if (ctx.authToken) known.add(ctx.authToken, MASK);
@@ -107,7 +112,7 @@ function safeHostname(runtime: Runtime): string {
 /** A profile taken, waiting for the secrets the providers learn. */
 interface Profile {
   name: string;
-  data: Uint8Array;
+  data: Uint8Array | string;
   /** Said in the creation log after the runtime. */
   detail: string;
 }
@@ -136,8 +141,7 @@ async function profiles(
       const detail = typeof data === "string"
         ? `, ${JSON.parse(data).samples?.length ?? 0} samples`
         : "";
-      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-      taken.push({ name, data: bytes, detail });
+      taken.push({ name, data, detail });
     } catch (e) {
       fb.log(`profiles: ${name} left out on ${runtime.name}: ${(e as Error).message}`);
     }

@@ -17,7 +17,12 @@ const config = {
 test("knownSecrets() learns every secret value of the config, the environment and the token", () => {
   const known = knownSecrets({
     config,
-    env: { DD_MYSQL_PASSWORD: "env-pass-1", GITHUB_TOKEN: "ghp_abcdef12", HOME: "/root" },
+    env: {
+      DD_MYSQL_PASSWORD: "env-pass-1",
+      GITHUB_TOKEN: "ghp_abcdef12",
+      HOME: "/root",
+      PWD: "/home/ops",
+    },
     authToken: TOKEN,
   });
   assert.equal(known.get(API_KEY), "*".repeat(28) + "cdef");
@@ -32,6 +37,7 @@ test("knownSecrets() learns every secret value of the config, the environment an
   assert.equal(known.get("pw"), undefined);
   assert.equal(known.get("edge-1"), undefined);
   assert.equal(known.get("/root"), undefined);
+  assert.equal(known.get("/home/ops"), undefined);
 });
 
 test("scrubHeapSnapshot() scrubs every string of the table and keeps the rest", () => {
