@@ -501,8 +501,9 @@ export class KnownSecrets {
    */
   add(raw: string, scrubbed: string = MASK): void {
     if (raw.length < MIN_KNOWN_LENGTH || raw === scrubbed || this.#exact.has(raw)) return;
-    // A number masked by value would break every JSON number that holds its digits.
-    if (/^[-+.\deE]+$/.test(raw)) return;
+    // A number masked by value would break every JSON number that holds its digits; a value
+    // that holds a mask is scrubbed output (its fragments would be runs of stars).
+    if (/^[-+.\deE]+$/.test(raw) || raw.includes(MASK)) return;
     this.#exact.set(raw, scrubbed);
     this.#ordered = null;
     const whole = /^\*+[^*]{0,5}$/.test(scrubbed);
