@@ -73,6 +73,7 @@ export const flare: Command = {
           config,
           configFile: file,
           env: process.env,
+          authToken: localAuthToken(config, file),
           sources: {},
           localReason,
           profileSeconds: profile,
@@ -115,6 +116,15 @@ export const flare: Command = {
     return 1;
   },
 };
+
+/** The agent's token, so that a local flare masks it too; none when it cannot be read. */
+function localAuthToken(config: Config, configFile: string | null): string | undefined {
+  try {
+    return readAuthToken(authTokenPath(config, configFile));
+  } catch {
+    return undefined;
+  }
+}
 
 /** `POST /agent/flare` on the running agent; returns the zip path it built. */
 async function askAgent(

@@ -4,14 +4,13 @@
  *
  * @module
  */
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import { Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
-import { apiComponent, ensureAuthToken, type HealthReport } from "./api/mod.ts";
+import { apiComponent, ensureAuthToken, ensureRunPath, type HealthReport } from "./api/mod.ts";
 import { isLoopbackHost } from "./api/app.ts";
 import { OutpostError } from "./errors.ts";
 import { flareApiArea } from "./flare/api.ts";
@@ -125,39 +124,6 @@ export function authTokenPath(config: Config, configFile: string | null): string
   return configFile ? join(dirname(configFile), "auth_token") : join(config.run_path, "auth_token");
 }
 
-/**
- * Makes sure `run_path` is a directory the agent can write, creating it (0700) when missing.
- * The config only checks its shape; here a file such as `/etc/passwd` stops the start instead
- * of leaving the disk queue and the version history failing behind a green health.
- */
-export function ensureRunPath(path: string): void {
-  const fail = (why: string) =>
-    new OutpostError("config_invalid", `Invalid config key "run_path": ${why}`);
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw fail(`cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? e})`);
-    }
-    try {
-      mkdirSync(path, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw fail(`cannot create "${path}" (${(e as NodeJS.ErrnoException).code ?? e})`);
-    }
-    return;
-  }
-  if (!st.isDirectory()) throw fail(`expected a directory, got a file "${path}"`);
-  try {
-    accessSync(path, constants.W_OK | constants.X_OK);
-  } catch (e) {
-    throw fail(
-      `expected a directory the agent can write, "${path}" is not (${
-        (e as NodeJS.ErrnoException).code ?? e
-      })`,
-    );
-  }
-}
 
 /** The start-time warning for an API that other hosts can reach, or null when it is local. */
 export function cmdHostWarning(host: string, port: number): string | null {
@@ -225,6 +191,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     config,
     configFile: ctx.configFile,
     env: process.env,
+    authToken: token,
     sources: {
       statusText: () => status.text(),
       statusJson: () => status.json(),

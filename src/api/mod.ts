@@ -9,7 +9,7 @@ import type { Component } from "../component.ts";
 import { type AgentHandle, type ApiArea, createApiApp } from "./app.ts";
 
 export { type AgentHandle, type ApiArea, createApiApp, type HealthReport } from "./app.ts";
-export { ensureAuthToken, readAuthToken } from "./auth_token.ts";
+export { ensureAuthToken, ensureRunPath, readAuthToken } from "./auth_token.ts";
 
 /** Settings of the API server. */
 export interface ApiSettings {

@@ -1,7 +1,8 @@
 /**
  * The flare builder: a private temp directory whose files all sit under `<hostname>/`, a
  * creation log written first, providers run one at a time under a timeout, and `save()`
- * that adds the permission table and the list of unscrubbed files, then zips.
+ * that adds the permission table and the scrubber's report, masks every value learned on the
+ * way in every file, then zips.
  *
  * @module
  */
@@ -16,10 +17,11 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { Buffer } from "node:buffer";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import { type Zippable, zipSync } from "fflate";
-import { scrubFile, type ScrubOptions } from "../config/scrub.ts";
+import { KnownSecrets, scrubFileReport, type ScrubOptions, scrubText } from "../config/scrub.ts";
 import { OutpostError } from "../errors.ts";
 
 /** Options of {@linkcode FlareBuilder.create}. */
@@ -29,7 +31,12 @@ export interface FlareBuilderOptions {
   /** Why the flare is built without the running agent; writes the `local` marker. */
   localReason?: string;
   /** Scrubber settings (`flare_stripped_keys`). The flare's own `api_key` rule is always on. */
-  scrub?: ScrubOptions;
+  scrub?: Omit<ScrubOptions, "known">;
+  /**
+   * Secret values to mask in every file (the config's, the environment's, the auth token);
+   * the builder adds every value its scrubbing masks. @default none yet
+   */
+  known?: KnownSecrets;
   /** Where the zip goes. @default the OS temp directory */
   outDir?: string;
   /** The clock, for log timestamps, durations and the archive name. @default Date.now */
@@ -46,13 +53,15 @@ export class FlareSkip extends Error {
 
 /** What a provider writes through; writes after its timeout are ignored. */
 export interface FlareWriter {
-  /** Adds a file, scrubbed by its name (YAML as objects, the rest as text). */
+  /**
+   * Adds a file, scrubbed by its name (heap snapshots by their strings, YAML as objects, the
+   * rest as text). Throws when a heap snapshot does not parse.
+   */
   add(dest: string, content: string): void;
-  /** Adds a file as is, and lists it in `non_scrubbed_files.json`. */
-  addUnscrubbed(dest: string, content: Uint8Array | string): void;
   /**
    * Copies a file from the host, scrubbed, and records its permissions. `content` replaces
-   * the file's own (a log tail, for example).
+   * the file's own (a log tail, for example). Binary content keeps its bytes: the text rules
+   * and known values are masked in it, which `non_scrubbed_files.json` says.
    */
   copy(src: string, dest: string, content?: string): void;
   /** Records a line in `flare_creation.log`. */
@@ -82,9 +91,11 @@ export class FlareBuilder {
   readonly #tmp: string;
   readonly #root: string;
   readonly #scrub: ScrubOptions;
+  readonly #known: KnownSecrets;
   readonly #outDir: string;
   readonly #now: () => number;
-  readonly #unscrubbed: string[] = [];
+  /** Files not scrubbed as their format asks, and why. */
+  readonly #shortfalls = new Map<string, string>();
   readonly #sources = new Map<string, string>();
   #saved = false;
 
@@ -94,7 +105,8 @@ export class FlareBuilder {
     chmodSync(this.#tmp, 0o700);
     this.#root = join(this.#tmp, this.hostname);
     mkdirSync(this.#root, { mode: 0o700 });
-    this.#scrub = { ...options.scrub, flare: true };
+    this.#known = options.known ?? new KnownSecrets();
+    this.#scrub = { ...options.scrub, flare: true, known: this.#known };
     this.#outDir = options.outDir ?? tmpdir();
     this.#now = options.now ?? Date.now;
   }
@@ -115,7 +127,11 @@ export class FlareBuilder {
   log(line: string): void {
     if (this.#saved) return;
     const ts = new Date(this.#now()).toISOString();
-    appendFileSync(join(this.#root, "flare_creation.log"), `${ts} ${line}\n`);
+    // Lines carry error messages, which can quote what failed to parse.
+    appendFileSync(
+      join(this.#root, "flare_creation.log"),
+      `${ts} ${scrubText(line, this.#scrub)}\n`,
+    );
   }
 
   /** A writer for the whole flare (not bound to a provider's timeout). */
@@ -162,24 +178,16 @@ export class FlareBuilder {
   }
 
   /**
-   * Adds `permissions.log` and `non_scrubbed_files.json`, zips the tree to
+   * Adds `permissions.log` and `non_scrubbed_files.json`, masks every known secret value in
+   * every file (values learned after a file was added included), zips the tree to
    * `outpost-flare-<hostname>-<UTC time>.zip` (mode 0600; `-2`, `-3`… when that file exists),
    * removes the temp tree and returns the zip's path. Later writes are ignored.
    */
   save(): string {
     if (this.#saved) throw new OutpostError("flare_saved", "Cannot save a flare twice");
     this.log("flare creation finished, saving");
-    this.#write("permissions.log", this.#permissionsTable());
-    this.#write(
-      "non_scrubbed_files.json",
-      JSON.stringify(
-        this.#unscrubbed.length > 0
-          ? { files: this.#unscrubbed, count: this.#unscrubbed.length }
-          : { files: [], message: "All files were scrubbed" },
-        null,
-        2,
-      ),
-    );
+    this.#write("permissions.log", scrubText(this.#permissionsTable(), this.#scrub));
+    this.#write("non_scrubbed_files.json", JSON.stringify(this.#report(), null, 2) + "\n");
     this.#saved = true;
     const stamp = new Date(this.#now()).toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
     const mtime = new Date(this.#now());
@@ -189,7 +197,8 @@ export class FlareBuilder {
       Number(b === "flare_creation.log") - Number(a === "flare_creation.log")
     );
     for (const rel of order) {
-      files[`${this.hostname}/${rel}`] = [readFileSync(join(this.#root, rel)), { mtime }];
+      const data = maskBytes(readFileSync(join(this.#root, rel)), this.#known);
+      files[`${this.hostname}/${rel}`] = [data, { mtime }];
     }
     const data = zipSync(files, { level: 6 });
     mkdirSync(this.#outDir, { recursive: true });
@@ -226,20 +235,48 @@ export class FlareBuilder {
       fn();
     };
     return {
-      add: (dest, content) =>
-        guard(dest, () => this.#write(dest, scrubFile(dest, content, this.#scrub))),
-      addUnscrubbed: (dest, content) =>
-        guard(dest, () => {
-          this.#write(dest, content);
-          this.#unscrubbed.push(dest);
-        }),
+      add: (dest, content) => guard(dest, () => this.#addScrubbed(dest, content)),
       copy: (src, dest, content) =>
         guard(dest, () => {
           this.#sources.set(src, dest);
-          const text = content ?? readFileSync(src, "utf8");
-          this.#write(dest, scrubFile(dest, text, this.#scrub));
+          if (content !== undefined) return this.#addScrubbed(dest, content);
+          const bytes = readFileSync(src);
+          const text = utf8(bytes);
+          if (text !== null) return this.#addScrubbed(dest, text);
+          // Latin-1 maps bytes to characters one to one, so what is not masked is kept as is.
+          const masked = scrubText(Buffer.from(bytes).toString("latin1"), this.#scrub);
+          this.#write(dest, Buffer.from(masked, "latin1"));
+          this.#shortfalls.set(
+            dest,
+            "binary content: known values and text patterns were masked in its bytes, " +
+              "secrets in any other encoding are left",
+          );
         }),
       log: (line) => this.log(line),
+    };
+  }
+
+  #addScrubbed(dest: string, content: string): void {
+    const { text, shortfall } = scrubFileReport(dest, content, this.#scrub);
+    this.#write(dest, text);
+    if (shortfall !== null) this.#shortfalls.set(dest, shortfall);
+  }
+
+  /** `non_scrubbed_files.json`: what the scrubber could not do, in so many words. */
+  #report(): Record<string, unknown> {
+    const files = [...this.#shortfalls.keys()].sort();
+    const how = "every file went through the scrubber (heap snapshots by their strings, YAML " +
+      "as objects, the rest as text), which masks the secrets it recognizes by key and by " +
+      `pattern, and ${this.#known.size} value(s) learned from the config, the environment ` +
+      "and the files wherever they appear; a secret it does not recognize can remain, so " +
+      "review the files before sending them";
+    return {
+      files,
+      count: files.length,
+      reasons: Object.fromEntries(files.map((f) => [f, this.#shortfalls.get(f)])),
+      message: files.length === 0
+        ? `No file was added as is: ${how}`
+        : `${files.length} file(s) could not be scrubbed as their format asks (see reasons); ${how}`,
     };
   }
 
@@ -277,6 +314,25 @@ export class FlareBuilder {
 export function cleanHostname(hostname: string): string {
   const clean = hostname.trim().replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "");
   return clean === "" ? "unknown" : clean;
+}
+
+/** The bytes as UTF-8 text, or null when they are not text (a NUL byte, invalid UTF-8). */
+function utf8(bytes: Uint8Array): string | null {
+  if (bytes.includes(0)) return null;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** A file's bytes with every known value masked; text stays UTF-8, other bytes are kept. */
+function maskBytes(bytes: Uint8Array, known: KnownSecrets): Uint8Array {
+  const text = utf8(bytes);
+  const encoding = text !== null ? "utf8" : "latin1";
+  const before = text ?? Buffer.from(bytes).toString("latin1");
+  const after = known.mask(before);
+  return after === before ? bytes : new Uint8Array(Buffer.from(after, encoding));
 }
 
 function* walk(root: string, dir = root): Generator<string> {

@@ -1,13 +1,12 @@
 /**
- * Builds a whole flare: profiles first (they take seconds and are not scrubbed), then every
- * provider, then the zip.
+ * Builds a whole flare: profiles first (they take seconds), then every provider, then the
+ * profiles are scrubbed with every secret value learned meanwhile, then the zip.
  *
  * @module
  */
 import type { Runtime } from "../runtime/types.ts";
-import type { Config } from "../config/mod.ts";
-import { MASK, scrubObject, type ScrubOptions, scrubText } from "../config/scrub.ts";
-import { FlareBuilder, type FlareWriter } from "./builder.ts";
+import { KnownSecrets, MASK, scrubObject, type ScrubOptions } from "../config/scrub.ts";
+import { FlareBuilder } from "./builder.ts";
 import { type FlareContext, flareProviders } from "./providers.ts";
 
 /** Options of {@linkcode createFlare}. */
@@ -42,29 +41,64 @@ export interface CreateFlareOptions extends FlareContext {
  */
 export async function createFlare(options: CreateFlareOptions): Promise<string> {
   const { runtime, config, profileSeconds = 0, onProgress } = options;
+  const scrub = { extraKeys: config.flare_stripped_keys };
   const fb = FlareBuilder.create({
     hostname: config.hostname || safeHostname(runtime),
     localReason: options.localReason,
-    scrub: { extraKeys: config.flare_stripped_keys },
+    scrub,
+    known: knownSecrets(options, scrub),
     outDir: options.outDir,
     now: options.now,
   });
   try {
+    let taken: Profile[] = [];
     if (profileSeconds <= 0) {
       fb.log("profiles: not requested (outpost flare --profile SECONDS)");
     } else if (options.localReason !== undefined) {
       fb.log("profiles: skipped, a local flare runs outside the agent and cannot profile it");
     } else {
-      await profiles(fb.writer, runtime, config, profileSeconds, onProgress);
+      taken = await profiles(fb, runtime, profileSeconds, onProgress);
     }
     const timeoutMs = options.providerTimeoutMs ?? config.flare_provider_timeout * 1000;
     await fb.runProviders(flareProviders(options), { timeoutMs, onProgress });
+    if (taken.length > 0) onProgress?.("scrubbing the profiles");
+    for (const p of taken) {
+      try {
+        const text = typeof p.data === "string" ? p.data : new TextDecoder().decode(p.data);
+        fb.writer.add(`profiles/${p.name}`, text);
+        fb.log(`profiles: added ${p.name} (${runtime.name} ${runtime.version}${p.detail})`);
+      } catch (e) {
+        fb.log(`profiles: ${p.name} left out on ${runtime.name}: ${(e as Error).message}`);
+      }
+    }
     onProgress?.("writing the archive");
     return fb.save();
   } catch (e) {
     fb.discard();
     throw e;
   }
+}
+
+// The shell's working directories: named like a password (`pwd`), they are paths.
+const SHELL_DIRS = new Set(["PWD", "OLDPWD"]);
+
+/**
+ * The secrets known by value before any file is read: every value the scrubber masks in the
+ * config and in the environment (a `DD_*` variable scrubbed as the key it sets, any other as
+ * its own name), and the API's auth token.
+ */
+export function knownSecrets(
+  ctx: Pick<FlareContext, "config" | "env" | "authToken">,
+  options: ScrubOptions = {},
+): KnownSecrets {
+  const known = new KnownSecrets();
+  scrubObject(ctx.config, { ...options, known });
+  for (const [name, value] of Object.entries(ctx.env)) {
+    if (value === undefined || SHELL_DIRS.has(name)) continue;
+    scrubObject({ [name.replace(/^DD_/, "").toLowerCase()]: value }, { ...options, known });
+  }
+  if (ctx.authToken) known.add(ctx.authToken, MASK);
+  return known;
 }
 
 function safeHostname(runtime: Runtime): string {
@@ -75,83 +109,42 @@ function safeHostname(runtime: Runtime): string {
   }
 }
 
-/**
- * The config's secrets, each with what it becomes: every value the scrubber changes, mapped
- * to its scrubbed form (API keys keep their tails). Values under 4 characters are left out;
- * masking them everywhere would mask ordinary text.
- */
-export function configSecrets(config: unknown, options: ScrubOptions = {}): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (raw: unknown, scrubbed: unknown) => {
-    if (typeof raw === "string" || typeof raw === "number") {
-      const s = String(raw);
-      if (s.length < 4 || s === String(scrubbed)) return;
-      out.set(s, String(scrubbed));
-      // A URL's password also lives in memory on its own once the URL is parsed.
-      const password = URL.canParse(s) ? decodeURIComponent(new URL(s).password) : "";
-      if (password.length >= 4) out.set(password, MASK);
-    } else if (raw && typeof raw === "object" && scrubbed && typeof scrubbed === "object") {
-      const b = Object.values(scrubbed);
-      Object.values(raw).forEach((x, i) => walk(x, b[i]));
-    }
-  };
-  walk(config, scrubObject(config, options));
-  return out;
-}
-
-/**
- * Scrubs every string of a heap snapshot (V8 format: the text lives in its `strings` table).
- * A heap snapshot holds every string in memory, the API key and the config text among them:
- * each one has `secrets` replaced by their scrubbed forms, then goes through the text scrubber. Throws when the data is
- * not a heap snapshot, so that it is left out rather than sent as is.
- */
-export function scrubHeapSnapshot(
-  data: Uint8Array | string,
-  secrets: Map<string, string>,
-  options: ScrubOptions = {},
-): string {
-  const snapshot = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
-  if (!Array.isArray(snapshot?.strings)) throw new Error("no strings table in the heap snapshot");
-  snapshot.strings = snapshot.strings.map((s: unknown) => {
-    if (typeof s !== "string") return s;
-    let out = s;
-    for (const [secret, scrubbed] of secrets) out = out.replaceAll(secret, scrubbed);
-    return scrubText(out, options);
-  });
-  return JSON.stringify(snapshot);
+/** A profile taken, waiting for the secrets the providers learn. */
+interface Profile {
+  name: string;
+  data: Uint8Array | string;
+  /** Said in the creation log after the runtime. */
+  detail: string;
 }
 
 /**
  * Heap, CPU for `seconds`, heap again: the order that shows what grew while busy. Heap
- * snapshots have their strings scrubbed; the CPU profile holds code locations only.
+ * snapshots hold every string in memory; they are scrubbed by their strings when added.
  */
 async function profiles(
-  w: FlareWriter,
+  fb: FlareBuilder,
   runtime: Runtime,
-  config: Config,
   seconds: number,
   onProgress?: (msg: string) => void,
-): Promise<void> {
-  const scrub: ScrubOptions = { extraKeys: config.flare_stripped_keys, flare: true };
-  const secrets = configSecrets(config, scrub);
+): Promise<Profile[]> {
   const steps: Array<[string, () => Promise<Uint8Array | string>]> = [
     ["core-1st-heap.heapsnapshot", () => runtime.heapSnapshot()],
     ["core-cpu.cpuprofile", () => runtime.cpuProfile(seconds)],
     ["core-2nd-heap.heapsnapshot", () => runtime.heapSnapshot()],
   ];
+  const taken: Profile[] = [];
   for (const [name, take] of steps) {
     onProgress?.(`profiling: ${name}${name.includes("cpu") ? ` (${seconds} s)` : ""}`);
     try {
-      let data = await take();
-      if (name.endsWith(".heapsnapshot")) data = scrubHeapSnapshot(data, secrets, scrub);
-      w.addUnscrubbed(`profiles/${name}`, data);
+      const data = await take();
       // An idle process gives a CPU profile with few or no samples; say so rather than hide it.
       const detail = typeof data === "string"
         ? `, ${JSON.parse(data).samples?.length ?? 0} samples`
         : "";
-      w.log(`profiles: added ${name} (${runtime.name} ${runtime.version}${detail})`);
+      taken.push({ name, data, detail });
     } catch (e) {
-      w.log(`profiles: ${name} left out on ${runtime.name}: ${(e as Error).message}`);
+      fb.log(`profiles: ${name} left out on ${runtime.name}: ${(e as Error).message}`);
     }
   }
+  return taken;
 }

@@ -15,12 +15,7 @@ export {
   type RunProvidersOptions,
 } from "./builder.ts";
 export { type FlareContext, flareProviders, type FlareSources } from "./providers.ts";
-export {
-  configSecrets,
-  createFlare,
-  type CreateFlareOptions,
-  scrubHeapSnapshot,
-} from "./create.ts";
+export { createFlare, type CreateFlareOptions, knownSecrets } from "./create.ts";
 export {
   analyzeResponse,
   flareBaseUrl,

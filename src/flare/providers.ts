@@ -42,8 +42,10 @@ export interface FlareContext {
   configFile: string | null;
   /** Check configs. @default `conf.d` beside the config file */
   confdPath?: string;
-  /** The process environment, for `envvars.log`. */
+  /** The process environment, for `envvars.log`; its secret values are masked everywhere. */
   env: Record<string, string | undefined>;
+  /** The API's auth token, masked wherever it appears (a heap snapshot holds it). */
+  authToken?: string;
   sources: FlareSources;
 }
 
@@ -195,13 +197,18 @@ function logs(w: FlareWriter, config: Config): void {
   }
 }
 
+/**
+ * The last `bytes` of the file, from the first whole line: a line cut at its start can have
+ * lost the key that tells the scrubber its value is a secret.
+ */
 function readTail(path: string, bytes: number): string {
   const fd = openSync(path, "r");
   try {
     const size = statSync(path).size;
     const buf = new Uint8Array(Math.min(bytes, size));
     readSync(fd, buf, 0, buf.length, size - buf.length);
-    return new TextDecoder().decode(buf);
+    const text = new TextDecoder().decode(buf);
+    return buf.length === size ? text : text.slice(text.indexOf("\n") + 1);
   } finally {
     closeSync(fd);
   }

@@ -14,6 +14,10 @@ import { BIN, configDir, freePort, type RunningAgent, startAgent } from "./_bina
 const API_KEY = "0123456789abcdef0123456789abcdef";
 const APP_KEY = "fedcba9876543210fedcba9876543210fedcba98";
 const SECRETS = [API_KEY, APP_KEY];
+// Values of their own, checked in 8-character pieces too (the keys above repeat the hex digits,
+// whose runs appear in any program's text).
+const VAULT_TOKEN = "s.Qm7ZLw2xKp9RnYb4";
+const ENV_SECRET = "Ev8sWq3NmXc5TzLp";
 const success = (id: string) =>
   `Your logs were successfully uploaded. For future reference, your internal case id is ${id}`;
 const DESERIALIZE =
@@ -101,12 +105,17 @@ async function downloadZip(
 
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 
-/** Where each secret occurs, byte for byte, in any file of the archive. */
-function secretHits(files: Record<string, Uint8Array>): string[] {
+/**
+ * Where each secret occurs, byte for byte, in any file of the archive; `pieced` secrets are
+ * looked for in every 8-character piece as well.
+ */
+function secretHits(files: Record<string, Uint8Array>, pieced: string[] = []): string[] {
+  const needles = [...SECRETS, ...pieced];
+  for (const s of pieced) for (let i = 1; i + 8 <= s.length; i++) needles.push(s.slice(i, i + 8));
   const hits: string[] = [];
   for (const [name, data] of Object.entries(files)) {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    for (const s of SECRETS) if (buf.includes(s)) hits.push(`${name} holds ${s}`);
+    for (const s of needles) if (buf.includes(s)) hits.push(`${name} holds ${s}`);
   }
   return hits;
 }
@@ -145,8 +154,10 @@ describe("outpost flare against a running agent and outpost intake", () => {
         `expvar_port: ${await freePort()}`,
         "use_dogstatsd: false",
         "log_file: LOG",
+        `secret_backend_arguments: ["--vault-token", "${VAULT_TOKEN}"]`,
         "",
       ].join("\n").replace("LOG", join(dir, "agent.log")),
+      { DD_SECRET_BACKEND_TOKEN: ENV_SECRET },
     );
     config = join(agent.dir, "datadog.yaml");
   });
@@ -228,8 +239,9 @@ describe("outpost flare against a running agent and outpost intake", () => {
     const heap = JSON.parse(text(files["e2e-host/profiles/core-1st-heap.heapsnapshot"]));
     assert.ok(heap.snapshot && heap.strings.length > 1000);
 
-    // No secret leaves the host, in any file, profiles included; the keys keep their tails.
-    assert.deepEqual(secretHits(files), []);
+    // No secret leaves the host, in any file, profiles included (the agent's heap holds its
+    // auth token, its config and its environment); the keys keep their tails.
+    assert.deepEqual(secretHits(files, [agent.token, VAULT_TOKEN, ENV_SECRET]), []);
     const dd = text(files["e2e-host/etc/datadog.yaml"]);
     assert.ok(dd.includes(`"${"*".repeat(28)}cdef"`), dd);
     assert.ok(dd.includes(`"${"*".repeat(36)}ba98"`), dd);

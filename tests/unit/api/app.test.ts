@@ -1,9 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createApiApp, ensureAuthToken } from "../../../src/api/mod.ts";
+import { createApiApp } from "../../../src/api/mod.ts";
 import { BUILD } from "../../../src/version.ts";
 
 const token = "ab".repeat(32);
@@ -65,16 +62,5 @@ describe("createApiApp()", () => {
     const res = await app.request("/agent/nope", { headers: auth });
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { error: "no route for GET /agent/nope" });
-  });
-});
-
-describe("ensureAuthToken()", () => {
-  it("creates 32 random bytes hex-encoded with mode 0600, then reuses them", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "outpost-token-")), "run", "auth_token");
-    const first = ensureAuthToken(path);
-    assert.match(first, /^[0-9a-f]{64}$/);
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-    assert.equal(ensureAuthToken(path), first);
-    assert.equal(readFileSync(path, "utf8"), first);
   });
 });

@@ -1,7 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { MASK, scrubFile, scrubObject, scrubText, scrubYaml } from "../../../src/config/scrub.ts";
+import {
+  KnownSecrets,
+  MASK,
+  scrubFile,
+  scrubFileReport,
+  scrubObject,
+  scrubText,
+  scrubYaml,
+} from "../../../src/config/scrub.ts";
 
 const API_KEY = "0123456789abcdef0123456789abcdef"; // 32 hex
 const APP_KEY = "0123456789abcdef0123456789abcdef01234567"; // 40 hex
@@ -212,4 +220,158 @@ test("scrubYaml() falls back to text rules for YAML that does not parse", () => 
 test("scrubFile() picks YAML for .yaml and .yml names and text otherwise", () => {
   assert.equal(scrubFile("conf.d/x.yaml", "pwd_hint: abc\n"), `pwd_hint: "${MASK}"\n`);
   assert.equal(scrubFile("x.log", "pwd_hint: abc\n"), "pwd_hint: abc\n");
+});
+
+test("scrubText() masks the value of any secret flag, but not the next flag", () => {
+  assert.equal(
+    scrubText("vault --vault-token s.AbC123 --addr http://v:8200"),
+    `vault --vault-token ${MASK} --addr http://v:8200`,
+  );
+  assert.equal(
+    scrubText("x --client-secret='a b' --api-key=k1"),
+    `x --client-secret='${MASK}' --api-key=${MASK}`,
+  );
+  assert.equal(scrubText("x --token --verbose"), "x --token --verbose");
+  assert.equal(scrubText("x --user bob --port 5"), "x --user bob --port 5");
+});
+
+test("scrubText() masks one-letter password flags of the commands that have them", () => {
+  assert.equal(
+    scrubText("redis-cli -h db -a Redi5Pw -p 6379"),
+    `redis-cli -h db -a ${MASK} -p 6379`,
+  );
+  assert.equal(
+    scrubText("/usr/bin/mysql -u root -pS3cret db"),
+    `/usr/bin/mysql -u root -p${MASK} db`,
+  );
+  assert.equal(scrubText("sshpass -p pw12 ssh h"), `sshpass -p ${MASK} ssh h`);
+  assert.equal(scrubText("curl -u bob:pa55 http://x"), `curl -u bob:${MASK} http://x`);
+  // Elsewhere -a and -p mean other things, and `mysql -p` alone prompts.
+  assert.equal(scrubText("ls -a /tmp; ssh -p 2222 h"), "ls -a /tmp; ssh -p 2222 h");
+  assert.equal(scrubText("mysql -p db"), "mysql -p db");
+});
+
+test("scrubText() masks secret, secret_key and other secret-named keys", () => {
+  for (
+    const k of ["secret", "secret_key", "client_secret", "aws_secret_access_key", "passphrase"]
+  ) {
+    assert.equal(scrubText(`${k}: s3cr3t`), `${k}: ${MASK}`, k);
+  }
+  assert.equal(scrubText("secret_backend_command: /bin/x"), "secret_backend_command: /bin/x");
+});
+
+test("scrubText() masks AWS access key ids to their tail and bare secret access keys whole", () => {
+  assert.equal(
+    scrubText("id AKIAIOSFODNN7EXAMPLE key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY."),
+    `id ${stars(16)}MPLE key ${MASK}.`,
+  );
+  // A path or a lower-case word of 40 characters is no key.
+  const path = "usr/local/lib/node_modules/pkg/dist/file";
+  assert.equal(path.length, 40);
+  assert.equal(scrubText(`at /${path}`), `at /${path}`);
+});
+
+test("scrubObject() masks the value after a secret flag in an argument list", () => {
+  assert.deepEqual(
+    scrubObject({
+      secret_backend_arguments: ["--vault-token", "s.AbC123", "--addr", "http://v:8200"],
+      cmd: ["/usr/bin/redis-cli", "-a", "Redi5Pw", "-p", "6379"],
+      db: ["mysql", "-pS3cret", "-p"],
+      ls: ["ls", "-a", "/tmp"],
+    }),
+    {
+      secret_backend_arguments: ["--vault-token", MASK, "--addr", "http://v:8200"],
+      cmd: ["/usr/bin/redis-cli", "-a", MASK, "-p", "6379"],
+      db: ["mysql", `-p${MASK}`, "-p"],
+      ls: ["ls", "-a", "/tmp"],
+    },
+  );
+});
+
+test("scrubObject() masks secret, secret_key, *_secret, private_key and credentials keys", () => {
+  const out = scrubObject({
+    secret: "a",
+    secret_key: "b",
+    client_secret: "c",
+    private_key: "d",
+    account_key: "e",
+    credentials: "f",
+    secret_backend_command: "/bin/x",
+  });
+  assert.deepEqual(out, {
+    secret: MASK,
+    secret_key: MASK,
+    client_secret: MASK,
+    private_key: MASK,
+    account_key: MASK,
+    credentials: MASK,
+    secret_backend_command: "/bin/x",
+  });
+});
+
+test("scrubObject() with known learns every value it masks, and a URL's password", () => {
+  const known = new KnownSecrets();
+  scrubObject({
+    db: { password: "hunter22" },
+    api_key: API_KEY,
+    proxy: "http://bob:pr0xy-pw@p:3128",
+    args: ["--vault-token", "s.AbC123"],
+    check: "redis-cli -a Redi5Pw99 ping",
+    short: { token: "abc" },
+  }, { known });
+  // The one piece a text rule changed is a secret of its own.
+  assert.equal(known.get("Redi5Pw99"), MASK);
+  // So is each random-looking line of a masked PEM block, not its words.
+  scrubObject({
+    tls: "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAK9\n-----END RSA PRIVATE KEY-----",
+  }, {
+    known,
+  });
+  assert.equal(known.get("MIIEpAIBAAK9"), MASK);
+  assert.equal(known.get("PRIVATE"), undefined);
+  assert.equal(known.get("hunter22"), MASK);
+  assert.equal(known.get(API_KEY), `${stars(28)}cdef`);
+  assert.equal(known.get("http://bob:pr0xy-pw@p:3128"), `http://bob:${MASK}@p:3128`);
+  assert.equal(known.get("pr0xy-pw"), MASK);
+  assert.equal(known.get("s.AbC123"), MASK);
+  // Too short to mask by value.
+  assert.equal(known.get("abc"), undefined);
+});
+
+test("KnownSecrets.mask() replaces known values anywhere, and fragments of 8 characters", () => {
+  const known = new KnownSecrets();
+  known.add("s.Vault0Token42");
+  known.add(API_KEY, `${stars(28)}cdef`);
+  known.add("a1b2c3d4e5f60718293a4b5c6d7e8f90", `${stars(28)}8f90`);
+  known.add("http://u:pr0xyPa55w0rd@h:1", `http://u:${MASK}@h:1`);
+  assert.equal(
+    known.mask(`t=s.Vault0Token42 ${API_KEY} http://u:pr0xyPa55w0rd@h:1 pr0xyPa55w0rd`),
+    `t=${MASK} ${stars(28)}cdef http://u:${MASK}@h:1 ${MASK}`,
+  );
+  // Cut pieces: a heap snapshot's long strings end early, a log tail starts late.
+  assert.equal(known.mask("…s.Vault0To"), `…${MASK}`);
+  assert.equal(known.mask("e5f60718293a4b5c6d7e8f90 end"), `${MASK} end`);
+  assert.equal(known.mask("xPa55w0rdz"), `x${MASK}z`);
+  // Scrubbed output is never learned: its runs of stars would become fragments.
+  known.add(`${stars(28)}8f90`);
+  assert.equal(known.mask(`${stars(28)}cdef`), `${stars(28)}cdef`);
+  // Seven characters are no fragment, and the text around the URL's password is kept.
+  assert.equal(known.mask("Vault0T http://u:x@h:1"), "Vault0T http://u:x@h:1");
+});
+
+test("scrubText() with known masks known values before its rules", () => {
+  const known = new KnownSecrets();
+  known.add("plainValue99");
+  assert.equal(scrubText("note: plainValue99", { known }), `note: ${MASK}`);
+});
+
+test("scrubFileReport() says when a YAML file had to be scrubbed as text", () => {
+  assert.deepEqual(scrubFileReport("a.yaml", "password: x\n"), {
+    text: `password: "${MASK}"\n`,
+    shortfall: null,
+  });
+  const broken = scrubFileReport("a.yaml", "password: hunter2\n  : : [\n");
+  assert.equal(broken.text, `password: ${MASK}\n  : : [\n`);
+  assert.match(broken.shortfall!, /does not parse/);
+  assert.equal(scrubFileReport("a.log", "x").shortfall, null);
 });

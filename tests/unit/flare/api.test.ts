@@ -9,6 +9,7 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { loadConfig } from "../../../src/config/mod.ts";
 import { createApiApp } from "../../../src/api/mod.ts";
 import { flareApiArea } from "../../../src/flare/mod.ts";
+import { MAX_FLARE_REQUEST_BYTES } from "../../../src/flare/api.ts";
 
 const TOKEN = "ab".repeat(32);
 const API_KEY = "5ec2e7a95ec2e7a95ec2e7a95ec2e7a9";
@@ -85,8 +86,9 @@ test("POST /agent/flare with a profile adds heap snapshots and a CPU profile fro
     }
   }
   assert.ok(heap.strings.some((s: string) => s.includes("*".repeat(28) + "e7a9")));
-  const unscrubbed = JSON.parse(text(files["api-host/non_scrubbed_files.json"]));
-  assert.equal(unscrubbed.count, 3);
+  // Profiles are scrubbed too: nothing is added as is.
+  const report = JSON.parse(text(files["api-host/non_scrubbed_files.json"]));
+  assert.deepEqual(report.files, []);
   assert.match(
     text(files["api-host/flare_creation.log"]),
     new RegExp(`added core-cpu.cpuprofile \\(${runtime.name}`),
@@ -98,4 +100,57 @@ test("POST /agent/flare refuses a bad body and a missing token", async () => {
   assert.equal(bad.status, 400);
   assert.match((await bad.json()).error, /Cannot parse the flare request: "profile"/);
   assert.equal((await post("", "0".repeat(64))).status, 401);
+});
+
+test("POST /agent/flare refuses a body that is not a JSON object, and unknown fields", async () => {
+  for (
+    const [body, want] of [
+      ["[1,2]", /expected a JSON object such as \{"profile": 30\}, got an array/],
+      ["null", /got null/],
+      ["3", /got number/],
+      ['{"profile":1,"extra":true}', /unknown field "extra" \(expected "profile"\)/],
+      ['{"profile":"x"}', /"profile" Invalid type: Expected number/],
+      ["{", /expected a JSON object/],
+    ] as const
+  ) {
+    const res = await post(body);
+    assert.equal(res.status, 400, body);
+    assert.match((await res.json()).error, want, body);
+  }
+});
+
+test("POST /agent/flare stops reading a body over the cap and answers 413", async () => {
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  let pulled = 0;
+  const hundredMegabytes = 100 * 1024 * 1024;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= hundredMegabytes) return controller.close();
+      pulled += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  const res = await (await app()).request("/agent/flare", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    body,
+    duplex: "half",
+  } as RequestInit);
+  assert.equal(res.status, 413);
+  assert.match(
+    (await res.json()).error,
+    new RegExp(`the body is larger than ${MAX_FLARE_REQUEST_BYTES} bytes`),
+  );
+  // A few chunks past the cap at most, not the 100 MB offered.
+  assert.ok(pulled <= MAX_FLARE_REQUEST_BYTES + 4 * chunk.length, `read ${pulled} bytes`);
+});
+
+test("POST /agent/flare refuses a Content-Length over the cap without reading the body", async () => {
+  const res = await (await app()).request("/agent/flare", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Length": String(100 * 1024 * 1024) },
+    body: "{}",
+  });
+  assert.equal(res.status, 413);
+  assert.match((await res.json()).error, /larger than/);
 });

@@ -109,17 +109,27 @@ test("FlareBuilder.runProviders() skips a provider past its timeout and ignores 
   assert.equal(text(files["edge_1/next.txt"]), "x");
 });
 
-test("FlareBuilder.save() lists unscrubbed files and the permissions of copied host files", () => {
+test("FlareBuilder.save() lists what could not be scrubbed, and the permissions of copied files", () => {
   const { fb, outDir } = builder();
   const src = join(outDir, "datadog.yaml");
   writeFileSync(src, "password: hunter2\n", { mode: 0o640 });
   fb.writer.copy(src, "etc/datadog.yaml");
-  fb.writer.addUnscrubbed("profiles/core-cpu.cpuprofile", "{}");
+  const broken = join(outDir, "broken.yaml");
+  writeFileSync(broken, "password: hunter3\n  : : [\n");
+  fb.writer.copy(broken, "etc/confd/broken.yaml");
+  const bin = join(outDir, "core.bin");
+  writeFileSync(
+    bin,
+    new Uint8Array([0, 1, 2, ...new TextEncoder().encode(" password=hunter4 "), 0xff]),
+  );
+  fb.writer.copy(bin, "logs/core.bin");
   const files = unzipSync(readFileSync(fb.save()));
-  assert.deepEqual(JSON.parse(text(files["edge_1/non_scrubbed_files.json"])), {
-    files: ["profiles/core-cpu.cpuprofile"],
-    count: 1,
-  });
+  const report = JSON.parse(text(files["edge_1/non_scrubbed_files.json"]));
+  assert.deepEqual(report.files, ["etc/confd/broken.yaml", "logs/core.bin"]);
+  assert.equal(report.count, 2);
+  assert.match(report.reasons["etc/confd/broken.yaml"], /does not parse/);
+  assert.match(report.reasons["logs/core.bin"], /binary content/);
+  assert.match(report.message, /^2 file\(s\) could not be scrubbed as their format asks/);
   const perms = text(files["edge_1/permissions.log"]);
   assert.match(perms, /^File path +\| mode \| owner \| group \| error/);
   assert.match(
@@ -127,15 +137,35 @@ test("FlareBuilder.save() lists unscrubbed files and the permissions of copied h
     new RegExp(`${src.replace(/[.]/g, "\\.")} +\\| 0640 \\| \\d+ +\\| \\d+ +\\|`),
   );
   assert.equal(text(files["edge_1/etc/datadog.yaml"]), `password: "********"\n`);
+  // The binary file keeps its bytes around the masked password.
+  assert.deepEqual(
+    [...files["edge_1/logs/core.bin"]],
+    [0, 1, 2, ...new TextEncoder().encode(" password=******** "), 0xff],
+  );
 });
 
-test("FlareBuilder.save() says all files were scrubbed when none was added raw", () => {
+test("FlareBuilder.save() says what the scrubber did when every file was scrubbed as its format asks", () => {
   const { fb } = builder();
+  fb.writer.add("status.log", "ok");
   const files = unzipSync(readFileSync(fb.save()));
-  assert.deepEqual(JSON.parse(text(files["edge_1/non_scrubbed_files.json"])), {
-    files: [],
-    message: "All files were scrubbed",
-  });
+  const report = JSON.parse(text(files["edge_1/non_scrubbed_files.json"]));
+  assert.deepEqual(report.files, []);
+  assert.equal(report.count, 0);
+  assert.match(report.message, /^No file was added as is: every file went through the scrubber/);
+  assert.match(report.message, /review the files before sending them/);
+  assert.doesNotMatch(report.message, /All files were scrubbed/);
+});
+
+test("FlareBuilder.save() masks values learned from a later file in every earlier one", () => {
+  const { fb } = builder();
+  fb.writer.add("status.log", "connected with Lat3rSecret99");
+  fb.writer.add("etc/confd/db.d/conf.yaml", "instances:\n  - secret: Lat3rSecret99\n");
+  fb.log("connecting with Lat3rSecret99");
+  const files = unzipSync(readFileSync(fb.save()));
+  for (const [name, data] of Object.entries(files)) {
+    assert.ok(!text(data).includes("Lat3rSecr"), `${name} holds the secret`);
+  }
+  assert.equal(text(files["edge_1/status.log"]), "connected with ********");
 });
 
 test("FlareWriter.add() refuses paths that leave the flare", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureRunPath } from "../../../src/agent.ts";
+import { ensureRunPath } from "../../../src/api/mod.ts";
 import { OutpostError } from "../../../src/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "outpost-run-path-"));
@@ -13,7 +13,7 @@ function refusal(path: string): string {
     ensureRunPath(path);
   } catch (e) {
     assert.ok(e instanceof OutpostError);
-    assert.equal(e.code, "config_invalid");
+    assert.equal(e.code, "run_path");
     return e.message;
   }
   assert.fail(`expected ${path} to be refused`);
@@ -23,7 +23,7 @@ describe("ensureRunPath()", () => {
   it("refuses a file such as /etc/passwd", () => {
     assert.equal(
       refusal("/etc/passwd"),
-      'Invalid config key "run_path": expected a directory, got a file "/etc/passwd"',
+      'Refusing run_path "/etc/passwd": it is not a directory',
     );
   });
 
@@ -45,7 +45,7 @@ describe("ensureRunPath()", () => {
     writeFileSync(file, "x");
     assert.equal(
       refusal(join(file, "run")),
-      `Invalid config key "run_path": cannot read "${join(file, "run")}" (ENOTDIR)`,
+      `Cannot create run_path "${join(file, "run")}": ENOTDIR`,
     );
   });
 });
