@@ -285,10 +285,13 @@ export class DomainForwarder {
 
   /** Counts `txs` as lost; the stats tell the loss reporter, which logs it rate limited. */
   #lose(txs: Transaction[], reason: string): void {
+    // One loss event per endpoint, so a batch is told as one count, not as many lines.
+    const byUrl = new Map<string, number>();
     for (const tx of txs) {
-      this.#o.stats.dropTx(tx, reason);
+      byUrl.set(tx.url, (byUrl.get(tx.url) ?? 0) + 1);
       this.#settle(tx, "errored", reason);
     }
+    for (const [url, n] of byUrl) this.#o.stats.drop(url, reason, n);
   }
 
   #settle(tx: Transaction, status: DeliveryStatus, reason: string): void {
