@@ -57,7 +57,23 @@ export interface RunRecordOptions {
   pid?: number;
 }
 
-/** Reads the previous run's record at open, then keeps this run's up to date. */
+/**
+ * Reads the previous run's record at open, then keeps this run's up to date.
+ *
+ * @example Tell a killed run at the next start
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { RunRecord } from "./_run_record.ts";
+ * const path = join(mkdtempSync(join(tmpdir(), "run-")), "outpost_run.json");
+ * const killed = new RunRecord({ path, pid: 1 });
+ * killed.open();
+ * killed.update({ transactions: 2, bytes: 900, oldestMs: Date.now() - 30_000 }, Date.now());
+ * // … SIGKILL: no close() …
+ * console.log(new RunRecord({ path }).open()); // { pid: 1, transactions: 2, bytes: 900, … }
+ * ```
+ */
 export class RunRecord {
   readonly #path: string;
   readonly #now: () => number;
