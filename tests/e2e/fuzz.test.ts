@@ -271,10 +271,12 @@ const CLASSES: FuzzClass[] = [
       yield `fuzz.manytags:1|g|#${tags(10_000, "")}`;
       yield `fuzz.emptytags:1|g|#${",".repeat(MAX_DATAGRAM - 30)}`;
       // 1,500 distinct lines of 10,000 tags each, as in the review: the context limit alone does
-      // not bound their bytes.
-      // A fixed-width prefix per line makes every tag string distinct across lines.
+      // not bound their bytes. A two-character prefix per line (40 × 40 of them) makes every
+      // tag string distinct across lines and keeps a line within one datagram.
+      const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz_-./";
       for (let i = 0; i < 1500; i++) {
-        yield `fuzz.manytags.${i}:1|c|#${tags(10_000, i.toString(36).padStart(2, "0"))}`;
+        const prefix = alphabet[Math.floor(i / alphabet.length)] + alphabet[i % alphabet.length];
+        yield `fuzz.manytags.${i}:1|c|#${tags(10_000, prefix)}`;
       }
       for (let i = 0; i < 200; i++) yield `fuzz.bigname.${i}.${"x".repeat(60_000)}:1|c`;
     },
