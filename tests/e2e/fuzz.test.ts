@@ -28,6 +28,8 @@ import {
  * suite exists for reach gigabytes.
  */
 const MAX_RSS_MB = 400;
+/** Past this the agent is killed at once, so a runaway class cannot starve the test host. */
+const GUARD_RSS_MB = 1500;
 /** Health must answer within this. */
 const HEALTH_MS = 2_000;
 /** SIGTERM must end the process within this. */
@@ -339,10 +341,15 @@ describe("outpost run under adversarial DogStatsD datagrams", () => {
       const pid = agent.proc.pid;
       const problems: string[] = [];
       let maxRss = rssMb(pid);
+      let guarded = false;
       const sampler = setInterval(() => {
         try {
           maxRss = Math.max(maxRss, rssMb(pid));
         } catch { /* exited */ }
+        if (maxRss > GUARD_RSS_MB && !guarded) {
+          guarded = true;
+          agent.proc.kill("SIGKILL");
+        }
       }, 100);
       try {
         const sent = await sendAll(udp, cls.datagrams());
@@ -354,9 +361,12 @@ describe("outpost run under adversarial DogStatsD datagrams", () => {
         await sendAll(udp, [`${canary}:${value}|g|T${Math.floor(Date.now() / 1000)}`]);
         const arrived = await waitFor(
           "the canary",
-          async () => ((await canaryValues(canary)).includes(value) || undefined),
+          async () => {
+            if (agent.proc.exitCode !== null) return false; // killed by the guard: no point waiting
+            return (await canaryValues(canary)).includes(value) || undefined;
+          },
           CANARY_MS,
-        ).then(() => true, () => false);
+        ).catch(() => false);
         if (!arrived) {
           problems.push(
             `the canary ${canary}:${value} did not reach the intake in ${CANARY_MS} ms`,
@@ -374,11 +384,18 @@ describe("outpost run under adversarial DogStatsD datagrams", () => {
           if (packets < sent / 2) problems.push(`only ${packets} of ${sent} datagrams were read`);
         }
 
-        agent.proc.kill("SIGTERM");
-        const code = await Promise.race([agent.proc.exited, sleep(STOP_MS).then(() => "timeout")]);
-        if (code === "timeout") {
-          problems.push(`SIGTERM did not end the process within ${STOP_MS} ms`);
-        } else if (code !== 0) problems.push(`exited with ${code} after SIGTERM`);
+        if (guarded) {
+          problems.push(`killed with SIGKILL past ${GUARD_RSS_MB} MB, so SIGTERM was not tried`);
+        } else {
+          agent.proc.kill("SIGTERM");
+          const code = await Promise.race([
+            agent.proc.exited,
+            sleep(STOP_MS).then(() => "timeout"),
+          ]);
+          if (code === "timeout") {
+            problems.push(`SIGTERM did not end the process within ${STOP_MS} ms`);
+          } else if (code !== 0) problems.push(`exited with ${code} after SIGTERM`);
+        }
         clearInterval(sampler); // its samples cover the shutdown flush too
         if (maxRss > MAX_RSS_MB) {
           problems.push(`RSS reached ${maxRss.toFixed(0)} MB (bound ${MAX_RSS_MB} MB)`);
