@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import { Registry } from "./telemetry/mod.ts";
+import { LossReporter, Registry } from "./telemetry/mod.ts";
 import type { Component } from "./component.ts";
 import { apiComponent, ensureAuthToken, ensureRunPath, type HealthReport } from "./api/mod.ts";
 import { isLoopbackHost } from "./api/app.ts";
@@ -38,6 +38,9 @@ import {
 import { Aggregator, aggregatorComponent, aggregatorOptionsFromConfig } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
 import { forwarderComponent } from "./forwarder/mod.ts";
+
+/** The run record in `run_path`: tells at the next start that a run was killed. */
+export const RUN_RECORD_FILE = "outpost_run.json";
 
 /** How long components get to stop after SIGTERM before the process exits anyway. */
 export const STOP_DEADLINE_MS = 15_000;
@@ -202,10 +205,14 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   });
 
   // The metrics pipeline, from the forwarder back to the sources, each handing to the next.
+  // One loss reporter for every component: each loss is counted and logged, rate limited.
+  const losses = new LossReporter({ registry, logger });
   const forwarder = forwarderComponent(runtime, {
     config,
     registry,
     logger,
+    losses,
+    runRecordPath: join(config.run_path, RUN_RECORD_FILE),
     env: process.env,
     version: BUILD.version,
   });

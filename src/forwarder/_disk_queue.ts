@@ -75,6 +75,8 @@ export interface DiskQueueOptions {
   now?: () => number;
   /** Counts transactions dropped with a reason. */
   onDrop: (reason: string, count: number) => void;
+  /** Counts a failed file write by its error code (`ENOSPC`); its payloads count as lost. */
+  onWriteError?: (code: string, message: string) => void;
 }
 
 /** sha256 prefix of an API key: enough to tell the configured keys apart, useless to a reader. */
@@ -84,6 +86,8 @@ export function keyHash(apiKey: string): string {
 
 /**
  * Writes `data` to `path` so that a crash leaves the old file or the new one, never a torn one.
+ * When a step fails (ENOSPC, EIO, …) the temp file is removed before the error is rethrown, so
+ * a full disk is not filled further by leftovers.
  *
  * @example
  * ```ts ignore
@@ -96,13 +100,20 @@ export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o600): v
   const temp = join(dir, TEMP_PREFIX + path.slice(slash + 1));
   const fd = openSync(temp, "w", mode);
   try {
-    let off = 0;
-    while (off < data.byteLength) off += writeSync(fd, data, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      let off = 0;
+      while (off < data.byteLength) off += writeSync(fd, data, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (e) {
+    try {
+      unlinkSync(temp);
+    } catch { /* never created or already gone */ }
+    throw e;
   }
-  renameSync(temp, path);
   try {
     // Persist the rename itself; not every platform lets a directory be fsynced.
     const dfd = openSync(dir, "r");
@@ -190,7 +201,13 @@ export class DiskQueue {
   #bytes = 0;
 
   constructor(options: DiskQueueOptions) {
-    this.#o = { maxDiskRatio: 0.8, outdatedDays: 10, now: Date.now, ...options };
+    this.#o = {
+      maxDiskRatio: 0.8,
+      outdatedDays: 10,
+      now: Date.now,
+      onWriteError: () => {},
+      ...options,
+    };
     this.#keys = new Map(options.apiKeys.map((k) => [keyHash(k), k]));
   }
 
@@ -260,7 +277,8 @@ export class DiskQueue {
     const createdAt = Math.min(...txs.map((t) => t.createdAt));
     try {
       this.#write(createdAt, data, txs.length);
-    } catch {
+    } catch (e) {
+      this.#writeFailed(e);
       return "disk_write_failed";
     }
     return null;
@@ -373,9 +391,18 @@ export class DiskQueue {
     });
     try {
       this.#write(Number(file.name.slice(0, 15)), encodeFile(txs), txs.length);
-    } catch {
+    } catch (e) {
+      this.#writeFailed(e);
       this.#o.onDrop("disk_write_failed", txs.length);
     }
+  }
+
+  #writeFailed(e: unknown): void {
+    const err = e as { code?: unknown; message?: unknown };
+    this.#o.onWriteError(
+      typeof err?.code === "string" ? err.code : "unknown",
+      String(err?.message ?? e),
+    );
   }
 
   /** Throws when the file cannot be written. */

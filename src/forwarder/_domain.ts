@@ -49,6 +49,13 @@ export interface DomainSnapshot {
   inFlight: number;
 }
 
+/** Transactions held only in memory, with their bytes and the oldest creation time. */
+export interface MemoryHeld {
+  transactions: number;
+  bytes: number;
+  oldestMs: number | null;
+}
+
 /** Sends one domain's transactions and keeps the ones that failed. */
 export class DomainForwarder {
   readonly url: string;
@@ -57,7 +64,8 @@ export class DomainForwarder {
   readonly #send: Send;
   #high: Transaction[] = [];
   #low: Transaction[] = [];
-  #inFlight = 0;
+  /** Sends under way; a set, so a crash estimate can name what they held. */
+  readonly #flying = new Set<Transaction>();
   readonly #abort = new AbortController();
   /** Stopping: no new sends start; what is left is persisted. */
   #closed = false;
@@ -139,7 +147,7 @@ export class DomainForwarder {
     this.#closed = true;
     this.#abort.abort();
     // Aborted sends come back as retries into the retry queue.
-    if (this.#inFlight > 0) await new Promise<void>((r) => this.#landedWaiters.push(r));
+    if (this.#flying.size > 0) await new Promise<void>((r) => this.#landedWaiters.push(r));
     const left = [...this.#high, ...this.#low, ...this.#retry.drain()];
     this.#high = [];
     this.#low = [];
@@ -157,8 +165,25 @@ export class DomainForwarder {
       diskTransactionsWaiting: this.#o.disk.waiting,
       highPrio: this.#high.length,
       lowPrio: this.#low.length,
-      inFlight: this.#inFlight,
+      inFlight: this.#flying.size,
     };
+  }
+
+  /**
+   * What only memory holds (not in a disk file): what a crash would lose. Read by the run
+   * record every few seconds, not per send.
+   */
+  inMemory(): MemoryHeld {
+    const held: MemoryHeld = { transactions: 0, bytes: 0, oldestMs: null };
+    for (const group of [this.#high, this.#low, this.#retry.items, this.#flying]) {
+      for (const tx of group) {
+        if (tx.origin) continue;
+        held.transactions++;
+        held.bytes += tx.body.byteLength;
+        if (held.oldestMs === null || tx.createdAt < held.oldestMs) held.oldestMs = tx.createdAt;
+      }
+    }
+    return held;
   }
 
   /** Bounds what a crash can lose during an outage: long-waiting retries go to disk. */
@@ -189,10 +214,10 @@ export class DomainForwarder {
   }
 
   #pump(): void {
-    while (!this.#closed && this.#inFlight < this.#o.concurrency) {
+    while (!this.#closed && this.#flying.size < this.#o.concurrency) {
       const tx = this.#high.shift() ?? this.#low.shift();
       if (!tx) break;
-      this.#inFlight++;
+      this.#flying.add(tx);
       this.#run(tx);
     }
     if (this.#isIdle()) { for (const w of this.#idleWaiters.splice(0)) w(); }
@@ -200,15 +225,15 @@ export class DomainForwarder {
 
   async #run(tx: Transaction): Promise<void> {
     const outcome = await this.#send(tx, this.#abort.signal);
-    if (--this.#inFlight === 0) { for (const w of this.#landedWaiters.splice(0)) w(); }
-    const { stats, log } = this.#o;
+    this.#flying.delete(tx);
+    if (this.#flying.size === 0) { for (const w of this.#landedWaiters.splice(0)) w(); }
+    const { stats } = this.#o;
     if (outcome.kind === "ok") {
       stats.success.with(tx.url).inc();
       this.#settle(tx, "delivered", "delivered");
     } else if (outcome.kind === "drop") {
       if (outcome.status) stats.httpErrors.with(String(outcome.status)).inc();
-      stats.dropTx(tx, outcome.reason);
-      log.error(`Dropped a ${tx.kind} payload to ${tx.url}: ${outcome.reason}`);
+      stats.dropTx(tx, outcome.reason); // told, rate limited, by the loss reporter
       this.#settle(tx, "rejected", outcome.reason);
     }
     // While the endpoint answers, keep draining retries and the disk without waiting for the
@@ -258,13 +283,15 @@ export class DomainForwarder {
     this.#lose(storable, failed === "disk_disabled" ? reason : failed);
   }
 
+  /** Counts `txs` as lost; the stats tell the loss reporter, which logs it rate limited. */
   #lose(txs: Transaction[], reason: string): void {
-    if (txs.length === 0) return;
+    // One loss event per endpoint, so a batch is told as one count, not as many lines.
+    const byUrl = new Map<string, number>();
     for (const tx of txs) {
-      this.#o.stats.dropTx(tx, reason);
+      byUrl.set(tx.url, (byUrl.get(tx.url) ?? 0) + 1);
       this.#settle(tx, "errored", reason);
     }
-    this.#o.log.warn(`Lost ${txs.length} payload(s) to ${this.url}: ${reason}`);
+    for (const [url, n] of byUrl) this.#o.stats.drop(url, reason, n);
   }
 
   #settle(tx: Transaction, status: DeliveryStatus, reason: string): void {
@@ -273,6 +300,6 @@ export class DomainForwarder {
   }
 
   #isIdle(): boolean {
-    return this.#inFlight === 0 && this.#high.length === 0 && this.#low.length === 0;
+    return this.#flying.size === 0 && this.#high.length === 0 && this.#low.length === 0;
   }
 }

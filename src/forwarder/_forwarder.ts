@@ -7,13 +7,14 @@ import type { Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
-import type { Registry } from "../telemetry/mod.ts";
+import { LossReporter, type Registry } from "../telemetry/mod.ts";
 import { BUILD } from "../version.ts";
 import { CircuitBreaker } from "./_breaker.ts";
 import { DiskQueue } from "./_disk_queue.ts";
-import { DomainForwarder, type DomainSnapshot } from "./_domain.ts";
+import { DomainForwarder, type DomainSnapshot, type MemoryHeld } from "./_domain.ts";
 import { type DomainKeys, resolveDomains, transactionHeaders } from "./_endpoints.ts";
 import { httpClient } from "./_client.ts";
+import { RunRecord, type UncleanStop } from "./_run_record.ts";
 import { createSend, withTimeout } from "./_send.ts";
 import { ForwarderStats } from "./_stats.ts";
 import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
@@ -25,6 +26,8 @@ export interface ForwarderOptions {
   registry: Registry;
   /** @default a logger writing to stderr */
   logger?: Logger;
+  /** Where losses are told; the agent shares one among its components. @default a new one */
+  losses?: LossReporter;
   /** Where `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` are read. @default process.env */
   env?: Record<string, string | undefined>;
   /** Agent version sent in headers and used in domain names. @default BUILD.version */
@@ -37,6 +40,11 @@ export interface ForwarderOptions {
   retryIntervalMs?: number;
   /** Validate API keys at start and every `forwarder_apikey_validation_interval`. @default true */
   validateApiKeys?: boolean;
+  /**
+   * The run record file (in `run_path`): read at start to tell a previous run killed during
+   * an outage, kept up to date while running. Empty for none. @default ""
+   */
+  runRecordPath?: string;
 }
 
 /** The forwarder as a component, plus the entry point for payloads. */
@@ -56,6 +64,8 @@ export interface Forwarder extends Component {
   idle(): Promise<void>;
   /** Runs one turn of the retry loop now. */
   retryNow(): void;
+  /** What the previous run lost when it did not stop cleanly, once `start` read it. */
+  previousRun(): UncleanStop | null;
 }
 
 /** The directory of one domain's retry files. */
@@ -87,9 +97,11 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
     random = Math.random,
     retryIntervalMs = 5_000,
     validateApiKeys = true,
+    runRecordPath = "",
   } = options;
   const log = logger.for("forwarder");
-  const stats = new ForwarderStats(registry);
+  const losses = options.losses ?? new LossReporter({ registry, logger });
+  const stats = new ForwarderStats(registry, losses);
   const domains = resolveDomains(config, version);
   const { clientFor } = httpClient(runtime, config, env);
   const send = withTimeout(createSend(runtime, { clientFor }), config.forwarder_timeout * 1000);
@@ -120,6 +132,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
         outdatedDays: config.forwarder_outdated_file_in_days,
         now,
         onDrop: (reason, count) => stats.drop(d.url, reason, count),
+        onWriteError: (code, message) => stats.writeError(code, message),
       }),
       retryQueueBytes: config.forwarder_retry_queue_payloads_max_size,
       flushToDiskRatio: config.forwarder_flush_to_disk_mem_ratio,
@@ -133,6 +146,10 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
   const keyStates = new Map(
     domains.map((d) => [d.url, new Map(d.apiKeys.map((k) => [k, "unchecked" as ApiKeyState]))]),
   );
+  const record = runRecordPath ? new RunRecord({ path: runRecordPath, now }) : undefined;
+  let recordFailed = false;
+  let previous: UncleanStop | null = null;
+  let lastSubmitMs: number | null = null;
   let retryTimer: ReturnType<typeof setInterval> | undefined;
   let validateTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -167,9 +184,55 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
     for (const f of forwarders) f.retryTick();
   }
 
+  /** Runs `step` on the run record; the first failure is logged and ends the record. */
+  function onRecord(what: string, step: (r: RunRecord) => void): void {
+    if (!record || recordFailed) return;
+    try {
+      step(record);
+    } catch (e) {
+      recordFailed = true;
+      log.warn(
+        `Cannot ${what} the run record ${runRecordPath}: ${
+          (e as Error).message
+        }; a crash of this run will not be told at the next start`,
+      );
+    }
+  }
+
+  function heldInMemory(): MemoryHeld {
+    const held: MemoryHeld = { transactions: 0, bytes: 0, oldestMs: null };
+    for (const f of forwarders) {
+      const h = f.inMemory();
+      held.transactions += h.transactions;
+      held.bytes += h.bytes;
+      if (h.oldestMs !== null && (held.oldestMs === null || h.oldestMs < held.oldestMs)) {
+        held.oldestMs = h.oldestMs;
+      }
+    }
+    return held;
+  }
+
+  /** Logs and counts what the previous run, killed without a clean stop, lost. */
+  function tellUncleanStop(u: UncleanStop): void {
+    const at = (ms: number) => new Date(ms).toISOString();
+    const payloads = u.transactions > 0
+      ? `${u.transactions} payload(s) (${u.bytes} bytes) held only in memory, the oldest from ${
+        at(u.lostSinceMs)
+      }, were lost, as was`
+      : "lost:";
+    log.warn(
+      `The previous run (pid ${u.pid}, started ${at(u.startedMs)}) ended without a clean stop ` +
+        `after ${at(u.lastSeenMs)}; ${payloads} the data received since ${
+          at(u.lostSinceMs)
+        } that was not flushed yet`,
+    );
+    if (u.transactions > 0) stats.dropped.with("unclean_stop").inc(u.transactions);
+  }
+
   registry.publish("forwarder.APIKeyStatus", apiKeyStatus);
   registry.publish("forwarder.Domains", snapshot);
   registry.publish("forwarder.Endpoints", () => stats.endpoints());
+  registry.publish("forwarder.PreviousRun", () => previous);
 
   return {
     name: "forwarder",
@@ -183,8 +246,13 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
         );
       }
       for (const d of domains) log.debug(`Forwarding to ${d.url} with ${d.apiKeys.length} key(s)`);
+      onRecord("write", (r) => (previous = r.open()));
+      if (previous) tellUncleanStop(previous);
       for (const f of forwarders) f.openDisk();
-      retryTimer = setInterval(retryNow, retryIntervalMs);
+      retryTimer = setInterval(() => {
+        retryNow();
+        onRecord("update", (r) => r.update(heldInMemory(), lastSubmitMs));
+      }, retryIntervalMs);
       if (validateApiKeys) {
         void validateAll();
         validateTimer = setInterval(
@@ -199,6 +267,9 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
       clearInterval(retryTimer);
       clearInterval(validateTimer);
       await Promise.all(forwarders.map((f) => f.stop(config.forwarder_stop_timeout * 1000)));
+      onRecord("close", (r) => r.close());
+      // Stopped last of the pipeline: the losses of every component are told before exit.
+      losses.flush();
     },
 
     healthy() {
@@ -212,6 +283,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
       const tracker = new DeliveryTracker(targets.length);
       if (targets.length === 0) stats.drop(payload.route, "no_endpoint");
       const createdAt = now();
+      lastSubmitMs = createdAt;
       for (const [d, apiKey] of targets) {
         forwarders[domains.indexOf(d)].submit(makeTransaction({
           domain: d.url,
@@ -234,6 +306,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
 
     apiKeyStatus,
     snapshot,
+    previousRun: () => previous,
     async idle() {
       await Promise.all(forwarders.map((f) => f.idle()));
     },

@@ -55,6 +55,10 @@ export class RetryQueue {
   get length(): number {
     return this.#items.length;
   }
+  /** The transactions held, in no particular order (read only). */
+  get items(): readonly Transaction[] {
+    return this.#items;
+  }
   /** The byte cap. */
   get maxBytes(): number {
     return this.#max;

@@ -1,8 +1,9 @@
 /**
  * The forwarder's counters, all in the telemetry registry (they feed `/debug/vars` and the
- * status page). Endpoint labels are `<domain><route>`; drop labels are reasons.
+ * status page). Endpoint labels are `<domain><route>`; drop labels are reasons. Every drop is
+ * also told to the loss reporter, which logs it rate limited.
  */
-import type { CounterVec, Registry } from "../telemetry/mod.ts";
+import type { CounterVec, LossReporter, Registry } from "../telemetry/mod.ts";
 import type { Transaction } from "./_transaction.ts";
 
 /** Per-endpoint and per-reason counters of the forwarder. */
@@ -25,8 +26,14 @@ export class ForwarderStats {
   readonly stored: CounterVec;
   /** Transactions loaded back from the disk queue, by domain. */
   readonly replayed: CounterVec;
+  /** Failed disk-queue file writes, by error code (`ENOSPC`). */
+  readonly writeErrors: CounterVec;
+  readonly #losses: LossReporter;
+  /** The last error behind a reason, told with its next loss line. */
+  readonly #details = new Map<string, string>();
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, losses: LossReporter) {
+    this.#losses = losses;
     this.success = registry.counterVec("forwarder.Transactions.Success");
     this.errors = registry.counterVec("forwarder.Transactions.Errors");
     this.errorsByType = registry.counterVec("forwarder.Transactions.ErrorsByType");
@@ -36,6 +43,7 @@ export class ForwarderStats {
     this.httpErrors = registry.counterVec("forwarder.Transactions.HTTPErrorsByCode");
     this.stored = registry.counterVec("forwarder.DiskQueue.Stored");
     this.replayed = registry.counterVec("forwarder.DiskQueue.Replayed");
+    this.writeErrors = registry.counterVec("forwarder.DiskQueue.WriteErrors");
   }
 
   /** Per endpoint: successes, errors, retries and drops, for the status page. */
@@ -60,6 +68,14 @@ export class ForwarderStats {
   drop(where: string, reason: string, count = 1): void {
     this.dropped.with(reason).inc(count);
     this.droppedByEndpoint.with(where).inc(count);
+    const detail = this.#details.get(reason);
+    this.#losses.lost({ component: "forwarder", reason, count, unit: "payloads", where, detail });
+  }
+
+  /** Counts a failed disk-queue write; its message goes with the next `disk_write_failed` line. */
+  writeError(code: string, message: string): void {
+    this.writeErrors.with(code).inc();
+    this.#details.set("disk_write_failed", `last error: ${message}`);
   }
 
   /** Counts one transaction dropped for `reason`. */

@@ -9,7 +9,7 @@
  * |------------|-------------------------------------------------------------------------------|
  * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
  * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
- * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`) |
+ * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Transactions.Dropped` (by reason); `forwarder.DiskQueue.WriteErrors` (by error code); `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`); `forwarder.PreviousRun` (published: null, or what a run killed without a clean stop lost) |
  * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
  */
 import type { Registry } from "../telemetry/mod.ts";
@@ -197,7 +197,12 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
       );
       const domains = registry.read("forwarder.Domains");
       const keys = registry.read("forwarder.APIKeyStatus");
-      if (allAbsent(counts) && domains === undefined && keys === undefined) {
+      const previous = registry.read("forwarder.PreviousRun");
+      const lost = figure(registry, "forwarder.Transactions.Dropped");
+      if (
+        allAbsent(counts) && domains === undefined && keys === undefined && lost === undefined &&
+        previous === undefined
+      ) {
         return { forwarderStats: null };
       }
       const endpoints: Record<string, Record<string, number>> = {};
@@ -220,6 +225,9 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
           errors_by_type: figure(registry, "forwarder.Transactions.ErrorsByType") ?? {},
           queue_bytes_memory: sum("retryQueueBytes"),
           queue_bytes_disk: sum("diskBytes"),
+          lost_by_reason: lost ?? {},
+          disk_write_errors: figure(registry, "forwarder.DiskQueue.WriteErrors") ?? {},
+          previous_run: uncleanStop(previous),
           api_key_status: keys && typeof keys === "object" ? keys : {},
         },
       };
@@ -227,11 +235,26 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
     text(data, style) {
       const s = data.forwarderStats as Record<string, any> | null;
       if (!s) return notRunning("The forwarder", "forwarder", style);
+      const paintErr = (f: Figure) => (total(f) ?? 0) > 0 ? style.error(String(show(f))) : show(f);
+      const p = s.previous_run as UncleanStop | null;
+      const at = (ms: number) => new Date(ms).toISOString();
       const out = [
         lines([
           ["Queue bytes in memory", s.queue_bytes_memory ?? "-"],
           ["Queue bytes on disk", s.queue_bytes_disk ?? "-"],
           ["Errors by type", show(s.errors_by_type)],
+          ["Lost by reason", paintErr(s.lost_by_reason)],
+          ["Disk write errors", paintErr(s.disk_write_errors)],
+          ...(p
+            ? [[
+              "Previous run",
+              style.error(
+                `ended without a clean stop after ${at(p.lastSeenMs)}: data held in memory since ${
+                  at(p.lostSinceMs)
+                } was lost (${p.transactions} payloads, ${p.bytes} bytes, and the unflushed samples)`,
+              ),
+            ] as [string, unknown]]
+            : []),
         ]),
       ];
       for (
@@ -259,6 +282,22 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
       return out.join("\n");
     },
   };
+}
+
+/** What `forwarder.PreviousRun` says a killed run lost; null for a clean stop or another shape. */
+interface UncleanStop {
+  lastSeenMs: number;
+  lostSinceMs: number;
+  transactions: number;
+  bytes: number;
+}
+
+function uncleanStop(v: unknown): UncleanStop | null {
+  const u = v as Partial<UncleanStop> | null;
+  const num = (n: unknown) => typeof n === "number" && Number.isFinite(n);
+  if (!u || typeof u !== "object") return null;
+  const ok = num(u.lastSeenMs) && num(u.lostSinceMs) && num(u.transactions) && num(u.bytes);
+  return ok ? u as UncleanStop : null;
 }
 
 /** Host metadata: hostname and its provider, payloads sent. */

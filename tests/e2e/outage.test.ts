@@ -71,6 +71,11 @@ describe("outpost run through an intake outage, a stop and a SIGKILL", () => {
 
     // 2. A new agent replays the disk queue into the same outage, and is killed meanwhile.
     const second = await startAgent(BIN, setup);
+    assert.equal(
+      (await second.vars()).forwarder.PreviousRun,
+      null,
+      "the first run stopped cleanly",
+    );
     await waitFor("a replayed series payload refused", async () => {
       const f = (await second.vars()).forwarder;
       const replayed = Object.values(f["DiskQueue.Replayed"]).some((n) => Number(n) > 0);
@@ -85,6 +90,9 @@ describe("outpost run through an intake outage, a stop and a SIGKILL", () => {
     await intake.fault(undefined);
     last = await startAgent(BIN, setup);
     const agent = last;
+    // The SIGKILL is told at this start, from the run record the second agent left.
+    assert.ok((await agent.vars()).forwarder.PreviousRun?.pid > 0, "the kill is in /debug/vars");
+    assert.match(agent.stderr(), /previous run \(pid \d+, .*\) ended without a clean stop/);
     const s = await waitFor("every count at the intake", async () => {
       const got = await series();
       return Math.round(got.total * 10) >= LINES ? got : undefined;

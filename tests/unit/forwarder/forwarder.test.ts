@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
+import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import {
   forwarderComponent,
@@ -238,6 +239,37 @@ test("retries older than forwarder_storage_spill_after_seconds go to disk and ar
   assert.ok(await until(() => new Set(r.ids()).size === 3));
   assert.ok(await until(() => readdirSync(dir).length === 0));
   await fwd.stop();
+  await r.down();
+  cleanup();
+});
+
+test("disk-cap eviction is logged with its count and reason, once per interval, and counted", async () => {
+  const r = await new Receiver(runtime).up();
+  r.status = 503;
+  const lines: string[] = [];
+  const { fwd, registry, cleanup } = setup({
+    dd_url: r.url,
+    api_key: "k",
+    // Memory holds about one payload and the disk about three: most are evicted from disk.
+    forwarder_retry_queue_payloads_max_size: 1200,
+    forwarder_storage_max_size_in_bytes: 4000,
+    forwarder_stop_timeout: 0,
+  }, { logger: createLogger({ level: "info", write: (l) => void lines.push(l) }) });
+  await fwd.start();
+  for (let i = 0; i < 40; i++) fwd.submit(idPayload(i, 1000));
+  await fwd.stop();
+  const dropped = registry.read("forwarder.Transactions.Dropped") as Record<string, number>;
+  assert.ok(dropped.disk_full > 0, JSON.stringify(dropped));
+  const told = lines.filter((l) => l.includes("(disk_full)"));
+  // The first eviction at once, the rest in one line at stop.
+  assert.equal(told.length, 2, lines.join(""));
+  const counts = told.map((l) => Number(/Lost (\d+) payloads/.exec(l)![1]));
+  assert.equal(counts[0] + counts[1], dropped.disk_full);
+  assert.match(told[1], new RegExp(`${dropped.disk_full} in total`));
+  assert.equal(
+    (registry.read("losses.Lost") as Record<string, number>)["forwarder.disk_full"],
+    dropped.disk_full,
+  );
   await r.down();
   cleanup();
 });

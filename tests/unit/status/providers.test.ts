@@ -95,12 +95,42 @@ describe("forwarderStatusProvider()", () => {
       errors_by_type: { http_503: 2 },
       queue_bytes_memory: 2048,
       queue_bytes_disk: 512,
+      lost_by_reason: {},
+      disk_write_errors: {},
+      previous_run: null,
       api_key_status: { [domain]: { "API key ending with 6789": "invalid" } },
     });
     const text = p.text(data, PLAIN);
     assert.match(text, /Queue bytes in memory: 2048\n {2}Queue bytes on disk: 512/);
     assert.match(text, /Successes: 4\n {4}Errors: 2\n {4}Retries: 2\n {4}Dropped: 0/);
     assert.match(text, /datadoghq\.com, API key ending with 6789: API Key invalid/);
+  });
+
+  it("shows losses by reason, disk write errors and a previous run killed without a clean stop", async () => {
+    const r = new Registry();
+    r.counterVec("forwarder.Transactions.Dropped").with("disk_full").inc(3);
+    r.counterVec("forwarder.DiskQueue.WriteErrors").with("ENOSPC").inc(1);
+    r.publish("forwarder.PreviousRun", () => ({
+      pid: 7,
+      startedMs: Date.UTC(2026, 0, 1),
+      lastSeenMs: Date.UTC(2026, 0, 1, 0, 5),
+      lostSinceMs: Date.UTC(2026, 0, 1, 0, 4, 22),
+      transactions: 4,
+      bytes: 1000,
+    }));
+    const p = forwarderStatusProvider(r);
+    const data = await p.data();
+    const s = data.forwarderStats as Record<string, unknown>;
+    assert.deepEqual(s.lost_by_reason, { disk_full: 3 });
+    assert.deepEqual(s.disk_write_errors, { ENOSPC: 1 });
+    assert.equal((s.previous_run as { transactions: number }).transactions, 4);
+    const text = p.text(data, PLAIN);
+    assert.match(text, /Lost by reason: 3 \(disk_full=3\)/);
+    assert.match(text, /Disk write errors: 1 \(ENOSPC=1\)/);
+    assert.match(
+      text,
+      /Previous run: ended without a clean stop after 2026-01-01T00:05:00.000Z: data held in memory since 2026-01-01T00:04:22.000Z was lost \(4 payloads/,
+    );
   });
 
   it("renders 'not running' without forwarder variables", async () => {
