@@ -7,7 +7,7 @@
  *
  * | provider   | names                                                                         |
  * |------------|-------------------------------------------------------------------------------|
- * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
+ * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors,ReceiveBufferBytes,KernelDrops,QueueBytes,QueueDroppedPackets,QueueDroppedBytes}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
  * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
  * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`) |
  * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
@@ -80,6 +80,11 @@ export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
         packets: transports("Packets"),
         bytes: transports("Bytes"),
         packet_reading_errors: transports("PacketReadingErrors"),
+        receive_buffer_bytes: transports("ReceiveBufferBytes"),
+        kernel_drops: transports("KernelDrops"),
+        queue_bytes: transports("QueueBytes"),
+        queue_dropped_packets: transports("QueueDroppedPackets"),
+        queue_dropped_bytes: transports("QueueDroppedBytes"),
         messages: group(registry, {
           metric: "dogstatsd.MetricPackets",
           event: "dogstatsd.EventPackets",
@@ -109,6 +114,11 @@ export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
           ["Packets", show(s.packets)],
           ["Bytes", show(s.bytes)],
           ["Packet reading errors", paintErr(s.packet_reading_errors)],
+          ["Receive buffer (bytes)", show(s.receive_buffer_bytes)],
+          ["Kernel drops", paintErr(s.kernel_drops)],
+          ["Reader queue (bytes)", show(s.queue_bytes)],
+          ["Reader queue drops", paintErr(s.queue_dropped_packets)],
+          ["Reader queue dropped bytes", paintErr(s.queue_dropped_bytes)],
           ["Messages", show(s.messages)],
           [
             "Parse errors",

@@ -27,7 +27,9 @@ describe("dogstatsdSettings", () => {
     assert.equal(s.udpPort, 8125);
     assert.equal(s.socketPath, "");
     assert.equal(s.bufferSize, 8192);
-    assert.equal(s.receiveBufferSize, 0);
+    // dogstatsd_so_rcvbuf 0 asks for 4 MiB; an explicit value wins (below).
+    assert.equal(s.receiveBufferSize, 4 * 1024 * 1024);
+    assert.equal(s.queueBytes, 16 * 1024 * 1024);
     assert.deepEqual(s.eolRequired, { udp: false, uds: false });
     assert.deepEqual(s.forward, { host: "", port: 0 });
     assert.equal(s.parser.readTimestamps, true);
