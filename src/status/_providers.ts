@@ -8,7 +8,7 @@
  * | provider   | names                                                                         |
  * |------------|-------------------------------------------------------------------------------|
  * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors,ReceiveBufferBytes,KernelDrops,QueueBytes,QueueDroppedPackets,QueueDroppedBytes}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
- * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
+ * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`, `aggregator.DogstatsdContextsBytes`, `aggregator.DogstatsdContextsEvicted`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
  * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`) |
  * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
  */
@@ -157,6 +157,8 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
       const stats = {
         contexts: figure(registry, "aggregator.DogstatsdContexts"),
         contexts_by_type: figure(registry, "aggregator.DogstatsdContextsByMtype"),
+        context_bytes: figure(registry, "aggregator.DogstatsdContextsBytes"),
+        contexts_evicted: figure(registry, "aggregator.DogstatsdContextsEvicted"),
         dogstatsd_samples: figure(registry, "aggregator.DogstatsdMetricSample"),
         check_samples: figure(registry, "aggregator.ChecksMetricSample"),
         flushes: figure(registry, "aggregator.NumberOfFlush"),
@@ -178,6 +180,8 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
       return lines([
         ["Contexts", show(s.contexts)],
         ["Contexts by type", show(s.contexts_by_type)],
+        ["Context bytes (estimated)", show(s.context_bytes)],
+        ["Contexts evicted at the limit", show(s.contexts_evicted)],
         ["DogStatsD samples", show(s.dogstatsd_samples)],
         ["Check samples", show(s.check_samples)],
         ["Flushes", show(s.flushes)],

@@ -16,6 +16,7 @@ describe("aggregator config keys", () => {
       counterExpirySeconds: 300,
       contextExpirySeconds: 20,
       contextLimit: 1_000_000,
+      contextBytesLimit: 256 * 1024 * 1024,
       noAggregation: true,
       noAggregationBatchSize: 2048,
       flushIncompleteBuckets: false,
