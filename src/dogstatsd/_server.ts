@@ -29,8 +29,7 @@ export interface DogStatsDSettings {
   socketPath: string;
   /** Largest datagram read; longer ones are truncated, as the agent's read buffer does. */
   bufferSize: number;
-  /** SO_RCVBUF asked for; 0 keeps the OS default (`dogstatsd_so_rcvbuf: 0` asks for
-   * {@linkcode DEFAULT_RECEIVE_BUFFER_BYTES}). */
+  /** SO_RCVBUF asked for; 0 asks for {@linkcode DEFAULT_RECEIVE_BUFFER_BYTES}. */
   receiveBufferSize: number;
   /** Bytes the reader thread may hold for the parser before it drops and counts. @default 16 MiB */
   queueBytes?: number;
@@ -60,7 +59,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
     udpPort: config.dogstatsd_port === 0 ? null : config.dogstatsd_port,
     socketPath: config.dogstatsd_socket,
     bufferSize: config.dogstatsd_buffer_size,
-    receiveBufferSize: config.dogstatsd_so_rcvbuf || DEFAULT_RECEIVE_BUFFER_BYTES,
+    receiveBufferSize: config.dogstatsd_so_rcvbuf,
     queueBytes: config.dogstatsd_queue_max_bytes,
     eolRequired: {
       udp: config.dogstatsd_eol_required.includes("udp"),
@@ -209,7 +208,7 @@ export class DogStatsDServer implements Component {
       else {
         this.#udpSocket = await runtime.listenUdp(s.udpHost, s.udpPort, {
           bufferSize: s.bufferSize,
-          receiveBufferSize: s.receiveBufferSize,
+          receiveBufferSize: this.#receiveBuffer,
           maxQueueBytes: s.queueBytes,
           dedicatedReader: true,
           onBatch: (batch) => this.handleBatch(batch, "udp"),
@@ -225,7 +224,7 @@ export class DogStatsDServer implements Component {
       if (s.socketPath !== "") {
         const uds = await runtime.listenUnixDatagram(s.socketPath, {
           bufferSize: s.bufferSize,
-          receiveBufferSize: s.receiveBufferSize,
+          receiveBufferSize: this.#receiveBuffer,
           maxQueueBytes: s.queueBytes,
           onBatch: (batch) => this.handleBatch(batch, "uds"),
           onError: (e) => this.#readError(this.#uds, "uds", e),
@@ -343,13 +342,20 @@ export class DogStatsDServer implements Component {
     this.#log.debug(`Cannot read a ${transport} packet: ${e.message}`);
   }
 
-  /** Warns when the receive buffer could not be set; returns the granted size for the log. */
+  /** The receive buffer to ask for: the configured one, else the default. */
+  get #receiveBuffer(): number {
+    return this.#settings.receiveBufferSize || DEFAULT_RECEIVE_BUFFER_BYTES;
+  }
+
+  /**
+   * Warns when a configured receive buffer could not be set (the default one failing is
+   * expected on Deno); returns the granted size for the log.
+   */
   #checkRcvbuf(socket: DatagramSocket, what: string): string {
-    const wanted = this.#settings.receiveBufferSize;
     if (socket.receiveBufferSize !== undefined) {
-      return ` (receive buffer ${socket.receiveBufferSize} bytes for ${wanted} asked)`;
+      return ` (receive buffer ${socket.receiveBufferSize} bytes for ${this.#receiveBuffer} asked)`;
     }
-    if (wanted > 0) {
+    if (this.#settings.receiveBufferSize > 0) {
       this.#log.warn(
         `dogstatsd_so_rcvbuf is not supported for ${what} on ${this.#deps.runtime.name}; ` +
           "the OS default receive buffer is used",
