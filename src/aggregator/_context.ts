@@ -101,7 +101,8 @@ const TAG_OVERHEAD_BYTES = 32;
  * The bytes one context is charged against `dogstatsd_context_bytes_limit`: its name, host and
  * tags (one byte per UTF-16 unit) plus fixed overheads. Sharing between contexts is not
  * deducted, so the sum is an upper bound of what contexts hold, which is what a memory bound
- * needs; a typical context (a 30-character name, five 20-character tags) is charged 390 bytes.
+ * needs. A typical context (a 30-character name, a 10-character host, five 20-character tags)
+ * is charged 460 bytes: the default budget of 256 MiB holds about 580,000 of them.
  */
 export function contextBytes(name: string, host: string, tags: readonly string[]): number {
   let n = CONTEXT_OVERHEAD_BYTES + name.length + host.length;
