@@ -66,6 +66,36 @@ describe("reader thread queue (bun)", () => {
     }
   });
 
+  test("listenUdp() on an IPv6 literal is read by the reader thread and finds its kernel drops", async () => {
+    const got: string[] = [];
+    const from: string[] = [];
+    const receiver = await runtime.listenUdp("::1", 0, {
+      dedicatedReader: true,
+      receiveBufferSize: 1 << 20,
+      onBatch: (b) => {
+        for (const d of b) {
+          got.push(new TextDecoder().decode(d.data));
+          from.push(d.from);
+        }
+      },
+    });
+    const sender = await runtime.listenUdp("::", 0, { dedicatedReader: true, onBatch() {} });
+    try {
+      assert.ok(receiver.port > 0);
+      assert.ok((receiver.receiveBufferSize ?? 0) >= 1 << 20, "SO_RCVBUF applies to IPv6 too");
+      sender.send(new TextEncoder().encode("v6.test:1|c"), "::1", receiver.port);
+      await until(() => got.length === 1, "the datagram");
+      assert.deepEqual(got, ["v6.test:1|c"]);
+      assert.deepEqual(from, [""], "the reader thread builds no address string");
+      assert.equal(receiver.stats().read, 1);
+      assert.equal(receiver.stats().kernelDrops, 0, "found in /proc/net/udp6");
+      assert.throws(() => sender.send(LINE, "127.0.0.1", receiver.port), /sending to "127.0.0.1"/);
+    } finally {
+      receiver.close();
+      sender.close();
+    }
+  });
+
   test("DogStatsDServer publishes reader drops, shows them in status and logs them at stop", async () => {
     const registry = new Registry();
     const lines: string[] = [];
