@@ -129,6 +129,7 @@ export async function agentSetup(
 
 /** A running `outpost run`. */
 export interface Agent {
+  readonly pid: number;
   /** `/debug/vars` of the agent. */
   vars(): Promise<any>;
   /** Sends `signal` and waits for the exit code. */
@@ -161,6 +162,7 @@ export async function startAgent(bin: string, setup: AgentSetup): Promise<Agent>
   });
   await waitFor("the agent's /debug/vars", async () => (await vars()) && true);
   return {
+    pid: proc.pid,
     vars,
     async stop(signal) {
       proc.kill(signal);

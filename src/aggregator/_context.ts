@@ -92,6 +92,24 @@ let lastHost: string | null = null;
 let hostLo = 0;
 let hostHi = 0;
 
+/** What a context costs besides its strings: the context object, its map entry and bucket state. */
+const CONTEXT_OVERHEAD_BYTES = 160;
+/** What a tag costs besides its characters: its slot in the tag set and its string header. */
+const TAG_OVERHEAD_BYTES = 32;
+
+/**
+ * The bytes one context is charged against `dogstatsd_context_bytes_limit`: its name, host and
+ * tags (one byte per UTF-16 unit) plus fixed overheads. Sharing between contexts is not
+ * deducted, so the sum is an upper bound of what contexts hold, which is what a memory bound
+ * needs. A typical context (a 30-character name, a 10-character host, five 20-character tags)
+ * is charged 460 bytes: the default budget of 256 MiB holds about 580,000 of them.
+ */
+export function contextBytes(name: string, host: string, tags: readonly string[]): number {
+  let n = CONTEXT_OVERHEAD_BYTES + name.length + host.length;
+  for (let i = 0; i < tags.length; i++) n += tags[i].length + TAG_OVERHEAD_BYTES;
+  return n;
+}
+
 const EMPTY: string[] = [];
 
 /** Sorted, deduplicated copy of `tags`. */

@@ -2,13 +2,20 @@
  * The DogStatsD time sampler: 10 s buckets, flushed once closed, counters zero-filled for
  * `dogstatsd_expiry_seconds`, contexts forgotten after `dogstatsd_context_expiry_seconds`.
  *
+ * Limits: a new context is refused (and counted) past `contextLimit` contexts or
+ * `contextBytesLimit` bytes (see `contextBytes`). So that a burst of junk cannot lock new
+ * metrics out for the whole counter expiry, a flush under pressure (a context was refused since
+ * the last flush, or either figure is at 90 % of its limit) also evicts every idle context (its
+ * data already flushed) that got a single sample, and every counter past its context expiry
+ * that only zero-fills. Such an eviction loses no sample: at most the zeros of an idle counter.
+ *
  * Layout, for memory: one map entry per context, and the context object itself holds the
  * state of its newest bucket (a gauge or a counter is a number field, no extra object). Only
  * when a sample lands in a different bucket before the flush does the older state move to
  * `#pending`. Samples arrive at wall-clock time, so that stays rare.
  */
 import type { SampleType, Serie, SketchSeries } from "../metrics/model.ts";
-import { contextKey, Interner } from "./_context.ts";
+import { contextBytes, contextKey, Interner } from "./_context.ts";
 import { Histogram, type HistogramConfig } from "./_histogram.ts";
 import { AgentSketch } from "./sketch.ts";
 
@@ -55,6 +62,8 @@ class Ctx implements Slot {
   pending = 0;
   /** Last counter sample time; zero-fill runs until it is `expiry` old. */
   counterLast = -Infinity;
+  /** True until a second sample arrives: what a flush under pressure evicts first. */
+  once = true;
   constructor(
     readonly kind: Kind,
     readonly name: string,
@@ -62,6 +71,8 @@ class Ctx implements Slot {
     /** Shared, sorted, distinct (see `Interner.tagSet`). */
     readonly tags: string[],
     public lastSeen: number,
+    /** Charged against `contextBytesLimit` (see `contextBytes`). */
+    readonly bytes: number,
   ) {}
 }
 
@@ -74,15 +85,27 @@ export interface TimeSamplerOptions {
   contextExpirySeconds: number;
   /** @default 1000000 */
   contextLimit: number;
+  /** @default 268435456 */
+  contextBytesLimit: number;
 }
 
+/** Share of a limit from which a flush evicts idle single-sample and zero-fill-only contexts. */
+const PRESSURE = 0.9;
+
 /** Why a sample was not aggregated. */
-export type SampleDrop = "context_limit" | "invalid_value" | "unsupported_type" | "type_mismatch";
+export type SampleDrop =
+  | "context_limit"
+  | "context_bytes_limit"
+  | "invalid_value"
+  | "unsupported_type"
+  | "type_mismatch";
 
 /** What one flush produced. */
 export interface SamplerOutput {
   series: Serie[];
   sketches: SketchSeries[];
+  /** Contexts evicted early because the limits were under pressure. */
+  evicted: number;
 }
 
 /** Salt so a distribution and a gauge of the same name and tags are distinct contexts, as in the agent. */
@@ -98,6 +121,9 @@ export class TimeSampler {
   #lastSeriesBucket = NaN;
   readonly #interner = new Interner();
   #lastCutoff = 0;
+  #bytes = 0;
+  /** A new context was refused since the last flush. */
+  #refused = false;
   /** Contexts by kind, for telemetry. */
   readonly countByKind = [0, 0, 0, 0, 0];
 
@@ -108,6 +134,11 @@ export class TimeSampler {
   /** Live contexts. */
   get size(): number {
     return this.#contexts.size;
+  }
+
+  /** Bytes charged by the live contexts (see `contextBytes`). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -132,13 +163,24 @@ export class TimeSampler {
     if (kind === DISTRIBUTION) key = key - (key % 4294967296) + ((key ^ DISTRIBUTION_SALT) >>> 0);
     let ctx = this.#contexts.get(key);
     if (ctx === undefined) {
-      if (this.#contexts.size >= this.#o.contextLimit) return "context_limit";
+      if (this.#contexts.size >= this.#o.contextLimit) {
+        this.#refused = true;
+        return "context_limit";
+      }
+      const bytes = contextBytes(name, host, tags);
+      if (this.#bytes + bytes > this.#o.contextBytesLimit) {
+        this.#refused = true;
+        return "context_bytes_limit";
+      }
       const i = this.#interner;
-      ctx = new Ctx(kind, i.string(name), i.string(host), i.tagSet(tags), ts);
+      ctx = new Ctx(kind, i.string(name), i.string(host), i.tagSet(tags), ts, bytes);
       this.#contexts.set(key, ctx);
       this.countByKind[kind]++;
+      this.#bytes += bytes;
     } else if (ctx.kind !== kind) {
       return "type_mismatch";
+    } else {
+      ctx.once = false;
     }
     ctx.lastSeen = ts;
     if (kind === COUNTER) ctx.counterLast = ts;
@@ -231,7 +273,7 @@ export class TimeSampler {
     }
     if (!all) this.#lastCutoff = cutoff;
 
-    const out: SamplerOutput = { series: [], sketches: [] };
+    const out: SamplerOutput = { series: [], sketches: [], evicted: 0 };
     // Older buckets first, so each series lists its points oldest first.
     const acc = new Map<Ctx, Serie[] | SketchSeries>();
     for (const b of [...this.#pending.keys()].sort((x, y) => x - y)) {
@@ -244,6 +286,10 @@ export class TimeSampler {
     }
     const ctxExpiry = this.#o.contextExpirySeconds;
     const counterExpiry = ctxExpiry + this.#o.counterExpirySeconds;
+    const pressure = this.#refused ||
+      this.#contexts.size >= PRESSURE * this.#o.contextLimit ||
+      this.#bytes >= PRESSURE * this.#o.contextBytesLimit;
+    this.#refused = false;
     for (const [key, ctx] of this.#contexts) {
       if (ctx.bucket !== -1 && closed(ctx.bucket)) {
         this.#emit(ctx, ctx, ctx.bucket, acc.size > 0 ? acc.get(ctx) : undefined, out);
@@ -251,10 +297,14 @@ export class TimeSampler {
         ctx.v = 0;
         if (ctx.kind === DISTRIBUTION) ctx.x = null;
       }
+      if (ctx.bucket !== -1 || ctx.pending !== 0) continue;
       const idle = ctx.kind === COUNTER ? counterExpiry : ctxExpiry;
-      if (ctx.bucket === -1 && ctx.pending === 0 && ctx.lastSeen + idle < now) {
+      const expired = ctx.lastSeen + idle < now;
+      if (expired || (pressure && (ctx.once || ctx.lastSeen + ctxExpiry < now))) {
         this.#contexts.delete(key);
         this.countByKind[ctx.kind]--;
+        this.#bytes -= ctx.bytes;
+        if (!expired) out.evicted++;
       }
     }
     this.#interner.trim(this.#contexts.size);

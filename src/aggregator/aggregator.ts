@@ -51,6 +51,8 @@ export interface AggregatorOptions {
   contextExpirySeconds?: number;
   /** @default 1000000 */
   contextLimit?: number;
+  /** Bytes of names, hosts and tags the contexts may hold (see `contextBytes`). @default 268435456 */
+  contextBytesLimit?: number;
   /** Timestamped DogStatsD samples skip aggregation. @default true */
   noAggregation?: boolean;
   /** @default 2048 */
@@ -77,6 +79,7 @@ export function aggregatorOptionsFromConfig(
     counterExpirySeconds: config.dogstatsd_expiry_seconds,
     contextExpirySeconds: config.dogstatsd_context_expiry_seconds,
     contextLimit: config.dogstatsd_context_limit,
+    contextBytesLimit: config.dogstatsd_context_bytes_limit,
     noAggregation: config.dogstatsd_no_aggregation_pipeline,
     noAggregationBatchSize: config.dogstatsd_no_aggregation_pipeline_batch_size,
     flushIncompleteBuckets: config.dogstatsd_flush_incomplete_buckets,
@@ -151,6 +154,8 @@ export class Aggregator {
   readonly #inflight = new Set<Promise<unknown>>();
   #flushing: Promise<unknown> = Promise.resolve();
   #lastLimitLog = -Infinity;
+  #lastEvictLog = -Infinity;
+  #evictedUnlogged = 0;
   #lastNoAggLog = -Infinity;
   #lastFlushOk = true;
   readonly #t: ReturnType<typeof telemetry>;
@@ -163,6 +168,7 @@ export class Aggregator {
       counterExpirySeconds: 300,
       contextExpirySeconds: 20,
       contextLimit: 1_000_000,
+      contextBytesLimit: 256 * 1024 * 1024,
       noAggregation: true,
       noAggregationBatchSize: 2048,
       flushIncompleteBuckets: false,
@@ -185,6 +191,7 @@ export class Aggregator {
       counterExpirySeconds: this.#o.counterExpirySeconds,
       contextExpirySeconds: this.#o.contextExpirySeconds,
       contextLimit: this.#o.contextLimit,
+      contextBytesLimit: this.#o.contextBytesLimit,
     });
     this.#t = telemetry(options.registry, this.#ts);
   }
@@ -226,14 +233,33 @@ export class Aggregator {
 
   #dropped(reason: string, now: number): void {
     this.#t.dropped.with(reason).inc();
-    if (reason === "context_limit" && now - this.#lastLimitLog >= LIMIT_LOG_EVERY_S) {
+    const limit = reason === "context_limit"
+      ? `context limit (dogstatsd_context_limit ${this.#o.contextLimit})`
+      : reason === "context_bytes_limit"
+      ? `context memory limit (dogstatsd_context_bytes_limit ${this.#o.contextBytesLimit} bytes)`
+      : "";
+    if (limit && now - this.#lastLimitLog >= LIMIT_LOG_EVERY_S) {
       this.#lastLimitLog = now;
       this.#log.warn(
-        `DogStatsD context limit (${this.#o.contextLimit}) reached: dropping samples of new contexts (${
+        `DogStatsD ${limit} reached: dropping samples of new contexts (${
           this.#t.dropped.with(reason).value
-        } dropped so far)`,
+        } dropped so far); idle single-sample contexts are evicted at the next flush`,
       );
     }
+  }
+
+  /** Counts contexts evicted under pressure and says so at most once a minute. */
+  #evicted(n: number, now: number): void {
+    if (n === 0) return;
+    this.#t.evicted.inc(n);
+    this.#evictedUnlogged += n;
+    if (now - this.#lastEvictLog < LIMIT_LOG_EVERY_S) return;
+    this.#lastEvictLog = now;
+    this.#log.warn(
+      `DogStatsD contexts near their limit: evicted ${this.#evictedUnlogged} idle contexts ` +
+        "(single-sample, or counters only sending zeros) to make room for new ones",
+    );
+    this.#evictedUnlogged = 0;
   }
 
   #noAggregation(s: MetricSample, now: number): void {
@@ -378,7 +404,8 @@ export class Aggregator {
   async #flush({ now = this.#now(), all = false }: FlushOptions): Promise<FlushSummary> {
     const started = performance.now();
     const stamp = Math.floor(now);
-    const { series, sketches } = this.#ts.flush(now, all);
+    const { series, sketches, evicted } = this.#ts.flush(now, all);
+    this.#evicted(evicted, now);
     for (const s of this.#checkSeries) series.push(s);
     for (const s of this.#checkSketches) sketches.push(s);
     this.#checkSeries = [];
@@ -475,6 +502,7 @@ export class Aggregator {
 function telemetry(r: Registry, ts: TimeSampler) {
   // Names follow the agent's `aggregator` expvar map where it has one.
   r.publish("aggregator.DogstatsdContexts", () => ts.size);
+  r.publish("aggregator.DogstatsdContextsBytes", () => ts.bytes);
   r.publish("aggregator.DogstatsdContextsByMtype", () => {
     const [gauge, counter, set, histogram, distribution] = ts.countByKind;
     return {
@@ -501,6 +529,7 @@ function telemetry(r: Registry, ts: TimeSampler) {
     noAggFlushes: r.counter("aggregator.NoAggregationFlushes"),
     errors: r.counterVec("aggregator.Errors"),
     dropped: r.counterVec("aggregator.Dropped"),
+    evicted: r.counter("aggregator.DogstatsdContextsEvicted"),
   };
 }
 

@@ -44,13 +44,18 @@ export function memorySink(): MemorySink {
   };
   return {
     received,
-    series: (s) => void received.series.push(...s),
-    sketches: (s) => void received.sketches.push(...s),
-    serviceChecks: (c) => void received.serviceChecks.push(...c),
-    events: (e) => void received.events.push(...e),
-    orchestrator: (p) => void received.orchestrator.push(...p),
+    series: (s) => append(received.series, s),
+    sketches: (s) => append(received.sketches, s),
+    serviceChecks: (c) => append(received.serviceChecks, c),
+    events: (e) => append(received.events, e),
+    orchestrator: (p) => append(received.orchestrator, p),
     clear() {
       for (const list of Object.values(received)) list.length = 0;
     },
   };
+}
+
+/** `to.push(...items)` without one argument per item, which overflows the stack on big flushes. */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (let i = 0; i < items.length; i++) to.push(items[i]);
 }

@@ -6,7 +6,7 @@ import type { Config } from "../config/mod.ts";
 import type { Component } from "../component.ts";
 import type { Log, Logger } from "../log/mod.ts";
 import type { Event, MetricSample, ServiceCheck } from "../metrics/model.ts";
-import type { Datagram, DatagramSocket, Runtime } from "../runtime/types.ts";
+import type { Datagram, DatagramSocket, DatagramStats, Runtime } from "../runtime/types.ts";
 import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
 import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
 
@@ -29,8 +29,10 @@ export interface DogStatsDSettings {
   socketPath: string;
   /** Largest datagram read; longer ones are truncated, as the agent's read buffer does. */
   bufferSize: number;
-  /** SO_RCVBUF; 0 keeps the OS default. */
+  /** SO_RCVBUF asked for; 0 asks for {@linkcode DEFAULT_RECEIVE_BUFFER_BYTES}. */
   receiveBufferSize: number;
+  /** Bytes the reader thread may hold for the parser before it drops and counts. @default 16 MiB */
+  queueBytes?: number;
   /** Transports on which an unterminated last message is dropped. */
   eolRequired: { udp: boolean; uds: boolean };
   /** Raw packets are also sent to this UDP `host`/`port`; empty host disables it. */
@@ -58,6 +60,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
     socketPath: config.dogstatsd_socket,
     bufferSize: config.dogstatsd_buffer_size,
     receiveBufferSize: config.dogstatsd_so_rcvbuf,
+    queueBytes: config.dogstatsd_queue_max_bytes,
     eolRequired: {
       udp: config.dogstatsd_eol_required.includes("udp"),
       uds: config.dogstatsd_eol_required.includes("uds"),
@@ -79,6 +82,17 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
   };
 }
 
+/**
+ * The receive buffer asked for when `dogstatsd_so_rcvbuf` is 0: 4 MiB, a few seconds of a busy
+ * client at the main thread's worst pause. The kernel caps it at `net.core.rmem_max` unless the
+ * agent may use SO_RCVBUFFORCE (root or CAP_NET_ADMIN); the granted size is in
+ * `dogstatsd-udp.ReceiveBufferBytes`.
+ */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** How often the reader's and the kernel's drop counts are checked for the log. */
+const LOSS_CHECK_MS = 10_000;
+
 /** "localhost" may resolve to ::1 first, and Bun's UDP sockets take only IP addresses; the
  * agent and DogStatsD clients mean 127.0.0.1. */
 function ipFor(host: string): string {
@@ -99,7 +113,7 @@ interface TransportCounters {
   readErrors: Counter;
 }
 
-/** How often, at most, a parse error is logged at warn level. */
+/** How often, at most, a parse error or a receive loss is logged at warn level. */
 const PARSE_ERROR_LOG_INTERVAL_MS = 60_000;
 
 /**
@@ -133,6 +147,11 @@ export class DogStatsDServer implements Component {
   readonly #dropped: CounterVec;
   readonly #parseErrors: Counter[];
   #sockets: DatagramSocket[] = [];
+  /** The listeners by transport, read by the published receive-path figures. */
+  readonly #listeners: { udp?: DatagramSocket; uds?: DatagramSocket } = {};
+  #lossTimer?: ReturnType<typeof setInterval>;
+  readonly #lossLogged = { udp: { queue: 0, kernel: 0 }, uds: { queue: 0, kernel: 0 } };
+  #lastLossLog = -Infinity;
   #udpSocket?: DatagramSocket;
   #forwarder?: DatagramSocket;
   #started = false;
@@ -157,6 +176,14 @@ export class DogStatsDServer implements Component {
     this.#parseErrors = ["Metric", "Event", "ServiceCheck"].map((k) =>
       r.counter(`dogstatsd.${k}ParseErrors`)
     );
+    for (const t of ["udp", "uds"] as const) {
+      const stat = <K extends keyof DatagramStats>(k: K) => () => this.#listeners[t]?.stats()[k];
+      r.publish(`dogstatsd-${t}.QueueBytes`, stat("queuedBytes"));
+      r.publish(`dogstatsd-${t}.QueueDroppedPackets`, stat("queueDroppedDatagrams"));
+      r.publish(`dogstatsd-${t}.QueueDroppedBytes`, stat("queueDroppedBytes"));
+      r.publish(`dogstatsd-${t}.KernelDrops`, stat("kernelDrops"));
+      r.publish(`dogstatsd-${t}.ReceiveBufferBytes`, () => this.#listeners[t]?.receiveBufferSize);
+    }
   }
 
   /** The bound UDP port (useful with port 0), or 0 when UDP is off. */
@@ -181,37 +208,51 @@ export class DogStatsDServer implements Component {
       else {
         this.#udpSocket = await runtime.listenUdp(s.udpHost, s.udpPort, {
           bufferSize: s.bufferSize,
-          receiveBufferSize: s.receiveBufferSize,
+          receiveBufferSize: this.#receiveBuffer,
+          maxQueueBytes: s.queueBytes,
           dedicatedReader: true,
           onBatch: (batch) => this.handleBatch(batch, "udp"),
           onError: (e) => this.#readError(this.#udp, "udp", e),
         });
         this.#sockets.push(this.#udpSocket);
-        this.#checkRcvbuf(this.#udpSocket, "UDP");
-        this.#log.info(`Listening for DogStatsD on udp ${s.udpHost}:${this.#udpSocket.port}`);
+        this.#listeners.udp = this.#udpSocket;
+        this.#log.info(
+          `Listening for DogStatsD on udp ${s.udpHost}:${this.#udpSocket.port}` +
+            this.#checkRcvbuf(this.#udpSocket, "UDP"),
+        );
       }
       if (s.socketPath !== "") {
         const uds = await runtime.listenUnixDatagram(s.socketPath, {
           bufferSize: s.bufferSize,
-          receiveBufferSize: s.receiveBufferSize,
+          receiveBufferSize: this.#receiveBuffer,
+          maxQueueBytes: s.queueBytes,
           onBatch: (batch) => this.handleBatch(batch, "uds"),
           onError: (e) => this.#readError(this.#uds, "uds", e),
         });
         this.#sockets.push(uds);
-        this.#checkRcvbuf(uds, "the unix socket");
-        this.#log.info(`Listening for DogStatsD on unix socket ${s.socketPath}`);
+        this.#listeners.uds = uds;
+        this.#log.info(
+          `Listening for DogStatsD on unix socket ${s.socketPath}` +
+            this.#checkRcvbuf(uds, "the unix socket"),
+        );
       }
     } catch (e) {
       await this.stop();
       throw e;
     }
+    this.#lossTimer = setInterval(() => this.#checkLosses(), LOSS_CHECK_MS);
+    (this.#lossTimer as { unref?: () => void }).unref?.();
     this.#started = true;
   }
 
   /** Closes every listener. */
   async stop(): Promise<void> {
+    clearInterval(this.#lossTimer);
+    this.#checkLosses(true);
     for (const socket of this.#sockets) socket.close();
     this.#sockets = [];
+    delete this.#listeners.udp;
+    delete this.#listeners.uds;
     this.#udpSocket = undefined;
     this.#forwarder = undefined;
     this.#started = false;
@@ -301,14 +342,60 @@ export class DogStatsDServer implements Component {
     this.#log.debug(`Cannot read a ${transport} packet: ${e.message}`);
   }
 
-  #checkRcvbuf(socket: DatagramSocket, what: string): void {
-    const wanted = this.#settings.receiveBufferSize;
-    if (wanted > 0 && socket.receiveBufferSize === undefined) {
+  /** The receive buffer to ask for: the configured one, else the default. */
+  get #receiveBuffer(): number {
+    return this.#settings.receiveBufferSize || DEFAULT_RECEIVE_BUFFER_BYTES;
+  }
+
+  /**
+   * Warns when a configured receive buffer could not be set (the default one failing is
+   * expected on Deno); returns the granted size for the log.
+   */
+  #checkRcvbuf(socket: DatagramSocket, what: string): string {
+    if (socket.receiveBufferSize !== undefined) {
+      return ` (receive buffer ${socket.receiveBufferSize} bytes for ${this.#receiveBuffer} asked)`;
+    }
+    if (this.#settings.receiveBufferSize > 0) {
       this.#log.warn(
         `dogstatsd_so_rcvbuf is not supported for ${what} on ${this.#deps.runtime.name}; ` +
           "the OS default receive buffer is used",
       );
     }
+    return "";
+  }
+
+  /**
+   * Logs datagrams lost before parsing since the last such line: dropped by the reader (the
+   * parser fell behind) or by the kernel (the receive buffer was full). At most once a minute
+   * unless `final` (at stop, so that no loss goes untold).
+   */
+  #checkLosses(final = false): void {
+    const now = Date.now();
+    if (!final && now - this.#lastLossLog < PARSE_ERROR_LOG_INTERVAL_MS) return;
+    const parts: string[] = [];
+    for (const t of ["udp", "uds"] as const) {
+      const st = this.#listeners[t]?.stats();
+      if (!st) continue;
+      const logged = this.#lossLogged[t];
+      const queue = st.queueDroppedDatagrams - logged.queue;
+      const kernel = (st.kernelDrops ?? 0) - logged.kernel;
+      if (queue > 0) {
+        parts.push(
+          `${queue} on ${t} by the reader (the parser fell behind; dogstatsd_queue_max_bytes)`,
+        );
+      }
+      if (kernel > 0) {
+        parts.push(
+          `${kernel} on ${t} by the kernel (receive buffer full; dogstatsd_so_rcvbuf, ` +
+            `granted ${this.#listeners[t]?.receiveBufferSize ?? "the OS default"} bytes)`,
+        );
+      }
+      logged.queue = st.queueDroppedDatagrams;
+      logged.kernel = st.kernelDrops ?? 0;
+    }
+    if (parts.length === 0) return;
+    this.#lastLossLog = now;
+    this.#log.warn(`DogStatsD datagrams lost before parsing: ${parts.join("; ")}`);
   }
 }
 

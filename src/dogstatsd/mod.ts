@@ -12,6 +12,7 @@ export {
   type RecentParseError,
 } from "./_errors.ts";
 export {
+  DEFAULT_RECEIVE_BUFFER_BYTES,
   dogstatsdComponent,
   type DogStatsDDeps,
   DogStatsDServer,

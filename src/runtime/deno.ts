@@ -15,6 +15,7 @@ import type {
 import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 import { inspectorCpuProfile } from "./_inspector.ts";
+import { udpKernelDrops } from "./_proc_net.ts";
 
 // The slice of the Deno namespace this file uses, declared here so that the project
 // type-checks with one set of ambient types (bun-types) and no Deno declarations.
@@ -88,7 +89,13 @@ export const denoRuntime: Runtime = {
   },
 
   async listenUdp(hostname, port, options) {
-    return receiveLoop(listen({ transport: "udp", hostname, port }), options);
+    const socket = receiveLoop(listen({ transport: "udp", hostname, port }), options);
+    // Deno hides the fd, so the socket is found in /proc/net/udp by its port.
+    const stats = socket.stats;
+    return {
+      ...socket,
+      stats: () => ({ ...stats(), kernelDrops: udpKernelDrops({ port: socket.port }) }),
+    };
   },
 
   async listenUnixDatagram(path, options) {
@@ -346,11 +353,17 @@ function listen(options: Record<string, unknown>): DenoDatagramConn {
   return Deno.listenDatagram(options);
 }
 
+/**
+ * Reads one datagram at a time on the main thread and hands it over at once: Deno has no
+ * reader thread (and no SO_RCVBUF), so nothing is queued and the kernel's buffer is the only
+ * queue.
+ */
 function receiveLoop(
   conn: DenoDatagramConn,
   { onBatch, bufferSize = 8192, onError }: DatagramOptions,
 ): DatagramSocket {
   let open = true;
+  let reads = 0;
   (async () => {
     while (open) {
       let received: [Uint8Array, DenoAddr];
@@ -362,6 +375,7 @@ function receiveLoop(
         continue;
       }
       const [data, addr] = received;
+      reads++;
       onBatch([{ data, from: addr.path ?? `${addr.hostname}:${addr.port}` }]);
     }
   })();
@@ -369,6 +383,7 @@ function receiveLoop(
     port: conn.addr.port ?? 0,
     send: (data, hostname, port) =>
       void conn.send(data, { transport: "udp", hostname, port }).catch((e) => onError?.(e)),
+    stats: () => ({ read: reads, queuedBytes: 0, queueDroppedDatagrams: 0, queueDroppedBytes: 0 }),
     close: () => {
       open = false;
       conn.close();

@@ -51,13 +51,46 @@ export interface DatagramOptions {
   bufferSize?: number;
   /** Mode of a unix socket file; clients need write permission to send. @default 0o722 */
   mode?: number;
-  /** SO_RCVBUF in bytes where the runtime can set it; 0 keeps the OS default. @default 0 */
+  /**
+   * SO_RCVBUF in bytes where the runtime can set it (SO_RCVBUFFORCE first, which lets a
+   * privileged process pass `net.core.rmem_max`); 0 keeps the OS default. @default 0
+   */
   receiveBufferSize?: number;
+  /**
+   * Bytes a reader thread may hold for `onBatch` (each datagram costs its length plus
+   * {@linkcode DATAGRAM_QUEUE_OVERHEAD}); past it the reader keeps draining the kernel queue but
+   * drops what it reads and counts it in {@linkcode DatagramStats}. @default 16777216
+   */
+  maxQueueBytes?: number;
   /** Called when a read fails (the socket stays open). @default ignore */
   onError?: (error: Error) => void;
   /** Read on a dedicated thread where the runtime can (Bun on Linux), so the kernel queue
    * keeps draining while the main thread is busy or collecting garbage. @default false */
   dedicatedReader?: boolean;
+}
+
+/** What one queued datagram costs besides its bytes, so that empty datagrams fill the queue too. */
+export const DATAGRAM_QUEUE_OVERHEAD = 64;
+
+/** Default of {@linkcode DatagramOptions.maxQueueBytes}: 16 MiB. */
+export const DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024;
+
+/** The receive path of a datagram socket, as counted at the moment of the call. */
+export interface DatagramStats {
+  /** Datagrams read from the kernel (delivered or dropped by the reader). */
+  read: number;
+  /** Bytes read by the reader thread and not yet handed to `onBatch` (0 without a reader thread). */
+  queuedBytes: number;
+  /** Datagrams the reader dropped: the queue was full, or the socket closed before delivery. */
+  queueDroppedDatagrams: number;
+  /** The bytes of those datagrams. */
+  queueDroppedBytes: number;
+  /**
+   * Datagrams the kernel dropped for this socket because its receive buffer was full (the
+   * `drops` column of `/proc/net/udp`); undefined where unknown (not Linux, or a unix socket,
+   * whose senders wait or fail with EAGAIN instead of being dropped).
+   */
+  kernelDrops?: number;
 }
 
 /** A bound datagram socket (UDP or unix). */
@@ -69,6 +102,8 @@ export interface DatagramSocket {
   readonly receiveBufferSize?: number;
   /** Sends one datagram to `host:port` (UDP only). */
   send(data: Uint8Array, host: string, port: number): void;
+  /** Counters of the receive path. */
+  stats(): DatagramStats;
   close(): void;
 }
 

@@ -7,8 +7,8 @@
  *
  * | provider   | names                                                                         |
  * |------------|-------------------------------------------------------------------------------|
- * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
- * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
+ * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors,ReceiveBufferBytes,KernelDrops,QueueBytes,QueueDroppedPackets,QueueDroppedBytes}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
+ * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`, `aggregator.DogstatsdContextsBytes`, `aggregator.DogstatsdContextsEvicted`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
  * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Transactions.Dropped` (by reason); `forwarder.DiskQueue.WriteErrors` (by error code); `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`); `forwarder.PreviousRun` (published: null, or what a run killed without a clean stop lost) |
  * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
  */
@@ -80,6 +80,11 @@ export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
         packets: transports("Packets"),
         bytes: transports("Bytes"),
         packet_reading_errors: transports("PacketReadingErrors"),
+        receive_buffer_bytes: transports("ReceiveBufferBytes"),
+        kernel_drops: transports("KernelDrops"),
+        queue_bytes: transports("QueueBytes"),
+        queue_dropped_packets: transports("QueueDroppedPackets"),
+        queue_dropped_bytes: transports("QueueDroppedBytes"),
         messages: group(registry, {
           metric: "dogstatsd.MetricPackets",
           event: "dogstatsd.EventPackets",
@@ -109,6 +114,11 @@ export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
           ["Packets", show(s.packets)],
           ["Bytes", show(s.bytes)],
           ["Packet reading errors", paintErr(s.packet_reading_errors)],
+          ["Receive buffer (bytes)", show(s.receive_buffer_bytes)],
+          ["Kernel drops", paintErr(s.kernel_drops)],
+          ["Reader queue (bytes)", show(s.queue_bytes)],
+          ["Reader queue drops", paintErr(s.queue_dropped_packets)],
+          ["Reader queue dropped bytes", paintErr(s.queue_dropped_bytes)],
           ["Messages", show(s.messages)],
           [
             "Parse errors",
@@ -147,6 +157,8 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
       const stats = {
         contexts: figure(registry, "aggregator.DogstatsdContexts"),
         contexts_by_type: figure(registry, "aggregator.DogstatsdContextsByMtype"),
+        context_bytes: figure(registry, "aggregator.DogstatsdContextsBytes"),
+        contexts_evicted: figure(registry, "aggregator.DogstatsdContextsEvicted"),
         dogstatsd_samples: figure(registry, "aggregator.DogstatsdMetricSample"),
         check_samples: figure(registry, "aggregator.ChecksMetricSample"),
         flushes: figure(registry, "aggregator.NumberOfFlush"),
@@ -168,6 +180,8 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
       return lines([
         ["Contexts", show(s.contexts)],
         ["Contexts by type", show(s.contexts_by_type)],
+        ["Context bytes (estimated)", show(s.context_bytes)],
+        ["Contexts evicted at the limit", show(s.contexts_evicted)],
         ["DogStatsD samples", show(s.dogstatsd_samples)],
         ["Check samples", show(s.check_samples)],
         ["Flushes", show(s.flushes)],

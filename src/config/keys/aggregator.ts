@@ -41,4 +41,9 @@ export const aggregatorKeys = {
   check_sampler_stateful_metric_expiration_time: seconds(25 * 3600, 0, 30 * DAY),
   /** Log every flushed series, sketch, event and service check at debug level. */
   log_payloads: bool(false),
+  /**
+   * New DogStatsD contexts are dropped (and counted) once the names, hosts and tags that
+   * contexts hold reach this many bytes, as estimated by the time sampler (256 MiB).
+   */
+  dogstatsd_context_bytes_limit: int(256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
 };

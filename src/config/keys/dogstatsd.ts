@@ -54,4 +54,9 @@ export const dogstatsdKeys = {
   statsd_metric_namespace_blacklist: list([...DEFAULT_NAMESPACE_EXCLUDE]),
   statsd_metric_blocklist: list(),
   statsd_metric_blocklist_match_prefix: bool(false),
+  /**
+   * Bytes of datagrams the reader thread may hold for the parser (16 MiB); past it, datagrams
+   * are dropped and counted (`dogstatsd-udp.QueueDroppedPackets`).
+   */
+  dogstatsd_queue_max_bytes: int(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
 };

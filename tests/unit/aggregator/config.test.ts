@@ -8,6 +8,31 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { aggregatorOptionsFromConfig } from "../../../src/aggregator/mod.ts";
 
 describe("aggregator config keys", () => {
+  it("the context byte budget and the reader queue bound refuse sizes too small to work", async () => {
+    const { config } = await loadConfig(runtime, {
+      searchPaths: [],
+      env: { DD_DOGSTATSD_CONTEXT_BYTES_LIMIT: "33554432", DD_DOGSTATSD_QUEUE_MAX_BYTES: "65536" },
+    });
+    assert.equal(aggregatorOptionsFromConfig(config).contextBytesLimit, 32 * 1024 * 1024);
+    assert.equal(config.dogstatsd_queue_max_bytes, 65536);
+    for (
+      const [key, env] of [
+        ["dogstatsd_context_bytes_limit", "DD_DOGSTATSD_CONTEXT_BYTES_LIMIT"],
+        ["dogstatsd_queue_max_bytes", "DD_DOGSTATSD_QUEUE_MAX_BYTES"],
+      ]
+    ) {
+      await assert.rejects(
+        loadConfig(runtime, { searchPaths: [], env: { [env]: "100" } }),
+        (e: Error & { problems?: string[] }) =>
+          (e.problems ?? []).some((p) =>
+            p.startsWith(
+              `Invalid config key "${key}" (from ${env}): expected an integer of at least`,
+            )
+          ),
+      );
+    }
+  });
+
   it("aggregatorOptionsFromConfig() carries the agent's defaults", async () => {
     const { config } = await loadConfig(runtime, { searchPaths: [], env: {} });
     assert.deepEqual(aggregatorOptionsFromConfig(config), {
@@ -16,6 +41,7 @@ describe("aggregator config keys", () => {
       counterExpirySeconds: 300,
       contextExpirySeconds: 20,
       contextLimit: 1_000_000,
+      contextBytesLimit: 256 * 1024 * 1024,
       noAggregation: true,
       noAggregationBatchSize: 2048,
       flushIncompleteBuckets: false,

@@ -281,11 +281,95 @@ describe("Aggregator context limit", () => {
     clock.t = 1061;
     agg.addSamples([sample("f", "gauge", 1)]); // a minute later: logged again
     assert.deepEqual(registry.read("aggregator.Dropped"), { context_limit: 4 });
-    const warnings = lines.filter((l) => l.includes("context limit (2) reached"));
+    const warnings = lines.filter((l) =>
+      l.includes("context limit (dogstatsd_context_limit 2) reached")
+    );
     assert.equal(warnings.length, 2);
     clock.t = 1070;
     await agg.flush();
     assert.deepEqual(one(sink.received.series, "a").points, [[1000, 2]]);
     assert.equal(byName(sink.received.series, "c").length, 0);
+  });
+
+  it("addSamples() refuses new contexts past dogstatsd_context_bytes_limit, by reason, and keeps existing ones", async () => {
+    const { agg, sink, clock, registry, lines } = setup({ contextBytesLimit: 4096 });
+    const tags = Array.from({ length: 40 }, (_, i) => `tag${i}:${"v".repeat(20)}`);
+    agg.addSamples([sample("small", "counter", 1)]);
+    const before = registry.read("aggregator.DogstatsdContextsBytes") as number;
+    assert.ok(before > 0 && before < 4096, `charged ${before}`);
+    // 40 tags of ~26 characters plus 32 bytes each: over 2 KB per context, so one more fits.
+    agg.addSamples([
+      sample("wide.a", "counter", 1, { tags }),
+      sample("wide.b", "counter", 1, { tags }),
+      sample("wide.c", "counter", 1, { tags }),
+      sample("small", "counter", 2), // an existing context is never refused
+    ]);
+    assert.deepEqual(registry.read("aggregator.Dropped"), { context_bytes_limit: 2 });
+    assert.ok((registry.read("aggregator.DogstatsdContextsBytes") as number) <= 4096);
+    assert.equal(registry.read("aggregator.DogstatsdContexts"), 2);
+    assert.ok(
+      lines.some((l) =>
+        l.includes("context memory limit (dogstatsd_context_bytes_limit 4096 bytes)")
+      ),
+    );
+    clock.t = 1015;
+    await agg.flush();
+    assert.deepEqual(one(sink.received.series, "small").points, [[1000, 0.3]]);
+    assert.equal(one(sink.received.series, "wide.a").tags.length, 40);
+    assert.equal(byName(sink.received.series, "wide.b").length, 0);
+  });
+
+  it("flush() after a burst of single-sample junk counters evicts them, so new metrics get in at once", async () => {
+    const limit = 200_000;
+    const { agg, sink, clock, registry, lines } = setup({ contextLimit: limit });
+    const junk = Array.from({ length: limit }, (_, i) => sample(`junk.${i}`, "counter", 1));
+    agg.addSamples(junk);
+    agg.addSamples([sample("real.requests", "counter", 5)]); // the limit is full: refused
+    assert.deepEqual(registry.read("aggregator.Dropped"), { context_limit: 1 });
+
+    clock.t = 1015; // bucket 1000 closed: the junk's one sample each is flushed…
+    await agg.flush();
+    assert.equal(byName(sink.received.series, "junk.7").length, 1);
+    assert.deepEqual(one(sink.received.series, "junk.7").points, [[1000, 0.1]]);
+    // …and the junk is evicted, instead of zero-filling for dogstatsd_expiry_seconds (300 s).
+    assert.equal(registry.read("aggregator.DogstatsdContexts"), 0);
+    assert.equal(registry.read("aggregator.DogstatsdContextsEvicted"), limit);
+    assert.equal(registry.read("aggregator.DogstatsdContextsBytes"), 0);
+    assert.ok(lines.some((l) => l.includes(`evicted ${limit} idle contexts`)));
+
+    sink.received.series.length = 0;
+    agg.addSamples([sample("real.requests", "counter", 5)]);
+    clock.t = 1030;
+    await agg.flush();
+    assert.deepEqual(one(sink.received.series, "real.requests").points, [[1010, 0.5]]);
+    assert.deepEqual(registry.read("aggregator.Dropped"), { context_limit: 1 });
+  });
+
+  it("flush() under pressure keeps contexts that got more than one sample, and zero-fills them", async () => {
+    const { agg, sink, clock, registry } = setup({ contextLimit: 10 });
+    agg.addSamples([sample("steady", "counter", 1), sample("steady", "counter", 1)]);
+    agg.addSamples(Array.from({ length: 9 }, (_, i) => sample(`once.${i}`, "counter", 1)));
+    agg.addSamples([sample("refused", "counter", 1)]);
+    clock.t = 1015;
+    await agg.flush();
+    assert.equal(registry.read("aggregator.DogstatsdContexts"), 1);
+    assert.equal(registry.read("aggregator.DogstatsdContextsEvicted"), 9);
+    sink.received.series.length = 0;
+    clock.t = 1025;
+    await agg.flush();
+    // steady is idle but within its expiry: it still reports 0.
+    assert.deepEqual(one(sink.received.series, "steady").points, [[1010, 0]]);
+  });
+
+  it("flush() without pressure keeps single-sample counters zero-filling for dogstatsd_expiry_seconds", async () => {
+    const { agg, sink, clock, registry } = setup({ contextLimit: 100 });
+    agg.addSamples([sample("once", "counter", 1)]);
+    clock.t = 1015;
+    await agg.flush();
+    sink.received.series.length = 0;
+    clock.t = 1200;
+    await agg.flush();
+    assert.ok(byName(sink.received.series, "once").length === 1);
+    assert.equal(registry.read("aggregator.DogstatsdContextsEvicted"), 0);
   });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { configSchema } from "../../../src/config/mod.ts";
 import {
+  DEFAULT_RECEIVE_BUFFER_BYTES,
   dogstatsdComponent,
   DogStatsDServer,
   dogstatsdSettings,
@@ -27,7 +28,9 @@ describe("dogstatsdSettings", () => {
     assert.equal(s.udpPort, 8125);
     assert.equal(s.socketPath, "");
     assert.equal(s.bufferSize, 8192);
-    assert.equal(s.receiveBufferSize, 0);
+    assert.equal(s.receiveBufferSize, 0); // the server then asks for 4 MiB
+    assert.equal(DEFAULT_RECEIVE_BUFFER_BYTES, 4 * 1024 * 1024);
+    assert.equal(s.queueBytes, 16 * 1024 * 1024);
     assert.deepEqual(s.eolRequired, { udp: false, uds: false });
     assert.deepEqual(s.forward, { host: "", port: 0 });
     assert.equal(s.parser.readTimestamps, true);
@@ -104,6 +107,46 @@ describe("DogStatsDServer", () => {
       await server.stop();
     }
     assert.equal(server.healthy(), false);
+  });
+
+  test("start() asks for the default receive buffer, publishes the receive path, warns only about a configured buffer", async () => {
+    for (const so_rcvbuf of [0, 1 << 20]) {
+      const registry = new Registry();
+      const lines: string[] = [];
+      const server = new DogStatsDServer(
+        { ...dogstatsdSettings(config({ dogstatsd_so_rcvbuf: so_rcvbuf })), udpPort: 0 },
+        {
+          runtime,
+          registry,
+          logger: createLogger({ level: "info", write: (l) => void lines.push(l) }),
+          sink: { addSamples() {}, addEvent() {}, addServiceCheck() {} },
+        },
+      );
+      await server.start();
+      try {
+        const granted = registry.read("dogstatsd-udp.ReceiveBufferBytes");
+        const unsupported = lines.filter((l) => l.includes("dogstatsd_so_rcvbuf is not supported"));
+        if (runtime.name === "bun") {
+          // The kernel's figure, about twice what was granted (capped by net.core.rmem_max).
+          assert.ok(typeof granted === "number" && granted > 0, `granted ${granted}`);
+          const asked = so_rcvbuf || DEFAULT_RECEIVE_BUFFER_BYTES;
+          assert.ok(
+            lines.some((l) => l.includes(`(receive buffer ${granted} bytes for ${asked} asked)`)),
+          );
+          assert.equal(unsupported.length, 0);
+        } else {
+          // Deno cannot set it: only a configured size is worth a warning.
+          assert.equal(granted, undefined);
+          assert.equal(unsupported.length, so_rcvbuf ? 1 : 0);
+        }
+        assert.equal(registry.read("dogstatsd-udp.KernelDrops"), 0);
+        assert.equal(registry.read("dogstatsd-udp.QueueDroppedPackets"), 0);
+        assert.equal(registry.read("dogstatsd-udp.QueueBytes"), 0);
+        assert.equal(registry.read("dogstatsd-uds.KernelDrops"), undefined, "no unix listener");
+      } finally {
+        await server.stop();
+      }
+    }
   });
 
   test("handleBatch() counts items lost to a failing sink as dropped", () => {

@@ -63,6 +63,32 @@ describe(`runtime (${runtime.name})`, () => {
     }
   });
 
+  it("listenUdp() stats() counts what was read and finds the kernel's drop count", async () => {
+    for (const dedicatedReader of [false, true]) {
+      const { onBatch, received } = nextBatch();
+      const receiver = await runtime.listenUdp("127.0.0.1", 0, { onBatch, dedicatedReader });
+      const sender = await runtime.listenUdp("127.0.0.1", 0, { onBatch: () => {} });
+      try {
+        assert.deepEqual(receiver.stats(), {
+          read: 0,
+          queuedBytes: 0,
+          queueDroppedDatagrams: 0,
+          queueDroppedBytes: 0,
+          kernelDrops: 0,
+        });
+        sender.send(new TextEncoder().encode("a:1|c"), "127.0.0.1", receiver.port);
+        await received;
+        const st = receiver.stats();
+        assert.equal(st.read, 1, `dedicatedReader ${dedicatedReader}`);
+        assert.equal(st.queueDroppedDatagrams, 0);
+        assert.equal(st.kernelDrops, 0);
+      } finally {
+        receiver.close();
+        sender.close();
+      }
+    }
+  });
+
   it("listenUnixDatagram() receives datagrams, or says the runtime has none", async () => {
     const path = join(dir, "dsd.sock");
     const { onBatch, received } = nextBatch();

@@ -42,6 +42,29 @@ describe("dogstatsdStatusProvider()", () => {
     assert.match(text, /Last errors:\n {4}2023-11-14T22:13:20\.000Z metric no_pipe: "bad:1"$/);
   });
 
+  it("shows the receive path: granted buffer, kernel drops and reader queue drops per transport", async () => {
+    const r = new Registry();
+    dogstatsdTraffic(r);
+    r.publish("dogstatsd-udp.ReceiveBufferBytes", () => 8388608);
+    r.publish("dogstatsd-udp.KernelDrops", () => 36);
+    r.publish("dogstatsd-uds.KernelDrops", () => undefined); // unix sockets: not applicable
+    r.publish("dogstatsd-udp.QueueBytes", () => 512);
+    r.publish("dogstatsd-udp.QueueDroppedPackets", () => 4);
+    r.publish("dogstatsd-uds.QueueDroppedPackets", () => 1);
+    r.publish("dogstatsd-udp.QueueDroppedBytes", () => 800);
+    const p = dogstatsdStatusProvider(r);
+    const data = await p.data();
+    const s = data.dogstatsdStats as Record<string, unknown>;
+    assert.deepEqual(s.kernel_drops, { udp: 36 });
+    assert.deepEqual(s.queue_dropped_packets, { udp: 4, uds: 1 });
+    const text = p.text(data, PLAIN);
+    assert.match(text, /Receive buffer \(bytes\): 8388608 \(udp=8388608\)\n/);
+    assert.match(text, /Kernel drops: 36 \(udp=36\)\n/);
+    assert.match(text, /Reader queue \(bytes\): 512 \(udp=512\)\n/);
+    assert.match(text, /Reader queue drops: 5 \(udp=4, uds=1\)\n/);
+    assert.match(text, /Reader queue dropped bytes: 800 \(udp=800\)\n/);
+  });
+
   it("renders 'not running' when no dogstatsd variable exists", async () => {
     const p = dogstatsdStatusProvider(new Registry());
     const data = await p.data();
@@ -54,6 +77,8 @@ describe("aggregatorStatusProvider()", () => {
   it("reads contexts, flushes and drops by reason", async () => {
     const r = new Registry();
     r.publish("aggregator.DogstatsdContexts", () => 12);
+    r.publish("aggregator.DogstatsdContextsBytes", () => 4680);
+    r.counter("aggregator.DogstatsdContextsEvicted").inc(9);
     r.counter("aggregator.NumberOfFlush").inc(3);
     r.counter("aggregator.SeriesFlushed").inc(30);
     r.counter("aggregator.SketchesFlushed").inc(2);
@@ -61,6 +86,8 @@ describe("aggregatorStatusProvider()", () => {
     const p = aggregatorStatusProvider(r);
     const text = p.text(await p.data(), PLAIN);
     assert.match(text, /^ {2}Contexts: 12\n/);
+    assert.match(text, /\n {2}Context bytes \(estimated\): 4680\n/);
+    assert.match(text, /\n {2}Contexts evicted at the limit: 9\n/);
     assert.match(text, /\n {2}Flushes: 3\n/);
     assert.match(text, /\n {2}Flushed: 32 \(series=30, sketches=2\)\n/);
     assert.match(text, /\n {2}Dropped: 1 \(invalid_value=1\)\n/);
