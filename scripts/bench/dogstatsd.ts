@@ -8,11 +8,19 @@
  *   1M contexts (every context seen once per pass, lines repeat contexts below 100k).
  * - heap per context: heap growth after N new contexts enter the aggregator, after a full GC.
  *
- *   bun scripts/bench/dogstatsd.ts [--quick]
+ *   bun scripts/bench/dogstatsd.ts [--quick] [--against <checkout>]
+ *
+ * `--against` loads the parser and aggregator of another checkout (say, the commit before a
+ * change, with its own node_modules) and runs them in the same rounds as this tree's:
+ * `vs_against` is this tree's lines/s over the other's, median of per-round ratios.
  *
  * Prints a table and writes the `dogstatsd` section of bench/results/dogstatsd.json (the
  * `udp_load` section is written by scripts/bench/udp-load.ts).
  */
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { writeSection } from "./_report.ts";
 import { Bench } from "tinybench";
 import { DogStatsDParser, type ParsedItems } from "../../src/dogstatsd/mod.ts";
@@ -21,7 +29,10 @@ import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import type { MetricSample } from "../../src/metrics/model.ts";
 
-const QUICK = process.argv.includes("--quick");
+const { values: args } = parseArgs({
+  options: { quick: { type: "boolean" }, against: { type: "string" } },
+});
+const QUICK = args.quick === true;
 const PACKET_BYTES = 8192;
 const NOW = 1_700_000_003;
 
@@ -87,15 +98,48 @@ function naiveParse(packet: Uint8Array, out: MetricSample[]): void {
 }
 
 const silent = createLogger({ level: "off" });
-const newParser = () => new DogStatsDParser(new Registry());
-const newAggregator = () =>
-  new Aggregator({
-    sink: memorySink(),
-    hostname: "bench",
-    registry: new Registry(),
-    log: silent.for("aggregator"),
-    now: () => NOW,
-  });
+
+/** The parser and aggregator of one source tree. */
+interface Impl {
+  newParser(): DogStatsDParser;
+  newAggregator(): Aggregator;
+}
+function impl(
+  Parser: typeof DogStatsDParser,
+  Agg: typeof Aggregator,
+  sink: typeof memorySink,
+  Reg: typeof Registry,
+): Impl {
+  return {
+    newParser: () => new Parser(new Reg()),
+    newAggregator: () =>
+      new Agg({
+        sink: sink(),
+        hostname: "bench",
+        registry: new Reg(),
+        log: silent.for("aggregator"),
+        now: () => NOW,
+      }),
+  };
+}
+const current = impl(DogStatsDParser, Aggregator, memorySink, Registry);
+const { newParser, newAggregator } = current;
+
+/** The other checkout's implementation and its commit, for `--against`. */
+async function loadAgainst(dir: string): Promise<{ impl: Impl; commit: string }> {
+  const from = (p: string) => import(pathToFileURL(resolve(dir, p)).href);
+  const [d, a, t] = await Promise.all([
+    from("src/dogstatsd/mod.ts"),
+    from("src/aggregator/mod.ts"),
+    from("src/telemetry/mod.ts"),
+  ]);
+  const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"]).toString();
+  return {
+    impl: impl(d.DogStatsDParser, a.Aggregator, a.memorySink, t.Registry),
+    commit: commit.trim(),
+  };
+}
+const against = args.against ? await loadAgainst(args.against) : undefined;
 
 function parseAll(parser: DogStatsDParser, pkts: Uint8Array[], sink?: Aggregator): number {
   let n = 0;
@@ -113,43 +157,52 @@ interface Row {
   contexts: number;
   lines_per_s: number;
   vs_baseline: number;
+  vs_against?: number;
 }
 const rows: Row[] = [];
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Runs `tasks` in interleaved rounds, one tinybench run per round, and reports the median
- * lines/s of each and the median per-round ratio to the first (the baseline). The machine is
- * shared: load swings between tasks run back to back skew a ratio; within a round they hit
- * all tasks alike.
+ * lines/s of each and the median per-round ratio to the first (the baseline) and, for a task
+ * naming a `vs` task, to that one. The machine is shared: load swings between tasks run back
+ * to back skew a ratio; within a round they hit all tasks alike. Every other round runs the
+ * tasks after the baseline in reverse order, so neither side of a pair always runs first.
  */
 async function compare(
   contexts: number,
   lines: number,
   rounds: number,
-  tasks: Array<[string, () => void]>,
+  tasks: Array<[string, () => void, number?]>,
 ): Promise<void> {
   const perTask = tasks.map(() => [] as number[]);
   const ratios = tasks.map(() => [] as number[]);
+  const vsRatios = tasks.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     const bench = new Bench({ time: QUICK ? 100 : 250, warmupTime: 0, iterations: 1 });
-    for (const [name, fn] of tasks) bench.add(name, fn);
+    const order = tasks.map((_, i) => i);
+    if (r % 2 === 1) order.splice(1, order.length - 1, ...order.slice(1).reverse());
+    for (const i of order) bench.add(tasks[i][0], tasks[i][1]);
     await bench.run();
-    const lps = bench.tasks.map((t) => {
+    const lps: number[] = [];
+    bench.tasks.forEach((t, j) => {
       const res = t.result as { latency?: { mean: number } };
-      return (lines / (res.latency?.mean ?? Infinity)) * 1000;
+      lps[order[j]] = (lines / (res.latency?.mean ?? Infinity)) * 1000;
     });
     lps.forEach((v, i) => {
       perTask[i].push(v);
       ratios[i].push(v / lps[0]);
+      const vs = tasks[i][2];
+      if (vs !== undefined) vsRatios[i].push(v / lps[vs]);
     });
   }
-  tasks.forEach(([name], i) => {
+  tasks.forEach(([name, , vs], i) => {
     rows.push({
       case: name,
       contexts,
       lines_per_s: Math.round(median(perTask[i])),
       vs_baseline: Number(median(ratios[i]).toFixed(2)),
+      ...(vs !== undefined ? { vs_against: Number(median(vsRatios[i]).toFixed(3)) } : {}),
     });
   });
   console.table(rows.slice(-tasks.length));
@@ -163,14 +216,24 @@ for (const contexts of QUICK ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_00
   const agg = newAggregator();
   parseAll(parser, pkts, agg); // create the contexts before timing: steady state
   const rounds = contexts >= 1_000_000 ? 3 : QUICK ? 3 : 7;
-  await compare(contexts, lines, rounds, [
+  const tasks: Array<[string, () => void, number?]> = [
     ["baseline string parser", () => {
       const out: MetricSample[] = [];
       for (const p of pkts) naiveParse(p, out);
     }],
-    ["parse only", () => void parseAll(parser, pkts)],
-    ["parse + aggregate", () => void parseAll(parser, pkts, agg)],
-  ]);
+    ["parse only", () => void parseAll(parser, pkts), against ? 3 : undefined],
+    ["parse + aggregate", () => void parseAll(parser, pkts, agg), against ? 4 : undefined],
+  ];
+  if (against) {
+    const otherParser = against.impl.newParser();
+    const otherAgg = against.impl.newAggregator();
+    parseAll(otherParser, pkts, otherAgg);
+    tasks.push(
+      [`parse only @${against.commit}`, () => void parseAll(otherParser, pkts)],
+      [`parse + aggregate @${against.commit}`, () => void parseAll(otherParser, pkts, otherAgg)],
+    );
+  }
+  await compare(contexts, lines, rounds, tasks);
 }
 
 /** Heap growth per new context, after a full GC on both sides. */
@@ -201,6 +264,7 @@ console.table(heap);
 writeSection("dogstatsd", "dogstatsd", {
   workload: "8 KB packets; lines name:value|type|#3–6 tags; 60% c, 30% g, 10% ms",
   baseline: "string parser: TextDecoder per packet, split on \\n | , (same run)",
+  ...(against ? { against: against.commit } : {}),
   throughput: rows,
   heap,
 });

@@ -2,7 +2,14 @@
  * The check sampler: one per check instance. Samples accumulate during a check run and are
  * committed at its end, stamped with the run's timestamp; series carry source type "System".
  */
-import type { MetricSample, Serie, SeriesType, SketchSeries } from "../metrics/model.ts";
+import {
+  MAX_TIMESTAMP,
+  type MetricSample,
+  MIN_SAMPLE_RATE,
+  type Serie,
+  type SeriesType,
+  type SketchSeries,
+} from "../metrics/model.ts";
 import { contextKey, sortUniq } from "./_context.ts";
 import { Histogram, type HistogramConfig } from "./_histogram.ts";
 import { AgentSketch } from "./sketch.ts";
@@ -12,7 +19,8 @@ const CHECK_HISTOGRAM_INTERVAL = 1;
 
 /** One check-sampler metric: takes samples, flushes to zero or more values. */
 interface CheckMetric {
-  add(s: MetricSample, ts: number): void;
+  /** False when the sample is refused because the metric's value would overflow. */
+  add(s: MetricSample, ts: number): boolean;
   flush(emit: (suffix: string, type: SeriesType, value: number) => void): void;
   /** Stateful metrics keep their baseline across runs (rate, monotonic_count, historate). */
   readonly stateful: boolean;
@@ -25,6 +33,7 @@ class GaugeM implements CheckMetric {
   add(s: MetricSample) {
     this.#v = s.value;
     this.#has = true;
+    return true;
   }
   flush(emit: Parameters<CheckMetric["flush"]>[0]) {
     if (this.#has) emit("", "gauge", this.#v);
@@ -37,8 +46,11 @@ class CountM implements CheckMetric {
   #v = 0;
   #has = false;
   add(s: MetricSample) {
-    this.#v += s.value;
+    const v = this.#v + s.value;
+    if (!Number.isFinite(v)) return false;
+    this.#v = v;
     this.#has = true;
+    return true;
   }
   flush(emit: Parameters<CheckMetric["flush"]>[0]) {
     if (this.#has) emit("", "count", this.#v);
@@ -61,6 +73,7 @@ class RateM implements CheckMetric {
     }
     this.#cur = s.value;
     this.#curTs = ts;
+    return true;
   }
   flush(emit: Parameters<CheckMetric["flush"]>[0]) {
     if (this.#prevTs === 0 || this.#curTs === 0 || this.#curTs === this.#prevTs) return;
@@ -95,9 +108,14 @@ class MonotonicCountM implements CheckMetric {
       this.#hasPrev = true;
     }
     const diff = this.#cur - this.#prev;
-    if ((this.#hasPrev || this.#flushFirst) && diff >= 0) this.#value += diff;
+    let value = this.#value;
+    if ((this.#hasPrev || this.#flushFirst) && diff >= 0) value += diff;
     // With flush_first_value a decrease is a reset from 0: the new value is the delta.
-    else if (this.#flushFirst) this.#value = this.#cur;
+    else if (this.#flushFirst) value = this.#cur;
+    // The baseline still moves: only the delta that would overflow is lost.
+    if (!Number.isFinite(value)) return false;
+    this.#value = value;
+    return true;
   }
   flush(emit: Parameters<CheckMetric["flush"]>[0]) {
     if (!this.#sampled || !(this.#hasPrev || this.#flushFirst)) return;
@@ -114,7 +132,7 @@ class HistogramM implements CheckMetric {
   readonly #h = new Histogram();
   constructor(readonly config: HistogramConfig) {}
   add(s: MetricSample) {
-    this.#h.add(s.value, s.sampleRate > 0 && s.sampleRate <= 1 ? s.sampleRate : 1);
+    return this.#h.add(s.value, s.sampleRate > 0 && s.sampleRate <= 1 ? s.sampleRate : 1);
   }
   flush(emit: Parameters<CheckMetric["flush"]>[0]) {
     this.#h.flush(this.config, CHECK_HISTOGRAM_INTERVAL, emit);
@@ -129,11 +147,13 @@ class HistorateM implements CheckMetric {
   #prevTs = 0;
   constructor(readonly config: HistogramConfig) {}
   add(s: MetricSample, ts: number) {
+    let ok = true;
     if (this.#prevTs !== 0 && ts !== this.#prevTs) {
-      this.#h.add((s.value - this.#prev) / (ts - this.#prevTs), 1);
+      ok = this.#h.add((s.value - this.#prev) / (ts - this.#prevTs), 1);
     }
     this.#prev = s.value;
     this.#prevTs = ts;
+    return ok;
   }
   flush(emit: Parameters<CheckMetric["flush"]>[0]) {
     this.#h.flush(this.config, CHECK_HISTOGRAM_INTERVAL, emit);
@@ -191,11 +211,17 @@ export class CheckSampler {
     return this.#contexts.size;
   }
 
-  /** Adds a sample of the current run; returns false when its value is NaN or infinite. */
+  /**
+   * Adds a sample of the current run. Returns false (the caller counts the drop) when its
+   * value is NaN or infinite, its rate is below MIN_SAMPLE_RATE (outside (0, 1] means 1),
+   * its timestamp is negative or past MAX_TIMESTAMP, or the metric would overflow.
+   */
   addSample(s: MetricSample, now = Date.now() / 1000): boolean {
     if (!Number.isFinite(s.value)) return false;
-    const host = s.host || this.#o.hostname;
+    if (s.sampleRate > 0 && s.sampleRate < MIN_SAMPLE_RATE) return false;
     const ts = s.timestamp || now;
+    if (!(ts > 0 && ts <= MAX_TIMESTAMP)) return false;
+    const host = s.host || this.#o.hostname;
     const key = contextKey(s.name, host, s.tags) + (s.type === "distribution" ? 1 : 0);
     let ctx = this.#contexts.get(key);
     if (!ctx) {
@@ -213,11 +239,9 @@ export class CheckSampler {
     ctx.lastCommit = this.#commits;
     ctx.lastSeen = ts;
     if (s.type === "distribution") {
-      (ctx.sketch ??= new AgentSketch()).insert(s.value, s.sampleRate);
-      return true;
+      return (ctx.sketch ??= new AgentSketch()).insert(s.value, s.sampleRate);
     }
-    (ctx.metric ??= this.#make(s)).add(s, ts);
-    return true;
+    return (ctx.metric ??= this.#make(s)).add(s, ts);
   }
 
   #make(s: MetricSample): CheckMetric {
@@ -254,7 +278,8 @@ export class CheckSampler {
           sourceTypeName: "System",
         })
       );
-      if (ctx.sketch) {
+      // A sketch whose only insert was refused holds nothing to send.
+      if (ctx.sketch && ctx.sketch.cnt > 0) {
         sketches.push({
           name: ctx.name,
           tags: ctx.tags,
@@ -262,8 +287,8 @@ export class CheckSampler {
           interval: 0,
           points: [ctx.sketch.toPoint(ts)],
         });
-        ctx.sketch = null;
       }
+      ctx.sketch = null;
       const idleRuns = this.#commits - ctx.lastCommit;
       const expired = ctx.metric?.stateful
         ? ts - ctx.lastSeen > this.#o.statefulExpirySeconds

@@ -2,7 +2,7 @@
  * Histograms as the agent computes them: samples kept with an integer weight trunc(1/rate),
  * aggregates and percentiles read off the weighted sorted samples at flush.
  */
-import type { SeriesType } from "../metrics/model.ts";
+import { MIN_SAMPLE_RATE, type SeriesType } from "../metrics/model.ts";
 
 /** Aggregates a histogram can report. */
 export const HISTOGRAM_AGGREGATES = ["max", "min", "median", "avg", "sum", "count"] as const;
@@ -55,14 +55,23 @@ export class Histogram {
   #sum = 0;
   #count = 0;
 
-  /** Adds `v` seen once per `rate` (rate in (0, 1]). */
-  add(v: number, rate: number): void {
+  /**
+   * Adds `v` seen once per `rate`. Refuses (false, nothing added) a value that is not finite,
+   * a rate outside [MIN_SAMPLE_RATE, 1], and a sample that would make the sum overflow; the
+   * caller counts the drop.
+   */
+  add(v: number, rate: number): boolean {
+    if (!(rate >= MIN_SAMPLE_RATE && rate <= 1)) return false;
     const inv = 1 / rate;
+    const sum = this.#sum + v * inv;
+    // NaN and ±Inf values make the sum non-finite too.
+    if (!Number.isFinite(sum)) return false;
     const w = Math.trunc(inv);
     this.#values.push(v);
     this.#weights.push(w);
-    this.#sum += v * inv;
+    this.#sum = sum;
     this.#count += w;
+    return true;
   }
 
   /** True when nothing was added since the last flush. */

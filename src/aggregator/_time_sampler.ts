@@ -14,7 +14,13 @@
  * when a sample lands in a different bucket before the flush does the older state move to
  * `#pending`. Samples arrive at wall-clock time, so that stays rare.
  */
-import type { SampleType, Serie, SketchSeries } from "../metrics/model.ts";
+import {
+  MAX_TIMESTAMP,
+  MIN_SAMPLE_RATE,
+  type SampleType,
+  type Serie,
+  type SketchSeries,
+} from "../metrics/model.ts";
 import { contextBytes, contextKey, Interner } from "./_context.ts";
 import { Histogram, type HistogramConfig } from "./_histogram.ts";
 import { AgentSketch } from "./sketch.ts";
@@ -92,11 +98,17 @@ export interface TimeSamplerOptions {
 /** Share of a limit from which a flush evicts idle single-sample and zero-fill-only contexts. */
 const PRESSURE = 0.9;
 
-/** Why a sample was not aggregated. */
+/**
+ * Why a sample was not aggregated. `invalid_value`: NaN or ±Inf, or a value that would make
+ * its context's sum, mean or count overflow; `invalid_sample_rate`: below MIN_SAMPLE_RATE;
+ * `invalid_timestamp`: not in [0, MAX_TIMESTAMP].
+ */
 export type SampleDrop =
   | "context_limit"
   | "context_bytes_limit"
   | "invalid_value"
+  | "invalid_sample_rate"
+  | "invalid_timestamp"
   | "unsupported_type"
   | "type_mismatch";
 
@@ -157,8 +169,14 @@ export class TimeSampler {
   ): SampleDrop | null {
     const kind = kindOf(type);
     if (kind === -1) return "unsupported_type";
-    if (kind !== SET && !Number.isFinite(value)) return "invalid_value";
     if (!(rate > 0 && rate <= 1)) rate = 1;
+    else if (rate < MIN_SAMPLE_RATE) return "invalid_sample_rate";
+    // Checks the value as it will be weighted (NaN and ±Inf fail too), so that a context's
+    // first sample is never refused after its state was created.
+    if (kind !== SET && !Number.isFinite(kind === GAUGE ? value : value * (1 / rate))) {
+      return "invalid_value";
+    }
+    if (!(ts >= 0 && ts <= MAX_TIMESTAMP)) return "invalid_timestamp";
     let key = contextKey(name, host, tags);
     if (kind === DISTRIBUTION) key = key - (key % 4294967296) + ((key ^ DISTRIBUTION_SALT) >>> 0);
     let ctx = this.#contexts.get(key);
@@ -185,7 +203,7 @@ export class TimeSampler {
     ctx.lastSeen = ts;
     if (kind === COUNTER) ctx.counterLast = ts;
     const bucket = ts - (ts % BUCKET_SECONDS);
-    this.#addTo(this.#slot(ctx, bucket), kind, value, raw ?? "", rate);
+    if (!this.#addTo(this.#slot(ctx, bucket), kind, value, raw ?? "", rate)) return "invalid_value";
     // Samples arrive in the same bucket for 10 s: skip the set insert until it changes.
     if (kind !== DISTRIBUTION && bucket !== this.#lastSeriesBucket) {
       this.#seriesBuckets.add(bucket);
@@ -223,23 +241,25 @@ export class TimeSampler {
     return s;
   }
 
-  #addTo(s: Slot, kind: Kind, value: number, raw: string, rate: number): void {
+  /** False when the slot refused the sample because its state would overflow. */
+  #addTo(s: Slot, kind: Kind, value: number, raw: string, rate: number): boolean {
     switch (kind) {
       case GAUGE:
         s.v = value;
-        break;
-      case COUNTER:
-        s.v += value * (1 / rate);
-        break;
+        return true;
+      case COUNTER: {
+        const v = s.v + value * (1 / rate);
+        if (!Number.isFinite(v)) return false;
+        s.v = v;
+        return true;
+      }
       case SET:
         ((s.x ??= new Set()) as Set<string>).add(raw);
-        break;
+        return true;
       case HISTOGRAM:
-        ((s.x ??= new Histogram()) as Histogram).add(value, rate);
-        break;
+        return ((s.x ??= new Histogram()) as Histogram).add(value, rate);
       case DISTRIBUTION:
-        ((s.x ??= new AgentSketch()) as AgentSketch).insert(value, rate);
-        break;
+        return ((s.x ??= new AgentSketch()) as AgentSketch).insert(value, rate);
     }
   }
 

@@ -16,6 +16,7 @@ import type { Registry } from "../telemetry/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Component } from "../component.ts";
 import { BUILD } from "../version.ts";
+import { MAX_TIMESTAMP } from "../metrics/model.ts";
 import { sortUniq } from "./_context.ts";
 import { type HistogramConfig, histogramConfig } from "./_histogram.ts";
 import { BUCKET_SECONDS, TimeSampler } from "./_time_sampler.ts";
@@ -281,6 +282,10 @@ export class Aggregator {
     }
     if (!Number.isFinite(value)) {
       this.#t.dropped.with("invalid_value").inc();
+      return;
+    }
+    if (!(s.timestamp <= MAX_TIMESTAMP)) {
+      this.#t.dropped.with("invalid_timestamp").inc();
       return;
     }
     this.#noAgg.push({

@@ -21,6 +21,7 @@ export {
   SKETCH_BIN_LIMIT,
   SKETCH_GAMMA,
   SKETCH_MAX_BIN_COUNT,
+  SKETCH_MAX_COUNT,
   SKETCH_MIN_VALUE,
   sketchKey,
   sketchKeyValue,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { SketchPoint } from "../metrics/model.ts";
+import { MIN_SAMPLE_RATE, type SketchPoint } from "../metrics/model.ts";
 
 /** Relative accuracy of the agent's sketches. */
 export const SKETCH_EPS = 1 / 128;
@@ -26,6 +26,12 @@ export const SKETCH_MAX_KEY = 32766;
 export const SKETCH_BIN_LIMIT = 4096;
 /** Most a single bin counts (uint16); larger counts take several bins with the same key. */
 export const SKETCH_MAX_BIN_COUNT = 65535;
+/**
+ * Most samples one sketch counts: as many as {@linkcode SKETCH_BIN_LIMIT} full bins hold. Past
+ * it an insert is refused, so a sketch never holds more than twice the bin limit in bins and
+ * every merge, whatever the weights, costs O(bins).
+ */
+export const SKETCH_MAX_COUNT = SKETCH_BIN_LIMIT * SKETCH_MAX_BIN_COUNT;
 /** Keys buffered before they are merged into the bins (the agent's `agentBufCap`). */
 const BUF_CAP = 512;
 
@@ -70,7 +76,10 @@ interface Bins {
   n: number[];
 }
 
-/** Appends `n` at key `k`, splitting past the uint16 limit: the remainder first, then full bins. */
+/**
+ * Appends `n` at key `k`, splitting past the uint16 limit: the remainder first, then full bins.
+ * `n` is at most {@linkcode SKETCH_MAX_COUNT}, so this adds at most 4097 bins.
+ */
 function appendSafe(out: Bins, k: number, n: number): void {
   if (n <= SKETCH_MAX_BIN_COUNT) {
     out.k.push(k);
@@ -168,6 +177,10 @@ const byNumber = (a: number, b: number) => a - b;
  * keys of unsampled values are buffered and merged 512 at a time; a sampled value (rate < 1)
  * counts `trunc(1/rate)` times and is merged at once.
  *
+ * It refuses (returns false from `insert`) a value that is not finite, a rate below
+ * `MIN_SAMPLE_RATE`, an insert that would count past {@linkcode SKETCH_MAX_COUNT}, and one
+ * that would make the sum or the mean overflow: the caller counts the drop.
+ *
  * @example
  * ```ts
  * import { AgentSketch } from "./sketch.ts";
@@ -186,37 +199,42 @@ export class AgentSketch {
   #bins: Bins = { k: [], n: [] };
   #buf: number[] = [];
 
-  /** Adds `v` with weight 1/rate. Callers drop NaN and ±Inf first. */
-  insert(v: number, rate: number): void {
-    const k = sketchKey(v);
+  /** Adds `v` with weight 1/rate; false (and nothing added) when refused. */
+  insert(v: number, rate: number): boolean {
+    if (!Number.isFinite(v)) return false;
+    // Outside (0, 1] means unsampled, as the agent's bounds enforcement.
     if (!(rate > 0 && rate <= 1)) rate = 1;
+    else if (rate < MIN_SAMPLE_RATE) return false;
     if (rate === 1) {
+      const cnt = this.cnt + 1;
+      const sum = this.sum + v;
+      // The agent's incremental mean, kept for bit-identical averages.
+      const avg = this.avg + (v - this.avg) / cnt;
+      if (cnt > SKETCH_MAX_COUNT || !Number.isFinite(sum) || !Number.isFinite(avg)) return false;
       if (v > this.max || this.cnt === 0) this.max = v;
       if (v < this.min || this.cnt === 0) this.min = v;
-      this.cnt++;
-      this.sum += v;
-      // The agent's incremental mean, kept for bit-identical averages.
-      this.avg += (v - this.avg) / this.cnt;
-      this.#buf.push(k);
-      if (this.#buf.length < BUF_CAP) return;
-      this.#flushBuf();
-      return;
+      this.cnt = cnt;
+      this.sum = sum;
+      this.avg = avg;
+      this.#buf.push(sketchKey(v));
+      if (this.#buf.length >= BUF_CAP) this.#flushBuf();
+      return true;
     }
     const n = 1 / rate;
-    const cnt = Math.trunc(n);
-    if (this.cnt === 0) {
-      this.cnt = cnt;
-      this.sum = n * v;
-      this.min = this.max = this.avg = v;
-    } else {
-      if (v > this.max) this.max = v;
-      if (v < this.min) this.min = v;
-      this.cnt += cnt;
-      this.sum += n * v;
-      this.avg = this.avg + (v - this.avg) * cnt / this.cnt;
-    }
+    const w = Math.trunc(n);
+    const first = this.cnt === 0;
+    const cnt = this.cnt + w;
+    const sum = first ? n * v : this.sum + n * v;
+    const avg = first ? v : this.avg + (v - this.avg) * w / cnt;
+    if (cnt > SKETCH_MAX_COUNT || !Number.isFinite(sum) || !Number.isFinite(avg)) return false;
+    if (v > this.max || first) this.max = v;
+    if (v < this.min || first) this.min = v;
+    this.cnt = cnt;
+    this.sum = sum;
+    this.avg = avg;
     this.#flushBuf();
-    this.#bins = mergeRuns(this.#bins, [k], [cnt]);
+    this.#bins = mergeRuns(this.#bins, [sketchKey(v)], [w]);
+    return true;
   }
 
   /** The bins merged so far, after flushing the buffer. */

@@ -69,8 +69,10 @@ export function parseFloatBytes(buf: Uint8Array, from: number, to: number): numb
       const v = frac === 0 ? m : m / POW10[frac];
       return neg ? -v : v;
     }
-    // Plain decimal syntax, too long to be exact in a double: let the engine round it.
-    return Number(singleByte.decode(buf.subarray(from, to)));
+    // Plain decimal syntax, too long to be exact in a double: let the engine round it. Past
+    // ~309 digits that is Infinity, which Go reports as a range error.
+    const v = Number(singleByte.decode(buf.subarray(from, to)));
+    return Number.isFinite(v) ? v : undefined;
   }
   return parseFloatSlow(decode(buf, from, to));
 }
@@ -85,7 +87,10 @@ function parseFloatSlow(text: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** Parses `buf[from, to)` as a base-10 integer with an optional sign, or undefined. */
+/**
+ * Parses `buf[from, to)` as a base-10 integer with an optional sign, or undefined. Past 2^53
+ * the result is rounded and past ~309 digits it is ±Infinity: callers check the range.
+ */
 export function parseIntBytes(buf: Uint8Array, from: number, to: number): number | undefined {
   let i = from;
   let neg = false;

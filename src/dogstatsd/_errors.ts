@@ -11,9 +11,21 @@ export type ParseErrorCode =
   | "empty_value"
   | "unknown_type"
   | "bad_value"
+  /** A value is NaN or ±Inf (`nan`, `inf`; an overflowing literal is a `bad_value`). */
+  | "non_finite_value"
   | "no_values"
   | "bad_sample_rate"
+  /** A rate in (0, MIN_SAMPLE_RATE): one sample would count more than a million times. */
+  | "sample_rate_too_small"
   | "bad_timestamp"
+  /** A `|T` or `d:` timestamp past MAX_TIMESTAMP, or a negative `d:`. */
+  | "timestamp_out_of_range"
+  /** A metric or service check name longer than MAX_NAME_BYTES. */
+  | "name_too_long"
+  /** A tag longer than MAX_TAG_BYTES. */
+  | "tag_too_long"
+  /** More tags than the parser's `maxTags`. */
+  | "too_many_tags"
   | "no_event_colon"
   | "bad_event_header"
   | "empty_event_title"

@@ -4,13 +4,15 @@
  * blocklist). It reads bytes of one packet and never throws: a bad message is skipped,
  * counted by kind and reason, and its first bytes are kept in a ring.
  */
-import type {
-  Event,
-  EventAlertType,
-  MetricSample,
-  SampleType,
-  ServiceCheck,
-  ServiceCheckStatus,
+import {
+  type Event,
+  type EventAlertType,
+  MAX_TIMESTAMP,
+  type MetricSample,
+  MIN_SAMPLE_RATE,
+  type SampleType,
+  type ServiceCheck,
+  type ServiceCheckStatus,
 } from "../metrics/model.ts";
 import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
 import { ByteCache, find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
@@ -34,6 +36,20 @@ const ENTITY_ID_TAG = ascii("dd.internal.entity_id:");
 const CARDINALITY_TAG = ascii("dd.internal.card:");
 const JMX_CHECK_TAG = ascii("dd.internal.jmx_check_name:");
 
+/**
+ * Longest metric or service check name, in bytes. The intake keeps 200 characters, which is at
+ * most 800 bytes of UTF-8: nothing it would keep is refused, and a name's cost stays bounded.
+ */
+export const MAX_NAME_BYTES = 1024;
+/** Longest tag, in bytes; same reasoning as {@linkcode MAX_NAME_BYTES}. */
+export const MAX_TAG_BYTES = 1024;
+/**
+ * Default most tags one line may carry. The agent's `dogstatsd_max_metrics_tags` has no limit
+ * by default; outpost has one, because a 10,000-tag line costs its tags in every context it
+ * makes (issue: 1,500 such lines took 1.7 GB). Real clients send tens of tags.
+ */
+export const DEFAULT_MAX_TAGS = 1000;
+
 /** Options of {@linkcode DogStatsDParser}. */
 export interface ParserOptions {
   /** `statsd_metric_namespace`, prepended to metric names (a `.` is added). @default "" */
@@ -55,6 +71,10 @@ export interface ParserOptions {
   internerSize?: number;
   /** How many recent parse errors are kept. @default 16 */
   recentErrors?: number;
+  /** Most tags a line may carry (`host:` and internal tags and `dogstatsd_tags` not counted);
+   * a line with more is refused as `too_many_tags`. 0 means no limit.
+   * @default DEFAULT_MAX_TAGS */
+  maxTags?: number;
 }
 
 /** Where parsed items go; the caller owns and drains the arrays. */
@@ -107,6 +127,7 @@ export class DogStatsDParser {
   readonly #extraTags: readonly string[];
   readonly #defaultHost: string;
   readonly #readTimestamps: boolean;
+  readonly #maxTags: number;
   /** Namespaced names, so the concatenation happens once per name, not per sample. */
   readonly #namespaced = new Map<string, string>();
   /** Host found by the last #tags call. */
@@ -137,7 +158,11 @@ export class DogStatsDParser {
       readTimestamps = true,
       internerSize = 4096,
       recentErrors = 16,
+      maxTags = DEFAULT_MAX_TAGS,
     } = options;
+    if (!(Number.isSafeInteger(maxTags) && maxTags >= 0)) {
+      throw new RangeError(`Cannot use maxTags ${maxTags}: expected an integer >= 0`);
+    }
     this.#interner = new Interner(internerSize);
     this.#tails = new ByteCache(TAIL_CACHE_SIZE, { adaptive: true });
     this.#namespace = namespace === "" || namespace.endsWith(".") ? namespace : namespace + ".";
@@ -147,6 +172,7 @@ export class DogStatsDParser {
     this.#extraTags = extraTags;
     this.#defaultHost = defaultHostname;
     this.#readTimestamps = readTimestamps;
+    this.#maxTags = maxTags === 0 ? Infinity : maxTags;
     this.recentErrors = new ErrorRing(recentErrors);
     this.#c = {
       metricOk: registry.counter("dogstatsd.MetricPackets"),
@@ -236,6 +262,7 @@ export class DogStatsDParser {
     if (colon < 0) return "no_colon";
     if (colon === from) return "empty_name";
     if (colon + 1 === pipe) return "empty_value";
+    if (colon - from > MAX_NAME_BYTES) return "name_too_long";
 
     // Everything after the value (type, rate, tags) repeats for a context, so its parse is
     // cached by its bytes: a hit skips splitting and interning each tag. Timestamped tails
@@ -269,9 +296,9 @@ export class DogStatsDParser {
       if (ve < 0) ve = pipe;
       if (ve > v) { // `1::2` skips the empty item
         const value = parseFloatBytes(buf, v, ve);
-        if (value === undefined) {
+        if (value === undefined || !Number.isFinite(value)) {
           out.length = first;
-          return "bad_value";
+          return value === undefined ? "bad_value" : "non_finite_value";
         }
         out.push(sample(name, value, undefined, type, tags, host, sampleRate, timestamp, unit));
       }
@@ -306,10 +333,16 @@ export class DogStatsDParser {
       } else if (first === AT) {
         const r = parseFloatBytes(buf, fs + 1, fe);
         if (r === undefined) return "bad_sample_rate";
-        sampleRate = r;
+        // Outside (0, 1] (NaN and ±Inf too) the rate means unsampled, as the agent's sketches
+        // read it; a tiny rate would make one sample count as millions, so it is refused.
+        if (r > 0 && r <= 1) {
+          if (r < MIN_SAMPLE_RATE) return "sample_rate_too_small";
+          sampleRate = r;
+        } else sampleRate = 1;
       } else if (first === UPPER_T && this.#readTimestamps) {
         const t = parseIntBytes(buf, fs + 1, fe);
         if (t === undefined || t < 1) return "bad_timestamp";
+        if (t > MAX_TIMESTAMP) return "timestamp_out_of_range";
         timestamp = t;
       }
       // `c:`, `e:` and `card:` feed origin detection, which outpost does not do; any other
@@ -317,6 +350,7 @@ export class DogStatsDParser {
       f = fe;
     }
     const tags = this.#tags(buf, tagsFrom, tagsTo);
+    if (typeof tags === "string") return tags;
     const unit = type === "histogram" && typeEnd - pipe === 3 ? "millisecond" : undefined;
     return { type, tags, host: this.#host, sampleRate, timestamp, unit };
   }
@@ -365,7 +399,10 @@ export class DogStatsDParser {
         tagsTo = fe;
       } else if (key === 0x64 /* d */) {
         const ts = parseIntBytes(buf, value, fe);
-        if (ts !== undefined) event.timestamp = ts;
+        if (ts !== undefined) {
+          if (!(ts >= 0 && ts <= MAX_TIMESTAMP)) return "timestamp_out_of_range";
+          event.timestamp = ts;
+        }
       } else if (key === 0x68 /* h */) hostField = decodeText(buf, value, fe);
       else if (key === 0x6b /* k */) event.aggregationKey = decodeText(buf, value, fe);
       else if (key === 0x70 /* p */) {
@@ -378,7 +415,9 @@ export class DogStatsDParser {
       }
       f = fe;
     }
-    event.tags = this.#tags(buf, tagsFrom, tagsTo);
+    const tags = this.#tags(buf, tagsFrom, tagsTo);
+    if (typeof tags === "string") return tags;
+    event.tags = tags;
     event.host = hostField !== undefined && hostField !== "" ? hostField : this.#host;
     return event;
   }
@@ -393,6 +432,7 @@ export class DogStatsDParser {
     let nameTo = find(buf, PIPE, nameFrom, to);
     if (nameTo < 0) nameTo = to;
     if (nameTo === nameFrom) return "empty_service_check_name";
+    if (nameTo - nameFrom > MAX_NAME_BYTES) return "name_too_long";
     const statusFrom = Math.min(nameTo + 1, to);
     let statusTo = find(buf, PIPE, statusFrom, to);
     if (statusTo < 0) statusTo = to;
@@ -420,31 +460,39 @@ export class DogStatsDParser {
         tagsTo = fe;
       } else if (key === 0x64 /* d */) {
         const ts = parseIntBytes(buf, fs + 2, fe);
-        if (ts !== undefined) check.timestamp = ts;
+        if (ts !== undefined) {
+          if (!(ts >= 0 && ts <= MAX_TIMESTAMP)) return "timestamp_out_of_range";
+          check.timestamp = ts;
+        }
       } else if (key === 0x68 /* h */) hostField = decodeText(buf, fs + 2, fe);
       else if (key === 0x6d /* m */) check.message = decodeText(buf, fs + 2, fe);
       f = fe;
     }
-    check.tags = this.#tags(buf, tagsFrom, tagsTo);
+    const tags = this.#tags(buf, tagsFrom, tagsTo);
+    if (typeof tags === "string") return tags;
+    check.tags = tags;
     check.host = hostField !== undefined && hostField !== "" ? hostField : this.#host;
     return check;
   }
 
   /** Splits `buf[from, to)` on `,`; takes out `host:` (into #host) and the internal origin
-   * tags; appends the extra tags. `from < 0` means no tags field. */
-  #tags(buf: Uint8Array, from: number, to: number): string[] {
+   * tags; appends the extra tags. `from < 0` means no tags field. Refuses a tag past
+   * MAX_TAG_BYTES and more tags than `maxTags`. */
+  #tags(buf: Uint8Array, from: number, to: number): string[] | ParseErrorCode {
     this.#host = this.#defaultHost;
     const tags: string[] = [];
     if (from >= 0 && to > from) {
       for (let t = from; t <= to;) {
         let te = find(buf, COMMA, t, to);
         if (te < 0) te = to;
+        if (te - t > MAX_TAG_BYTES) return "tag_too_long";
         if (startsWith(buf, t, te, HOST_TAG)) {
           this.#host = this.#interner.get(buf, t + HOST_TAG.length, te);
         } else if (
           !startsWith(buf, t, te, ENTITY_ID_TAG) && !startsWith(buf, t, te, CARDINALITY_TAG) &&
           !startsWith(buf, t, te, JMX_CHECK_TAG)
         ) {
+          if (tags.length >= this.#maxTags) return "too_many_tags";
           tags.push(this.#interner.get(buf, t, te));
         }
         t = te + 1;

@@ -8,6 +8,20 @@
  * @module
  */
 
+/**
+ * Smallest sample rate accepted: a sample counts 1/rate times, so a rate below a millionth would
+ * make one datagram weigh more than a million samples (and `@1e-300` would weigh 1e300). Rates
+ * outside (0, 1], NaN included, mean "unsampled" (1), as the agent's sketches read them.
+ */
+export const MIN_SAMPLE_RATE = 1e-6;
+
+/**
+ * Latest timestamp accepted anywhere in the pipeline: 3000-01-01T00:00:00Z in Unix seconds.
+ * Far past anything the intake keeps, and a millisecond timestamp (a common client mistake,
+ * ~1.7e12) lands beyond it and is refused instead of being sent as a date in the year 55,000.
+ */
+export const MAX_TIMESTAMP = 32_503_680_000;
+
 /** How a sample is aggregated. `counter` is DogStatsD's `c`; `count`, `rate`,
  * `monotonic_count` and `historate` come from checks. */
 export type SampleType =
@@ -33,9 +47,9 @@ export interface MetricSample {
   tags: string[];
   /** Host the sample is about; "" means the agent's host name. */
   host: string;
-  /** Client-side sample rate in (0, 1]. */
+  /** Client-side sample rate in [MIN_SAMPLE_RATE, 1]; anything outside (0, 1] means 1. */
   sampleRate: number;
-  /** Own timestamp (`|T`), or 0 for arrival time. */
+  /** Own timestamp (`|T`) in [1, MAX_TIMESTAMP], or 0 for arrival time. */
   timestamp: number;
   /** Unit hint, e.g. "millisecond" for DogStatsD timers. */
   unit?: string;

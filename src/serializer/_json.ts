@@ -1,10 +1,20 @@
 /**
  * JSON shapes of `/api/v1/check_run` items and `/intake/` events (spec §3.6).
  */
-import type { Event, ServiceCheck } from "../metrics/model.ts";
+import { type Event, MAX_TIMESTAMP, type ServiceCheck } from "../metrics/model.ts";
 
 /** Source type events without one are grouped under. */
 export const DEFAULT_EVENT_SOURCE = "api";
+
+/**
+ * True when an event's or service check's timestamp (0 meaning `now`) is in [0, MAX_TIMESTAMP]
+ * and a service check's status is 0–3: otherwise JSON would carry `null` or a nonsense date.
+ */
+export function validItem(item: Event | ServiceCheck): boolean {
+  const ts = item.timestamp;
+  if (!(ts >= 0 && ts <= MAX_TIMESTAMP)) return false;
+  return !("status" in item) || [0, 1, 2, 3].includes(item.status);
+}
 
 /** One `/api/v1/check_run` object; a zero timestamp becomes `now`. */
 export function serviceCheckJson(c: ServiceCheck, now: number): Record<string, unknown> {

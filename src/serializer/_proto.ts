@@ -8,6 +8,9 @@ const WIRE_FIXED64 = 1;
 const WIRE_LDELIM = 2;
 
 const utf8 = new TextEncoder();
+/** 2^63: int64 fields take (−2^63, 2^63); varints take [0, 2^64). */
+const INT64_LIMIT = 2 ** 63;
+const UINT64_LIMIT = 2 ** 64;
 
 /** Bytes a varint of the non-negative integer `v` takes. */
 function varintSize(v: number): number {
@@ -75,8 +78,15 @@ export class ProtoWriter {
     this.#varint(field * 8 + wire);
   }
 
-  /** Writes a non-negative integer (up to 2^53) as a varint. */
+  /**
+   * Writes a non-negative integer (exact up to 2^53) as a varint. Anything else is a bug of the
+   * caller (encoders check their numbers first) and throws: Infinity would loop forever, and
+   * past 2^64 the 10 bytes reserved would not hold it.
+   */
   #varint(v: number): void {
+    if (!(v >= 0 && v < UINT64_LIMIT)) {
+      throw new RangeError(`Cannot encode ${v} as a varint: expected an integer in [0, 2^64)`);
+    }
     this.#ensure(10);
     const buf = this.#buf;
     let pos = this.#pos;
@@ -110,9 +120,13 @@ export class ProtoWriter {
     this.#varint(v);
   }
 
-  /** A signed int64 field (timestamps, counts, intervals); 0 is omitted. */
+  /** A signed int64 field (timestamps, counts, intervals); 0 is omitted; NaN, ±Inf and
+   * values past ±2^63 throw a RangeError. */
   int64(field: number, v: number): void {
     if (v === 0) return;
+    if (!(v > -INT64_LIMIT && v < INT64_LIMIT)) {
+      throw new RangeError(`Cannot encode ${v} as an int64: expected an integer in (-2^63, 2^63)`);
+    }
     this.#tag(field, WIRE_VARINT);
     if (v < 0) this.#negativeVarint(v);
     else this.#varint(Math.trunc(v));

@@ -15,11 +15,11 @@ import type { Runtime } from "../runtime/types.ts";
 import type { CounterVec, Registry } from "../telemetry/mod.ts";
 import { type BuiltBody, type Framing, PayloadBuilder, type PayloadLimits } from "./_builder.ts";
 import { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";
-import { eventJson, groupEvents, serviceCheckJson } from "./_json.ts";
+import { eventJson, groupEvents, serviceCheckJson, validItem } from "./_json.ts";
 import type { Payload, PayloadKind, SendPayloads } from "./_payload.ts";
 import { ProtoWriter } from "./_proto.ts";
-import { encodeSerieV2, serieV1 } from "./_series.ts";
-import { encodeSketch, SKETCH_FOOTER } from "./_sketches.ts";
+import { encodeSerieV2, invalidPoints, serieV1, validPoint } from "./_series.ts";
+import { encodeSketch, invalidSketchPoints, SKETCH_FOOTER, validSketchPoint } from "./_sketches.ts";
 
 /** agent-payload release whose `MetricPayload`/`SketchPayload` we write (`DD-Agent-Payload`). */
 export const AGENT_PAYLOAD_VERSION = "v5.0.141";
@@ -123,8 +123,10 @@ const PROTOBUF_TYPE = "application/x-protobuf";
  * the aggregator flushes; the `*Payloads` methods build without sending.
  *
  * Counters (telemetry registry): `serializer.payloads` and `serializer.payload_bytes` by
- * kind, and `serializer.items_too_big` by kind for every item dropped because no payload
- * could hold it.
+ * kind, `serializer.items_too_big` by kind for every item dropped because no payload
+ * could hold it, and `serializer.points_invalid` by kind for every point (series, sketches)
+ * or item (service checks, events) dropped because a number in it is NaN, infinite or out of
+ * its wire range: nothing non-finite is ever encoded.
  *
  * @example Series to v2 payloads
  * ```ts
@@ -150,6 +152,7 @@ export class Serializer implements MetricsSink {
   readonly #now: () => number;
   readonly #writer = new ProtoWriter();
   readonly #tooBig: CounterVec;
+  readonly #invalid: CounterVec;
   readonly #payloads: CounterVec;
   readonly #bytes: CounterVec;
   readonly #protoHeaders: Record<string, string>;
@@ -165,6 +168,7 @@ export class Serializer implements MetricsSink {
     this.#hostname = options.hostname;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
     this.#tooBig = options.registry.counterVec("serializer.items_too_big");
+    this.#invalid = options.registry.counterVec("serializer.points_invalid");
     this.#payloads = options.registry.counterVec("serializer.payloads");
     this.#bytes = options.registry.counterVec("serializer.payload_bytes");
     const encoding: Record<string, string> = this.#compressor.encoding
@@ -215,8 +219,9 @@ export class Serializer implements MetricsSink {
   }
 
   /** Series as v2 protobuf or, with `use_v2_api.series: false`, v1 JSON payloads. */
-  seriesPayloads(series: readonly Serie[]): Payload[] {
-    if (!this.#settings.enable.series || series.length === 0) return [];
+  seriesPayloads(all: readonly Serie[]): Payload[] {
+    if (!this.#settings.enable.series || all.length === 0) return [];
+    const series = this.#sendable("series", all, invalidPoints, validPoint);
     if (!this.#settings.useV2Series) {
       return this.#json(
         "series",
@@ -235,8 +240,9 @@ export class Serializer implements MetricsSink {
   }
 
   /** Sketch series as `SketchPayload` payloads. */
-  sketchPayloads(sketches: readonly SketchSeries[]): Payload[] {
-    if (!this.#settings.enable.sketches || sketches.length === 0) return [];
+  sketchPayloads(all: readonly SketchSeries[]): Payload[] {
+    if (!this.#settings.enable.sketches || all.length === 0) return [];
+    const sketches = this.#sendable("sketches", all, invalidSketchPoints, validSketchPoint);
     const framing: Framing = {
       header: new Uint8Array(0),
       footer: SKETCH_FOOTER,
@@ -252,8 +258,9 @@ export class Serializer implements MetricsSink {
   }
 
   /** Service checks as `/api/v1/check_run` JSON arrays. */
-  serviceCheckPayloads(checks: readonly ServiceCheck[]): Payload[] {
-    if (!this.#settings.enable.serviceChecks || checks.length === 0) return [];
+  serviceCheckPayloads(all: readonly ServiceCheck[]): Payload[] {
+    if (!this.#settings.enable.serviceChecks || all.length === 0) return [];
+    const checks = this.#validItems("service_checks", all);
     const now = this.#now();
     return this.#json(
       "service_checks",
@@ -267,8 +274,9 @@ export class Serializer implements MetricsSink {
    * Events as `/intake/` payloads grouped by source type. A source type whose events do not
    * fit one payload is sent in payloads of its own, split per event.
    */
-  eventPayloads(events: readonly Event[]): Payload[] {
-    if (!this.#settings.enable.events || events.length === 0) return [];
+  eventPayloads(all: readonly Event[]): Payload[] {
+    if (!this.#settings.enable.events || all.length === 0) return [];
+    const events = this.#validItems("events", all);
     const now = this.#now();
     const tail = bytes(`},"internalHostname":${JSON.stringify(this.#hostname)}}`);
     const builder = new PayloadBuilder(this.#compressor, this.#settings.limits, {
@@ -345,6 +353,42 @@ export class Serializer implements MetricsSink {
         priority,
       },
     };
+  }
+
+  /**
+   * `items` without the points that cannot be encoded (an item left with none is dropped),
+   * each counted. Returns `items` itself, uncopied, when every point is good.
+   */
+  #sendable<P, T extends { points: P[] }>(
+    kind: PayloadKind,
+    items: readonly T[],
+    invalid: (item: T) => number,
+    valid: (point: P) => boolean,
+  ): readonly T[] {
+    let out: T[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const bad = invalid(item);
+      if (bad === 0) {
+        out?.push(item);
+        continue;
+      }
+      out ??= items.slice(0, i);
+      this.#invalid.with(kind).inc(bad);
+      if (bad < item.points.length) out.push({ ...item, points: item.points.filter(valid) });
+    }
+    return out ?? items;
+  }
+
+  /** `items` without those {@linkcode validItem} refuses, each counted. */
+  #validItems<T extends Event | ServiceCheck>(
+    kind: PayloadKind,
+    items: readonly T[],
+  ): readonly T[] {
+    if (items.every(validItem)) return items;
+    const ok = items.filter(validItem);
+    this.#invalid.with(kind).inc(items.length - ok.length);
+    return ok;
   }
 
   #json(

@@ -2,7 +2,7 @@
  * Series encoders: one `MetricSeries` record of `/api/v2/series` (protobuf) and one object of
  * `/api/v1/series` (JSON), per serie. Both take the `device:` tag out of the tags.
  */
-import type { Serie, SeriesType } from "../metrics/model.ts";
+import { MAX_TIMESTAMP, type Serie, type SeriesType } from "../metrics/model.ts";
 import { ProtoWriter } from "./_proto.ts";
 
 const DEVICE = "device:";
@@ -41,6 +41,22 @@ export function originField(
   w.ldelim();
   w.ldelim();
   return w.finish();
+}
+
+/** True when the intake can take the point: a finite value at a time in [0, MAX_TIMESTAMP]. */
+export function validPoint([ts, value]: readonly [number, number]): boolean {
+  return Number.isFinite(value) && ts >= 0 && ts <= MAX_TIMESTAMP;
+}
+
+/**
+ * How many points of `s` cannot be encoded ({@linkcode validPoint}); all of them when its
+ * interval is not a number in [0, 2^53]. No allocation: the caller copies only a bad serie.
+ */
+export function invalidPoints(s: Serie): number {
+  if (!(s.interval >= 0 && s.interval <= Number.MAX_SAFE_INTEGER)) return s.points.length;
+  let n = 0;
+  for (const p of s.points) if (!validPoint(p)) n++;
+  return n;
 }
 
 // The four origins a serie can have, encoded once: [fromDogStatsD][noIndex].

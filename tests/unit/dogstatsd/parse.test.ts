@@ -5,6 +5,7 @@ import {
   type ParsedItems,
   type ParserOptions,
 } from "../../../src/dogstatsd/mod.ts";
+import { DEFAULT_MAX_TAGS, MAX_NAME_BYTES, MAX_TAG_BYTES } from "../../../src/dogstatsd/_parse.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import type { MetricSample } from "../../../src/metrics/model.ts";
 
@@ -94,21 +95,60 @@ describe("DogStatsDParser metrics", () => {
   });
 
   test("parsePacket() reads the float syntax Go's ParseFloat accepts", () => {
-    const { samples, counters } = parse(
-      "a:1e3|g\na:-2.5|g\na:+.5|g\na:7.|g\na:NaN|g\na:Inf|g\na:-infinity|g\na:1E-2|g\na:0.1|g",
-    );
-    assert.deepEqual(samples.map((s) => s.value), [
-      1000,
-      -2.5,
-      0.5,
-      7,
-      NaN,
-      Infinity,
-      -Infinity,
-      0.01,
-      0.1,
-    ]);
+    const { samples, counters } = parse("a:1e3|g\na:-2.5|g\na:+.5|g\na:7.|g\na:1E-2|g\na:0.1|g");
+    assert.deepEqual(samples.map((s) => s.value), [1000, -2.5, 0.5, 7, 0.01, 0.1]);
     assert.equal(counters.MetricParseErrors, 0);
+  });
+
+  test("parsePacket() refuses NaN and infinite values, which Go parses but nothing can send", () => {
+    const { samples, counters } = parse("a:NaN|g\na:Inf|c\na:-infinity|d\na:1:2:nan|h\nok:1|g");
+    assert.deepEqual(samples.map((s) => s.name), ["ok"]);
+    assert.equal(counters.MetricParseErrors, 4);
+    assert.deepEqual(counters.ParseErrorsByReason, { non_finite_value: 4 });
+  });
+
+  test("parsePacket() reads a rate outside (0, 1] as unsampled, as the agent's sketches do", () => {
+    const { samples, counters } = parse("a:1|c|@0\na:1|c|@-0.5\na:1|c|@2\na:1|c|@nan\na:1|c|@inf");
+    assert.deepEqual(samples.map((s) => s.sampleRate), [1, 1, 1, 1, 1]);
+    assert.equal(counters.MetricParseErrors, 0);
+  });
+
+  test("parsePacket() keeps the smallest sample rate, 1e-6, and refuses a smaller one", () => {
+    const { samples, counters } = parse("a:1|c|@0.000001\nx:1|d|@1e-300\nb:1|h|@0.0000009");
+    assert.deepEqual(samples.map((s) => [s.name, s.sampleRate]), [["a", 1e-6]]);
+    assert.deepEqual(counters.ParseErrorsByReason, { sample_rate_too_small: 2 });
+  });
+
+  test("parsePacket() keeps names and tags of 1024 bytes and refuses longer ones", () => {
+    const name = "n".repeat(MAX_NAME_BYTES);
+    const tag = "t".repeat(MAX_TAG_BYTES);
+    const { samples, counters } = parse(
+      `${name}:1|g|#${tag}\n${name}x:1|g\nb:1|g|#a,${tag}x\n_sc|${name}x|0\n_e{1,1}:a|b|#${tag}x`,
+    );
+    assert.deepEqual(samples.map((s) => [s.name.length, s.tags[0].length]), [[1024, 1024]]);
+    assert.deepEqual(counters.ParseErrorsByReason, { name_too_long: 2, tag_too_long: 2 });
+    assert.equal(counters.EventParseErrors, 1);
+    assert.equal(counters.ServiceCheckParseErrors, 1);
+  });
+
+  test("parsePacket() refuses a line with more tags than maxTags, whatever its kind", () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`).join(",");
+    const lines = [
+      `a:1|g|#${tags(3)},host:h,dd.internal.card:low`,
+      `b:1|g|#${tags(4)}`,
+      `_e{1,1}:a|b|#${tags(4)}`,
+      `_sc|c|0|#${tags(4)}`,
+    ].join("\n");
+    const { samples, counters } = parse(lines, { maxTags: 3, extraTags: ["x", "y"] });
+    // host: and internal tags do not count, nor do the agent's own dogstatsd_tags.
+    assert.deepEqual(samples.map((s) => s.tags), [["t0", "t1", "t2", "x", "y"]]);
+    assert.deepEqual(counters.ParseErrorsByReason, { too_many_tags: 3 });
+    assert.equal(parse(`b:1|g|#${tags(5000)}`, { maxTags: 0 }).samples[0].tags.length, 5000);
+    const byDefault = parse(
+      `a:1|g|#${tags(DEFAULT_MAX_TAGS)}\nb:1|g|#${tags(DEFAULT_MAX_TAGS + 1)}`,
+    );
+    assert.deepEqual(byDefault.samples.map((s) => s.name), ["a"]);
+    assert.throws(() => parse("a:1|g", { maxTags: -1 }), /maxTags -1: expected an integer >= 0/);
   });
 
   test("parsePacket() takes the host from a host: tag and drops internal tags", () => {
@@ -178,6 +218,7 @@ describe("DogStatsDParser metrics", () => {
     ["value not a float", "a:1z|g", "bad_value"],
     ["one bad value of several", "a:1:x:3|g", "bad_value"],
     ["overflowing value", "a:1e400|g", "bad_value"],
+    ["value of 400 digits", `a:${"9".repeat(400)}|g`, "bad_value"],
     ["hex value", "a:0x10|g", "bad_value"],
     ["only separators as values", "a:::|g", "no_values"],
     ["bad sample rate", "a:1|c|@fast", "bad_sample_rate"],
@@ -186,6 +227,9 @@ describe("DogStatsDParser metrics", () => {
     ["timestamp zero", "a:1|g|T0", "bad_timestamp"],
     ["negative timestamp", "a:1|g|T-5", "bad_timestamp"],
     ["empty timestamp", "a:1|g|T", "bad_timestamp"],
+    ["timestamp of 385 nines", `ts.inf:1|g|T${"9".repeat(385)}`, "timestamp_out_of_range"],
+    ["timestamp in milliseconds", "a:1|g|T1700000000000", "timestamp_out_of_range"],
+    ["timestamp past the year 3000", "a:1|c|T32503680001", "timestamp_out_of_range"],
     ["gibberish", "hello world", "no_pipe"],
   ];
   for (const [what, line, code] of malformed) {
@@ -195,7 +239,7 @@ describe("DogStatsDParser metrics", () => {
       assert.equal(counters.MetricParseErrors, 1);
       assert.equal(counters.MetricPackets, 1);
       assert.deepEqual(counters.ParseErrorsByReason, { [code]: 1 });
-      assert.equal(counters.RecentParseErrors[0].message, line);
+      assert.equal(counters.RecentParseErrors[0].message, line.slice(0, 64));
     });
   }
 });
@@ -297,6 +341,9 @@ describe("DogStatsDParser events", () => {
     ["a negative text length", "_e{1,-1}:a|b", "bad_event_header"],
     ["a title length of 0", "_e{0,1}:|b", "empty_event_title"],
     ["a body shorter than the lengths", "_e{5,5}:ab|cd", "short_event_body"],
+    ["huge lengths", `_e{${"9".repeat(400)},1}:a|b`, "short_event_body"],
+    ["a negative timestamp", "_e{1,1}:a|b|d:-5", "timestamp_out_of_range"],
+    ["a timestamp of 385 nines", `_e{1,1}:a|b|d:${"9".repeat(385)}`, "timestamp_out_of_range"],
   ];
   for (const [what, line, code] of malformed) {
     test(`parsePacket() rejects an event with ${what} and counts it as ${code}`, () => {
@@ -345,6 +392,8 @@ describe("DogStatsDParser service checks", () => {
     ["a wordy status", "_sc|a|ok", "bad_service_check_status"],
     ["a signed status", "_sc|a|+1", "bad_service_check_status"],
     ["an empty status", "_sc|a||m:x", "bad_service_check_status"],
+    ["a negative timestamp", "_sc|a|0|d:-1", "timestamp_out_of_range"],
+    ["a timestamp in milliseconds", "_sc|a|0|d:1700000000000", "timestamp_out_of_range"],
   ];
   for (const [what, line, code] of malformed) {
     test(`parsePacket() rejects a service check with ${what} and counts it as ${code}`, () => {

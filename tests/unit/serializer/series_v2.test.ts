@@ -99,10 +99,13 @@ test("seriesPayloads() v2 sets the protobuf headers and the route", () => {
   });
 });
 
-test("seriesPayloads() v2 keeps a negative timestamp as a 64-bit varint", () => {
-  const { serializer } = makeSerializer();
-  const input = [serie("m", { points: [[-5, 1]] })];
-  assert.deepEqual(toSeries(decodeSeries(serializer.seriesPayloads(input)[0])), input);
+test("seriesPayloads() v2 drops a point with a negative timestamp and counts it", () => {
+  const { serializer, registry } = makeSerializer();
+  const input = [serie("m", { points: [[-5, 1], [1_700_000_000, 2]] })];
+  assert.deepEqual(toSeries(decodeSeries(serializer.seriesPayloads(input)[0])), [
+    serie("m", { points: [[1_700_000_000, 2]] }),
+  ]);
+  assert.deepEqual(registry.read("serializer.points_invalid"), { series: 1 });
 });
 
 test("seriesPayloads() with enable_payloads.series false builds nothing", () => {
