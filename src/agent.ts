@@ -127,7 +127,6 @@ export function authTokenPath(config: Config, configFile: string | null): string
   return configFile ? join(dirname(configFile), "auth_token") : join(config.run_path, "auth_token");
 }
 
-
 /** The start-time warning for an API that other hosts can reach, or null when it is local. */
 export function cmdHostWarning(host: string, port: number): string | null {
   if (isLoopbackHost(host)) return null;
@@ -231,6 +230,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     hostname: hostname.hostname,
     registry,
     log: aggLog,
+    losses,
   });
 
   // Started in this order, stopped in reverse: the aggregator's last flush reaches a forwarder
@@ -242,6 +242,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     sink: aggregator,
     registry,
     logger,
+    losses,
     hostname: hostname.hostname,
   });
   if (dogstatsd) components.push(dogstatsd);

@@ -12,7 +12,7 @@ import type {
   SketchSeries,
 } from "../metrics/model.ts";
 import type { Log } from "../log/mod.ts";
-import type { Registry } from "../telemetry/mod.ts";
+import { LossReporter, type Registry } from "../telemetry/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Component } from "../component.ts";
 import { BUILD } from "../version.ts";
@@ -33,6 +33,20 @@ const ORCHESTRATOR_QUEUE_MAX = 1_000;
 /** The context-limit warning repeats at most this often. */
 const LIMIT_LOG_EVERY_S = 60;
 
+/** What a loss line says about a context limit: which key to raise, and what happens next. */
+function limitDetail(
+  reason: string,
+  o: { contextLimit: number; contextBytesLimit: number },
+): string | undefined {
+  const limit = reason === "context_limit"
+    ? `dogstatsd_context_limit ${o.contextLimit}`
+    : reason === "context_bytes_limit"
+    ? `dogstatsd_context_bytes_limit ${o.contextBytesLimit} bytes`
+    : undefined;
+  return limit &&
+    `${limit} reached: samples of new contexts are dropped; idle single-sample contexts are evicted at the next flush`;
+}
+
 /** Options of {@linkcode Aggregator}. */
 export interface AggregatorOptions {
   sink: MetricsSink;
@@ -40,6 +54,8 @@ export interface AggregatorOptions {
   hostname: string;
   registry: Registry;
   log: Log;
+  /** Where drops are told; the agent shares one among its components. @default a new one */
+  losses?: LossReporter;
   /** Current time in Unix seconds. @default Date.now() / 1000 */
   now?: () => number;
   /** @default ["max", "median", "avg", "count"] */
@@ -73,7 +89,7 @@ export interface AggregatorOptions {
 /** The aggregator options the config sets. */
 export function aggregatorOptionsFromConfig(
   config: Config,
-): Omit<AggregatorOptions, "sink" | "hostname" | "registry" | "log" | "now"> {
+): Omit<AggregatorOptions, "sink" | "hostname" | "registry" | "log" | "losses" | "now"> {
   return {
     histogramAggregates: config.histogram_aggregates,
     histogramPercentiles: config.histogram_percentiles,
@@ -138,8 +154,9 @@ export interface CheckSamplerHandle {
  * ```
  */
 export class Aggregator {
-  readonly #o: Required<AggregatorOptions>;
+  readonly #o: Required<Omit<AggregatorOptions, "losses">>;
   readonly #log: Log;
+  readonly #losses: LossReporter;
   readonly #now: () => number;
   readonly #histogram: HistogramConfig;
   readonly #ts: TimeSampler;
@@ -154,10 +171,8 @@ export class Aggregator {
   #orchestratorScheduled = false;
   readonly #inflight = new Set<Promise<unknown>>();
   #flushing: Promise<unknown> = Promise.resolve();
-  #lastLimitLog = -Infinity;
   #lastEvictLog = -Infinity;
   #evictedUnlogged = 0;
-  #lastNoAggLog = -Infinity;
   #lastFlushOk = true;
   readonly #t: ReturnType<typeof telemetry>;
 
@@ -180,6 +195,8 @@ export class Aggregator {
       ...options,
     };
     this.#log = options.log;
+    this.#losses = options.losses ??
+      new LossReporter({ registry: options.registry, logger: { for: () => options.log } });
     this.#now = this.#o.now;
     const { config, problems } = histogramConfig(
       this.#o.histogramAggregates,
@@ -198,7 +215,7 @@ export class Aggregator {
   }
 
   /** The options in force, defaults applied. */
-  get options(): Readonly<Required<AggregatorOptions>> {
+  get options(): Readonly<Required<Omit<AggregatorOptions, "losses">>> {
     return this.#o;
   }
 
@@ -228,25 +245,20 @@ export class Aggregator {
         s.sampleRate,
         s.timestamp > 0 ? s.timestamp : now,
       );
-      if (drop !== null) this.#dropped(drop, now);
+      if (drop !== null) this.#dropped(drop);
     }
   }
 
-  #dropped(reason: string, now: number): void {
-    this.#t.dropped.with(reason).inc();
-    const limit = reason === "context_limit"
-      ? `context limit (dogstatsd_context_limit ${this.#o.contextLimit})`
-      : reason === "context_bytes_limit"
-      ? `context memory limit (dogstatsd_context_bytes_limit ${this.#o.contextBytesLimit} bytes)`
-      : "";
-    if (limit && now - this.#lastLimitLog >= LIMIT_LOG_EVERY_S) {
-      this.#lastLimitLog = now;
-      this.#log.warn(
-        `DogStatsD ${limit} reached: dropping samples of new contexts (${
-          this.#t.dropped.with(reason).value
-        } dropped so far); idle single-sample contexts are evicted at the next flush`,
-      );
-    }
+  /** Counts a drop by reason and tells it through the agent's one loss reporter. */
+  #dropped(reason: string, count = 1, detail?: string): void {
+    this.#t.dropped.with(reason).inc(count);
+    this.#losses.lost({
+      component: "aggregator",
+      reason,
+      count,
+      unit: reason === "orchestrator_queue_full" ? "payloads" : "samples",
+      detail: detail ?? limitDetail(reason, this.#o),
+    });
   }
 
   /** Counts contexts evicted under pressure and says so at most once a minute. */
@@ -271,21 +283,19 @@ export class Aggregator {
       type = "rate";
       value /= BUCKET_SECONDS;
     } else {
-      this.#t.dropped.with("no_aggregation_unsupported_type").inc();
-      if (now - this.#lastNoAggLog >= LIMIT_LOG_EVERY_S) {
-        this.#lastNoAggLog = now;
-        this.#log.warn(
-          `Discarding timestamped sample "${s.name}" of type ${s.type}: only gauges and counters can carry a timestamp`,
-        );
-      }
+      this.#dropped(
+        "no_aggregation_unsupported_type",
+        1,
+        `last: timestamped "${s.name}" of type ${s.type}; only gauges and counters can carry a timestamp`,
+      );
       return;
     }
     if (!Number.isFinite(value)) {
-      this.#t.dropped.with("invalid_value").inc();
+      this.#dropped("invalid_value");
       return;
     }
     if (!(s.timestamp <= MAX_TIMESTAMP)) {
-      this.#t.dropped.with("invalid_timestamp").inc();
+      this.#dropped("invalid_timestamp");
       return;
     }
     this.#noAgg.push({
@@ -338,7 +348,7 @@ export class Aggregator {
   addOrchestrator(payloads: readonly OrchestratorPayload[]): void {
     const room = ORCHESTRATOR_QUEUE_MAX - this.#orchestrator.length;
     if (payloads.length > room) {
-      this.#t.dropped.with("orchestrator_queue_full").inc(payloads.length - Math.max(0, room));
+      this.#dropped("orchestrator_queue_full", payloads.length - Math.max(0, room));
     }
     if (room <= 0) return;
     this.#orchestrator.push(...payloads.slice(0, room));
@@ -371,7 +381,7 @@ export class Aggregator {
     return {
       addSample: (s) => {
         this.#t.checkSamples.inc();
-        if (!sampler.addSample(s, this.#now())) this.#t.dropped.with("invalid_value").inc();
+        if (!sampler.addSample(s, this.#now())) this.#dropped("invalid_value");
       },
       commit: (ts) => {
         const out = sampler.commit(ts);

@@ -7,7 +7,7 @@ import type { Component } from "../component.ts";
 import type { Log, Logger } from "../log/mod.ts";
 import type { Event, MetricSample, ServiceCheck } from "../metrics/model.ts";
 import type { Datagram, DatagramSocket, DatagramStats, Runtime } from "../runtime/types.ts";
-import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
+import { type Counter, type CounterVec, LossReporter, type Registry } from "../telemetry/mod.ts";
 import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
 
 /** Where the server hands parsed items; the aggregator implements it. Calls are
@@ -78,6 +78,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
       defaultHostname: hostname,
       readTimestamps: config.dogstatsd_no_aggregation_pipeline,
       internerSize: config.dogstatsd_string_interner_size,
+      maxTags: config.dogstatsd_max_tags_per_message,
     },
   };
 }
@@ -105,6 +106,8 @@ export interface DogStatsDDeps {
   sink: DogStatsDSink;
   registry: Registry;
   logger: Logger;
+  /** Where datagrams lost before parsing are told; the agent shares one. @default a new one */
+  losses?: LossReporter;
 }
 
 interface TransportCounters {
@@ -113,7 +116,7 @@ interface TransportCounters {
   readErrors: Counter;
 }
 
-/** How often, at most, a parse error or a receive loss is logged at warn level. */
+/** How often, at most, a parse error is logged at warn level. */
 const PARSE_ERROR_LOG_INTERVAL_MS = 60_000;
 
 /**
@@ -150,8 +153,9 @@ export class DogStatsDServer implements Component {
   /** The listeners by transport, read by the published receive-path figures. */
   readonly #listeners: { udp?: DatagramSocket; uds?: DatagramSocket } = {};
   #lossTimer?: ReturnType<typeof setInterval>;
-  readonly #lossLogged = { udp: { queue: 0, kernel: 0 }, uds: { queue: 0, kernel: 0 } };
-  #lastLossLog = -Infinity;
+  readonly #losses: LossReporter;
+  /** The reader's and the kernel's drop counts already told, by transport. */
+  readonly #lossTold = { udp: { queue: 0, kernel: 0 }, uds: { queue: 0, kernel: 0 } };
   #udpSocket?: DatagramSocket;
   #forwarder?: DatagramSocket;
   #started = false;
@@ -164,6 +168,7 @@ export class DogStatsDServer implements Component {
     this.#deps = deps;
     this.#log = deps.logger.for("dogstatsd");
     const r = deps.registry;
+    this.#losses = deps.losses ?? new LossReporter({ registry: r, logger: deps.logger });
     this.parser = new DogStatsDParser(r, settings.parser);
     const transport = (name: string): TransportCounters => ({
       packets: r.counter(`${name}.Packets`),
@@ -248,7 +253,7 @@ export class DogStatsDServer implements Component {
   /** Closes every listener. */
   async stop(): Promise<void> {
     clearInterval(this.#lossTimer);
-    this.#checkLosses(true);
+    this.#checkLosses();
     for (const socket of this.#sockets) socket.close();
     this.#sockets = [];
     delete this.#listeners.udp;
@@ -365,37 +370,38 @@ export class DogStatsDServer implements Component {
   }
 
   /**
-   * Logs datagrams lost before parsing since the last such line: dropped by the reader (the
-   * parser fell behind) or by the kernel (the receive buffer was full). At most once a minute
-   * unless `final` (at stop, so that no loss goes untold).
+   * Tells the datagrams lost before parsing since the last check: dropped by the reader (the
+   * parser fell behind) or by the kernel (the receive buffer was full). Both are counters the
+   * listeners keep, so they are read every LOSS_CHECK_MS and at stop.
    */
-  #checkLosses(final = false): void {
-    const now = Date.now();
-    if (!final && now - this.#lastLossLog < PARSE_ERROR_LOG_INTERVAL_MS) return;
-    const parts: string[] = [];
+  #checkLosses(): void {
     for (const t of ["udp", "uds"] as const) {
-      const st = this.#listeners[t]?.stats();
+      const listener = this.#listeners[t];
+      const st = listener?.stats();
       if (!st) continue;
-      const logged = this.#lossLogged[t];
-      const queue = st.queueDroppedDatagrams - logged.queue;
-      const kernel = (st.kernelDrops ?? 0) - logged.kernel;
-      if (queue > 0) {
-        parts.push(
-          `${queue} on ${t} by the reader (the parser fell behind; dogstatsd_queue_max_bytes)`,
-        );
-      }
-      if (kernel > 0) {
-        parts.push(
-          `${kernel} on ${t} by the kernel (receive buffer full; dogstatsd_so_rcvbuf, ` +
-            `granted ${this.#listeners[t]?.receiveBufferSize ?? "the OS default"} bytes)`,
-        );
-      }
-      logged.queue = st.queueDroppedDatagrams;
-      logged.kernel = st.kernelDrops ?? 0;
+      const told = this.#lossTold[t];
+      const kernel = st.kernelDrops ?? 0;
+      this.#losses.lost({
+        component: "dogstatsd",
+        reason: "reader_queue_full",
+        count: st.queueDroppedDatagrams - told.queue,
+        unit: "datagrams",
+        where: t,
+        detail: "the parser fell behind; dogstatsd_queue_max_bytes",
+      });
+      this.#losses.lost({
+        component: "dogstatsd",
+        reason: "receive_buffer_full",
+        count: kernel - told.kernel,
+        unit: "datagrams",
+        where: t,
+        detail: `dropped by the kernel; dogstatsd_so_rcvbuf, granted ${
+          listener?.receiveBufferSize ?? "the OS default"
+        } bytes`,
+      });
+      told.queue = st.queueDroppedDatagrams;
+      told.kernel = kernel;
     }
-    if (parts.length === 0) return;
-    this.#lastLossLog = now;
-    this.#log.warn(`DogStatsD datagrams lost before parsing: ${parts.join("; ")}`);
   }
 }
 

@@ -42,7 +42,8 @@ export interface LossSummary {
 /** Options of {@linkcode LossReporter}. */
 export interface LossReporterOptions {
   registry: Registry;
-  logger: Logger;
+  /** Lines go to `logger.for(component)`. */
+  logger: Pick<Logger, "for">;
   /** @default LOSS_LOG_INTERVAL_MS */
   intervalMs?: number;
   /** @default Date.now */
@@ -84,7 +85,7 @@ const MAX_WHERES = 3;
  * ```
  */
 export class LossReporter {
-  readonly #logger: Logger;
+  readonly #logger: Pick<Logger, "for">;
   readonly #interval: number;
   readonly #now: () => number;
   readonly #counts: CounterVec;

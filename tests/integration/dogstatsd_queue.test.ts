@@ -96,7 +96,7 @@ describe("reader thread queue (bun)", () => {
     }
   });
 
-  test("DogStatsDServer publishes reader drops, shows them in status and logs them at stop", async () => {
+  test("DogStatsDServer publishes reader drops, shows them in status and tells them as losses", async () => {
     const registry = new Registry();
     const lines: string[] = [];
     let samples = 0;
@@ -149,7 +149,7 @@ describe("reader thread queue (bun)", () => {
     assert.equal(dropped, undefined, "no listener, no figure");
     assert.ok(
       lines.some((l) =>
-        /DogStatsD datagrams lost before parsing: \d+ on udp by the reader/.test(l)
+        /Lost \d+ datagrams at udp \(reader_queue_full, the parser fell behind/.test(l)
       ),
       lines.join("\n"),
     );

@@ -59,4 +59,9 @@ export const dogstatsdKeys = {
    * are dropped and counted (`dogstatsd-udp.QueueDroppedPackets`).
    */
   dogstatsd_queue_max_bytes: int(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  /**
+   * Most tags one message may carry; a line with more is refused and counted
+   * (`dogstatsd.ParseErrorsByReason` `too_many_tags`). 0 removes the limit.
+   */
+  dogstatsd_max_tags_per_message: int(1000, 0, 1_000_000),
 };

@@ -267,7 +267,7 @@ describe("Aggregator counter zero-fill and expiry", () => {
 });
 
 describe("Aggregator context limit", () => {
-  it("addSamples() drops samples of new contexts past dogstatsd_context_limit, counts and logs once a minute", async () => {
+  it("addSamples() drops samples of new contexts past dogstatsd_context_limit, counts them and tells them as losses", async () => {
     const { agg, sink, clock, registry, lines } = setup({ contextLimit: 2 });
     agg.addSamples([
       sample("a", "gauge", 1),
@@ -277,14 +277,14 @@ describe("Aggregator context limit", () => {
       sample("d", "gauge", 1), // dropped
     ]);
     clock.t = 1030;
-    agg.addSamples([sample("e", "gauge", 1)]); // dropped, within the minute: not logged again
-    clock.t = 1061;
-    agg.addSamples([sample("f", "gauge", 1)]); // a minute later: logged again
+    agg.addSamples([sample("e", "gauge", 1), sample("f", "gauge", 1)]);
     assert.deepEqual(registry.read("aggregator.Dropped"), { context_limit: 4 });
+    assert.deepEqual(registry.read("losses.Lost"), { "aggregator.context_limit": 4 });
+    // The loss reporter writes the first line at once and rate-limits the rest (its own tests).
     const warnings = lines.filter((l) =>
-      l.includes("context limit (dogstatsd_context_limit 2) reached")
+      l.includes("Lost 1 samples (context_limit, dogstatsd_context_limit 2 reached")
     );
-    assert.equal(warnings.length, 2);
+    assert.equal(warnings.length, 1);
     clock.t = 1070;
     await agg.flush();
     assert.deepEqual(one(sink.received.series, "a").points, [[1000, 2]]);
@@ -309,7 +309,7 @@ describe("Aggregator context limit", () => {
     assert.equal(registry.read("aggregator.DogstatsdContexts"), 2);
     assert.ok(
       lines.some((l) =>
-        l.includes("context memory limit (dogstatsd_context_bytes_limit 4096 bytes)")
+        l.includes("(context_bytes_limit, dogstatsd_context_bytes_limit 4096 bytes reached")
       ),
     );
     clock.t = 1015;
