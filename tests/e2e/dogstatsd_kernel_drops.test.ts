@@ -115,7 +115,7 @@ describe("kernel drops of the DogStatsD socket (compiled binary)", () => {
     }
     assert.match(
       agent.stderr(),
-      /DogStatsD datagrams lost before parsing: .*\d+ on udp by the kernel \(receive buffer full/,
+      /Lost \d+ datagrams at udp \(receive_buffer_full, dropped by the kernel/,
     );
   });
 });

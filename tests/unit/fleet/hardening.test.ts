@@ -182,7 +182,10 @@ test("fleet API installs tar+zstd and tar+gzip packages decoded as streams", asy
 });
 
 for (const format of ["zstd", "gzip"] as const) {
-  test(`fleet API refuses a ${format} bomb at the size cap, decoding it as a stream`, async () => {
+  // A loaded machine needs more than the runner's default 5 s to stream a bomb to its cap.
+  test(`fleet API refuses a ${format} bomb at the size cap, decoding it as a stream`, {
+    timeout: 30_000,
+  }, async () => {
     const cap = 8 * 1024 * 1024;
     const { dir, call, publish, nothingOutside, settle } = setup({ maxBytes: cap });
     let archive: Uint8Array;
