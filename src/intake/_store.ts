@@ -115,7 +115,9 @@ export class IntakeStore {
     this.maxBytes = maxBytes;
     this.#segmentBytes = segmentBytes ??
       Math.min(4 * 1024 ** 2, Math.max(64 * 1024, Math.floor(maxBytes / 16)));
-    mkdirSync(dir, { recursive: true });
+    // 0700, parents included: the store holds what the agent sent (flares among it), and in
+    // --dev it is created inside run_path before the agent checks that directory's mode.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.#load();
   }
 
