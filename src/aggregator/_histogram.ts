@@ -2,10 +2,8 @@
  * Histograms as the agent computes them: samples kept with an integer weight trunc(1/rate),
  * aggregates and percentiles read off the weighted sorted samples at flush.
  */
-import { MIN_SAMPLE_RATE, type SeriesType } from "../metrics/model.ts";
+import { HISTOGRAM_AGGREGATES, MIN_SAMPLE_RATE, type SeriesType } from "../metrics/model.ts";
 
-/** Aggregates a histogram can report. */
-export const HISTOGRAM_AGGREGATES = ["max", "min", "median", "avg", "sum", "count"] as const;
 type Aggregate = (typeof HISTOGRAM_AGGREGATES)[number];
 
 /** What a histogram reports, resolved from `histogram_aggregates` and `histogram_percentiles`. */

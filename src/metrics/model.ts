@@ -153,3 +153,6 @@ export interface MetricsSink {
   events(events: Event[]): void | Promise<void>;
   orchestrator(payloads: OrchestratorPayload[]): void | Promise<void>;
 }
+
+/** Aggregates a histogram can report (`histogram_aggregates`). */
+export const HISTOGRAM_AGGREGATES = ["max", "min", "median", "avg", "sum", "count"] as const;

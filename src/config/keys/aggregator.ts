@@ -1,6 +1,6 @@
 /** Keys of the aggregator component (time sampler, check sampler, no-aggregation path, flush). */
 import * as v from "valibot";
-import { HISTOGRAM_AGGREGATES } from "../../aggregator/_histogram.ts";
+import { HISTOGRAM_AGGREGATES } from "../../metrics/model.ts";
 import { bool, DAY, int, listOf, seconds, WEEK } from "../_kinds.ts";
 
 const PERCENTILE = "expected numbers between 0 and 1 exclusive, with at most 2 decimals";
