@@ -8,7 +8,7 @@
  * | provider   | names                                                                         |
  * |------------|-------------------------------------------------------------------------------|
  * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors,ReceiveBufferBytes,KernelDrops,QueueBytes,QueueDroppedPackets,QueueDroppedBytes}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
- * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`, `aggregator.DogstatsdContextsBytes`, `aggregator.DogstatsdContextsEvicted`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind) |
+ * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`, `aggregator.DogstatsdContextsBytes`, `aggregator.DogstatsdContextsEvicted`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind); `serializer.items_too_big`, `serializer.points_invalid` (by kind) |
  * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Transactions.Dropped` (by reason); `forwarder.DiskQueue.WriteErrors` (by error code); `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`); `forwarder.PreviousRun` (published: null, or what a run killed without a clean stop lost) |
  * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
  */
@@ -171,6 +171,9 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
         }),
         dropped: figure(registry, "aggregator.Dropped"),
         errors: figure(registry, "aggregator.Errors"),
+        // What the serializer drops on the way out of a flush, by kind.
+        too_big: figure(registry, "serializer.items_too_big"),
+        invalid_numbers: figure(registry, "serializer.points_invalid"),
       };
       return { aggregatorStats: allAbsent(stats) ? null : stats };
     },
@@ -189,6 +192,8 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
         ["Flushed", show(s.flushed)],
         ["Dropped", show(s.dropped)],
         ["Errors", show(s.errors)],
+        ["Serializer drops, too big for any payload", show(s.too_big)],
+        ["Serializer drops, non-finite or out-of-range numbers", show(s.invalid_numbers)],
       ]);
     },
   };

@@ -83,6 +83,8 @@ describe("aggregatorStatusProvider()", () => {
     r.counter("aggregator.SeriesFlushed").inc(30);
     r.counter("aggregator.SketchesFlushed").inc(2);
     r.counterVec("aggregator.Dropped").with("invalid_value").inc(1);
+    r.counterVec("serializer.points_invalid").with("series").inc(4);
+    r.counterVec("serializer.items_too_big").with("sketches").inc(1);
     const p = aggregatorStatusProvider(r);
     const text = p.text(await p.data(), PLAIN);
     assert.match(text, /^ {2}Contexts: 12\n/);
@@ -91,6 +93,11 @@ describe("aggregatorStatusProvider()", () => {
     assert.match(text, /\n {2}Flushes: 3\n/);
     assert.match(text, /\n {2}Flushed: 32 \(series=30, sketches=2\)\n/);
     assert.match(text, /\n {2}Dropped: 1 \(invalid_value=1\)\n/);
+    assert.match(text, /\n {2}Serializer drops, too big for any payload: 1 \(sketches=1\)\n/);
+    assert.match(
+      text,
+      /\n {2}Serializer drops, non-finite or out-of-range numbers: 4 \(series=4\)(\n|$)/,
+    );
   });
 
   it("renders 'not running' without aggregator variables", async () => {
