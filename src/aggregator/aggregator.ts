@@ -33,18 +33,19 @@ const ORCHESTRATOR_QUEUE_MAX = 1_000;
 /** The context-limit warning repeats at most this often. */
 const LIMIT_LOG_EVERY_S = 60;
 
-/** What a loss line says about a context limit: which key to raise, and what happens next. */
-function limitDetail(
-  reason: string,
+/**
+ * What a loss line says about each context limit: which key to raise, and what happens next.
+ * Built once, since under a cardinality burst every sample of a new context is a drop.
+ */
+function limitDetails(
   o: { contextLimit: number; contextBytesLimit: number },
-): string | undefined {
-  const limit = reason === "context_limit"
-    ? `dogstatsd_context_limit ${o.contextLimit}`
-    : reason === "context_bytes_limit"
-    ? `dogstatsd_context_bytes_limit ${o.contextBytesLimit} bytes`
-    : undefined;
-  return limit &&
-    `${limit} reached: samples of new contexts are dropped; idle single-sample contexts are evicted at the next flush`;
+): Record<string, string> {
+  const next =
+    "reached: samples of new contexts are dropped; idle single-sample contexts are evicted at the next flush";
+  return {
+    context_limit: `dogstatsd_context_limit ${o.contextLimit} ${next}`,
+    context_bytes_limit: `dogstatsd_context_bytes_limit ${o.contextBytesLimit} bytes ${next}`,
+  };
 }
 
 /** Options of {@linkcode Aggregator}. */
@@ -157,6 +158,7 @@ export class Aggregator {
   readonly #o: Required<Omit<AggregatorOptions, "losses">>;
   readonly #log: Log;
   readonly #losses: LossReporter;
+  readonly #limitDetails: Record<string, string>;
   readonly #now: () => number;
   readonly #histogram: HistogramConfig;
   readonly #ts: TimeSampler;
@@ -195,6 +197,7 @@ export class Aggregator {
       ...options,
     };
     this.#log = options.log;
+    this.#limitDetails = limitDetails(this.#o);
     this.#losses = options.losses ??
       new LossReporter({ registry: options.registry, logger: { for: () => options.log } });
     this.#now = this.#o.now;
@@ -257,7 +260,7 @@ export class Aggregator {
       reason,
       count,
       unit: reason === "orchestrator_queue_full" ? "payloads" : "samples",
-      detail: detail ?? limitDetail(reason, this.#o),
+      detail: detail ?? this.#limitDetails[reason],
     });
   }
 
