@@ -2,12 +2,12 @@ import * as v from "valibot";
 import { resolve } from "node:path";
 import { type Command, UsageError } from "./_command.ts";
 import { runtime } from "../src/runtime/mod.ts";
-import { intakeComponent } from "../src/intake/mod.ts";
+import { buildIntake } from "../src/intake/mod.ts";
 import { size } from "../src/config/_kinds.ts";
+import { configDefaults } from "../src/config/mod.ts";
 
 /** Where `outpost intake` stores payloads unless told otherwise: beside the working directory. */
 const DEFAULT_DATA_DIR = ".outpost/intake";
-const DEFAULT_MAX_BYTES = 64 * 1024 ** 2;
 
 export const intake: Command = {
   name: "intake",
@@ -35,18 +35,21 @@ export const intake: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new UsageError(`Cannot parse flag "--port": expected an integer from 0 to 65535`);
     }
-    const maxBytes = v.safeParse(size(DEFAULT_MAX_BYTES), values["max-bytes"]);
+    const maxBytes = v.safeParse(
+      size(configDefaults().local_intake.max_bytes),
+      values["max-bytes"],
+    );
     if (!maxBytes.success) {
       throw new UsageError(`Cannot parse flag "--max-bytes": ${maxBytes.issues[0].message}`);
     }
     const dataDir = resolve((values["data-dir"] as string | undefined) ?? DEFAULT_DATA_DIR);
-    const server = intakeComponent(runtime, {
-      host: (values.host as string | undefined) ?? "127.0.0.1",
+    const { component: server } = buildIntake({
+      host: values.host as string | undefined,
       port,
       dataDir,
       maxBytes: maxBytes.output,
-      apiKeys: (values["api-key"] as string[] | undefined) ?? [],
-    });
+      apiKeys: values["api-key"] as string[] | undefined,
+    }, { runtime });
     try {
       await server.start();
     } catch (e) {

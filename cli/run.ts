@@ -4,6 +4,7 @@ import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
 import { buildAgent } from "../src/agent.ts";
 import type { IntakeComponent } from "../src/intake/mod.ts";
+import type { Built } from "../src/component.ts";
 import { BUILD } from "../src/version.ts";
 
 /** Where `--dev` keeps its state when `run_path` is not configured: beside the working directory. */
@@ -55,19 +56,20 @@ export const run: Command = {
       runtime.onSignal(s, () => onSignal(s))
     );
     let agent;
-    let intake: IntakeComponent | undefined;
+    let intake: Built<IntakeComponent> | undefined;
     try {
       if (dev) {
         // Loaded only in --dev: an agent that sends to Datadog never pays for the intake.
-        const { devIntakeSettings, intakeComponent, pointAtIntake, wantsDevIntake } = await import(
+        const { buildIntake, intakeSettings, pointAtIntake, wantsDevIntake } = await import(
           "../src/intake/mod.ts"
         );
         if (wantsDevIntake(config)) {
-          intake = intakeComponent(runtime, devIntakeSettings(config));
-          await intake.start();
-          config = pointAtIntake(config, intake.url);
+          intake = buildIntake(intakeSettings(config), { runtime });
+          await intake.component.start();
+          const { url } = intake.component;
+          config = pointAtIntake(config, url);
           log.info(
-            `Sending to the embedded local intake at ${intake.url}: curl ${intake.url}/outpost/intake/stats`,
+            `Sending to the embedded local intake at ${url}: curl ${url}/outpost/intake/stats`,
           );
         }
       }
@@ -75,7 +77,7 @@ export const run: Command = {
       await agent.start();
     } catch (e) {
       log.error((e as Error).message);
-      await intake?.stop();
+      await intake?.component.stop();
       for (const off of offs) off();
       return 1;
     }

@@ -9,35 +9,43 @@ import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import { LossReporter, Registry } from "./telemetry/mod.ts";
-import type { Component } from "./component.ts";
-import { apiComponent, ensureAuthToken, ensureRunPath, type HealthReport } from "./api/mod.ts";
+import type { Built, Component } from "./component.ts";
+import {
+  apiSettings,
+  buildApi,
+  ensureAuthToken,
+  ensureRunPath,
+  type HealthReport,
+} from "./api/mod.ts";
 import { isLoopbackHost } from "./api/app.ts";
 import { OutpostError } from "./errors.ts";
 import { flareApiArea } from "./flare/api.ts";
 import { recordVersion } from "./flare/version_history.ts";
 import { BUILD } from "./version.ts";
-import { dogstatsdComponent } from "./dogstatsd/mod.ts";
+import { buildDogstatsd, dogstatsdSettings } from "./dogstatsd/mod.ts";
 import {
   AGENT_FLAVOR,
   BUILD_ARCH,
+  buildHostMetadata,
   HostMetadata,
-  hostMetadataComponent,
+  hostMetadataSettings,
   metadataApiArea,
   resolveHostname,
 } from "./metadata/mod.ts";
 import {
   aggregatorStatusProvider,
+  buildExpvar,
   dogstatsdStatusProvider,
-  expvarComponent,
+  expvarSettings,
   expvarSnapshot,
   forwarderStatusProvider,
   hostMetadataStatusProvider,
   statusApiArea,
   StatusCollector,
 } from "./status/mod.ts";
-import { Aggregator, aggregatorComponent, aggregatorOptionsFromConfig } from "./aggregator/mod.ts";
+import { aggregatorSettings, buildAggregator } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
-import { forwarderComponent } from "./forwarder/mod.ts";
+import { buildForwarder, forwarderSettings, httpClient } from "./forwarder/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -47,22 +55,23 @@ export const STOP_DEADLINE_MS = 15_000;
 
 /** Components in start order, with health and a stop that respects a deadline. */
 export class Agent {
-  readonly #components: Component[];
+  readonly #built: readonly Built[];
   readonly #started: Component[] = [];
   readonly #log;
   #stopRequested: () => void = () => {};
   /** Resolves when something (a signal, `POST /agent/stop`) asks the agent to stop. */
   readonly stopRequested: Promise<void>;
 
-  constructor(components: Component[], logger: Logger) {
-    this.#components = components;
+  /** `built` in start order; the list may still grow until `start`. */
+  constructor(built: readonly Built[], logger: Logger) {
+    this.#built = built;
     this.#log = logger.for("agent");
     this.stopRequested = new Promise((resolve) => (this.#stopRequested = resolve));
   }
 
   /** Starts every component in order; on a failure stops those started and throws. */
   async start(): Promise<void> {
-    for (const c of this.#components) {
+    for (const { component: c } of this.#built) {
       try {
         await c.start();
       } catch (e) {
@@ -107,15 +116,15 @@ export class Agent {
 
   /** The component named `name`, e.g. to read a bound port. */
   component<T extends Component = Component>(name: string): T | undefined {
-    return this.#components.find((c) => c.name === name) as T | undefined;
+    return this.#built.find((b) => b.component.name === name)?.component as T | undefined;
   }
 
   /** Which components are healthy; a component not started yet is unhealthy. */
   health(): HealthReport {
     const report: HealthReport = { Healthy: [], Unhealthy: [] };
-    for (const c of this.#components) {
-      const ok = this.#started.includes(c) && (c.healthy?.() ?? true);
-      (ok ? report.Healthy : report.Unhealthy).push(c.name);
+    for (const { component, healthcheck } of this.#built) {
+      const ok = this.#started.includes(component) && healthcheck();
+      (ok ? report.Healthy : report.Unhealthy).push(component.name);
     }
     return report;
   }
@@ -146,7 +155,7 @@ export interface AgentContext {
   /** @default a new registry */
   registry?: Registry;
   /** The embedded local intake of `--dev`, if any: started first, stopped last. */
-  intake?: Component;
+  intake?: Built;
 }
 
 /** Builds the agent and its components from the config. */
@@ -163,8 +172,8 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   } catch (e) {
     log.warn(`Cannot record the version history: ${(e as Error).message}`);
   }
-  const components: Component[] = [];
-  const agent = new Agent(components, logger);
+  const built: Built[] = [];
+  const agent = new Agent(built, logger);
 
   const hostname = await resolveHostname(runtime, config);
   log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
@@ -206,67 +215,73 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // The metrics pipeline, from the forwarder back to the sources, each handing to the next.
   // One loss reporter for every component: each loss is counted and logged, rate limited.
   const losses = new LossReporter({ registry, logger });
-  const forwarder = forwarderComponent(runtime, {
-    config,
+  if (config.skip_ssl_validation && runtime.name === "deno") {
+    log.error(
+      "skip_ssl_validation is not supported per client on deno: run with --unsafely-ignore-certificate-errors",
+    );
+  }
+  const forwarder = buildForwarder(forwarderSettings(config), {
+    runtime,
+    http: httpClient(runtime, config, process.env),
     registry,
     logger,
     losses,
     runRecordPath: join(config.run_path, RUN_RECORD_FILE),
-    env: process.env,
-    version: BUILD.version,
   });
   const serializer = new Serializer(serializerSettings(config), {
     runtime,
     registry,
     hostname: hostname.hostname,
-    send: (payloads) => {
-      for (const p of payloads) forwarder.submit(p);
-    },
+    send: (payloads) => payloads.map((p) => forwarder.component.submit(p)),
   });
-  const aggLog = logger.for("aggregator");
-  const aggregator = new Aggregator({
-    ...aggregatorOptionsFromConfig(config),
+  const aggregator = buildAggregator(aggregatorSettings(config), {
     sink: serializer,
     hostname: hostname.hostname,
     registry,
-    log: aggLog,
+    log: logger.for("aggregator"),
     losses,
+  });
+  const dogstatsd = buildDogstatsd(dogstatsdSettings(config, hostname.hostname), {
+    runtime,
+    sink: aggregator.component.aggregator,
+    registry,
+    logger,
+    losses,
+  });
+  const api = buildApi(apiSettings(config), {
+    runtime,
+    token,
+    agent: { health: () => agent.health(), requestStop: () => agent.requestStop() },
+    areas: [statusApiArea(status, config), metadataApiArea(metadata), flare],
+  });
+  const expvar = buildExpvar(expvarSettings(config), {
+    runtime,
+    registry,
+    cmdline: process.argv,
+  });
+  const hostMetadata = buildHostMetadata(hostMetadataSettings(config, logger.for("metadata")), {
+    metadata,
+    // Host metadata carries the API key: high priority, and never written to the disk queue.
+    // Counted as sent only once the intake accepted it.
+    send: async ({ route, payload }) => {
+      const sent = serializer.sendJson(route, payload, {
+        kind: "host_metadata",
+        storable: false,
+        priority: "high",
+      });
+      if (!sent.ok) throw new Error(`host metadata not sent: ${sent.reason}`);
+      const { status, reason } = await sent.delivery.done;
+      if (status !== "delivered") throw new Error(`host metadata not delivered: ${reason}`);
+    },
+    log: logger.for("metadata"),
+    registry,
   });
 
   // Started in this order, stopped in reverse: the aggregator's last flush reaches a forwarder
   // that is still running, and the forwarder persists what it could not send.
-  if (ctx.intake) components.push(ctx.intake);
-  components.push(forwarder, aggregatorComponent(aggregator));
-  const dogstatsd = dogstatsdComponent(config, {
-    runtime,
-    sink: aggregator,
-    registry,
-    logger,
-    losses,
-    hostname: hostname.hostname,
-  });
-  if (dogstatsd) components.push(dogstatsd);
-  components.push(
-    apiComponent(runtime, { host: config.cmd_host, port: config.cmd_port, token }, {
-      health: () => agent.health(),
-      requestStop: () => agent.requestStop(),
-    }, [statusApiArea(status, config), metadataApiArea(metadata), flare]),
-    expvarComponent(runtime, { port: config.expvar_port, registry, cmdline: process.argv }),
-    hostMetadataComponent({
-      metadata,
-      // Host metadata carries the API key: high priority, and never written to the disk queue.
-      send: async ({ route, payload }) => {
-        const sent = await serializer.sendJson(route, payload, {
-          kind: "host_metadata",
-          storable: false,
-          priority: "high",
-        });
-        if (!sent.ok) throw new Error(`host metadata not sent: ${sent.reason}`);
-      },
-      config,
-      log: logger.for("metadata"),
-      registry,
-    }),
-  );
+  if (ctx.intake) built.push(ctx.intake);
+  built.push(forwarder, aggregator);
+  if (dogstatsd) built.push(dogstatsd);
+  built.push(api, expvar, hostMetadata);
   return agent;
 }

@@ -43,8 +43,6 @@ export interface Component {
   stop(): Promise<void>;
   /** Hands on what is buffered now (the aggregator's buckets, the forwarder's queue). */
   flush?(): Promise<void>;
-  /** Being replaced by the `healthcheck` of {@linkcode Built}; goes when every component has it. */
-  healthy?(): boolean;
 }
 
 /** False when the component cannot do its job; only asked once the component has started. */

@@ -71,7 +71,9 @@ async function child(): Promise<void> {
   const { configSchema } = await import("../../src/config/mod.ts");
   const { createLogger } = await import("../../src/log/mod.ts");
   const { Registry } = await import("../../src/telemetry/mod.ts");
-  const { forwarderComponent } = await import("../../src/forwarder/mod.ts");
+  const { buildForwarder, forwarderSettings, httpClient } = await import(
+    "../../src/forwarder/mod.ts"
+  );
   const config = v.parse(configSchema, {
     dd_url: args.url,
     api_key: "00000000000000000000000000000000",
@@ -79,11 +81,12 @@ async function child(): Promise<void> {
     forwarder_backoff_max: Number(args["backoff-max"]),
     forwarder_retry_queue_payloads_max_size: Number(args.memory),
   });
-  const fwd = forwarderComponent(runtime, {
-    config,
+  const fwd = buildForwarder(forwarderSettings(config), {
+    runtime,
+    http: httpClient(runtime, config, process.env),
     registry: new Registry(),
     logger: createLogger({ level: "warn" }),
-  });
+  }).component;
   await fwd.start();
   const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + "\n");
   let stopping = false;

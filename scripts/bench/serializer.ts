@@ -15,7 +15,7 @@ import * as v from "valibot";
 import { configSchema } from "../../src/config/mod.ts";
 import type { Serie } from "../../src/metrics/model.ts";
 import { runtime } from "../../src/runtime/mod.ts";
-import { type Payload, Serializer, serializerSettings } from "../../src/serializer/mod.ts";
+import { type EncodedPayload, Serializer, serializerSettings } from "../../src/serializer/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 
 const FLUSH = 10_000;
@@ -50,7 +50,7 @@ function serializer(overrides: Record<string, unknown>): Serializer {
     runtime,
     registry: new Registry(),
     hostname: "edge-gw-01",
-    send: () => {},
+    send: (p) => p.map(() => ({ done: Promise.resolve({ status: "delivered", reason: "" }) })),
   });
 }
 
@@ -66,7 +66,7 @@ const bench = new Bench({ time: 1500, warmupTime: 300 });
 const wire: Record<string, { bytes: number; points: number; payloads: number }> = {};
 for (const c of cases) {
   const s = serializer({ serializer_compressor_kind: c.kind, use_v2_api: { series: c.v2 } });
-  const payloads: Payload[] = s.seriesPayloads(series);
+  const payloads: EncodedPayload[] = s.seriesPayloads(series);
   wire[c.name] = {
     bytes: payloads.reduce((n, p) => n + p.body.length, 0),
     points: payloads.reduce((n, p) => n + p.points, 0),

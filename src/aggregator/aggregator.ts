@@ -13,8 +13,8 @@ import type {
 } from "../metrics/model.ts";
 import type { Log } from "../log/mod.ts";
 import { LossReporter, type Registry } from "../telemetry/mod.ts";
-import type { Config } from "../config/mod.ts";
-import type { Component } from "../component.ts";
+import { type Config, configDefaults } from "../config/mod.ts";
+import type { Built, Component } from "../component.ts";
 import { BUILD } from "../version.ts";
 import { MAX_TIMESTAMP } from "../metrics/model.ts";
 import { sortUniq } from "./_context.ts";
@@ -48,49 +48,38 @@ function limitDetails(
   };
 }
 
-/** Options of {@linkcode Aggregator}. */
-export interface AggregatorOptions {
-  sink: MetricsSink;
-  /** The agent's host name: samples with host "" get it, and so do the agent's own series. */
-  hostname: string;
-  registry: Registry;
-  log: Log;
-  /** Where drops are told; the agent shares one among its components. @default a new one */
-  losses?: LossReporter;
-  /** Current time in Unix seconds. @default Date.now() / 1000 */
-  now?: () => number;
-  /** @default ["max", "median", "avg", "count"] */
-  histogramAggregates?: readonly string[];
-  /** @default ["0.95"] */
-  histogramPercentiles?: readonly string[];
-  /** @default 300 */
-  counterExpirySeconds?: number;
-  /** @default 20 */
-  contextExpirySeconds?: number;
-  /** @default 1000000 */
-  contextLimit?: number;
-  /** Bytes of names, hosts and tags the contexts may hold (see `contextBytes`). @default 268435456 */
-  contextBytesLimit?: number;
-  /** Timestamped DogStatsD samples skip aggregation. @default true */
-  noAggregation?: boolean;
-  /** @default 2048 */
-  noAggregationBatchSize?: number;
-  /** Flush open buckets too when stopping. @default false */
-  flushIncompleteBuckets?: boolean;
-  /** @default 2 */
-  checkExpiryCommits?: number;
-  /** @default 90000 */
-  checkStatefulExpirySeconds?: number;
-  /** Log each flushed item at debug level. @default false */
-  logPayloads?: boolean;
-  /** Agent flavor in `datadog.<flavor>.running`. @default "agent" */
-  flavor?: string;
+/** What the config sets in the aggregator (see {@linkcode aggregatorSettings}). */
+export interface AggregatorSettings {
+  histogramAggregates: readonly string[];
+  histogramPercentiles: readonly string[];
+  /** Counters keep being sent as 0 for this long after their last sample. */
+  counterExpirySeconds: number;
+  contextExpirySeconds: number;
+  contextLimit: number;
+  /** Bytes of names, hosts and tags the contexts may hold (see `contextBytes`). */
+  contextBytesLimit: number;
+  /** Timestamped DogStatsD samples skip aggregation. */
+  noAggregation: boolean;
+  noAggregationBatchSize: number;
+  /** Flush open buckets too when stopping. */
+  flushIncompleteBuckets: boolean;
+  checkExpiryCommits: number;
+  checkStatefulExpirySeconds: number;
+  /** Log each flushed item at debug level. */
+  logPayloads: boolean;
 }
 
-/** The aggregator options the config sets. */
-export function aggregatorOptionsFromConfig(
-  config: Config,
-): Omit<AggregatorOptions, "sink" | "hostname" | "registry" | "log" | "losses" | "now"> {
+/**
+ * Reads the aggregator's keys; the only place they are read.
+ *
+ * @example The agent's defaults
+ * ```ts
+ * import { configDefaults } from "../config/mod.ts";
+ * import { aggregatorSettings } from "./aggregator.ts";
+ * console.log(aggregatorSettings(configDefaults()).contextLimit); // 1000000
+ * ```
+ */
+export function aggregatorSettings(config: Config): AggregatorSettings {
   return {
     histogramAggregates: config.histogram_aggregates,
     histogramPercentiles: config.histogram_percentiles,
@@ -106,6 +95,27 @@ export function aggregatorOptionsFromConfig(
     logPayloads: config.log_payloads,
   };
 }
+
+/** What the aggregator needs besides its settings. */
+export interface AggregatorDeps {
+  sink: MetricsSink;
+  /** The agent's host name: samples with host "" get it, and so do the agent's own series. */
+  hostname: string;
+  registry: Registry;
+  log: Log;
+  /** Where drops are told; the agent shares one among its components. @default a new one */
+  losses?: LossReporter;
+  /** Current time in Unix seconds. @default Date.now() / 1000 */
+  now?: () => number;
+  /** Agent flavor in `datadog.<flavor>.running`. @default "agent" */
+  flavor?: string;
+}
+
+/**
+ * Options of {@linkcode Aggregator}: its deps, and any settings to change from the config's
+ * defaults (tests, embedders).
+ */
+export type AggregatorOptions = AggregatorDeps & Partial<AggregatorSettings>;
 
 /** Options of {@linkcode Aggregator.flush}. */
 export interface FlushOptions {
@@ -181,19 +191,8 @@ export class Aggregator {
   constructor(options: AggregatorOptions) {
     this.#o = {
       now: () => Date.now() / 1000,
-      histogramAggregates: ["max", "median", "avg", "count"],
-      histogramPercentiles: ["0.95"],
-      counterExpirySeconds: 300,
-      contextExpirySeconds: 20,
-      contextLimit: 1_000_000,
-      contextBytesLimit: 256 * 1024 * 1024,
-      noAggregation: true,
-      noAggregationBatchSize: 2048,
-      flushIncompleteBuckets: false,
-      checkExpiryCommits: 2,
-      checkStatefulExpirySeconds: 25 * 3600,
-      logPayloads: false,
       flavor: "agent",
+      ...aggregatorSettings(configDefaults()),
       ...options,
     };
     this.#log = options.log;
@@ -552,15 +551,37 @@ function telemetry(r: Registry, ts: TimeSampler) {
 }
 
 /**
- * The aggregator as a component: `start` runs the 15 s flush ticker (and the no-aggregation
- * idle check), `stop` ends them and flushes one last time.
+ * Builds the aggregator and its flush loop: every 15 s it flushes closed buckets to the sink;
+ * `stop` flushes what is left (open buckets too with `dogstatsd_flush_incomplete_buckets`) and
+ * waits for the sink.
+ *
+ * @example
+ * ```ts
+ * import { configDefaults } from "../config/mod.ts";
+ * import { createLogger } from "../log/mod.ts";
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { memorySink } from "./sinks.ts";
+ * import { aggregatorSettings, buildAggregator } from "./aggregator.ts";
+ * const sink = memorySink();
+ * const { component, healthcheck } = buildAggregator(aggregatorSettings(configDefaults()), {
+ *   sink, hostname: "edge-1", registry: new Registry(), log: createLogger().for("aggregator"),
+ * });
+ * await component.start();
+ * component.aggregator.addSamples([{ name: "m", value: 1, type: "c", tags: [], host: "" }]);
+ * await component.stop();
+ * console.assert(healthcheck());
+ * ```
  */
-export function aggregatorComponent(aggregator: Aggregator): Component {
+export function buildAggregator(
+  settings: AggregatorSettings,
+  deps: AggregatorDeps,
+): Built<AggregatorComponent> {
+  const aggregator = new Aggregator({ ...deps, ...settings });
   let ticker: ReturnType<typeof setInterval> | undefined;
   let idle: ReturnType<typeof setInterval> | undefined;
-  return {
+  const component: AggregatorComponent = {
     name: "aggregator",
-    healthy: () => aggregator.healthy,
+    aggregator,
     start() {
       // A failed flush is already counted and logged by flush() itself.
       ticker = setInterval(() => aggregator.flush().catch(() => {}), FLUSH_INTERVAL_MS);
@@ -570,8 +591,14 @@ export function aggregatorComponent(aggregator: Aggregator): Component {
     async stop() {
       clearInterval(ticker);
       clearInterval(idle);
-      await aggregator.flush({ all: aggregator.options.flushIncompleteBuckets });
+      await aggregator.flush({ all: settings.flushIncompleteBuckets });
       await aggregator.drain();
     },
   };
+  return { component, healthcheck: () => aggregator.healthy };
+}
+
+/** The aggregator as a component: the flush loop around it. */
+export interface AggregatorComponent extends Component {
+  readonly aggregator: Aggregator;
 }

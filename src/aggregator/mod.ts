@@ -6,9 +6,12 @@
  */
 export {
   Aggregator,
-  aggregatorComponent,
+  type AggregatorComponent,
+  type AggregatorDeps,
   type AggregatorOptions,
-  aggregatorOptionsFromConfig,
+  type AggregatorSettings,
+  aggregatorSettings,
+  buildAggregator,
   type CheckSamplerHandle,
   FLUSH_INTERVAL_MS,
   type FlushOptions,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { type Config, configSchema, LOG_LEVELS } from "./schema.ts";
+export { type Config, configDefaults, configSchema, LOG_LEVELS } from "./schema.ts";
 export {
   ConfigError,
   DEFAULT_CONFIG_PATHS,

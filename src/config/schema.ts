@@ -35,5 +35,15 @@ export const configSchema = v.object({
 /** The validated configuration, every default applied. */
 export type Config = v.InferOutput<typeof configSchema>;
 
+let defaults: Readonly<Config> | undefined;
+
+/**
+ * The configuration with every key at its default, the one place defaults are written being
+ * the schema: a component built without a config takes its settings from here.
+ */
+export function configDefaults(): Readonly<Config> {
+  return defaults ??= Object.freeze(v.parse(configSchema, {}));
+}
+
 /** The configuration as a file or the environment may give it, before validation. */
 export type RawConfig = Record<string, unknown>;

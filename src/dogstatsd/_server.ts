@@ -3,7 +3,7 @@
  * delivery of parsed items to a sink (the aggregator).
  */
 import type { Config } from "../config/mod.ts";
-import type { Component } from "../component.ts";
+import type { Built, Component } from "../component.ts";
 import type { Log, Logger } from "../log/mod.ts";
 import type { Event, MetricSample, ServiceCheck } from "../metrics/model.ts";
 import type { Datagram, DatagramSocket, DatagramStats, Runtime } from "../runtime/types.ts";
@@ -21,6 +21,8 @@ export interface DogStatsDSink {
 
 /** Resolved server settings (see {@linkcode dogstatsdSettings}). */
 export interface DogStatsDSettings {
+  /** `use_dogstatsd`: false builds no server at all. @default true */
+  enabled?: boolean;
   /** Address the UDP socket binds to. */
   udpHost: string;
   /** UDP port; 0 picks a free one, null disables UDP (config `dogstatsd_port: 0`). */
@@ -55,6 +57,7 @@ export interface DogStatsDSettings {
 export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSettings {
   const bindHost = ipFor(config.bind_host);
   return {
+    enabled: config.use_dogstatsd,
     udpHost: config.dogstatsd_non_local_traffic ? "0.0.0.0" : bindHost,
     udpPort: config.dogstatsd_port === 0 ? null : config.dogstatsd_port,
     socketPath: config.dogstatsd_socket,
@@ -405,11 +408,12 @@ export class DogStatsDServer implements Component {
   }
 }
 
-/** Builds the DogStatsD component from the config, or null when `use_dogstatsd` is false. */
-export function dogstatsdComponent(
-  config: Config,
-  deps: DogStatsDDeps & { hostname?: string },
-): DogStatsDServer | null {
-  if (!config.use_dogstatsd) return null;
-  return new DogStatsDServer(dogstatsdSettings(config, deps.hostname), deps);
+/** Builds the DogStatsD server from its settings; null when `use_dogstatsd` is false. */
+export function buildDogstatsd(
+  settings: DogStatsDSettings,
+  deps: DogStatsDDeps,
+): Built<DogStatsDServer> | null {
+  if (settings.enabled === false) return null;
+  const server = new DogStatsDServer(settings, deps);
+  return { component: server, healthcheck: () => server.healthy() };
 }

@@ -12,8 +12,8 @@ export {
   type RecentParseError,
 } from "./_errors.ts";
 export {
+  buildDogstatsd,
   DEFAULT_RECEIVE_BUFFER_BYTES,
-  dogstatsdComponent,
   type DogStatsDDeps,
   DogStatsDServer,
   type DogStatsDSettings,

@@ -87,9 +87,8 @@ export interface HeaderOptions {
   allowArbitraryTags?: boolean;
 }
 
-/** A transaction's headers: the payload's, then the agent's (which win). */
+/** A transaction's headers: the payload's as the serializer set them, then the agent's (which win). */
 export function transactionHeaders(
-  route: string,
   payloadHeaders: Record<string, string>,
   { apiKey, version, allowArbitraryTags = false }: HeaderOptions,
 ): Record<string, string> {
@@ -100,10 +99,6 @@ export function transactionHeaders(
     "User-Agent": `datadog-agent/${version}`,
   };
   if (allowArbitraryTags) headers["Allow-Arbitrary-Tag-Value"] = "true";
-  if (route.startsWith("/intake/")) {
-    for (const k of Object.keys(headers)) if (k.toLowerCase() === "content-type") delete headers[k];
-    headers["Content-Type"] = "application/json";
-  }
   return headers;
 }
 

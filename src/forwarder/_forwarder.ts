@@ -2,36 +2,32 @@
  * The forwarder: turns each payload into one transaction per domain × API key and hands them
  * to the domains; runs the retry loop and API key validation; persists on stop.
  */
-import { join } from "node:path";
-import type { Component } from "../component.ts";
-import type { Config } from "../config/mod.ts";
+import type { Built, Component } from "../component.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { LossReporter, type Registry } from "../telemetry/mod.ts";
-import { BUILD } from "../version.ts";
 import { CircuitBreaker } from "./_breaker.ts";
 import { DiskQueue } from "./_disk_queue.ts";
 import { DomainForwarder, type DomainSnapshot, type MemoryHeld } from "./_domain.ts";
-import { type DomainKeys, resolveDomains, transactionHeaders } from "./_endpoints.ts";
-import { httpClient } from "./_client.ts";
+import { type DomainKeys, transactionHeaders } from "./_endpoints.ts";
+import type { HttpClient } from "./_client.ts";
+import { domainDir, type ForwarderSettings } from "./_settings.ts";
 import { RunRecord, type UncleanStop } from "./_run_record.ts";
 import { createSend, withTimeout } from "./_send.ts";
 import { ForwarderStats } from "./_stats.ts";
 import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
 import { type ApiKeyState, keyLabel, validateKey } from "./_validate.ts";
 
-/** Options of {@linkcode forwarderComponent}. */
-export interface ForwarderOptions {
-  config: Config;
+/** What the forwarder needs besides its settings. */
+export interface ForwarderDeps {
+  runtime: Runtime;
+  /** The outbound client: proxy, CA bundle and TLS settings per URL. */
+  http: HttpClient;
   registry: Registry;
   /** @default a logger writing to stderr */
   logger?: Logger;
   /** Where losses are told; the agent shares one among its components. @default a new one */
   losses?: LossReporter;
-  /** Where `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` are read. @default process.env */
-  env?: Record<string, string | undefined>;
-  /** Agent version sent in headers and used in domain names. @default BUILD.version */
-  version?: string;
   /** @default Date.now */
   now?: () => number;
   /** @default Math.random */
@@ -68,54 +64,38 @@ export interface Forwarder extends Component {
   previousRun(): UncleanStop | null;
 }
 
-/** The directory of one domain's retry files. */
-export function storageDir(config: Config, domain: string): string {
-  const root = config.forwarder_storage_path || join(config.run_path, "transactions_to_retry");
-  return join(root, domain.replace(/^([a-z]+):\/\//, "$1_").replace(/[^A-Za-z0-9._-]/g, "_"));
-}
-
 /**
  * Builds the forwarder. `start` opens the disk queues, starts the retry loop and validates
  * the API keys; `stop` sends what it can within `forwarder_stop_timeout` and persists the rest.
  *
  * @example
  * ```ts ignore
- * const forwarder = forwarderComponent(runtime, { config, registry });
+ * const { component: forwarder } = buildForwarder(forwarderSettings(config), {
+ *   runtime, registry, http: createHttpClient(runtime, httpSettings(config, process.env)),
+ * });
  * await forwarder.start();
  * const delivery = forwarder.submit({ route: "/api/v2/series", body, headers, storable: true });
  * console.log(await delivery.done); // { status: "delivered", reason: "delivered" }
  * ```
  */
-export function forwarderComponent(runtime: Runtime, options: ForwarderOptions): Forwarder {
+export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps): Built<Forwarder> {
   const {
-    config,
+    runtime,
     registry,
     logger = createLogger(),
-    env = process.env,
-    version = BUILD.version,
     now = Date.now,
     random = Math.random,
     retryIntervalMs = 5_000,
     validateApiKeys = true,
     runRecordPath = "",
-  } = options;
+  } = deps;
+  const { domains, version } = settings;
   const log = logger.for("forwarder");
-  const losses = options.losses ?? new LossReporter({ registry, logger });
+  const losses = deps.losses ?? new LossReporter({ registry, logger });
   const stats = new ForwarderStats(registry, losses);
-  const domains = resolveDomains(config, version);
-  const { clientFor } = httpClient(runtime, config, env);
-  const send = withTimeout(createSend(runtime, { clientFor }), config.forwarder_timeout * 1000);
-  const breaker = new CircuitBreaker({
-    policy: {
-      base: config.forwarder_backoff_base,
-      factor: config.forwarder_backoff_factor,
-      max: config.forwarder_backoff_max,
-      recoveryInterval: config.forwarder_recovery_interval,
-      recoveryReset: config.forwarder_recovery_reset,
-    },
-    now,
-    random,
-  });
+  const { clientFor } = deps.http;
+  const send = withTimeout(createSend(runtime, { clientFor }), settings.timeoutMs);
+  const breaker = new CircuitBreaker({ policy: settings.backoff, now, random });
   const forwarders = domains.map((d) =>
     new DomainForwarder({
       url: d.url,
@@ -124,22 +104,22 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
       stats,
       log,
       disk: new DiskQueue({
-        dir: storageDir(config, d.url),
+        dir: domainDir(settings.storageRoot, d.url),
         domain: d.url,
         apiKeys: d.apiKeys,
-        maxBytes: config.forwarder_storage_max_size_in_bytes,
-        maxDiskRatio: config.forwarder_storage_max_disk_ratio,
-        outdatedDays: config.forwarder_outdated_file_in_days,
+        maxBytes: settings.storageMaxBytes,
+        maxDiskRatio: settings.storageMaxDiskRatio,
+        outdatedDays: settings.outdatedDays,
         now,
         onDrop: (reason, count) => stats.drop(d.url, reason, count),
         onWriteError: (code, message) => stats.writeError(code, message),
       }),
-      retryQueueBytes: config.forwarder_retry_queue_payloads_max_size,
-      flushToDiskRatio: config.forwarder_flush_to_disk_mem_ratio,
-      highPrioSize: config.forwarder_high_prio_buffer_size,
-      lowPrioSize: config.forwarder_low_prio_buffer_size,
-      concurrency: config.forwarder_num_workers * config.forwarder_max_concurrent_requests,
-      spillAfterMs: config.forwarder_storage_spill_after_seconds * 1000,
+      retryQueueBytes: settings.retryQueueBytes,
+      flushToDiskRatio: settings.flushToDiskRatio,
+      highPrioSize: settings.highPrioSize,
+      lowPrioSize: settings.lowPrioSize,
+      concurrency: settings.concurrency,
+      spillAfterMs: settings.spillAfterMs,
       now,
     })
   );
@@ -234,17 +214,12 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
   registry.publish("forwarder.Endpoints", () => stats.endpoints());
   registry.publish("forwarder.PreviousRun", () => previous);
 
-  return {
+  const forwarder: Forwarder = {
     name: "forwarder",
     domains,
 
     async start() {
       if (domains.length === 0) log.warn("No domain with an API key: payloads have nowhere to go");
-      if (config.skip_ssl_validation && runtime.name === "deno") {
-        log.error(
-          "skip_ssl_validation is not supported per client on deno: run with --unsafely-ignore-certificate-errors",
-        );
-      }
       for (const d of domains) log.debug(`Forwarding to ${d.url} with ${d.apiKeys.length} key(s)`);
       onRecord("write", (r) => (previous = r.open()));
       if (previous) tellUncleanStop(previous);
@@ -257,7 +232,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
         void validateAll();
         validateTimer = setInterval(
           () => void validateAll(),
-          config.forwarder_apikey_validation_interval * 60_000,
+          settings.apiKeyValidationIntervalMs,
         );
       }
       retryNow();
@@ -266,16 +241,10 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
     async stop() {
       clearInterval(retryTimer);
       clearInterval(validateTimer);
-      await Promise.all(forwarders.map((f) => f.stop(config.forwarder_stop_timeout * 1000)));
+      await Promise.all(forwarders.map((f) => f.stop(settings.stopTimeoutMs)));
       onRecord("close", (r) => r.close());
       // Stopped last of the pipeline: the losses of every component are told before exit.
       losses.flush();
-    },
-
-    healthy() {
-      // Unhealthy only when every key was checked and refused; data keeps flowing regardless.
-      const states = [...keyStates.values()].flatMap((m) => [...m.values()]);
-      return states.length === 0 || states.some((s) => s !== "invalid");
     },
 
     submit(payload) {
@@ -289,13 +258,14 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
           domain: d.url,
           route: payload.route,
           apiKey,
-          headers: transactionHeaders(payload.route, payload.headers, {
+          headers: transactionHeaders(payload.headers, {
             apiKey,
             version,
-            allowArbitraryTags: config.allow_arbitrary_tags,
+            allowArbitraryTags: settings.allowArbitraryTags,
           }),
           body: payload.body,
           storable: payload.storable,
+          priority: payload.priority,
           kind: payload.kind ?? "payload",
           createdAt,
           tracker,
@@ -312,4 +282,10 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
     },
     retryNow,
   };
+  // Unhealthy only when every key was checked and refused; data keeps flowing regardless.
+  const healthcheck = () => {
+    const states = [...keyStates.values()].flatMap((m) => [...m.values()]);
+    return states.length === 0 || states.some((s) => s !== "invalid");
+  };
+  return { component: forwarder, healthcheck };
 }

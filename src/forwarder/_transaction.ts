@@ -26,6 +26,11 @@ export interface Payload {
   headers: Record<string, string>;
   /** False for payloads that carry the API key (host metadata): never written to disk. */
   storable: boolean;
+  /**
+   * High priority payloads are evicted from memory last. @default "high" when not storable
+   * (it cannot wait on disk), "normal" otherwise
+   */
+  priority?: "normal" | "high";
   /** What the payload holds (`series`, `sketches`…), for logs and telemetry. */
   kind?: string;
 }
@@ -110,13 +115,15 @@ let nextId = 1;
 
 /** Builds one transaction; `headers` must already hold the API key. */
 export function makeTransaction(
-  fields: Omit<Transaction, "id" | "url" | "attempts" | "priority">,
+  fields: Omit<Transaction, "id" | "url" | "attempts" | "priority"> & {
+    priority?: Transaction["priority"];
+  },
 ): Transaction {
   return {
     ...fields,
     id: nextId++,
     url: fields.domain + fields.route,
     attempts: 0,
-    priority: fields.storable ? "normal" : "high",
+    priority: fields.priority ?? (fields.storable ? "normal" : "high"),
   };
 }

@@ -6,8 +6,10 @@
  *
  * @example
  * ```ts ignore
- * import { forwarderComponent } from "./mod.ts";
- * const forwarder = forwarderComponent(runtime, { config, registry });
+ * import { buildForwarder, forwarderSettings, httpClient } from "./mod.ts";
+ * const { component: forwarder } = buildForwarder(forwarderSettings(config), {
+ *   runtime, registry, http: httpClient(runtime, config, process.env),
+ * });
  * await forwarder.start();
  * forwarder.submit({ route: "/api/v2/series", body, headers, storable: true, kind: "series" });
  * await forwarder.stop(); // sends within forwarder_stop_timeout, persists the rest
@@ -15,12 +17,8 @@
  *
  * @module
  */
-export {
-  type Forwarder,
-  forwarderComponent,
-  type ForwarderOptions,
-  storageDir,
-} from "./_forwarder.ts";
+export { buildForwarder, type Forwarder, type ForwarderDeps } from "./_forwarder.ts";
+export { type ForwarderSettings, forwarderSettings, storageDir } from "./_settings.ts";
 export { type HttpClient, httpClient } from "./_client.ts";
 export type { Delivery, DeliveryResult, DeliveryStatus, Payload } from "./_transaction.ts";
 export type { ApiKeyState } from "./_validate.ts";

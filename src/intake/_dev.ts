@@ -6,7 +6,6 @@
  */
 import { join } from "node:path";
 import type { Config } from "../config/mod.ts";
-import type { Registry } from "../telemetry/mod.ts";
 import type { IntakeSettings } from "./mod.ts";
 
 /**
@@ -21,7 +20,7 @@ export function wantsDevIntake(config: Config): boolean {
 }
 
 /** The intake's settings from `local_intake.*`; the data directory defaults to `<run_path>/intake`. */
-export function devIntakeSettings(config: Config, registry?: Registry): IntakeSettings {
+export function intakeSettings(config: Config): IntakeSettings {
   const li = config.local_intake;
   return {
     host: li.host,
@@ -29,7 +28,6 @@ export function devIntakeSettings(config: Config, registry?: Registry): IntakeSe
     dataDir: li.data_dir || join(config.run_path, "intake"),
     maxBytes: li.max_bytes,
     apiKeys: li.api_keys,
-    registry,
   };
 }
 

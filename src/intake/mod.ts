@@ -7,7 +7,8 @@
  * @module
  */
 import type { Runtime } from "../runtime/types.ts";
-import type { Component } from "../component.ts";
+import type { Built, Component } from "../component.ts";
+import { configDefaults } from "../config/mod.ts";
 import type { Registry } from "../telemetry/mod.ts";
 import { createIntakeApp } from "./_app.ts";
 import { FaultQueue } from "./_faults.ts";
@@ -16,10 +17,10 @@ import { IntakeStore } from "./_store.ts";
 export { createIntakeApp, DATA_ROUTES, type IntakeAppOptions, maskApiKey } from "./_app.ts";
 export { type Fault, FaultQueue, faultSchema } from "./_faults.ts";
 export { IntakeStore, type StoredRecord, type StoreOptions, type StoreStats } from "./_store.ts";
-export { DEV_API_KEY, devIntakeSettings, pointAtIntake, wantsDevIntake } from "./_dev.ts";
+export { DEV_API_KEY, intakeSettings, pointAtIntake, wantsDevIntake } from "./_dev.ts";
 export { decodeMetricPayload, decodeSketchPayload, ProtobufError } from "./_protobuf.ts";
 
-/** Settings of {@linkcode intakeComponent}. */
+/** Settings of the intake (see {@linkcode intakeSettings}); what is left out takes the `local_intake.*` default. */
 export interface IntakeSettings {
   /** @default "127.0.0.1" */
   host?: string;
@@ -31,6 +32,11 @@ export interface IntakeSettings {
   maxBytes?: number;
   /** Valid API keys; empty accepts any. @default [] */
   apiKeys?: string[];
+}
+
+/** What the intake needs besides its settings. */
+export interface IntakeDeps {
+  runtime: Runtime;
   /** @default a new registry */
   registry?: Registry;
 }
@@ -42,7 +48,7 @@ export interface IntakeComponent extends Component {
 }
 
 /**
- * The intake as an agent component.
+ * Builds the intake server; it stores and serves nothing until started.
  *
  * @example Start on a free port
  * ```ts
@@ -50,39 +56,47 @@ export interface IntakeComponent extends Component {
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { runtime } from "../runtime/mod.ts";
- * import { intakeComponent } from "./mod.ts";
- * const intake = intakeComponent(runtime, { dataDir: mkdtempSync(join(tmpdir(), "intake-")) });
+ * import { buildIntake } from "./mod.ts";
+ * const { component: intake } = buildIntake({ dataDir: mkdtempSync(join(tmpdir(), "intake-")) }, {
+ *   runtime,
+ * });
  * await intake.start();
  * console.log(intake.url); // http://127.0.0.1:<port>
  * await intake.stop();
  * ```
  */
-export function intakeComponent(runtime: Runtime, settings: IntakeSettings): IntakeComponent {
-  const host = settings.host ?? "127.0.0.1";
+export function buildIntake(settings: IntakeSettings, deps: IntakeDeps): Built<IntakeComponent> {
+  const { runtime, registry } = deps;
+  const defaults = configDefaults().local_intake;
+  const host = settings.host ?? defaults.host;
   let server: Awaited<ReturnType<Runtime["serve"]>> | undefined;
-  return {
+  const component: IntakeComponent = {
     name: "intake",
     async start() {
       // `outpost run --dev` starts the intake before the agent to learn its URL; the agent's
       // own start then finds it running.
       if (server) return;
-      const store = new IntakeStore({ dir: settings.dataDir, maxBytes: settings.maxBytes });
+      const store = new IntakeStore({
+        dir: settings.dataDir,
+        maxBytes: settings.maxBytes ?? defaults.max_bytes,
+      });
       const app = createIntakeApp({
         runtime,
         store,
-        apiKeys: settings.apiKeys,
+        apiKeys: settings.apiKeys ?? defaults.api_keys,
         faults: new FaultQueue(),
-        registry: settings.registry,
+        registry,
       });
-      server = await runtime.serve({ hostname: host, port: settings.port ?? 0 }, app.fetch, {
-        allowDrop: true,
-      });
+      server = await runtime.serve(
+        { hostname: host, port: settings.port ?? defaults.port },
+        app.fetch,
+        { allowDrop: true },
+      );
     },
     async stop() {
       await server?.close();
       server = undefined;
     },
-    healthy: () => server !== undefined,
     get port() {
       return server?.port ?? 0;
     },
@@ -91,4 +105,5 @@ export function intakeComponent(runtime: Runtime, settings: IntakeSettings): Int
       return `http://${h}:${server?.port ?? 0}`;
     },
   };
+  return { component, healthcheck: () => server !== undefined };
 }

@@ -2,7 +2,7 @@
  * Sends the host metadata payload at start and then every interval (1800 s, or the `host`
  * entry of `metadata_providers` when it is within 300–14400 s).
  */
-import type { Component } from "../component.ts";
+import { alwaysHealthy, type Built, type Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
 import type { Log } from "../log/mod.ts";
 import type { Registry } from "../telemetry/mod.ts";
@@ -37,11 +37,16 @@ const GLOBAL_TIMERS: Timers = {
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
 };
 
-/** Options of {@linkcode hostMetadataComponent}. */
-export interface HostMetadataSenderOptions {
+/** Settings of the host metadata sender (see {@linkcode hostMetadataSettings}). */
+export interface HostMetadataSettings {
+  /** Seconds between two payloads. */
+  intervalS: number;
+}
+
+/** What the host metadata sender needs besides its settings. */
+export interface HostMetadataDeps {
   metadata: HostMetadata;
   send: SendMetadata;
-  config: Pick<Config, "metadata_providers">;
   log: Log;
   registry: Registry;
   /** @default the global timers */
@@ -49,50 +54,50 @@ export interface HostMetadataSenderOptions {
 }
 
 /**
- * The interval of the `host` provider in seconds: its configured value when within
- * 300–14400, otherwise the default (with a warning for an out-of-range value).
+ * Reads the interval of the `host` provider in `metadata_providers`: its configured value when
+ * within 300–14400 s, otherwise the default (with a warning for an out-of-range value).
  */
-export function hostMetadataInterval(
+export function hostMetadataSettings(
   config: Pick<Config, "metadata_providers">,
   log?: Log,
-): number {
+): HostMetadataSettings {
   const entry = config.metadata_providers.find((p) => p.name === "host");
-  if (!entry) return HOST_METADATA_INTERVAL_S;
+  if (!entry) return { intervalS: HOST_METADATA_INTERVAL_S };
   if (entry.interval < MIN_INTERVAL_S || entry.interval > MAX_INTERVAL_S) {
     log?.warn(
       `Config key "metadata_providers" host interval ${entry.interval} is outside ${MIN_INTERVAL_S}-${MAX_INTERVAL_S} s: using ${HOST_METADATA_INTERVAL_S}`,
     );
-    return HOST_METADATA_INTERVAL_S;
+    return { intervalS: HOST_METADATA_INTERVAL_S };
   }
-  return entry.interval;
+  return { intervalS: entry.interval };
 }
 
 /**
- * The host metadata sender as an agent component. Counts into `metadata.host_payloads_sent`
+ * Builds the host metadata sender: one payload at start, then one per interval. Counts into `metadata.host_payloads_sent`
  * and `metadata.host_payload_errors`, and publishes `metadata.host_last_sent` (ms since epoch).
  *
  * @example Hand each payload to the forwarder, never to its disk queue
  * ```ts
- * import { hostMetadataComponent, type HostMetadata } from "./mod.ts";
+ * import { buildHostMetadata, type HostMetadata } from "./mod.ts";
  * import { Registry } from "../telemetry/mod.ts";
  * import { createLogger } from "../log/mod.ts";
  * declare const metadata: HostMetadata;
  * declare const forwarder: { submit(route: string, body: string, storable: boolean): Promise<void> };
- * const sender = hostMetadataComponent({
+ * const { component } = buildHostMetadata({ intervalS: 900 }, {
  *   metadata,
  *   send: (s) => forwarder.submit(s.route, JSON.stringify(s.payload), s.storable),
- *   config: { metadata_providers: [{ name: "host", interval: 900 }] },
  *   log: createLogger().for("metadata"),
  *   registry: new Registry(),
  * });
- * await sender.start(); // sends now, then every 900 s
+ * await component.start(); // sends now, then every 900 s
  * ```
  */
-export function hostMetadataComponent(
-  options: HostMetadataSenderOptions,
-): Component & { readonly intervalS: number } {
-  const { metadata, send, log, registry, timers = GLOBAL_TIMERS } = options;
-  const intervalS = hostMetadataInterval(options.config, log);
+export function buildHostMetadata(
+  settings: HostMetadataSettings,
+  deps: HostMetadataDeps,
+): Built<HostMetadataComponent> {
+  const { metadata, send, log, registry, timers = GLOBAL_TIMERS } = deps;
+  const { intervalS } = settings;
   const sent = registry.counter("metadata.host_payloads_sent");
   const failed = registry.counter("metadata.host_payload_errors");
   let lastSent = 0;
@@ -110,7 +115,7 @@ export function hostMetadataComponent(
     }
   }
 
-  return {
+  const component: HostMetadataComponent = {
     name: "host-metadata",
     intervalS,
     async start() {
@@ -122,4 +127,10 @@ export function hostMetadataComponent(
       timers.clearInterval(handle);
     },
   };
+  return { component, healthcheck: alwaysHealthy };
+}
+
+/** The host metadata sender as a component; `intervalS` is its period. */
+export interface HostMetadataComponent extends Component {
+  readonly intervalS: number;
 }

@@ -21,10 +21,11 @@ export {
   type HostPayload,
 } from "./_payload.ts";
 export {
-  HOST_METADATA_INTERVAL_S,
-  hostMetadataComponent,
-  hostMetadataInterval,
-  type HostMetadataSenderOptions,
+  buildHostMetadata,
+  type HostMetadataComponent,
+  type HostMetadataDeps,
+  type HostMetadataSettings,
+  hostMetadataSettings,
   type MetadataSubmission,
   type SendMetadata,
   type Timers,

@@ -1,6 +1,7 @@
 /**
- * The serializer's output: what the forwarder moves without looking inside.
+ * The serializer's output: forwarder payloads, with what the serializer counts in each.
  */
+import type { Delivery, Payload } from "../forwarder/mod.ts";
 
 /** What a payload carries; also the telemetry label of serializer counters. */
 export type PayloadKind =
@@ -14,26 +15,19 @@ export type PayloadKind =
   | "orchestrator_manifest";
 
 /**
- * One request body ready for the intake. The forwarder adds the domain, the API key and its
- * own headers (`DD-Api-Key`, `DD-Agent-Version`, `User-Agent`), and never reads `body`.
+ * One request body ready for the intake, as the forwarder moves it, with the serializer's own
+ * counts. The serializer sets every content header (`Content-Type`, `Content-Encoding`,
+ * `DD-Agent-Payload`); the forwarder adds the domain, the API key and the agent's headers.
  */
-export interface Payload {
-  /** Intake route, e.g. `/api/v2/series`. */
-  route: string;
-  /** The body as sent: already compressed when `headers` has `Content-Encoding`. */
-  body: Uint8Array;
-  /** `Content-Type`, and `Content-Encoding` and `DD-Agent-Payload` where they apply. */
-  headers: Record<string, string>;
+export interface EncodedPayload extends Payload {
   kind: PayloadKind;
   /** Series, sketch series, service checks or events in the body (1 for pass-through). */
   items: number;
   /** Points for series and sketches (one per sketch bucket); `items` otherwise. */
   points: number;
-  /** False when the body carries the API key (host metadata): never write it to disk. */
-  storable: boolean;
   /** High priority payloads (host metadata) are evicted from retry queues last. */
   priority: "normal" | "high";
 }
 
-/** Hands payloads on: the forwarder's enqueue. */
-export type SendPayloads = (payloads: Payload[]) => void | Promise<void>;
+/** Hands payloads on (the forwarder's submit), with one ack handle per payload. */
+export type SendPayloads = (payloads: EncodedPayload[]) => readonly Delivery[];

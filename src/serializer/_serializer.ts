@@ -16,7 +16,8 @@ import type { CounterVec, Registry } from "../telemetry/mod.ts";
 import { type BuiltBody, type Framing, PayloadBuilder, type PayloadLimits } from "./_builder.ts";
 import { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";
 import { eventJson, groupEvents, serviceCheckJson, validItem } from "./_json.ts";
-import type { Payload, PayloadKind, SendPayloads } from "./_payload.ts";
+import type { EncodedPayload, PayloadKind, SendPayloads } from "./_payload.ts";
+import type { Delivery } from "../forwarder/mod.ts";
 import { ProtoWriter } from "./_proto.ts";
 import { encodeSerieV2, invalidPoints, serieV1, validPoint } from "./_series.ts";
 import { encodeSketch, invalidSketchPoints, SKETCH_FOOTER, validSketchPoint } from "./_sketches.ts";
@@ -110,7 +111,12 @@ export interface JsonPayloadOptions {
 
 /** A JSON payload, or why there is none. */
 export type JsonPayloadResult =
-  | { ok: true; payload: Payload }
+  | { ok: true; payload: EncodedPayload }
+  | { ok: false; reason: "disabled" | "too_big" };
+
+/** A JSON payload handed to the forwarder with its ack handle, or why there is none. */
+export type JsonSendResult =
+  | { ok: true; payload: EncodedPayload; delivery: Delivery }
   | { ok: false; reason: "disabled" | "too_big" };
 
 const te = new TextEncoder();
@@ -136,8 +142,10 @@ const PROTOBUF_TYPE = "application/x-protobuf";
  * import { runtime } from "../runtime/mod.ts";
  * import * as v from "valibot";
  * const sent: unknown[] = [];
+ * const delivered = { done: Promise.resolve({ status: "delivered", reason: "delivered" } as const) };
  * const s = new Serializer(serializerSettings(v.parse(configSchema, {})), {
- *   runtime, registry: new Registry(), hostname: "h", send: (p) => void sent.push(...p),
+ *   runtime, registry: new Registry(), hostname: "h",
+ *   send: (p) => p.map((payload) => (sent.push(payload), delivered)),
  * });
  * await s.series([{ name: "m", points: [[1700000000, 1]], tags: [], host: "h", type: "gauge",
  *   interval: 10, sourceTypeName: "" }]);
@@ -184,42 +192,42 @@ export class Serializer implements MetricsSink {
 
   /** Sends the series payloads of one flush. */
   async series(series: Serie[]): Promise<void> {
-    await this.#deliver(this.seriesPayloads(series));
+    this.#deliver(this.seriesPayloads(series));
   }
 
   /** Sends the sketch payloads of one flush. */
   async sketches(sketches: SketchSeries[]): Promise<void> {
-    await this.#deliver(this.sketchPayloads(sketches));
+    this.#deliver(this.sketchPayloads(sketches));
   }
 
   /** Sends the service check payloads of one flush. */
   async serviceChecks(checks: ServiceCheck[]): Promise<void> {
-    await this.#deliver(this.serviceCheckPayloads(checks));
+    this.#deliver(this.serviceCheckPayloads(checks));
   }
 
   /** Sends the event payloads of one flush. */
   async events(events: Event[]): Promise<void> {
-    await this.#deliver(this.eventPayloads(events));
+    this.#deliver(this.eventPayloads(events));
   }
 
   /** Sends orchestrator payloads. */
   async orchestrator(payloads: OrchestratorPayload[]): Promise<void> {
-    await this.#deliver(this.orchestratorPayloads(payloads));
+    this.#deliver(this.orchestratorPayloads(payloads));
   }
 
-  /** Builds and sends one JSON payload that cannot be split (host metadata, metadata). */
-  async sendJson(
-    route: string,
-    value: unknown,
-    options: JsonPayloadOptions = {},
-  ): Promise<JsonPayloadResult> {
+  /**
+   * Builds and sends one JSON payload that cannot be split (host metadata, metadata); its
+   * delivery settles when the intake accepted it, or it was stored or given up.
+   */
+  sendJson(route: string, value: unknown, options: JsonPayloadOptions = {}): JsonSendResult {
     const result = this.jsonPayload(route, value, options);
-    if (result.ok) await this.#deliver([result.payload]);
-    return result;
+    if (!result.ok) return result;
+    const [delivery] = this.#send([result.payload]);
+    return { ...result, delivery };
   }
 
   /** Series as v2 protobuf or, with `use_v2_api.series: false`, v1 JSON payloads. */
-  seriesPayloads(all: readonly Serie[]): Payload[] {
+  seriesPayloads(all: readonly Serie[]): EncodedPayload[] {
     if (!this.#settings.enable.series || all.length === 0) return [];
     const series = this.#sendable("series", all, invalidPoints, validPoint);
     if (!this.#settings.useV2Series) {
@@ -240,7 +248,7 @@ export class Serializer implements MetricsSink {
   }
 
   /** Sketch series as `SketchPayload` payloads. */
-  sketchPayloads(all: readonly SketchSeries[]): Payload[] {
+  sketchPayloads(all: readonly SketchSeries[]): EncodedPayload[] {
     if (!this.#settings.enable.sketches || all.length === 0) return [];
     const sketches = this.#sendable("sketches", all, invalidSketchPoints, validSketchPoint);
     const framing: Framing = {
@@ -258,7 +266,7 @@ export class Serializer implements MetricsSink {
   }
 
   /** Service checks as `/api/v1/check_run` JSON arrays. */
-  serviceCheckPayloads(all: readonly ServiceCheck[]): Payload[] {
+  serviceCheckPayloads(all: readonly ServiceCheck[]): EncodedPayload[] {
     if (!this.#settings.enable.serviceChecks || all.length === 0) return [];
     const checks = this.#validItems("service_checks", all);
     const now = this.#now();
@@ -274,7 +282,7 @@ export class Serializer implements MetricsSink {
    * Events as `/intake/` payloads grouped by source type. A source type whose events do not
    * fit one payload is sent in payloads of its own, split per event.
    */
-  eventPayloads(all: readonly Event[]): Payload[] {
+  eventPayloads(all: readonly Event[]): EncodedPayload[] {
     if (!this.#settings.enable.events || all.length === 0) return [];
     const events = this.#validItems("events", all);
     const now = this.#now();
@@ -284,7 +292,7 @@ export class Serializer implements MetricsSink {
       footer: tail,
       separator: bytes(","),
     });
-    const out: Payload[] = [];
+    const out: EncodedPayload[] = [];
     for (const [source, group] of groupEvents(events)) {
       const items = group.map((e) => JSON.stringify(eventJson(e, now)));
       const grouped = bytes(`${JSON.stringify(source)}:[${items.join(",")}]`);
@@ -302,7 +310,7 @@ export class Serializer implements MetricsSink {
   }
 
   /** Orchestrator metadata and manifests, bodies passed through as given. */
-  orchestratorPayloads(payloads: readonly OrchestratorPayload[]): Payload[] {
+  orchestratorPayloads(payloads: readonly OrchestratorPayload[]): EncodedPayload[] {
     const timestamp = String(this.#now());
     return payloads.map((p) => {
       const kind: PayloadKind = p.kind === "manifest"
@@ -396,7 +404,7 @@ export class Serializer implements MetricsSink {
     route: string,
     items: Array<{ json: string; points: number }>,
     framing: Framing,
-  ): Payload[] {
+  ): EncodedPayload[] {
     const builder = new PayloadBuilder(this.#compressor, this.#settings.limits, framing);
     for (const { json, points } of items) {
       if (builder.add(bytes(json), points) === "too_big") this.#tooBig.with(kind).inc();
@@ -409,7 +417,7 @@ export class Serializer implements MetricsSink {
     kind: PayloadKind,
     route: string,
     headers: Record<string, string>,
-  ): Payload[] {
+  ): EncodedPayload[] {
     const built: BuiltBody[] = builder.finish();
     if (builder.droppedAtClose > 0) this.#tooBig.with(kind).inc(builder.droppedAtClose);
     return built.map(({ body, items, points }) => {
@@ -432,7 +440,8 @@ export class Serializer implements MetricsSink {
     this.#bytes.with(kind).inc(size);
   }
 
-  async #deliver(payloads: Payload[]): Promise<void> {
-    if (payloads.length > 0) await this.#send(payloads);
+  /** A flush does not wait for deliveries: the forwarder owns them from here and counts each. */
+  #deliver(payloads: EncodedPayload[]): void {
+    if (payloads.length > 0) this.#send(payloads);
   }
 }

@@ -3,11 +3,11 @@
  * aggregator flushes — `/api/v2/series` and `/api/beta/sketches` (protobuf, own encoder),
  * `/api/v1/series`, `/api/v1/check_run` and `/intake/` (JSON), orchestrator pass-through —
  * compressed (zstd, zlib, gzip or none) and split to respect every intake size limit.
- * It knows nothing about HTTP: the forwarder moves the {@linkcode Payload}s it produces.
+ * It knows nothing about HTTP: the forwarder moves the {@linkcode EncodedPayload}s it produces.
  *
  * @module
  */
-export type { Payload, PayloadKind, SendPayloads } from "./_payload.ts";
+export type { EncodedPayload, PayloadKind, SendPayloads } from "./_payload.ts";
 export {
   AGENT_PAYLOAD_VERSION,
   type JsonPayloadOptions,

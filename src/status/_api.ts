@@ -14,7 +14,7 @@ import { COLOR, PLAIN } from "./_style.ts";
  * import { statusApiArea, type StatusCollector } from "./mod.ts";
  * import type { Config } from "../config/mod.ts";
  * declare const status: StatusCollector, config: Config;
- * const area = statusApiArea(status, config); // pass to apiComponent(..., [area])
+ * const area = statusApiArea(status, config); // pass to buildApi(settings, { ..., areas: [area] })
  * ```
  */
 export function statusApiArea(status: StatusCollector, config: Config): ApiArea {

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
-import type { Component } from "../component.ts";
+import type { Built, Component } from "../component.ts";
+import type { Config } from "../config/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Registry } from "../telemetry/mod.ts";
 import { isLoopbackHostHeader } from "../api/app.ts";
 
-/** Options of {@linkcode expvarComponent}. */
-export interface ExpvarOptions {
-  /** TCP port on 127.0.0.1; 0 picks a free one. @default 5000 (config `expvar_port`) */
-  port: number;
+/** What the expvar server needs besides its settings. */
+export interface ExpvarDeps {
+  runtime: Runtime;
   registry: Registry;
   /** The process's argv, published as `cmdline`. */
   cmdline: string[];
@@ -45,7 +45,7 @@ export function expvarSnapshot(
  */
 export function expvarApp(
   runtime: Runtime,
-  { registry, cmdline }: Pick<ExpvarOptions, "registry" | "cmdline">,
+  { registry, cmdline }: Omit<ExpvarDeps, "runtime">,
 ): Hono {
   const app = new Hono();
   const refused = registry.counter("expvar.RefusedHost");
@@ -64,41 +64,55 @@ export function expvarApp(
   return app;
 }
 
+/** Settings of the expvar server (see {@linkcode expvarSettings}). */
+export interface ExpvarSettings {
+  /** `expvar_port`; 0 picks a free port. */
+  port: number;
+}
+
+/** Reads `expvar_port`. */
+export function expvarSettings(config: Pick<Config, "expvar_port">): ExpvarSettings {
+  return { port: config.expvar_port };
+}
+
+/** The expvar server as a component; `port` is the bound port once started. */
+export interface ExpvarComponent extends Component {
+  readonly port: number;
+}
+
 /**
- * `GET /debug/vars` on 127.0.0.1 as an agent component; no token, as in the Datadog Agent.
+ * Builds `GET /debug/vars` on 127.0.0.1; no token, as in the Datadog Agent.
  *
  * @example
  * ```ts
- * import { expvarComponent } from "./mod.ts";
+ * import { buildExpvar } from "./mod.ts";
  * import { Registry } from "../telemetry/mod.ts";
  * import { runtime } from "../runtime/mod.ts";
  * const registry = new Registry();
  * registry.counter("dogstatsd.MetricPackets").inc();
- * const expvar = expvarComponent(runtime, { port: 0, registry, cmdline: ["outpost", "run"] });
- * await expvar.start();
- * const vars = await (await fetch(`http://127.0.0.1:${expvar.port}/debug/vars`)).json();
+ * const { component } = buildExpvar({ port: 0 }, { runtime, registry, cmdline: ["outpost", "run"] });
+ * await component.start();
+ * const vars = await (await fetch(`http://127.0.0.1:${component.port}/debug/vars`)).json();
  * console.log(vars.dogstatsd.MetricPackets); // 1
- * await expvar.stop();
+ * await component.stop();
  * ```
  */
-export function expvarComponent(
-  runtime: Runtime,
-  { port, registry, cmdline }: ExpvarOptions,
-): Component & { readonly port: number } {
+export function buildExpvar(settings: ExpvarSettings, deps: ExpvarDeps): Built<ExpvarComponent> {
+  const { runtime, registry, cmdline } = deps;
   const app = expvarApp(runtime, { registry, cmdline });
   let server: Awaited<ReturnType<Runtime["serve"]>> | undefined;
-  return {
+  const component: ExpvarComponent = {
     name: "expvar",
     async start() {
       // Loopback only: expvar has no auth and tells a lot about the process.
-      server = await runtime.serve({ hostname: "127.0.0.1", port }, app.fetch);
+      server = await runtime.serve({ hostname: "127.0.0.1", port: settings.port }, app.fetch);
     },
     async stop() {
       await server?.close();
     },
-    healthy: () => server !== undefined,
     get port() {
       return server?.port ?? 0;
     },
   };
+  return { component, healthcheck: () => server !== undefined };
 }

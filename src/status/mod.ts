@@ -21,7 +21,14 @@ export {
   hostMetadataStatusProvider,
 } from "./_providers.ts";
 export { statusApiArea } from "./_api.ts";
-export { expvarComponent, type ExpvarOptions, expvarSnapshot } from "./_expvar.ts";
+export {
+  buildExpvar,
+  type ExpvarComponent,
+  type ExpvarDeps,
+  type ExpvarSettings,
+  expvarSettings,
+  expvarSnapshot,
+} from "./_expvar.ts";
 export {
   fetchExpvars,
   type RemoteStatus,

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 import { runtime } from "../../src/runtime/mod.ts";
-import { type IntakeComponent, intakeComponent } from "../../src/intake/mod.ts";
+import { buildIntake, type IntakeComponent } from "../../src/intake/mod.ts";
 import { sendFlare, type SendFlareOptions } from "../../src/flare/mod.ts";
 
 const API_KEY = "0123456789abcdef0123456789abcdef";
@@ -25,7 +25,7 @@ let zip: string;
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "flare-send-"));
-  intake = intakeComponent(runtime, { dataDir: join(dir, "intake") });
+  intake = buildIntake({ dataDir: join(dir, "intake") }, { runtime }).component;
   await intake.start();
   zip = join(dir, "outpost-flare-h-2026-01-01T00-00-00Z.zip");
   // Larger than one read of the streamed body.

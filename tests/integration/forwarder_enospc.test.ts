@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent, storageDir } from "../../src/forwarder/mod.ts";
+import { storageDir } from "../../src/forwarder/mod.ts";
 import { DiskQueue, writeFileAtomic } from "../../src/forwarder/_disk_queue.ts";
 import { makeTransaction } from "../../src/forwarder/_transaction.ts";
 import { forwarderStatusProvider, PLAIN } from "../../src/status/mod.ts";
-import { idPayload, Receiver, testConfig } from "../unit/forwarder/_helpers.ts";
+import { idPayload, Receiver, testConfig, testForwarder } from "../unit/forwarder/_helpers.ts";
 
 const KEY = "enospc-test-key-123456";
 const parent = mkdtempSync(join(tmpdir(), "outpost-enospc-"));
@@ -90,12 +90,12 @@ test("a forwarder stopped during an outage with a full disk counts, logs and sho
     forwarder_storage_max_disk_ratio: 1,
     forwarder_stop_timeout: 1,
   });
-  const forwarder = forwarderComponent(runtime, {
+  const forwarder = testForwarder(runtime, {
     config,
     registry,
     logger: createLogger({ level: "info", write: (l) => void lines.push(l) }),
     validateApiKeys: false,
-  });
+  }).component;
   await forwarder.start();
   const deliveries = Array.from({ length: 40 }, (_, i) => forwarder.submit(idPayload(i, 4096)));
   await forwarder.stop(); // 160 KB to persist into 64 KiB

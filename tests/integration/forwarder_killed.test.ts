@@ -11,9 +11,8 @@ import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent } from "../../src/forwarder/mod.ts";
 import { forwarderStatusProvider, PLAIN } from "../../src/status/mod.ts";
-import { Receiver, testConfig } from "../unit/forwarder/_helpers.ts";
+import { Receiver, testConfig, testForwarder } from "../unit/forwarder/_helpers.ts";
 
 const PAYLOADS = 12;
 
@@ -42,7 +41,7 @@ test("a forwarder killed during an outage is told at the next start, with what i
 
   const lines: string[] = [];
   const registry = new Registry();
-  const forwarder = forwarderComponent(runtime, {
+  const forwarder = testForwarder(runtime, {
     config: testConfig({
       dd_url: receiver.url,
       api_key: "killed-child-key-1234",
@@ -52,7 +51,7 @@ test("a forwarder killed during an outage is told at the next start, with what i
     logger: createLogger({ level: "info", write: (l) => void lines.push(l) }),
     validateApiKeys: false,
     runRecordPath: record,
-  });
+  }).component;
   await forwarder.start();
   const previous = forwarder.previousRun();
   assert.equal(previous?.pid, child.pid);

@@ -6,11 +6,10 @@
 import { readFileSync } from "node:fs";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent } from "../../src/forwarder/mod.ts";
-import { idPayload, quiet, testConfig, until } from "../unit/forwarder/_helpers.ts";
+import { idPayload, quiet, testConfig, testForwarder, until } from "../unit/forwarder/_helpers.ts";
 
 const [url, storage, record, count] = process.argv.slice(2);
-const forwarder = forwarderComponent(runtime, {
+const forwarder = testForwarder(runtime, {
   config: testConfig({
     dd_url: url,
     api_key: "killed-child-key-1234",
@@ -25,7 +24,7 @@ const forwarder = forwarderComponent(runtime, {
   retryIntervalMs: 20,
   validateApiKeys: false,
   runRecordPath: record,
-});
+}).component;
 await forwarder.start();
 for (let i = 0; i < Number(count); i++) forwarder.submit(idPayload(i, 500));
 const held = () => {

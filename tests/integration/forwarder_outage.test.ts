@@ -5,8 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent } from "../../src/forwarder/mod.ts";
-import { idPayload, quiet, Receiver, testConfig, until } from "../unit/forwarder/_helpers.ts";
+import {
+  idPayload,
+  quiet,
+  Receiver,
+  testConfig,
+  testForwarder,
+  until,
+} from "../unit/forwarder/_helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,12 +33,12 @@ test("forwarder delivers every payload after a 503 and connection-refused outage
   const dir = mkdtempSync(join(tmpdir(), "outpost-fwd-"));
   const receiver = await new Receiver(runtime).up();
   const registry = new Registry();
-  const fwd = forwarderComponent(runtime, {
+  const fwd = testForwarder(runtime, {
     config: outageConfig(receiver.url, dir),
     registry,
     logger: quiet(),
     retryIntervalMs: 50,
-  });
+  }).component;
   await fwd.start();
   let id = 0;
   const send = async (ms: number) => {

@@ -8,8 +8,14 @@ import { join } from "node:path";
 import { createProxy } from "proxy";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent } from "../../src/forwarder/mod.ts";
-import { idPayload, quiet, Receiver, testConfig, until } from "../unit/forwarder/_helpers.ts";
+import {
+  idPayload,
+  quiet,
+  Receiver,
+  testConfig,
+  testForwarder,
+  until,
+} from "../unit/forwarder/_helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,7 +42,7 @@ test("forwarder reaches the intake through a real proxy and loses nothing while 
   const dir = mkdtempSync(join(tmpdir(), "outpost-fwd-"));
   const receiver = await new Receiver(runtime).up();
   const proxy = await new Proxy().up();
-  const fwd = forwarderComponent(runtime, {
+  const fwd = testForwarder(runtime, {
     config: testConfig({
       dd_url: receiver.url,
       api_key: "k1",
@@ -49,7 +55,7 @@ test("forwarder reaches the intake through a real proxy and loses nothing while 
     logger: quiet(),
     retryIntervalMs: 50,
     env: {},
-  });
+  }).component;
   await fwd.start();
   let id = 0;
   for (let i = 0; i < 50; i++) fwd.submit(idPayload(id++));

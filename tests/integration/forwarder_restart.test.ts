@@ -5,8 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent, storageDir } from "../../src/forwarder/mod.ts";
-import { idPayload, quiet, Receiver, testConfig, until } from "../unit/forwarder/_helpers.ts";
+import { storageDir } from "../../src/forwarder/mod.ts";
+import {
+  idPayload,
+  quiet,
+  Receiver,
+  testConfig,
+  testForwarder,
+  until,
+} from "../unit/forwarder/_helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +33,7 @@ test("forwarder stopped during an outage persists to disk and a new instance rep
   });
   const options = { config, logger: quiet(), retryIntervalMs: 50 };
 
-  const first = forwarderComponent(runtime, { ...options, registry: new Registry() });
+  const first = testForwarder(runtime, { ...options, registry: new Registry() }).component;
   await first.start();
   let id = 0;
   const deliveries = [];
@@ -51,7 +58,7 @@ test("forwarder stopped during an outage persists to disk and a new instance rep
 
   receiver.status = 200;
   const registry = new Registry();
-  const second = forwarderComponent(runtime, { ...options, registry });
+  const second = testForwarder(runtime, { ...options, registry }).component;
   await second.start();
   const all = () => new Set(receiver.ids()).size === id;
   assert.ok(await until(all, 20_000), `received ${new Set(receiver.ids()).size} of ${id}`);

@@ -5,8 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { forwarderComponent } from "../../src/forwarder/mod.ts";
-import { idPayload, quiet, testCertificate, testConfig } from "../unit/forwarder/_helpers.ts";
+import {
+  idPayload,
+  quiet,
+  testCertificate,
+  testConfig,
+  testForwarder,
+} from "../unit/forwarder/_helpers.ts";
 
 test("forwarder trusts an intake's certificate only with forwarder_ca_bundle or skip_ssl_validation", async () => {
   const dir = mkdtempSync(join(tmpdir(), "outpost-tls-"));
@@ -21,7 +26,7 @@ test("forwarder trusts an intake's certificate only with forwarder_ca_bundle or 
   const url = `https://127.0.0.1:${server.port}`;
   const attempt = async (extra: Record<string, unknown>) => {
     const registry = new Registry();
-    const fwd = forwarderComponent(runtime, {
+    const fwd = testForwarder(runtime, {
       config: testConfig({
         dd_url: url,
         api_key: "k",
@@ -33,7 +38,7 @@ test("forwarder trusts an intake's certificate only with forwarder_ca_bundle or 
       logger: quiet(),
       validateApiKeys: false,
       env: {},
-    });
+    }).component;
     await fwd.start();
     const done = fwd.submit(idPayload(1)).done;
     const result = await Promise.race([

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
-import { intakeComponent } from "../../src/intake/mod.ts";
+import { buildIntake } from "../../src/intake/mod.ts";
 import { encode, MetricPayload, SketchPayload } from "../unit/intake/_support.ts";
 
 const ROOT = resolve(import.meta.dirname!, "../..");
@@ -32,7 +32,7 @@ function seriesBody(i: number): Uint8Array {
 
 describe("local intake over HTTP", () => {
   it("stores every one of 200 concurrent zstd series POSTs and sums them exactly", async () => {
-    const intake = intakeComponent(runtime, { dataDir: tempDir() });
+    const intake = buildIntake({ dataDir: tempDir() }, { runtime }).component;
     await intake.start();
     try {
       const responses = await Promise.all(
@@ -59,7 +59,7 @@ describe("local intake over HTTP", () => {
   });
 
   it("fails on purpose with 503 for N requests, then accepts what the client resends", async () => {
-    const intake = intakeComponent(runtime, { dataDir: tempDir() });
+    const intake = buildIntake({ dataDir: tempDir() }, { runtime }).component;
     await intake.start();
     try {
       await fetch(`${intake.url}/outpost/intake/faults`, {
@@ -102,7 +102,7 @@ describe("local intake over HTTP", () => {
   });
 
   it("receives a multipart flare through real fetch and hands the zip back", async () => {
-    const intake = intakeComponent(runtime, { dataDir: tempDir() });
+    const intake = buildIntake({ dataDir: tempDir() }, { runtime }).component;
     await intake.start();
     try {
       const head = await fetch(`${intake.url}/support/flare/777`, { method: "HEAD" });

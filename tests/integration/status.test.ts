@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
-import { type IntakeComponent, intakeComponent } from "../../src/intake/mod.ts";
+import { buildIntake, type IntakeComponent } from "../../src/intake/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { type Agent, buildAgent } from "../../src/agent.ts";
@@ -34,7 +34,7 @@ const registry = new Registry();
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "outpost-status-int-"));
   dsdPort = await freeUdpPort();
-  intake = intakeComponent(runtime, { dataDir: join(dir, "intake") });
+  intake = buildIntake({ dataDir: join(dir, "intake") }, { runtime }).component;
   await intake.start();
   const { config } = await loadConfig(runtime, {
     searchPaths: [],

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Agent } from "../../src/agent.ts";
-import type { Component } from "../../src/component.ts";
+import { alwaysHealthy, type Built } from "../../src/component.ts";
 import { createLogger } from "../../src/log/mod.ts";
 
 const logger = createLogger({ level: "off" });
@@ -9,9 +9,9 @@ const logger = createLogger({ level: "off" });
 function component(
   name: string,
   events: string[],
-  opts: { failStart?: boolean; stopMs?: number } = {},
-): Component {
-  return {
+  opts: { failStart?: boolean; stopMs?: number; healthy?: () => boolean } = {},
+): Built {
+  const c = {
     name,
     async start() {
       if (opts.failStart) throw new Error("port in use");
@@ -22,6 +22,7 @@ function component(
       events.push(`stop ${name}`);
     },
   };
+  return { component: c, healthcheck: opts.healthy ?? alwaysHealthy };
 }
 
 describe("Agent", () => {
@@ -62,6 +63,19 @@ describe("Agent", () => {
   it("health() reports components that are not started as unhealthy", () => {
     const agent = new Agent([component("a", [])], logger);
     assert.deepEqual(agent.health(), { Healthy: [], Unhealthy: ["a"] });
+  });
+
+  it("health() asks each started component's healthcheck", async () => {
+    let ok = true;
+    const agent = new Agent(
+      [component("a", []), component("b", [], { healthy: () => ok })],
+      logger,
+    );
+    await agent.start();
+    assert.deepEqual(agent.health(), { Healthy: ["a", "b"], Unhealthy: [] });
+    ok = false;
+    assert.deepEqual(agent.health(), { Healthy: ["a"], Unhealthy: ["b"] });
+    await agent.stop();
   });
 
   it("requestStop() resolves stopRequested", async () => {

@@ -1,24 +1,33 @@
-import { Aggregator, type AggregatorOptions, memorySink } from "../../../src/aggregator/mod.ts";
+import {
+  type AggregatorOptions,
+  aggregatorSettings,
+  buildAggregator,
+  memorySink,
+} from "../../../src/aggregator/mod.ts";
+import { configDefaults } from "../../../src/config/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import type { MetricSample, SampleType, Serie } from "../../../src/metrics/model.ts";
 
-/** An aggregator on a memory sink with a settable clock and captured log lines. */
+/** An aggregator (and its component) on a memory sink with a settable clock and captured log lines. */
 export function setup(options: Partial<AggregatorOptions> = {}) {
   const sink = memorySink();
   const registry = new Registry();
   const lines: string[] = [];
   const logger = createLogger({ level: "debug", write: (l) => void lines.push(l) });
   const clock = { t: 1000 };
-  const agg = new Aggregator({
-    sink,
-    hostname: "agent-host",
-    registry,
-    log: logger.for("aggregator"),
-    now: () => clock.t,
-    ...options,
-  });
-  return { agg, sink, registry, lines, clock };
+  const { component, healthcheck } = buildAggregator(
+    { ...aggregatorSettings(configDefaults()), ...options },
+    {
+      sink,
+      hostname: "agent-host",
+      registry,
+      log: logger.for("aggregator"),
+      now: () => clock.t,
+      ...options,
+    },
+  );
+  return { agg: component.aggregator, component, healthcheck, sink, registry, lines, clock };
 }
 
 /** A DogStatsD-style sample. */

@@ -1,7 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { byName, one, sample, setup } from "./_helpers.ts";
-import { aggregatorComponent } from "../../../src/aggregator/mod.ts";
 import { BUILD } from "../../../src/version.ts";
 import type { Event, ServiceCheck } from "../../../src/metrics/model.ts";
 
@@ -90,22 +89,21 @@ describe("Aggregator flush", () => {
 
   it("flush() counts and logs its own failure, marks the component unhealthy, and recovers", async () => {
     let broken = true;
-    const { agg, registry, lines } = setup({
+    const { agg, registry, lines, healthcheck } = setup({
       now: () => {
         if (broken) throw new Error("clock broken");
         return 1010;
       },
     });
-    const c = aggregatorComponent(agg);
     await assert.rejects(agg.flush(), /clock broken/);
     assert.deepEqual(registry.read("aggregator.Errors"), { flush: 1 });
     assert.ok(
       lines.some((l) => l.includes("ERROR") && l.includes("Cannot flush: Error: clock broken")),
     );
-    assert.equal(c.healthy?.(), false);
+    assert.equal(healthcheck(), false);
     broken = false;
     await agg.flush();
-    assert.equal(c.healthy?.(), true);
+    assert.equal(healthcheck(), true);
   });
 
   it("flush() calls never overlap: the second waits for the first", async () => {
@@ -233,10 +231,9 @@ describe("Aggregator orchestrator input", () => {
   });
 });
 
-describe("aggregatorComponent", () => {
+describe("buildAggregator", () => {
   it("stop() flushes one last time, including open buckets when asked", async () => {
-    const { agg, sink, clock } = setup({ flushIncompleteBuckets: true });
-    const c = aggregatorComponent(agg);
+    const { agg, sink, clock, component: c } = setup({ flushIncompleteBuckets: true });
     await c.start();
     clock.t = 1003;
     agg.addSamples([sample("g", "gauge", 5)]);

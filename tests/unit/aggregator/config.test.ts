@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../../src/config/mod.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
-import { aggregatorOptionsFromConfig } from "../../../src/aggregator/mod.ts";
+import { aggregatorSettings } from "../../../src/aggregator/mod.ts";
 
 describe("aggregator config keys", () => {
   it("the context byte budget and the reader queue bound refuse sizes too small to work", async () => {
@@ -13,7 +13,7 @@ describe("aggregator config keys", () => {
       searchPaths: [],
       env: { DD_DOGSTATSD_CONTEXT_BYTES_LIMIT: "33554432", DD_DOGSTATSD_QUEUE_MAX_BYTES: "65536" },
     });
-    assert.equal(aggregatorOptionsFromConfig(config).contextBytesLimit, 32 * 1024 * 1024);
+    assert.equal(aggregatorSettings(config).contextBytesLimit, 32 * 1024 * 1024);
     assert.equal(config.dogstatsd_queue_max_bytes, 65536);
     for (
       const [key, env] of [
@@ -33,9 +33,9 @@ describe("aggregator config keys", () => {
     }
   });
 
-  it("aggregatorOptionsFromConfig() carries the agent's defaults", async () => {
+  it("aggregatorSettings() carries the agent's defaults", async () => {
     const { config } = await loadConfig(runtime, { searchPaths: [], env: {} });
-    assert.deepEqual(aggregatorOptionsFromConfig(config), {
+    assert.deepEqual(aggregatorSettings(config), {
       histogramAggregates: ["max", "median", "avg", "count"],
       histogramPercentiles: ["0.95"],
       counterExpirySeconds: 300,

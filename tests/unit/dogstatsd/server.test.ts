@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { configSchema } from "../../../src/config/mod.ts";
 import {
+  buildDogstatsd,
   DEFAULT_RECEIVE_BUFFER_BYTES,
-  dogstatsdComponent,
   DogStatsDServer,
   dogstatsdSettings,
   type DogStatsDSink,
@@ -65,11 +65,12 @@ describe("dogstatsdSettings", () => {
     assert.throws(() => config({ dogstatsd_eol_required: ["tcp"] }));
   });
 
-  test("dogstatsdComponent() is null when use_dogstatsd is false", () => {
+  test("buildDogstatsd() is null when use_dogstatsd is false", () => {
     const sink: DogStatsDSink = { addSamples() {}, addEvent() {}, addServiceCheck() {} };
     const deps = { runtime, sink, registry: new Registry(), logger };
-    assert.equal(dogstatsdComponent(config({ use_dogstatsd: false }), deps), null);
-    assert.ok(dogstatsdComponent(config(), deps) instanceof DogStatsDServer);
+    const build = (raw = {}) => buildDogstatsd(dogstatsdSettings(config(raw)), deps);
+    assert.equal(build({ use_dogstatsd: false }), null);
+    assert.ok(build()?.component instanceof DogStatsDServer);
   });
 });
 

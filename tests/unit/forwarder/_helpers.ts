@@ -4,6 +4,14 @@ import * as v from "valibot";
 import { type Config, configSchema } from "../../../src/config/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import type { HttpServer, Runtime } from "../../../src/runtime/types.ts";
+import type { Built } from "../../../src/component.ts";
+import {
+  buildForwarder,
+  type Forwarder,
+  type ForwarderDeps,
+  forwarderSettings,
+  httpClient,
+} from "../../../src/forwarder/mod.ts";
 
 /** The validated config with `overrides` applied. */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
@@ -130,4 +138,23 @@ export async function testCertificate(runtime: Runtime, dir: string) {
   }
   const read = (name: string) => readFileSync(p(name), "utf8");
   return { caPath: p("ca.pem"), ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") };
+}
+
+/** What {@linkcode testForwarder} takes: the whole config, and the environment for `*_PROXY`. */
+export type TestForwarderOptions = Omit<ForwarderDeps, "runtime" | "http"> & {
+  config: Config;
+  /** @default process.env */
+  env?: Record<string, string | undefined>;
+  /** @default BUILD.version */
+  version?: string;
+};
+
+/** Builds a forwarder from a whole config, as the agent does. */
+export function testForwarder(runtime: Runtime, options: TestForwarderOptions): Built<Forwarder> {
+  const { config, env = process.env, version, ...deps } = options;
+  return buildForwarder(forwarderSettings(config, version), {
+    runtime,
+    http: httpClient(runtime, config, env),
+    ...deps,
+  });
 }

@@ -6,20 +6,24 @@ import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
-import {
-  forwarderComponent,
-  type ForwarderOptions,
-  storageDir,
-} from "../../../src/forwarder/mod.ts";
+import { storageDir } from "../../../src/forwarder/mod.ts";
 import { createSend, withTimeout } from "../../../src/forwarder/_send.ts";
 import { makeTransaction } from "../../../src/forwarder/_transaction.ts";
-import { idPayload, quiet, Receiver, testConfig, until } from "./_helpers.ts";
+import {
+  idPayload,
+  quiet,
+  Receiver,
+  testConfig,
+  testForwarder,
+  type TestForwarderOptions,
+  until,
+} from "./_helpers.ts";
 
-function setup(config: Record<string, unknown>, extra: Partial<ForwarderOptions> = {}) {
+function setup(config: Record<string, unknown>, extra: Partial<TestForwarderOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "outpost-fwd-unit-"));
   const registry = new Registry();
   const cfg = testConfig({ forwarder_storage_path: dir, ...config });
-  const fwd = forwarderComponent(runtime, {
+  const { component: fwd, healthcheck } = testForwarder(runtime, {
     config: cfg,
     registry,
     logger: quiet(),
@@ -28,7 +32,14 @@ function setup(config: Record<string, unknown>, extra: Partial<ForwarderOptions>
     env: {},
     ...extra,
   });
-  return { dir, registry, fwd, cfg, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    registry,
+    fwd,
+    healthcheck,
+    cfg,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 test("submit() sends one transaction per payload × domain × API key with the spec's headers", async () => {
@@ -182,7 +193,7 @@ test("withTimeout() turns a slow answer into a retry with reason timeout", async
 test("API key validation results are kept for the status page and drive health", async () => {
   const r = await new Receiver(runtime).up();
   r.invalidKeys.add("bad-key-00001");
-  const { fwd, registry, cleanup } = setup({
+  const { fwd, healthcheck, registry, cleanup } = setup({
     dd_url: r.url,
     api_key: "good-key-00000",
     additional_endpoints: { [r.url + "/"]: ["bad-key-00001"] },
@@ -194,12 +205,12 @@ test("API key validation results are kept for the status page and drive health",
   assert.deepEqual(status(), {
     [r.url]: { "API key ending with 00000": "valid", "API key ending with 00001": "invalid" },
   });
-  assert.equal(fwd.healthy?.(), true);
+  assert.equal(healthcheck(), true);
   await fwd.stop();
   r.invalidKeys.add("good-key-00000");
   const only = setup({ dd_url: r.url, api_key: "good-key-00000" }, { validateApiKeys: true });
   await only.fwd.start();
-  assert.ok(await until(() => only.fwd.healthy?.() === false));
+  assert.ok(await until(() => only.healthcheck() === false));
   await only.fwd.stop();
   only.cleanup();
   await r.down();

@@ -5,8 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createProxy } from "proxy";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
-import { forwarderComponent } from "../../../src/forwarder/mod.ts";
-import { idPayload, quiet, Receiver, testConfig } from "./_helpers.ts";
+import { idPayload, quiet, Receiver, testConfig, testForwarder } from "./_helpers.ts";
 
 /** A real HTTP proxy on 127.0.0.1 that counts the requests it forwarded. */
 async function startProxy() {
@@ -35,13 +34,13 @@ test("runtime.fetch() goes through the proxy it is given", async () => {
   await proxy.close();
 });
 
-test("forwarderComponent() sends through proxy.http and no_proxy bypasses it", async () => {
+test("testForwarder().component sends through proxy.http and no_proxy bypasses it", async () => {
   const proxy = await startProxy();
   const receiver = await new Receiver(runtime).up();
   for (const noProxy of [[], ["127.0.0.1"]]) {
     proxy.seen.length = 0;
     receiver.requests.length = 0;
-    const fwd = forwarderComponent(runtime, {
+    const fwd = testForwarder(runtime, {
       config: testConfig({
         dd_url: receiver.url,
         api_key: "k1",
@@ -52,7 +51,7 @@ test("forwarderComponent() sends through proxy.http and no_proxy bypasses it", a
       logger: quiet(),
       validateApiKeys: false,
       env: {},
-    });
+    }).component;
     await fwd.start();
     const result = await fwd.submit(idPayload(1)).done;
     await fwd.stop();
@@ -64,10 +63,10 @@ test("forwarderComponent() sends through proxy.http and no_proxy bypasses it", a
   await proxy.close();
 });
 
-test("forwarderComponent() uses HTTP_PROXY from the environment when no proxy is configured", async () => {
+test("testForwarder().component uses HTTP_PROXY from the environment when no proxy is configured", async () => {
   const proxy = await startProxy();
   const receiver = await new Receiver(runtime).up();
-  const fwd = forwarderComponent(runtime, {
+  const fwd = testForwarder(runtime, {
     config: testConfig({
       dd_url: receiver.url,
       api_key: "k1",
@@ -77,7 +76,7 @@ test("forwarderComponent() uses HTTP_PROXY from the environment when no proxy is
     logger: quiet(),
     validateApiKeys: false,
     env: { http_proxy: proxy.url },
-  });
+  }).component;
   await fwd.start();
   assert.equal((await fwd.submit(idPayload(7)).done).status, "delivered");
   await fwd.stop();

@@ -3,17 +3,17 @@ import assert from "node:assert/strict";
 import { configSchema } from "../../../src/config/mod.ts";
 import * as v from "valibot";
 import {
+  buildIntake,
   DEV_API_KEY,
-  devIntakeSettings,
-  intakeComponent,
+  intakeSettings,
   pointAtIntake,
   wantsDevIntake,
 } from "../../../src/intake/mod.ts";
 import { runtime, tempDir } from "./_support.ts";
 
-describe("intakeComponent()", () => {
+describe("buildIntake()", () => {
   it("serves on a free port and a dropped-connection fault is a network error for the client", async () => {
-    const intake = intakeComponent(runtime, { dataDir: tempDir() });
+    const { component: intake, healthcheck } = buildIntake({ dataDir: tempDir() }, { runtime });
     await intake.start();
     try {
       assert.ok(intake.port > 0);
@@ -34,15 +34,15 @@ describe("intakeComponent()", () => {
       const ok = await fetch(`${intake.url}/api/v1/check_run`, { method: "POST", body: "[]" });
       assert.equal(ok.status, 202);
       await ok.body?.cancel();
-      assert.equal(intake.healthy?.(), true);
+      assert.equal(healthcheck(), true);
     } finally {
       await intake.stop();
     }
-    assert.equal(intake.healthy?.(), false);
+    assert.equal(healthcheck(), false);
   });
 
   it("start() is a no-op when already started (run --dev starts it early)", async () => {
-    const intake = intakeComponent(runtime, { dataDir: tempDir() });
+    const intake = buildIntake({ dataDir: tempDir() }, { runtime }).component;
     await intake.start();
     const port = intake.port;
     await intake.start();
@@ -68,13 +68,13 @@ describe("--dev intake wiring", () => {
     assert.equal(c.hostname, "edge-1");
   });
 
-  it("devIntakeSettings() reads local_intake.* and defaults the data dir under run_path", () => {
-    const s = devIntakeSettings(config({ run_path: "/tmp/r", local_intake: { port: 9123 } }));
+  it("intakeSettings() reads local_intake.* and defaults the data dir under run_path", () => {
+    const s = intakeSettings(config({ run_path: "/tmp/r", local_intake: { port: 9123 } }));
     assert.equal(s.dataDir, "/tmp/r/intake");
     assert.equal(s.port, 9123);
     assert.equal(s.host, "127.0.0.1");
     assert.equal(s.maxBytes, 64 * 1024 ** 2);
-    const custom = devIntakeSettings(
+    const custom = intakeSettings(
       config({ local_intake: { data_dir: "/tmp/d", max_bytes: "1mb", api_keys: ["k"] } }),
     );
     assert.deepEqual([custom.dataDir, custom.maxBytes, custom.apiKeys], ["/tmp/d", 1024 ** 2, [

@@ -5,8 +5,9 @@ import { loadConfig } from "../../../src/config/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import {
+  buildHostMetadata,
   HostMetadata,
-  hostMetadataComponent,
+  hostMetadataSettings,
   type MetadataSubmission,
   type Timers,
 } from "../../../src/metadata/mod.ts";
@@ -46,14 +47,14 @@ async function setup(metadata_providers: unknown[] = [], fail = false) {
   const warnings: string[] = [];
   const timers = manualTimers();
   const registry = new Registry();
-  const component = hostMetadataComponent({
+  const log = createLogger({ level: "warn", write: (l) => warnings.push(l) }).for("metadata");
+  const { component } = buildHostMetadata(hostMetadataSettings(config, log), {
     metadata: new HostMetadata({ config, configFile: null, hostname }),
     send: async (s) => {
       if (fail) throw new Error("intake said 503");
       sent.push(s);
     },
-    config,
-    log: createLogger({ level: "warn", write: (l) => warnings.push(l) }).for("metadata"),
+    log,
     registry,
     timers,
   });
@@ -62,7 +63,7 @@ async function setup(metadata_providers: unknown[] = [], fail = false) {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-describe("hostMetadataComponent()", () => {
+describe("buildHostMetadata()", () => {
   it("sends a fresh, non-storable payload to /intake/ at start and every 1800 s", async () => {
     const { component, sent, timers, registry } = await setup();
     await component.start();

@@ -6,7 +6,11 @@ import { DogStatsDParser, type ParsedItems } from "../../../src/dogstatsd/mod.ts
 import { Aggregator } from "../../../src/aggregator/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
-import { type Payload, Serializer, serializerSettings } from "../../../src/serializer/mod.ts";
+import {
+  type EncodedPayload,
+  Serializer,
+  serializerSettings,
+} from "../../../src/serializer/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import { config, decodeJson, decodeSeries, decodeSketches } from "../serializer/_decode.ts";
 
@@ -16,16 +20,19 @@ export const NOW = 1_700_000_003;
 const enc = new TextEncoder();
 
 /** A parser, an aggregator and a serializer sharing one registry, as in the agent. */
+/** The ack of a payload the test intake took at once. */
+const DELIVERED = { done: Promise.resolve({ status: "delivered", reason: "delivered" } as const) };
+
 export function pipeline({ noAggregation = true }: { noAggregation?: boolean } = {}) {
   const registry = new Registry();
-  const sent: Payload[] = [];
+  const sent: EncodedPayload[] = [];
   const parser = new DogStatsDParser(registry, { defaultHostname: "" });
   const serializer = new Serializer(serializerSettings(config()), {
     runtime,
     registry,
     hostname: "agent-host",
     now: () => NOW,
-    send: (p) => void sent.push(...p),
+    send: (p) => p.map((payload) => (sent.push(payload), DELIVERED)),
   });
   const aggregator = new Aggregator({
     sink: serializer,
@@ -52,7 +59,7 @@ export function pipeline({ noAggregation = true }: { noAggregation?: boolean } =
 }
 
 /** Every payload sent, decoded: series and sketches with protobufjs, the rest as JSON. */
-export function decoded(sent: readonly Payload[]): Array<{ kind: string; body: unknown }> {
+export function decoded(sent: readonly EncodedPayload[]): Array<{ kind: string; body: unknown }> {
   return sent.map((p) => ({
     kind: p.kind,
     body: p.kind === "series"

@@ -7,12 +7,12 @@ import { MetricPayload, SketchPayload } from "../../_agent_payload.ts";
 import * as v from "valibot";
 import { configSchema } from "../../../src/config/mod.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
-import type { Payload } from "../../../src/serializer/mod.ts";
+import type { EncodedPayload } from "../../../src/serializer/mod.ts";
 
 const TO_OBJECT = { longs: Number, enums: Number, defaults: true, arrays: true } as const;
 
 /** The uncompressed body of `p`, per its Content-Encoding. */
-export function decompress(p: Payload): Uint8Array {
+export function decompress(p: EncodedPayload): Uint8Array {
   switch (p.headers["Content-Encoding"]) {
     case "zstd":
       return runtime.zstdDecompress(p.body);
@@ -28,17 +28,17 @@ export function decompress(p: Payload): Uint8Array {
 }
 
 /** Decodes a `/api/v2/series` payload with protobufjs. */
-export function decodeSeries(p: Payload): any {
+export function decodeSeries(p: EncodedPayload): any {
   return MetricPayload.toObject(MetricPayload.decode(decompress(p)), TO_OBJECT);
 }
 
 /** Decodes a `/api/beta/sketches` payload with protobufjs. */
-export function decodeSketches(p: Payload): any {
+export function decodeSketches(p: EncodedPayload): any {
   return SketchPayload.toObject(SketchPayload.decode(decompress(p)), TO_OBJECT);
 }
 
 /** Parses a JSON payload. */
-export function decodeJson(p: Payload): any {
+export function decodeJson(p: EncodedPayload): any {
   return JSON.parse(new TextDecoder().decode(decompress(p)));
 }
 

@@ -212,6 +212,7 @@ test("jsonPayload() builds one unsplittable payload and refuses one over 1 MiB",
   assert.ok(ok.ok);
   assert.equal(ok.payload.storable, false);
   assert.equal(ok.payload.priority, "high");
+  assert.equal(ok.payload.headers["Content-Type"], "application/json");
   assert.deepEqual(decodeJson(ok.payload), { apiKey: "k", os: "linux" });
   const big = serializer.jsonPayload("/intake/", { blob: "y".repeat(1024 * 1024) }, {
     kind: "host_metadata",

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Serie } from "../../../src/metrics/model.ts";
-import type { Payload } from "../../../src/serializer/mod.ts";
+import type { EncodedPayload } from "../../../src/serializer/mod.ts";
 import { decodeJson, decodeSeries, decompress } from "./_decode.ts";
 import { makeSerializer, serie } from "./_fixtures.ts";
 
@@ -37,7 +37,7 @@ function workload(n: number): Serie[] {
 
 /** Checks every limit on every payload and returns the decoded series names, in order. */
 function checkV2(
-  payloads: Payload[],
+  payloads: EncodedPayload[],
   limits: { compressed: number; uncompressed: number; points: number },
 ): string[] {
   const names: string[] = [];
