@@ -33,7 +33,7 @@ export interface DogStatsDSettings {
   bufferSize: number;
   /** SO_RCVBUF asked for; 0 asks for {@linkcode DEFAULT_RECEIVE_BUFFER_BYTES}. */
   receiveBufferSize: number;
-  /** Bytes the reader thread may hold for the parser before it drops and counts. @default 16 MiB */
+  /** Bytes the reader thread may hold for the parser before it drops and counts. @default DEFAULT_MAX_QUEUE_BYTES */
   queueBytes?: number;
   /** Transports on which an unterminated last message is dropped. */
   eolRequired: { udp: boolean; uds: boolean };

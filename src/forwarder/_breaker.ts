@@ -3,29 +3,22 @@
  * backoff period; then one probe is let through (half-open); a success unblocks it and lowers
  * its error count, a failure blocks it again for longer.
  */
+import { configDefaults } from "../config/mod.ts";
+import { backoffSettings } from "./_settings.ts";
 
 /** Backoff settings, in seconds as in the config. */
 export interface BackoffPolicy {
-  /** @default 2 */
   base: number;
-  /** @default 2 */
   factor: number;
-  /** @default 64 */
   max: number;
-  /** Errors forgiven per success. @default 2 */
+  /** Errors forgiven per success. */
   recoveryInterval: number;
-  /** A success forgives every error. @default false */
+  /** A success forgives every error. */
   recoveryReset: boolean;
 }
 
-/** The Datadog Agent's defaults (`forwarder_backoff_*`, `forwarder_recovery_*`). */
-export const DEFAULT_BACKOFF: BackoffPolicy = {
-  base: 2,
-  factor: 2,
-  max: 64,
-  recoveryInterval: 2,
-  recoveryReset: false,
-};
+/** The Datadog Agent's defaults, as the config schema gives them (`forwarder_backoff_*`, `forwarder_recovery_*`). */
+export const DEFAULT_BACKOFF: BackoffPolicy = backoffSettings(configDefaults());
 
 /** Applies the Datadog Agent's fallbacks for out-of-range values. */
 export function normalizeBackoff(p: BackoffPolicy): BackoffPolicy {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { configDefaults } from "../config/mod.ts";
 import {
   appendFileSync,
   existsSync,
@@ -52,7 +53,7 @@ export type NewRecord = Omit<StoredRecord, "v" | "seq">;
 export interface StoreOptions {
   /** Directory of the segment files and blobs; created when missing. */
   dir: string;
-  /** Cap on the bytes of every file in `dir`. @default 64 MiB */
+  /** Cap on the bytes of every file in `dir`. @default `local_intake.max_bytes` (64 MiB) */
   maxBytes?: number;
   /** A segment is closed past this size. @default maxBytes / 16, within 64 KiB .. 4 MiB */
   segmentBytes?: number;
@@ -110,7 +111,9 @@ export class IntakeStore {
   #evictedRecords = 0;
   #evictedBytes = 0;
 
-  constructor({ dir, maxBytes = 64 * 1024 ** 2, segmentBytes }: StoreOptions) {
+  constructor(
+    { dir, maxBytes = configDefaults().local_intake.max_bytes, segmentBytes }: StoreOptions,
+  ) {
     this.dir = dir;
     this.maxBytes = maxBytes;
     this.#segmentBytes = segmentBytes ??

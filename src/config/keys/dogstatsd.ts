@@ -1,6 +1,7 @@
 /** Keys of the dogstatsd component. */
 import * as v from "valibot";
 import { bool, host, int, list, MiB, path, port, str } from "../_kinds.ts";
+import { DEFAULT_MAX_QUEUE_BYTES } from "../../runtime/types.ts";
 
 /** Names the agent never prefixes with `statsd_metric_namespace`. */
 export const DEFAULT_NAMESPACE_EXCLUDE: readonly string[] = [
@@ -58,7 +59,7 @@ export const dogstatsdKeys = {
    * Bytes of datagrams the reader thread may hold for the parser (16 MiB); past it, datagrams
    * are dropped and counted (`dogstatsd-udp.QueueDroppedPackets`).
    */
-  dogstatsd_queue_max_bytes: int(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  dogstatsd_queue_max_bytes: int(DEFAULT_MAX_QUEUE_BYTES, 64 * 1024, 1024 * 1024 * 1024),
   /**
    * Most tags one message may carry; a line with more is refused and counted
    * (`dogstatsd.ParseErrorsByReason` `too_many_tags`). 0 removes the limit.
