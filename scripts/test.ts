@@ -5,12 +5,13 @@
  *   2. lint
  *   3. the whole suite under Bun (tests/unit and tests/integration)
  *   4. the runtime-agnostic suite under Deno (tests/unit)
- *   5. build the linux-x64 binary and run the e2e tests against it (tests/e2e)
+ *   5. the JSDoc examples under Deno (`deno test --doc`: mod.ts, src, cli)
+ *   6. build the linux-x64 binary and run the e2e tests against it (tests/e2e)
  *
  * A check step counts as one test; a suite counts its leaf tests (read from JUnit reports).
  * The last line is `N passed, N failed`; the exit code is 1 when anything failed.
  *
- * `bun scripts/test.ts --only unit|bun|deno|e2e` runs one part while developing.
+ * `bun scripts/test.ts --only unit|bun|deno|doc|e2e` runs one part while developing.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -118,6 +119,22 @@ if (!only || only === "deno") {
     "--no-check",
     `--junit-path=${report}`,
     "tests/unit",
+  ], report);
+}
+if (!only || only === "doc") {
+  const report = join(reports, "doc.xml");
+  // Examples that only show a call shape are fenced `ts ignore`; every other one runs.
+  suite("doc", [
+    join(BIN, "deno"),
+    "test",
+    "-A",
+    "--unstable-net",
+    "--no-check",
+    "--doc",
+    `--junit-path=${report}`,
+    "mod.ts",
+    "src",
+    "cli",
   ], report);
 }
 if (!only || only === "e2e") {

@@ -17,7 +17,7 @@ import {
 import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
 import { ByteCache, find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
 import { ErrorRing, type MessageKind, type ParseErrorCode } from "./_errors.ts";
-import { DEFAULT_NAMESPACE_EXCLUDE } from "../config/keys/dogstatsd.ts";
+import { DEFAULT_MAX_TAGS, DEFAULT_NAMESPACE_EXCLUDE } from "../config/keys/dogstatsd.ts";
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -43,13 +43,6 @@ const JMX_CHECK_TAG = ascii("dd.internal.jmx_check_name:");
 export const MAX_NAME_BYTES = 1024;
 /** Longest tag, in bytes; same reasoning as {@linkcode MAX_NAME_BYTES}. */
 export const MAX_TAG_BYTES = 1024;
-/**
- * Default most tags one line may carry. The agent's `dogstatsd_max_metrics_tags` has no limit
- * by default; outpost has one, because a 10,000-tag line costs its tags in every context it
- * makes (issue: 1,500 such lines took 1.7 GB). Real clients send tens of tags.
- */
-export const DEFAULT_MAX_TAGS = 1000;
-
 /** Options of {@linkcode DogStatsDParser}. */
 export interface ParserOptions {
   /** `statsd_metric_namespace`, prepended to metric names (a `.` is added). @default "" */

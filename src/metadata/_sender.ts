@@ -76,20 +76,24 @@ export function hostMetadataSettings(
  * Builds the host metadata sender: one payload at start, then one per interval. Counts into `metadata.host_payloads_sent`
  * and `metadata.host_payload_errors`, and publishes `metadata.host_last_sent` (ms since epoch).
  *
- * @example Hand each payload to the forwarder, never to its disk queue
+ * @example Send at start, then every 900 s
  * ```ts
- * import { buildHostMetadata, type HostMetadata } from "./mod.ts";
- * import { Registry } from "../telemetry/mod.ts";
+ * import assert from "node:assert/strict";
+ * import { configDefaults } from "../config/mod.ts";
  * import { createLogger } from "../log/mod.ts";
- * declare const metadata: HostMetadata;
- * declare const forwarder: { submit(route: string, body: string, storable: boolean): Promise<void> };
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { buildHostMetadata, HostMetadata, type MetadataSubmission } from "./mod.ts";
+ * const hostname = { hostname: "edge-1", provider: "configuration", osHostname: "edge-1", fqdn: "edge-1", errors: {} } as const;
+ * const sent: MetadataSubmission[] = [];
  * const { component } = buildHostMetadata({ intervalS: 900 }, {
- *   metadata,
- *   send: (s) => forwarder.submit(s.route, JSON.stringify(s.payload), s.storable),
+ *   metadata: new HostMetadata({ config: configDefaults(), configFile: null, hostname }),
+ *   send: async (s) => void sent.push(s),
  *   log: createLogger().for("metadata"),
  *   registry: new Registry(),
  * });
- * await component.start(); // sends now, then every 900 s
+ * await component.start();
+ * await component.stop();
+ * assert.equal(sent[0].payload.internalHostname, "edge-1");
  * ```
  */
 export function buildHostMetadata(

@@ -9,12 +9,26 @@ import { COLOR, PLAIN } from "./_style.ts";
  * `GET /agent/{section}/status` and `GET /agent/config` (scrubbed). An unknown format falls
  * back to text, as in the Datadog Agent.
  *
- * @example
+ * @example List the sections through the API
  * ```ts
- * import { statusApiArea, type StatusCollector } from "./mod.ts";
- * import type { Config } from "../config/mod.ts";
- * declare const status: StatusCollector, config: Config;
- * const area = statusApiArea(status, config); // pass to buildApi(settings, { ..., areas: [area] })
+ * import assert from "node:assert/strict";
+ * import { createApiApp } from "../api/mod.ts";
+ * import { configDefaults } from "../config/mod.ts";
+ * import { StatusCollector, statusApiArea } from "./mod.ts";
+ * const status = new StatusCollector({ header: { version: "0.1.0", flavor: "agent", runtime: "bun",
+ *   runtimeVersion: "1", buildArch: "amd64", pid: 1, startMs: 0, confFile: null, logFile: "",
+ *   logLevel: "info" } });
+ * status.register({ name: "Demo", section: "demo", data: () => ({}), text: () => "  OK" });
+ * const token = "t".repeat(64);
+ * const app = createApiApp({
+ *   token,
+ *   agent: { health: () => ({ Healthy: [], Unhealthy: [] }), requestStop() {} },
+ *   areas: [statusApiArea(status, configDefaults())],
+ * });
+ * const res = await app.request("/agent/status/sections", {
+ *   headers: { Authorization: `Bearer ${token}` },
+ * });
+ * assert.deepEqual(await res.json(), ["demo"]);
  * ```
  */
 export function statusApiArea(status: StatusCollector, config: Config): ApiArea {

@@ -82,14 +82,25 @@ export async function fetchExpvars(
 /**
  * Builds the remote status; throws like {@linkcode fetchExpvars}.
  *
- * @example
+ * @example Read a running expvar server
  * ```ts
- * import { remoteStatus, renderRemoteStatus, PLAIN } from "./mod.ts";
- * import type { HostMetadata } from "../metadata/mod.ts";
+ * import assert from "node:assert/strict";
+ * import { configDefaults } from "../config/mod.ts";
+ * import { HostMetadata } from "../metadata/mod.ts";
  * import { runtime } from "../runtime/mod.ts";
- * declare const metadata: HostMetadata;
- * const s = await remoteStatus("http://127.0.0.1:5000/debug/vars", { runtime, config: { log_level: "info" }, metadata });
- * console.log(renderRemoteStatus(s, PLAIN));
+ * import { Registry } from "../telemetry/mod.ts";
+ * import { buildExpvar, PLAIN, remoteStatus, renderRemoteStatus } from "./mod.ts";
+ * const { component: expvar } = buildExpvar({ port: 0 }, {
+ *   runtime, registry: new Registry(), cmdline: ["outpost", "run"],
+ * });
+ * await expvar.start();
+ * const hostname = { hostname: "edge-1", provider: "configuration", osHostname: "edge-1", fqdn: "edge-1", errors: {} } as const;
+ * const metadata = new HostMetadata({ config: configDefaults(), configFile: null, hostname });
+ * const s = await remoteStatus(`http://127.0.0.1:${expvar.port}/debug/vars`, {
+ *   runtime, config: { log_level: "info" }, metadata,
+ * });
+ * await expvar.stop();
+ * assert.match(renderRemoteStatus(s, PLAIN), /edge-1/);
  * ```
  */
 export async function remoteStatus(

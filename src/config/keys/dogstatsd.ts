@@ -3,6 +3,13 @@ import * as v from "valibot";
 import { bool, host, int, list, MiB, path, port, str } from "../_kinds.ts";
 import { DEFAULT_MAX_QUEUE_BYTES } from "../../runtime/types.ts";
 
+/**
+ * Default most tags one line may carry. The agent's `dogstatsd_max_metrics_tags` has no limit
+ * by default; outpost has one, because a 10,000-tag line costs its tags in every context it
+ * makes (issue: 1,500 such lines took 1.7 GB). Real clients send tens of tags.
+ */
+export const DEFAULT_MAX_TAGS = 1000;
+
 /** Names the agent never prefixes with `statsd_metric_namespace`. */
 export const DEFAULT_NAMESPACE_EXCLUDE: readonly string[] = [
   "datadog.agent",
@@ -64,5 +71,5 @@ export const dogstatsdKeys = {
    * Most tags one message may carry; a line with more is refused and counted
    * (`dogstatsd.ParseErrorsByReason` `too_many_tags`). 0 removes the limit.
    */
-  dogstatsd_max_tags_per_message: int(1000, 0, 1_000_000),
+  dogstatsd_max_tags_per_message: int(DEFAULT_MAX_TAGS, 0, 1_000_000),
 };
