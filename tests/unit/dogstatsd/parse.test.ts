@@ -5,7 +5,8 @@ import {
   type ParsedItems,
   type ParserOptions,
 } from "../../../src/dogstatsd/mod.ts";
-import { DEFAULT_MAX_TAGS, MAX_NAME_BYTES, MAX_TAG_BYTES } from "../../../src/dogstatsd/_parse.ts";
+import { MAX_NAME_BYTES, MAX_TAG_BYTES } from "../../../src/dogstatsd/_parse.ts";
+import { DEFAULT_MAX_TAGS } from "../../../src/config/keys/dogstatsd.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import type { MetricSample } from "../../../src/metrics/model.ts";
 
