@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
+import { createHttpClient, httpSettings, withTimeout } from "../http/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { LossReporter, type Registry } from "../telemetry/mod.ts";
@@ -13,9 +14,8 @@ import { CircuitBreaker } from "./_breaker.ts";
 import { DiskQueue } from "./_disk_queue.ts";
 import { DomainForwarder, type DomainSnapshot, type MemoryHeld } from "./_domain.ts";
 import { type DomainKeys, resolveDomains, transactionHeaders } from "./_endpoints.ts";
-import { httpClient } from "./_client.ts";
 import { RunRecord, type UncleanStop } from "./_run_record.ts";
-import { createSend, withTimeout } from "./_send.ts";
+import { createSend } from "./_send.ts";
 import { ForwarderStats } from "./_stats.ts";
 import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
 import { type ApiKeyState, keyLabel, validateKey } from "./_validate.ts";
@@ -103,7 +103,7 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
   const losses = options.losses ?? new LossReporter({ registry, logger });
   const stats = new ForwarderStats(registry, losses);
   const domains = resolveDomains(config, version);
-  const { clientFor } = httpClient(runtime, config, env);
+  const { clientFor } = createHttpClient(runtime, httpSettings(config, env));
   const send = withTimeout(createSend(runtime, { clientFor }), config.forwarder_timeout * 1000);
   const breaker = new CircuitBreaker({
     policy: {

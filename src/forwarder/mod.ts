@@ -21,7 +21,6 @@ export {
   type ForwarderOptions,
   storageDir,
 } from "./_forwarder.ts";
-export { type HttpClient, httpClient } from "./_client.ts";
 export type { Delivery, DeliveryResult, DeliveryStatus, Payload } from "./_transaction.ts";
 export type { ApiKeyState } from "./_validate.ts";
 export type { DomainSnapshot } from "./_domain.ts";

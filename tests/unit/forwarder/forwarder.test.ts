@@ -11,7 +11,8 @@ import {
   type ForwarderOptions,
   storageDir,
 } from "../../../src/forwarder/mod.ts";
-import { createSend, withTimeout } from "../../../src/forwarder/_send.ts";
+import { createSend } from "../../../src/forwarder/_send.ts";
+import { withTimeout } from "../../../src/http/mod.ts";
 import { makeTransaction } from "../../../src/forwarder/_transaction.ts";
 import { idPayload, quiet, Receiver, testConfig, until } from "./_helpers.ts";
 
