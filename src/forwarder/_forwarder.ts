@@ -240,11 +240,6 @@ export function forwarderComponent(runtime: Runtime, options: ForwarderOptions):
 
     async start() {
       if (domains.length === 0) log.warn("No domain with an API key: payloads have nowhere to go");
-      if (config.skip_ssl_validation && runtime.name === "deno") {
-        log.error(
-          "skip_ssl_validation is not supported per client on deno: run with --unsafely-ignore-certificate-errors",
-        );
-      }
       for (const d of domains) log.debug(`Forwarding to ${d.url} with ${d.apiKeys.length} key(s)`);
       onRecord("write", (r) => (previous = r.open()));
       if (previous) tellUncleanStop(previous);
