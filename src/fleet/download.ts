@@ -283,11 +283,14 @@ async function retrying(opts: DownloadOptions, fn: () => Promise<void>): Promise
   if (error === null) return;
   const { reason } = verdict(error);
   if (error instanceof FleetError || reason === "local") throw error;
+  // Deno says only "fetch failed" and tells the failure in the cause.
+  const { message, cause } = error as Error & { cause?: { message?: string } };
+  const detail = cause?.message && !message.includes(cause.message)
+    ? `${message}: ${cause.message}`
+    : message;
   throw new FleetError(
     "download_failed",
-    `Download failed after ${tries} attempt${tries === 1 ? "" : "s"} (${reason}): ${
-      (error as Error).message
-    }`,
+    `Download failed after ${tries} attempt${tries === 1 ? "" : "s"} (${reason}): ${detail}`,
     { cause: error },
   );
 }
