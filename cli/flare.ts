@@ -7,7 +7,7 @@ import type { Config } from "../src/config/mod.ts";
 import { readAuthToken } from "../src/api/mod.ts";
 import { authTokenPath } from "../src/agent.ts";
 import { cleanHostname, createFlare, flareBaseUrl, sendFlare } from "../src/flare/mod.ts";
-import { httpClient } from "../src/forwarder/mod.ts";
+import { createHttpClient, httpSettings } from "../src/http/mod.ts";
 import { BUILD } from "../src/version.ts";
 
 export const flare: Command = {
@@ -105,7 +105,7 @@ export const flare: Command = {
       email: email || undefined,
       hostname,
       agentVersion: BUILD.version,
-      fetch: httpClient(runtime, config, process.env).fetch,
+      fetch: createHttpClient(runtime, httpSettings(config, process.env)).fetch,
     });
     if (result.ok) {
       console.log(result.message);

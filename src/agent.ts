@@ -45,7 +45,8 @@ import {
 } from "./status/mod.ts";
 import { aggregatorSettings, buildAggregator } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
-import { buildForwarder, forwarderSettings, httpClient } from "./forwarder/mod.ts";
+import { buildForwarder, forwarderSettings } from "./forwarder/mod.ts";
+import { createHttpClient, httpSettings } from "./http/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -215,14 +216,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // The metrics pipeline, from the forwarder back to the sources, each handing to the next.
   // One loss reporter for every component: each loss is counted and logged, rate limited.
   const losses = new LossReporter({ registry, logger });
-  if (config.skip_ssl_validation && runtime.name === "deno") {
-    log.error(
-      "skip_ssl_validation is not supported per client on deno: run with --unsafely-ignore-certificate-errors",
-    );
-  }
   const forwarder = buildForwarder(forwarderSettings(config), {
     runtime,
-    http: httpClient(runtime, config, process.env),
+    http: createHttpClient(runtime, httpSettings(config, process.env)),
     registry,
     logger,
     losses,

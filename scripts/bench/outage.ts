@@ -71,9 +71,8 @@ async function child(): Promise<void> {
   const { configSchema } = await import("../../src/config/mod.ts");
   const { createLogger } = await import("../../src/log/mod.ts");
   const { Registry } = await import("../../src/telemetry/mod.ts");
-  const { buildForwarder, forwarderSettings, httpClient } = await import(
-    "../../src/forwarder/mod.ts"
-  );
+  const { buildForwarder, forwarderSettings } = await import("../../src/forwarder/mod.ts");
+  const { createHttpClient, httpSettings } = await import("../../src/http/mod.ts");
   const config = v.parse(configSchema, {
     dd_url: args.url,
     api_key: "00000000000000000000000000000000",
@@ -83,7 +82,7 @@ async function child(): Promise<void> {
   });
   const fwd = buildForwarder(forwarderSettings(config), {
     runtime,
-    http: httpClient(runtime, config, process.env),
+    http: createHttpClient(runtime, httpSettings(config, process.env)),
     registry: new Registry(),
     logger: createLogger({ level: "warn" }),
   }).component;

@@ -8,6 +8,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import { randomBytes } from "node:crypto";
+import { classifyError, classifyStatus, directFetch, isTransient, withRetry } from "../http/mod.ts";
 
 // Datadog's own app hosts; anything else (a proxy, a local intake) is used as given.
 const DATADOG_APP_HOST =
@@ -58,8 +59,8 @@ export interface SendFlareOptions {
   hostname: string;
   agentVersion: string;
   /**
-   * The HTTP client: pass one over the forwarder's (`runtime.fetch` with its proxy and TLS
-   * settings) so a flare leaves the host the way payloads do. @default the global fetch
+   * The HTTP client: pass an `HttpClient`'s fetch (`src/http/`, with the proxy and TLS
+   * settings) so a flare leaves the host the way payloads do. @default a direct fetch
    */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Per-attempt timeout. @default 60000 */
@@ -75,34 +76,25 @@ export interface SendFlareOptions {
 const DESERIALIZE =
   "Error: could not deserialize response body -- Please contact support by email.";
 
-/** Transport errors worth another attempt (after the Datadog Agent's list). */
-const RETRIABLE_ERROR =
-  /timeout|timed out|connection refused|connectionrefused|econnrefused|connection reset|econnreset|network unreachable|enetunreach|temporary failure|unable to connect|socket|closed/i;
-
 /**
  * Uploads the zip at `zipPath` to `<base>/support/flare[/caseId]`: HEAD (following redirects,
  * accepting 200 or 404) to find the target, then a streamed multipart POST. 5xx answers and
- * network errors are retried up to `attempts` times.
+ * network errors are retried up to `attempts` times (`isTransient` of the shared table).
  */
 export async function sendFlare(
   zipPath: string,
   base: string,
   options: SendFlareOptions,
 ): Promise<FlareSendResult> {
-  const {
-    attempts = 3,
-    retryDelayMs = 1000,
-    sleep = (ms) => new Promise((r) => setTimeout(r, ms)),
-  } = options;
+  const { attempts = 3, retryDelayMs = 1000, sleep } = options;
   const url = flareUrl(base, options.caseId);
-  let last: FlareSendResult = { ok: false, message: `Cannot upload the flare to ${url}` };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const { result, retry } = await attemptOnce(zipPath, url, options);
-    last = result;
-    if (!retry || attempt === attempts) break;
-    await sleep(retryDelayMs);
-  }
-  return last;
+  const upload = withRetry((o: SendFlareOptions) => attemptOnce(zipPath, url, o), {
+    attempts,
+    delayMs: retryDelayMs,
+    sleep,
+    isRetriable: (attempt) => attempt.retry,
+  });
+  return (await upload(options)).result;
 }
 
 async function attemptOnce(
@@ -110,7 +102,7 @@ async function attemptOnce(
   url: string,
   o: SendFlareOptions,
 ): Promise<{ result: FlareSendResult; retry: boolean }> {
-  const doFetch = o.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+  const doFetch = o.fetch ?? directFetch;
   const headers = { "DD-API-KEY": o.apiKey };
   const timeoutMs = o.timeoutMs ?? 60_000;
   try {
@@ -129,7 +121,7 @@ async function attemptOnce(
             `We couldn't reach the flare backend ${url} via redirects: ${head.status} ${head.statusText}`
               .trimEnd(),
         },
-        retry: head.status >= 500,
+        retry: isTransient(classifyStatus(head.status)),
       };
     }
     const target = head.url || url;
@@ -143,12 +135,15 @@ async function attemptOnce(
       // A stream body needs half duplex in the fetch standard.
       duplex: "half",
     } as RequestInit);
-    return { result: await analyzeResponse(res, o.apiKey), retry: res.status >= 500 };
+    return {
+      result: await analyzeResponse(res, o.apiKey),
+      retry: isTransient(classifyStatus(res.status)),
+    };
   } catch (e) {
     const err = describeError(e);
     return {
       result: { ok: false, message: `Cannot upload the flare to ${url}: ${err}`, error: err },
-      retry: RETRIABLE_ERROR.test(err),
+      retry: isTransient(classifyError(e)),
     };
   }
 }

@@ -10,6 +10,19 @@ import { FleetError } from "./errors.ts";
 import { HOST_PLATFORM } from "./catalog.ts";
 import { openRegularFile, readCapped, readRegularFile } from "./_fsutil.ts";
 
+/**
+ * A server's answer that ends a request: `not_found` for a 404, else `download_failed`, with
+ * the status kept so the download's retry rule can classify it with the shared table.
+ */
+export class HttpStatusError extends FleetError {
+  /** The HTTP status the server answered. */
+  readonly answered: number;
+  constructor(answered: number, message: string) {
+    super(answered === 404 ? "not_found" : "download_failed", message);
+    this.answered = answered;
+  }
+}
+
 /** Largest manifest or index read from a layout or a registry: real ones are a few KiB. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -169,22 +182,46 @@ export interface RegistryAuth {
   password: string;
 }
 
+/** How a registry source makes a request (an `HttpClient`'s fetch). */
+export type RegistryFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
 /**
- * A registry over the OCI distribution API. Loopback hosts are spoken to over plain HTTP (as
- * container tools do for a local registry); every other host over HTTPS.
+ * A registry over the OCI distribution API, over HTTPS. A loopback host is tried over HTTPS
+ * first and spoken to over plain HTTP when HTTPS cannot connect, as container tools do for a
+ * local registry; the scheme that answered is kept for the source's later requests.
  */
 export function registrySource(
   host: string,
   repo: string,
-  { auth, fetch: doFetch = fetch }: { auth?: RegistryAuth; fetch?: typeof fetch } = {},
+  { auth, fetch: doFetch }: { auth?: RegistryAuth; fetch: RegistryFetch },
 ): OciSource {
   const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
-  const base = `${loopback ? "http" : "https"}://${host}/v2/${repo}`;
+  let scheme: "https" | "http" | undefined = loopback ? undefined : "https";
+  const url = (path: string) => `${scheme ?? "https"}://${host}/v2/${repo}${path}`;
   let authorization: string | undefined;
+
+  async function send(path: string, headers: Record<string, string>): Promise<Response> {
+    const init = { headers: { ...headers, ...auth_(authorization) } };
+    if (scheme) return await doFetch(url(path), init);
+    let res: Response;
+    try {
+      res = await doFetch(url(path), init);
+    } catch (overTls) {
+      // A plain-HTTP registry breaks the TLS handshake; if plain HTTP fails too, the TLS
+      // error is the one that explains it (a certificate, say).
+      res = await doFetch(`http://${host}/v2/${repo}${path}`, init).catch(() => {
+        throw overTls;
+      });
+      scheme = "http";
+      return res;
+    }
+    scheme = "https";
+    return res;
+  }
 
   async function get(path: string, accept?: string): Promise<Response> {
     const headers: Record<string, string> = accept ? { Accept: accept } : {};
-    let res = await doFetch(base + path, { headers: { ...headers, ...auth_(authorization) } });
+    let res = await send(path, headers);
     if (res.status === 401) {
       await res.body?.cancel();
       authorization = await answerChallenge(
@@ -192,7 +229,7 @@ export function registrySource(
         auth,
         doFetch,
       );
-      res = await doFetch(base + path, { headers: { ...headers, ...auth_(authorization) } });
+      res = await send(path, headers);
     }
     if (res.status === 404) {
       await res.body?.cancel();
@@ -203,12 +240,10 @@ export function registrySource(
     }
     if (!res.ok) {
       await res.body?.cancel();
-      const code = res.status >= 500
-        ? "download_failed"
-        : res.status === 401 || res.status === 403
-        ? "integrity"
-        : "download_failed";
-      throw new FleetError(code, `GET ${base + path} answered ${res.status}`);
+      const message = `GET ${url(path)} answered ${res.status}`;
+      // Refused credentials will not be accepted on a second try.
+      if (res.status === 401 || res.status === 403) throw new FleetError("integrity", message);
+      throw new HttpStatusError(res.status, message);
     }
     return res;
   }
@@ -236,7 +271,7 @@ function auth_(value: string | undefined): Record<string, string> {
 async function answerChallenge(
   header: string,
   auth: RegistryAuth | undefined,
-  doFetch: typeof fetch,
+  doFetch: RegistryFetch,
 ): Promise<string> {
   const basic = auth ? `Basic ${btoa(`${auth.username}:${auth.password}`)}` : undefined;
   if (/^basic/i.test(header)) {

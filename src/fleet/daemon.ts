@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import type { Config } from "../config/mod.ts";
+import { createHttpClient, httpSettings } from "../http/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { ensureAuthToken } from "../api/mod.ts";
 import { authTokenPath } from "../agent.ts";
@@ -32,6 +33,8 @@ export interface DaemonContext {
   logger: Logger;
   /** Shown on a terminal while a package downloads. */
   progress?: (done: number, total: number) => void;
+  /** Where `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` are read. @default process.env */
+  env?: Record<string, string | undefined>;
 }
 
 /** A running daemon. */
@@ -47,6 +50,8 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
   const { runtime, config, logger } = ctx;
   const f = config.fleet;
   const log = logger.for("fleet");
+  // Packages and catalogs leave the host the way the agent's payloads do.
+  const http = createHttpClient(runtime, httpSettings(config, ctx.env ?? process.env));
   mkdirSync(config.run_path, { recursive: true, mode: 0o700 });
   chmodSync(config.run_path, 0o700);
   const socket = socketPath(config.run_path);
@@ -69,7 +74,7 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
     auth: f.registry_username
       ? { username: f.registry_username, password: f.registry_password }
       : undefined,
-    download: { progress: ctx.progress },
+    download: { progress: ctx.progress, fetch: http.fetch },
   });
   await installer.recover(f.agent_package);
 
@@ -116,7 +121,13 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
   log.info(`Fleet API listening on ${socket}`);
 
   const puller = f.catalog_url
-    ? startPuller({ installer, url: f.catalog_url, intervalMs: f.poll_interval * 1000, logger })
+    ? startPuller({
+      installer,
+      url: f.catalog_url,
+      intervalMs: f.poll_interval * 1000,
+      logger,
+      fetch: http.fetch,
+    })
     : null;
   if (puller) log.info(`Polling ${f.catalog_url} every ${f.poll_interval} s`);
 

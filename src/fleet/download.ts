@@ -22,10 +22,20 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash, randomBytes } from "node:crypto";
 import type { Runtime } from "../runtime/types.ts";
+import {
+  classifyError,
+  classifyStatus,
+  directFetch,
+  type HttpClient,
+  isTransient,
+  type Outcome,
+  withRetry,
+} from "../http/mod.ts";
 import type { CatalogEntry } from "./catalog.ts";
 import { FleetError } from "./errors.ts";
 import {
   fileStream,
+  HttpStatusError,
   layoutSource,
   type OciSource,
   type RegistryAuth,
@@ -48,7 +58,7 @@ export interface DownloadOptions {
   /** Directories `file://` URLs may name files under (`fleet.file_roots`). @default none */
   fileRoots?: readonly string[];
   auth?: RegistryAuth;
-  /** Attempts on network errors and 5xx answers. @default 3 */
+  /** Attempts on network errors and transient answers (5xx, 408, 429). @default 3 */
   attempts?: number;
   /** Pause between attempts. @default 1000 */
   retryDelayMs?: number;
@@ -56,7 +66,11 @@ export interface DownloadOptions {
   freeBytes?: (path: string) => number;
   /** Called as bytes arrive; `total` is 0 when unknown. */
   progress?: (done: number, total: number) => void;
-  fetch?: typeof fetch;
+  /**
+   * How requests leave the host: an `HttpClient`'s fetch, so that `proxy.*`, `no_proxy` and
+   * the CA settings apply. @default a direct fetch
+   */
+  fetch?: HttpClient["fetch"];
 }
 
 /** Free space kept besides what a package needs. */
@@ -121,7 +135,7 @@ export async function fetchPackage(
         );
       }
       checkDiskSpace(tmpDir, 2 * layer.size, freeBytes);
-      await withRetry(
+      await retrying(
         opts,
         () =>
           save(() => source.blob(layer.digest), archive, {
@@ -142,17 +156,17 @@ export async function fetchPackage(
       const open = local !== null
         ? async () => fileStream(fileURLToPath(url), fileRoots)
         : async () => {
-          const res = await (opts.fetch ?? fetch)(url);
+          const res = await (opts.fetch ?? directFetch)(url);
           if (!res.ok) {
             await res.body?.cancel();
-            throw new FleetError(
-              res.status === 404 ? "not_found" : "download_failed",
+            throw new HttpStatusError(
+              res.status,
               `GET ${url.origin}${url.pathname} answered ${res.status}`,
             );
           }
           return res.body!;
         };
-      await withRetry(
+      await retrying(
         opts,
         () =>
           save(open, archive, {
@@ -199,7 +213,10 @@ function ociRef(url: URL, opts: DownloadOptions): { source: OciSource; ref: stri
     repo = colon > path.lastIndexOf("/") ? path.slice(0, colon) : path;
     ref = colon > path.lastIndexOf("/") ? path.slice(colon + 1) : "latest";
   }
-  return { source: registrySource(url.host, repo, { auth: opts.auth, fetch: opts.fetch }), ref };
+  return {
+    source: registrySource(url.host, repo, { auth: opts.auth, fetch: opts.fetch ?? directFetch }),
+    ref,
+  };
 }
 
 /** Streams into `file` while hashing; throws (and leaves the file to the caller) on a mismatch. */
@@ -242,27 +259,59 @@ async function save(
   }
 }
 
-/** Retries network errors and 5xx answers; other errors fail at once. Partial files are removed. */
-async function withRetry(opts: DownloadOptions, fn: () => Promise<void>): Promise<void> {
+/**
+ * Retries what the shared table calls transient (`isTransient`: network errors, 5xx, 408,
+ * 429); a 404 and every other error fail at once. Partial files are removed by the caller.
+ */
+async function retrying(opts: DownloadOptions, fn: () => Promise<void>): Promise<void> {
   const { attempts = 3, retryDelayMs = 1000 } = opts;
-  for (let i = 1;; i++) {
+  let tries = 0;
+  const attempt = withRetry(async () => {
+    tries++;
     try {
-      return await fn();
+      await fn();
+      return null;
     } catch (e) {
-      const network = e instanceof FleetError
-        ? e.code === "download_failed"
-        : e instanceof TypeError || /ECONN|socket|network/i.test(String((e as Error)?.message));
-      if (!network) throw e;
-      if (i >= attempts) {
-        throw e instanceof FleetError ? e : new FleetError(
-          "download_failed",
-          `Download failed after ${i} attempts: ${(e as Error).message}`,
-          { cause: e },
-        );
-      }
-      await new Promise((r) => setTimeout(r, retryDelayMs));
+      return e;
     }
+  }, {
+    attempts,
+    delayMs: retryDelayMs,
+    isRetriable: (e) => e !== null && isTransient(verdict(e)),
+  });
+  const error = await attempt(undefined);
+  if (error === null) return;
+  const { reason } = verdict(error);
+  if (error instanceof FleetError || reason === "local") throw error;
+  // Deno says only "fetch failed" and tells the failure in the cause.
+  const { message, cause } = error as Error & { cause?: { message?: string } };
+  const detail = cause?.message && !message.includes(cause.message)
+    ? `${message}: ${cause.message}`
+    : message;
+  throw new FleetError(
+    "download_failed",
+    `Download failed after ${tries} attempt${tries === 1 ? "" : "s"} (${reason}): ${detail}`,
+    { cause: error },
+  );
+}
+
+/**
+ * A failed attempt in the shared table's terms. A fleet error is final unless it is a failed
+ * download (an answer's status, or a registry challenge that could not be met); an error that
+ * does not come from the network (a full disk) is final too.
+ */
+function verdict(e: unknown): Outcome {
+  if (e instanceof HttpStatusError) {
+    return e.answered === 404 ? { kind: "drop", reason: "not_found" } : classifyStatus(e.answered);
   }
+  if (e instanceof FleetError) {
+    return e.code === "download_failed"
+      ? { kind: "retry", reason: e.code }
+      : { kind: "drop", reason: e.code };
+  }
+  const network = e instanceof TypeError ||
+    /ECONN|socket|network/i.test(String((e as Error)?.message));
+  return network ? classifyError(e) : { kind: "drop", reason: "local" };
 }
 
 const GZIP = [0x1f, 0x8b];

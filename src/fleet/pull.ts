@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { directFetch, type HttpClient } from "../http/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Catalog } from "./catalog.ts";
 import { catalogTooLarge, type Installer } from "./installer.ts";
@@ -23,7 +24,8 @@ export interface PullOptions {
   url: string;
   intervalMs: number;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** How the catalog is fetched: an `HttpClient`'s fetch (proxy, CA). @default a direct fetch */
+  fetch?: HttpClient["fetch"];
 }
 
 /** Polls now and then every `intervalMs`; `stop()` ends it. */
@@ -33,7 +35,9 @@ export function startPuller(o: PullOptions): { stop(): void; poll(): Promise<voi
   let stopped = false;
   const poll = async () => {
     try {
-      const res = await (o.fetch ?? fetch)(o.url, { headers: { Accept: "application/json" } });
+      const res = await (o.fetch ?? directFetch)(o.url, {
+        headers: { Accept: "application/json" },
+      });
       if (!res.ok) {
         await res.body?.cancel();
         throw new Error(`GET ${o.url} answered ${res.status}`);

@@ -6,9 +6,9 @@
 import type { Log } from "../log/mod.ts";
 import type { CircuitBreaker } from "./_breaker.ts";
 import type { DiskQueue } from "./_disk_queue.ts";
-import type { Outcome } from "./_outcome.ts";
+import type { Outcome } from "../http/mod.ts";
 import { RetryQueue } from "./_retry_queue.ts";
-import { type Send, withBreaker, withRetry } from "./_send.ts";
+import { type Send, withBreaker, withRequeue } from "./_send.ts";
 import type { ForwarderStats } from "./_stats.ts";
 import type { DeliveryStatus, Transaction } from "./_transaction.ts";
 
@@ -80,7 +80,7 @@ export class DomainForwarder {
       flushRatio: o.disk.enabled ? o.flushToDiskRatio : 0,
       onEvict: (txs) => this.#evicted(txs),
     });
-    this.#send = withRetry(withBreaker(o.send, o.breaker), {
+    this.#send = withRequeue(withBreaker(o.send, o.breaker), {
       requeue: (tx, outcome) => this.#requeue(tx, outcome),
     });
   }

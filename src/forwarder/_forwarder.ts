@@ -3,6 +3,7 @@
  * to the domains; runs the retry loop and API key validation; persists on stop.
  */
 import type { Built, Component } from "../component.ts";
+import { type HttpClient, withTimeout } from "../http/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { LossReporter, type Registry } from "../telemetry/mod.ts";
@@ -10,10 +11,9 @@ import { CircuitBreaker } from "./_breaker.ts";
 import { DiskQueue } from "./_disk_queue.ts";
 import { DomainForwarder, type DomainSnapshot, type MemoryHeld } from "./_domain.ts";
 import { type DomainKeys, transactionHeaders } from "./_endpoints.ts";
-import type { HttpClient } from "./_client.ts";
 import { domainDir, type ForwarderSettings } from "./_settings.ts";
 import { RunRecord, type UncleanStop } from "./_run_record.ts";
-import { createSend, withTimeout } from "./_send.ts";
+import { createSend } from "./_send.ts";
 import { ForwarderStats } from "./_stats.ts";
 import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
 import { type ApiKeyState, keyLabel, validateKey } from "./_validate.ts";
@@ -93,8 +93,8 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
   const log = logger.for("forwarder");
   const losses = deps.losses ?? new LossReporter({ registry, logger });
   const stats = new ForwarderStats(registry, losses);
-  const { clientFor } = deps.http;
-  const send = withTimeout(createSend(runtime, { clientFor }), settings.timeoutMs);
+  const { clientFor, timeoutMs } = deps.http;
+  const send = withTimeout(createSend(runtime, { clientFor }), timeoutMs);
   const breaker = new CircuitBreaker({ policy: settings.backoff, now, random });
   const forwarders = domains.map((d) =>
     new DomainForwarder({

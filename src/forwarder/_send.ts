@@ -3,19 +3,21 @@
  * breaker and retry wrap it:
  *
  * ```
- * withRetry(withBreaker(withTimeout(send, ms), breaker), policy)
+ * withRequeue(withBreaker(withTimeout(send, ms), breaker), policy)
  * ```
+ *
+ * `withTimeout` and the classification table are the shared ones of `src/http/`.
  *
  * Concurrency is the domain's job (it pulls the next transaction when a slot frees, so
  * high priority always goes first).
  */
 import type { FetchClientOptions, Runtime } from "../runtime/types.ts";
+import { classifyError, classifyStatus, type Outcome, type Send as HttpSend } from "../http/mod.ts";
 import type { CircuitBreaker } from "./_breaker.ts";
-import { classifyError, classifyStatus, type Outcome } from "./_outcome.ts";
 import type { Transaction } from "./_transaction.ts";
 
 /** One attempt at a transaction. `signal` aborts it (the forwarder is stopping). */
-export type Send = (tx: Transaction, signal?: AbortSignal) => Promise<Outcome>;
+export type Send = HttpSend<Transaction, Outcome>;
 
 /** Options of {@linkcode createSend}. */
 export interface SendOptions {
@@ -50,14 +52,6 @@ export function createSend(runtime: Runtime, { clientFor }: SendOptions = {}): S
   };
 }
 
-/** Bounds each attempt to `ms`; a timed-out attempt is a `retry` with reason `timeout`. */
-export function withTimeout(send: Send, ms: number): Send {
-  return function sendWithTimeout(tx, signal) {
-    const timeout = AbortSignal.timeout(ms);
-    return send(tx, signal ? AbortSignal.any([signal, timeout]) : timeout);
-  };
-}
-
 /**
  * Skips endpoints the breaker blocks (a `retry` with reason `endpoint_blocked`), and tells the
  * breaker how each attempt went: a retriable failure blocks, anything else unblocks.
@@ -72,8 +66,8 @@ export function withBreaker(send: Send, breaker: CircuitBreaker): Send {
   };
 }
 
-/** What {@linkcode withRetry} does with a failed attempt. */
-export interface RetryPolicy {
+/** What {@linkcode withRequeue} does with a failed attempt. */
+export interface RequeuePolicy {
   /** @default outcome.kind === "retry" */
   isRetriable?: (outcome: Outcome) => boolean;
   /** Puts the transaction back for a later attempt (the retry queue). */
@@ -85,9 +79,9 @@ export interface RetryPolicy {
  * as in the Datadog Agent: a transaction lives until delivered, dropped by the status table,
  * or evicted by the queue's byte cap (and then spilled to disk).
  */
-export function withRetry(send: Send, policy: RetryPolicy): Send {
+export function withRequeue(send: Send, policy: RequeuePolicy): Send {
   const isRetriable = policy.isRetriable ?? ((o: Outcome) => o.kind === "retry");
-  return async function sendWithRetry(tx, signal) {
+  return async function sendWithRequeue(tx, signal) {
     const outcome = await send(tx, signal);
     if (isRetriable(outcome)) policy.requeue(tx, outcome);
     return outcome;

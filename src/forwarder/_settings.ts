@@ -1,6 +1,7 @@
 /**
  * The forwarder's settings: the only place its config keys are read. Defaults are the config
- * schema's; the proxy, CA and TLS keys belong to the outbound HTTP client, built beside it.
+ * schema's; the proxy, CA, TLS and timeout keys belong to the outbound HTTP client (`src/http`),
+ * which the forwarder is given.
  */
 import { join } from "node:path";
 import type { Config } from "../config/mod.ts";
@@ -14,8 +15,6 @@ export interface ForwarderSettings {
   domains: DomainKeys[];
   /** Agent version sent in headers and used in domain names. */
   version: string;
-  /** `forwarder_timeout`: one request's budget. */
-  timeoutMs: number;
   backoff: BackoffPolicy;
   /** `forwarder_storage_path`, else `<run_path>/transactions_to_retry`. */
   storageRoot: string;
@@ -80,7 +79,6 @@ export function forwarderSettings(
   return {
     domains: resolveDomains(config, version),
     version,
-    timeoutMs: config.forwarder_timeout * 1000,
     backoff: backoffSettings(config),
     storageRoot: storageRoot(config),
     storageMaxBytes: config.forwarder_storage_max_size_in_bytes,

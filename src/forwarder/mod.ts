@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts ignore
- * import { buildForwarder, forwarderSettings, httpClient } from "./mod.ts";
+ * import { buildForwarder, forwarderSettings } from "./mod.ts";
+ * import { createHttpClient, httpSettings } from "../http/mod.ts";
  * const { component: forwarder } = buildForwarder(forwarderSettings(config), {
- *   runtime, registry, http: httpClient(runtime, config, process.env),
+ *   runtime, registry, http: createHttpClient(runtime, httpSettings(config, process.env)),
  * });
  * await forwarder.start();
  * forwarder.submit({ route: "/api/v2/series", body, headers, storable: true, kind: "series" });
@@ -19,7 +20,6 @@
  */
 export { buildForwarder, type Forwarder, type ForwarderDeps } from "./_forwarder.ts";
 export { type ForwarderSettings, forwarderSettings, storageDir } from "./_settings.ts";
-export { type HttpClient, httpClient } from "./_client.ts";
 export type { Delivery, DeliveryResult, DeliveryStatus, Payload } from "./_transaction.ts";
 export type { ApiKeyState } from "./_validate.ts";
 export type { DomainSnapshot } from "./_domain.ts";

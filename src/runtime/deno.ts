@@ -111,10 +111,10 @@ export const denoRuntime: Runtime = {
   },
 
   fetch(url, init, { proxy, insecure = false, ca } = {}) {
-    if (insecure) {
-      // Deno only skips verification process-wide (--unsafely-ignore-certificate-errors).
-      return Promise.reject(new NotSupportedError("skip_ssl_validation per client", "deno"));
-    }
+    // Deno's own client skips verification only process-wide
+    // (--unsafely-ignore-certificate-errors); undici does it per request (ARCHITECTURE.md,
+    // "Outbound HTTP").
+    if (insecure) return insecureFetch(url, init, proxy, ca);
     if (!proxy && !ca) return fetch(url, init);
     return fetch(url, { ...init, client: httpClient(proxy, ca) } as RequestInit);
   },
@@ -344,6 +344,32 @@ function httpClient(proxy: string | undefined, ca: string | undefined): object {
     clients.set(key, client);
   }
   return client;
+}
+
+// One undici dispatcher per proxy/CA pair, for the same reason as the clients above.
+const dispatchers = new Map<string, object>();
+/** A request that skips certificate verification, through undici (loaded on first use). */
+async function insecureFetch(
+  url: string,
+  init: RequestInit,
+  proxy: string | undefined,
+  ca: string | undefined,
+): Promise<Response> {
+  const undici = await import("undici");
+  const key = `${proxy ?? ""}\n${ca ?? ""}`;
+  let dispatcher = dispatchers.get(key);
+  if (!dispatcher) {
+    const tls = { rejectUnauthorized: false, ...(ca ? { ca } : {}) };
+    dispatcher = proxy
+      ? new undici.ProxyAgent({ uri: proxy, requestTls: tls })
+      : new undici.Agent({ connect: tls });
+    dispatchers.set(key, dispatcher);
+  }
+  const res = await undici.fetch(
+    url,
+    { ...init, dispatcher } as Parameters<typeof undici.fetch>[1],
+  );
+  return res as unknown as Response;
 }
 
 function listen(options: Record<string, unknown>): DenoDatagramConn {

@@ -10,8 +10,8 @@ import {
   type Forwarder,
   type ForwarderDeps,
   forwarderSettings,
-  httpClient,
 } from "../../../src/forwarder/mod.ts";
+import { createHttpClient, httpSettings } from "../../../src/http/mod.ts";
 
 /** The validated config with `overrides` applied. */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
@@ -154,7 +154,7 @@ export function testForwarder(runtime: Runtime, options: TestForwarderOptions): 
   const { config, env = process.env, version, ...deps } = options;
   return buildForwarder(forwarderSettings(config, version), {
     runtime,
-    http: httpClient(runtime, config, env),
+    http: createHttpClient(runtime, httpSettings(config, env)),
     ...deps,
   });
 }

@@ -7,7 +7,8 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import { storageDir } from "../../../src/forwarder/mod.ts";
-import { createSend, withTimeout } from "../../../src/forwarder/_send.ts";
+import { createSend } from "../../../src/forwarder/_send.ts";
+import { withTimeout } from "../../../src/http/mod.ts";
 import { makeTransaction } from "../../../src/forwarder/_transaction.ts";
 import {
   idPayload,

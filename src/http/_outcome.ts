@@ -1,6 +1,7 @@
 /**
- * The one table that turns an intake answer (a status code or a network error) into `ok`,
- * `retry` or `drop` with a reason. The reason doubles as the telemetry label.
+ * The one table that turns an answer (a status code or a network error) into `ok`, `retry` or
+ * `drop` with a reason. The reason doubles as the telemetry label. The forwarder, the flare
+ * upload and the fleet downloads all classify with it.
  */
 
 /** What one send achieved. */
@@ -37,6 +38,15 @@ export const ERROR_TABLE: Readonly<Record<string, { kind: "retry" | "drop"; reas
   ERR_INVALID_ARG_VALUE: { kind: "drop", reason: "invalid_url" },
   "scheme": { kind: "drop", reason: "invalid_url" },
   not_supported: { kind: "drop", reason: "not_supported" },
+  // A certificate that does not verify: the forwarder keeps retrying (the CA bundle may be
+  // fixed while it runs), a one-shot request gives up (see isTransient).
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: { kind: "retry", reason: "tls" },
+  UNABLE_TO_GET_ISSUER_CERT: { kind: "retry", reason: "tls" },
+  DEPTH_ZERO_SELF_SIGNED_CERT: { kind: "retry", reason: "tls" },
+  SELF_SIGNED_CERT_IN_CHAIN: { kind: "retry", reason: "tls" },
+  CERT_HAS_EXPIRED: { kind: "retry", reason: "tls" },
+  ERR_TLS_CERT_ALTNAME_INVALID: { kind: "retry", reason: "tls" },
+  "certificate": { kind: "retry", reason: "tls" },
 };
 
 /** Classifies an HTTP status code. */
@@ -57,4 +67,22 @@ export function classifyError(error: unknown): Outcome {
   const text = [e?.code, cause?.code, e?.message, cause?.message].filter(Boolean).join(" ");
   const key = Object.keys(ERROR_TABLE).find((k) => text.includes(k));
   return key ? { ...ERROR_TABLE[key] } : { kind: "retry", reason: "network" };
+}
+
+/**
+ * The retry rule of one-shot requests (a flare upload, a package download): a network failure
+ * other than a certificate that does not verify, a 5xx, a 408 or a 429. Another 4xx will not
+ * change on a second try; the forwarder, which keeps payloads for hours, retries more.
+ *
+ * @example
+ * ```ts
+ * import { classifyStatus, isTransient } from "./_outcome.ts";
+ * isTransient(classifyStatus(503)); // true
+ * isTransient(classifyStatus(404)); // false
+ * ```
+ */
+export function isTransient(outcome: Outcome): boolean {
+  if (outcome.kind !== "retry" || outcome.reason === "tls") return false;
+  const status = outcome.status;
+  return status === undefined || status >= 500 || status === 408 || status === 429;
 }

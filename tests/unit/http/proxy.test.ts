@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { proxyFor, resolveProxy } from "../../../src/forwarder/_proxy.ts";
-import { testConfig } from "./_helpers.ts";
+import { proxyFor, resolveProxy } from "../../../src/http/_proxy.ts";
+import { testConfig } from "../forwarder/_helpers.ts";
 
 const METADATA = ["169.254.169.254", "100.100.100.200"];
 

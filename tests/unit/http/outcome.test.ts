@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classifyError, classifyStatus } from "../../../src/forwarder/_outcome.ts";
+import { classifyError, classifyStatus } from "../../../src/http/_outcome.ts";
 
 test("classifyStatus() delivers 2xx and 3xx", () => {
   for (const s of [200, 202, 204, 301, 307]) assert.equal(classifyStatus(s).kind, "ok");
