@@ -1,12 +1,7 @@
 import type { Command } from "./_command.ts";
 import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { runtime } from "../src/runtime/mod.ts";
-import type { Config } from "../src/config/mod.ts";
-import { DEV_RUN_PATH } from "./run.ts";
-import { authTokenPath } from "../src/agent.ts";
-import { readAuthToken } from "../src/api/mod.ts";
+import { clientAuthTokenPath, readAuthToken } from "../src/api/mod.ts";
 import { scrubText } from "../src/config/mod.ts";
 import { OutpostError } from "../src/errors.ts";
 import { HostMetadata, resolveHostname } from "../src/metadata/mod.ts";
@@ -68,7 +63,7 @@ export const status: Command = {
     const base = `http://${config.cmd_host}:${config.cmd_port}`;
     let token: string;
     try {
-      token = readAuthToken(tokenPath(config, file));
+      token = readAuthToken(clientAuthTokenPath(config, file));
     } catch (e) {
       console.error(
         `Could not reach the agent at ${base}: is it running? (${(e as Error).message})`,
@@ -109,13 +104,3 @@ export const status: Command = {
     return 0;
   },
 };
-
-/**
- * Where the running agent keeps its token: as `authTokenPath` says, or — with no config file,
- * where `outpost run --dev` puts its state — under the dev run path.
- */
-function tokenPath(config: Config, file: string | null): string {
-  const path = authTokenPath(config, file);
-  const dev = join(DEV_RUN_PATH, "auth_token");
-  return !existsSync(path) && file === null && existsSync(dev) ? dev : path;
-}

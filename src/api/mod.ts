@@ -9,7 +9,14 @@ import type { Component } from "../component.ts";
 import { type AgentHandle, type ApiArea, createApiApp } from "./app.ts";
 
 export { type AgentHandle, type ApiArea, createApiApp, type HealthReport } from "./app.ts";
-export { ensureAuthToken, ensureRunPath, readAuthToken } from "./auth_token.ts";
+export {
+  authTokenPath,
+  clientAuthTokenPath,
+  DEV_RUN_PATH,
+  ensureAuthToken,
+  ensureRunPath,
+  readAuthToken,
+} from "./auth_token.ts";
 
 /** Settings of the API server. */
 export interface ApiSettings {
