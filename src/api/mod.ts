@@ -10,6 +10,15 @@ import { type AgentHandle, type ApiArea, createApiApp } from "./app.ts";
 
 export { type AgentHandle, type ApiArea, createApiApp, type HealthReport } from "./app.ts";
 export {
+  type AgentApiClient,
+  agentApiClient,
+  type AgentApiClientOptions,
+  AgentApiError,
+  type AgentApiErrorCode,
+  type FlareRequestOptions,
+  type StatusTextOptions,
+} from "./_client.ts";
+export {
   authTokenPath,
   clientAuthTokenPath,
   DEV_RUN_PATH,
