@@ -16,6 +16,7 @@ export {
   AgentApiError,
   type AgentApiErrorCode,
   type FlareRequestOptions,
+  networkErrorReason,
   type StatusTextOptions,
 } from "./_client.ts";
 export {

@@ -93,205 +93,215 @@ async function rejectsWith(p: Promise<unknown>, code: AgentApiErrorCode, message
   });
 }
 
+/**
+ * The client speaks through fetch with no proxy variable, through node:http with one: every
+ * case runs both ways. The variable names a live proxy that counts what reaches it (none may).
+ */
+let proxy: Awaited<ReturnType<typeof otherServer>>;
+let proxied = 0;
+const TRANSPORTS = [
+  { name: "fetch", env: () => ({}) },
+  {
+    name: "node:http (HTTP_PROXY set)",
+    env: () => ({ HTTP_PROXY: `http://127.0.0.1:${proxy.port}` }),
+  },
+];
+let transport = TRANSPORTS[0];
+
 const client = (options: { token?: string; timeoutMs?: number; port?: number } = {}) =>
   agentApiClient({
     host: "127.0.0.1",
     port: options.port ?? api.port,
     token: options.token ?? TOKEN,
     timeoutMs: options.timeoutMs,
+    env: transport.env(),
   });
 
 before(async () => {
   api = await startApi();
+  proxy = await otherServer(() => {
+    proxied++;
+    return new Response("proxy", { status: 502 });
+  });
 });
 after(async () => {
   await api?.stop();
+  await proxy?.close();
   rmSync(dir, { recursive: true, force: true });
+  assert.equal(proxied, 0, "a request went to the proxy");
 });
 
-describe("agentApiClient() against the agent's API", () => {
-  it("health() gives the health report", async () => {
-    assert.deepEqual(await client().health(), health);
-  });
-
-  it("statusSections() lists the sections", async () => {
-    assert.deepEqual(await client().statusSections(), ["dogstatsd"]);
-  });
-
-  it("statusJson() gives the whole status, or one section's", async () => {
-    const all = await client().statusJson();
-    assert.equal(all.version, "1.2.3");
-    assert.deepEqual(all.dogstatsdStats, { packets: 7 });
-    const one = await client().statusJson({ section: "dogstatsd" });
-    assert.deepEqual(one.dogstatsdStats, { packets: 7 });
-    assert.equal(one.version, undefined);
-  });
-
-  it("statusText() gives the page, plain unless color is asked for", async () => {
-    const plain = await client().statusText();
-    assert.match(plain, /Outpost \(v1\.2\.3\)/);
-    assert.match(plain, /Packets: 7/);
-    assert.ok(!plain.includes("\x1b["));
-    assert.ok((await client().statusText({ color: true })).includes("\x1b["));
-    const section = await client().statusText({ section: "dogstatsd" });
-    assert.match(section, /^=+\nDogStatsD\n/);
-    assert.ok(!section.includes("Outpost (v"));
-  });
-
-  it("statusText() of an unknown section is a 404 error carrying the agent's message", async () => {
-    const p = client().statusText({ section: "nope" });
-    await rejectsWith(
-      p,
-      "agent_http",
-      new RegExp(
-        `^The agent at 127\\.0\\.0\\.1:${api.port} answered 404: Unknown status section "nope": ` +
-          "expected one of dogstatsd$",
-      ),
-    );
-    await p.catch((e) => assert.equal(e.status, 404));
-  });
-
-  it("a wrong token is an agent_unauthorized error that says the token is wrong", async () => {
-    const p = client({ token: "cd".repeat(32) }).health();
-    await rejectsWith(
-      p,
-      "agent_unauthorized",
-      /^The agent at 127\.0\.0\.1:\d+ refused the auth token \(invalid bearer token\): the token file is not the running agent's$/,
-    );
-    await p.catch((e) => assert.equal(e.status, 401));
-  });
-
-  it("flare() has the agent build a flare and gives the zip's path", async () => {
-    const path = await client().flare({ timeoutMs: 60_000 });
-    assert.ok(path.startsWith(dir), path);
-    const files = unzipSync(readFileSync(path));
-    assert.match(new TextDecoder().decode(files["client-host/health.yaml"]), /forwarder/);
-  });
-
-  it("flare() with a bad profile gives the agent's 400 message", async () => {
-    await rejectsWith(
-      client().flare({ profile: 99_999 }),
-      "agent_http",
-      /answered 400: Cannot parse the flare request: "profile" /,
-    );
-  });
-
-  it("never goes through the proxy named by HTTP_PROXY", async () => {
-    let proxied = 0;
-    const proxy = await otherServer(() => {
-      proxied++;
-      return new Response("proxy", { status: 502 });
+for (const t of TRANSPORTS) {
+  describe(`agentApiClient() over ${t.name} against the agent's API`, () => {
+    before(() => {
+      transport = t;
     });
-    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy };
-    process.env.HTTP_PROXY = process.env.http_proxy = `http://127.0.0.1:${proxy.port}`;
-    try {
+    it("health() gives the health report", async () => {
       assert.deepEqual(await client().health(), health);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      await proxy.close();
-    }
-    assert.equal(proxied, 0);
-  });
-});
+    });
 
-describe("agentApiClient() when the agent is not there", () => {
-  it("a closed port is agent_unreachable: connection refused", async () => {
-    const port = await closedPort();
-    await rejectsWith(
-      client({ port }).health(),
-      "agent_unreachable",
-      new RegExp(`^Cannot reach the agent at 127\\.0\\.0\\.1:${port}: connection refused$`),
-    );
-  });
+    it("statusSections() lists the sections", async () => {
+      assert.deepEqual(await client().statusSections(), ["dogstatsd"]);
+    });
 
-  it("a server that accepts and never answers is agent_timeout after timeoutMs", async () => {
-    const silent: Server = createServer(() => {});
-    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
-    const port = (silent.address() as { port: number }).port;
-    const t0 = performance.now();
-    try {
+    it("statusJson() gives the whole status, or one section's", async () => {
+      const all = await client().statusJson();
+      assert.equal(all.version, "1.2.3");
+      assert.deepEqual(all.dogstatsdStats, { packets: 7 });
+      const one = await client().statusJson({ section: "dogstatsd" });
+      assert.deepEqual(one.dogstatsdStats, { packets: 7 });
+      assert.equal(one.version, undefined);
+    });
+
+    it("statusText() gives the page, plain unless color is asked for", async () => {
+      const plain = await client().statusText();
+      assert.match(plain, /Outpost \(v1\.2\.3\)/);
+      assert.match(plain, /Packets: 7/);
+      assert.ok(!plain.includes("\x1b["));
+      assert.ok((await client().statusText({ color: true })).includes("\x1b["));
+      const section = await client().statusText({ section: "dogstatsd" });
+      assert.match(section, /^=+\nDogStatsD\n/);
+      assert.ok(!section.includes("Outpost (v"));
+    });
+
+    it("statusText() of an unknown section is a 404 error carrying the agent's message", async () => {
+      const p = client().statusText({ section: "nope" });
       await rejectsWith(
-        client({ port, timeoutMs: 200 }).health(),
-        "agent_timeout",
+        p,
+        "agent_http",
         new RegExp(
-          `^The agent at 127\\.0\\.0\\.1:${port} did not answer GET /agent/status/health within 0\\.2 s$`,
+          `^The agent at 127\\.0\\.0\\.1:${api.port} answered 404: Unknown status section "nope": ` +
+            "expected one of dogstatsd$",
         ),
       );
-    } finally {
-      silent.close();
-    }
-    const took = performance.now() - t0;
-    assert.ok(took >= 190 && took < 5000, `took ${took} ms`);
-  });
-
-  it("an answer that stops half-way is agent_timeout, not a hang", async () => {
-    const server = createHttpServer((_req, res) => {
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.write('{"Healthy": [');
+      await p.catch((e) => assert.equal(e.status, 404));
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as { port: number }).port;
-    try {
+
+    it("a wrong token is an agent_unauthorized error that says the token is wrong", async () => {
+      const p = client({ token: "cd".repeat(32) }).health();
       await rejectsWith(
-        client({ port, timeoutMs: 200 }).health(),
-        "agent_timeout",
-        /within 0\.2 s/,
+        p,
+        "agent_unauthorized",
+        /^The agent at 127\.0\.0\.1:\d+ refused the auth token \(invalid bearer token\): the token file is not the running agent's$/,
       );
-    } finally {
-      server.closeAllConnections();
-      server.close();
-    }
+      await p.catch((e) => assert.equal(e.status, 401));
+    });
+
+    it("flare() has the agent build a flare and gives the zip's path", async () => {
+      const path = await client().flare({ timeoutMs: 60_000 });
+      assert.ok(path.startsWith(dir), path);
+      const files = unzipSync(readFileSync(path));
+      assert.match(new TextDecoder().decode(files["client-host/health.yaml"]), /forwarder/);
+    });
+
+    it("flare() with a bad profile gives the agent's 400 message", async () => {
+      await rejectsWith(
+        client().flare({ profile: 99_999 }),
+        "agent_http",
+        /answered 400: Cannot parse the flare request: "profile" /,
+      );
+    });
   });
 
-  it("an HTML page on the port is agent_bad_answer naming what came", async () => {
-    const html = await otherServer(() =>
-      new Response("<!doctype html><p>Sign in</p>", { headers: { "content-type": "text/html" } })
-    );
-    try {
+  describe(`agentApiClient() over ${t.name} when the agent is not there`, () => {
+    before(() => {
+      transport = t;
+    });
+    it("a closed port is agent_unreachable: connection refused", async () => {
+      const port = await closedPort();
       await rejectsWith(
-        client({ port: html.port }).health(),
-        "agent_bad_answer",
-        /answered GET \/agent\/status\/health with text that is not JSON \(text\/html, starts with "<!doctype html><p>Sign in<\/p>"\): is another program on that port\?$/,
+        client({ port }).health(),
+        "agent_unreachable",
+        new RegExp(`^Cannot reach the agent at 127\\.0\\.0\\.1:${port}: connection refused$`),
       );
-    } finally {
-      await html.close();
-    }
-  });
+    });
 
-  it("JSON that is not a health report is agent_bad_answer", async () => {
-    const other = await otherServer(() => Response.json({ Healthy: "yes" }));
-    try {
-      await rejectsWith(
-        client({ port: other.port }).health(),
-        "agent_bad_answer",
-        /with JSON that is not a health report \(application\/json/,
-      );
-      await rejectsWith(
-        client({ port: other.port }).statusSections(),
-        "agent_bad_answer",
-        /with JSON that is not a list of names/,
-      );
-    } finally {
-      await other.close();
-    }
-  });
+    it("a server that accepts and never answers is agent_timeout after timeoutMs", async () => {
+      const silent: Server = createServer(() => {});
+      await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+      const port = (silent.address() as { port: number }).port;
+      const t0 = performance.now();
+      try {
+        await rejectsWith(
+          client({ port, timeoutMs: 200 }).health(),
+          "agent_timeout",
+          new RegExp(
+            `^The agent at 127\\.0\\.0\\.1:${port} did not answer GET /agent/status/health within 0\\.2 s$`,
+          ),
+        );
+      } finally {
+        silent.close();
+      }
+      const took = performance.now() - t0;
+      assert.ok(took >= 190 && took < 5000, `took ${took} ms`);
+    });
 
-  it("an answer past MAX_ANSWER_BYTES is agent_bad_answer and stops the read", async () => {
-    const big = await otherServer(() => new Response("x".repeat(MAX_ANSWER_BYTES + 1)));
-    try {
-      await rejectsWith(
-        client({ port: big.port }).statusText(),
-        "agent_bad_answer",
-        new RegExp(`sent more than ${MAX_ANSWER_BYTES} bytes to GET /agent/status`),
+    it("an answer that stops half-way is agent_timeout, not a hang", async () => {
+      const server = createHttpServer((_req, res) => {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.write('{"Healthy": [');
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const port = (server.address() as { port: number }).port;
+      try {
+        await rejectsWith(
+          client({ port, timeoutMs: 200 }).health(),
+          "agent_timeout",
+          /within 0\.2 s/,
+        );
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+
+    it("an HTML page on the port is agent_bad_answer naming what came", async () => {
+      const html = await otherServer(() =>
+        new Response("<!doctype html><p>Sign in</p>", { headers: { "content-type": "text/html" } })
       );
-    } finally {
-      await big.close();
-    }
+      try {
+        await rejectsWith(
+          client({ port: html.port }).health(),
+          "agent_bad_answer",
+          /answered GET \/agent\/status\/health with text that is not JSON \(text\/html, starts with "<!doctype html><p>Sign in<\/p>"\): is another program on that port\?$/,
+        );
+      } finally {
+        await html.close();
+      }
+    });
+
+    it("JSON that is not a health report is agent_bad_answer", async () => {
+      const other = await otherServer(() => Response.json({ Healthy: "yes" }));
+      try {
+        await rejectsWith(
+          client({ port: other.port }).health(),
+          "agent_bad_answer",
+          /with JSON that is not a health report \(application\/json/,
+        );
+        await rejectsWith(
+          client({ port: other.port }).statusSections(),
+          "agent_bad_answer",
+          /with JSON that is not a list of names/,
+        );
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("an answer past MAX_ANSWER_BYTES is agent_bad_answer and stops the read", async () => {
+      const big = await otherServer(() => new Response("x".repeat(MAX_ANSWER_BYTES + 1)));
+      try {
+        await rejectsWith(
+          client({ port: big.port }).statusText(),
+          "agent_bad_answer",
+          new RegExp(`sent more than ${MAX_ANSWER_BYTES} bytes to GET /agent/status`),
+        );
+      } finally {
+        await big.close();
+      }
+    });
   });
-});
+}
 
 describe("agentApiClient() options", () => {
   it("names an IPv6 host in brackets, given with or without them", () => {
@@ -307,5 +317,30 @@ describe("agentApiClient() options", () => {
       () => agentApiClient({ host: "127.0.0.1", port: 5001, token: TOKEN, timeoutMs: 0 }),
       RangeError,
     );
+  });
+});
+
+// Bun's and Deno's fetch would send this request to the proxy: the client must see the
+// variable in process.env by itself and take node:http.
+describe("agentApiClient() with the process environment", () => {
+  it("never goes through the proxy that HTTP_PROXY names", async () => {
+    let seen = 0;
+    const trap = await otherServer(() => {
+      seen++;
+      return new Response("proxy", { status: 502 });
+    });
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy };
+    process.env.HTTP_PROXY = process.env.http_proxy = `http://127.0.0.1:${trap.port}`;
+    try {
+      const direct = agentApiClient({ host: "127.0.0.1", port: api.port, token: TOKEN });
+      assert.deepEqual(await direct.health(), health);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await trap.close();
+    }
+    assert.equal(seen, 0);
   });
 });
