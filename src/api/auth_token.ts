@@ -33,12 +33,13 @@ export const DEV_RUN_PATH = ".outpost/run";
  * Where the agent keeps its API token: `auth_token_file_path` when set, else beside the
  * config file, else in `run_path`.
  *
- * @example
+ * @example Beside the config file
  * ```ts
  * import { authTokenPath } from "./auth_token.ts";
- * import type { Config } from "../config/mod.ts";
- * declare const config: Config;
- * authTokenPath(config, "/etc/outpost/datadog.yaml"); // "/etc/outpost/auth_token" unless configured
+ * import { loadConfig } from "../config/mod.ts";
+ * import { runtime } from "../runtime/mod.ts";
+ * const { config } = await loadConfig(runtime, { searchPaths: [], env: {} });
+ * authTokenPath(config, "/etc/outpost/datadog.yaml"); // "/etc/outpost/auth_token"
  * ```
  */
 export function authTokenPath(config: Config, configFile: string | null): string {
