@@ -71,7 +71,7 @@ function buildAt(rev: string): string {
 }
 
 async function startRun(): Promise<
-  { proc: ReturnType<typeof Bun.spawn>; ms: number; config: string }
+  { proc: ReturnType<typeof Bun.spawn>; ms: number; config: string; dir: string }
 > {
   const dir = mkdtempSync(join(tmpdir(), "outpost-bench-"));
   const port = await freePort();
@@ -90,7 +90,7 @@ async function startRun(): Promise<
   for (;;) {
     try {
       const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-      if (res.ok) return { proc, ms: performance.now() - t0, config };
+      if (res.ok) return { proc, ms: performance.now() - t0, config, dir };
     } catch { /* not listening yet */ }
     if (proc.exitCode !== null) throw new Error(`outpost run exited with ${proc.exitCode}`);
     await Bun.sleep(1);
@@ -124,10 +124,11 @@ const ready: number[] = [];
 const baseline: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   baseline.push(await timeVersion());
-  const { proc, ms } = await startRun();
+  const { proc, ms, dir } = await startRun();
   ready.push(ms);
   proc.kill("SIGTERM");
   await proc.exited;
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const agent = await startRun();
@@ -150,6 +151,7 @@ const bareRss = rssMiB(bare.pid);
 agent.proc.kill("SIGTERM");
 bare.kill();
 await Promise.all([agent.proc.exited, bare.exited]);
+rmSync(agent.dir, { recursive: true, force: true });
 if (values["old-rev"] && OLD_BIN) rmSync(resolve(OLD_BIN, ".."), { recursive: true, force: true });
 
 const readyMs = median(ready);
