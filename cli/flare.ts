@@ -4,8 +4,7 @@ import { UsageError } from "./_command.ts";
 import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import type { Config } from "../src/config/mod.ts";
-import { readAuthToken } from "../src/api/mod.ts";
-import { authTokenPath } from "../src/agent.ts";
+import { agentApiClient, clientAuthTokenPath, readAuthToken } from "../src/api/mod.ts";
 import { cleanHostname, createFlare, flareBaseUrl, sendFlare } from "../src/flare/mod.ts";
 import { createHttpClient, httpSettings } from "../src/http/mod.ts";
 import { BUILD } from "../src/version.ts";
@@ -120,7 +119,7 @@ export const flare: Command = {
 /** The agent's token, so that a local flare masks it too; none when it cannot be read. */
 function localAuthToken(config: Config, configFile: string | null): string | undefined {
   try {
-    return readAuthToken(authTokenPath(config, configFile));
+    return readAuthToken(clientAuthTokenPath(config, configFile));
   } catch {
     return undefined;
   }
@@ -132,19 +131,14 @@ async function askAgent(
   configFile: string | null,
   profile: number,
 ): Promise<string> {
-  const token = readAuthToken(authTokenPath(config, configFile));
-  const host = config.cmd_host.includes(":") ? `[${config.cmd_host}]` : config.cmd_host;
-  // Profiles take their seconds, then every provider may take its timeout.
-  const budgetMs = (profile * 2 + 30 + config.flare_provider_timeout * 20) * 1000;
-  const res = await fetch(`http://${host}:${config.cmd_port}/agent/flare`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ profile }),
-    signal: AbortSignal.timeout(budgetMs),
+  const client = agentApiClient({
+    host: config.cmd_host,
+    port: config.cmd_port,
+    token: readAuthToken(clientAuthTokenPath(config, configFile)),
   });
-  const body = (await res.text()).trim();
-  if (!res.ok) throw new Error(`HTTP ${res.status}: ${body}`);
-  return body;
+  // Profiles take their seconds, then every provider may take its timeout.
+  const timeoutMs = (profile * 2 + 30 + config.flare_provider_timeout * 20) * 1000;
+  return client.flare({ profile, timeoutMs });
 }
 
 async function ask(question: string): Promise<string> {

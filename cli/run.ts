@@ -6,9 +6,7 @@ import { buildAgent } from "../src/agent.ts";
 import type { IntakeComponent } from "../src/intake/mod.ts";
 import type { Built } from "../src/component.ts";
 import { BUILD } from "../src/version.ts";
-
-/** Where `--dev` keeps its state when `run_path` is not configured: beside the working directory. */
-export const DEV_RUN_PATH = ".outpost/run";
+import { DEV_RUN_PATH } from "../src/api/mod.ts";
 
 export const run: Command = {
   name: "run",

@@ -1,16 +1,15 @@
 import type { Command } from "./_command.ts";
 import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { runtime } from "../src/runtime/mod.ts";
-import type { Config } from "../src/config/mod.ts";
-import { DEV_RUN_PATH } from "./run.ts";
-import { authTokenPath } from "../src/agent.ts";
-import { readAuthToken } from "../src/api/mod.ts";
+import {
+  type AgentApiClient,
+  agentApiClient,
+  AgentApiError,
+  clientAuthTokenPath,
+  readAuthToken,
+} from "../src/api/mod.ts";
 import { scrubText } from "../src/config/mod.ts";
 import { OutpostError } from "../src/errors.ts";
-import { HostMetadata, resolveHostname } from "../src/metadata/mod.ts";
-import { COLOR, PLAIN, remoteStatus, renderRemoteStatus } from "../src/status/mod.ts";
 
 export const status: Command = {
   name: "status",
@@ -42,6 +41,11 @@ export const status: Command = {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
     if (typeof values["expvar-url"] === "string") {
+      // Loaded for this flag only: asking the running agent needs neither.
+      const [
+        { HostMetadata, resolveHostname },
+        { COLOR, PLAIN, remoteStatus, renderRemoteStatus },
+      ] = await Promise.all([import("../src/metadata/mod.ts"), import("../src/status/mod.ts")]);
       const metadata = new HostMetadata({
         config,
         configFile: file,
@@ -66,9 +70,14 @@ export const status: Command = {
       return 2;
     }
     const base = `http://${config.cmd_host}:${config.cmd_port}`;
-    let token: string;
+    let client: AgentApiClient;
     try {
-      token = readAuthToken(tokenPath(config, file));
+      client = agentApiClient({
+        host: config.cmd_host,
+        port: config.cmd_port,
+        token: readAuthToken(clientAuthTokenPath(config, file)),
+        timeoutMs: config.server_timeout * 1000,
+      });
     } catch (e) {
       console.error(
         `Could not reach the agent at ${base}: is it running? (${(e as Error).message})`,
@@ -76,46 +85,22 @@ export const status: Command = {
       return 1;
     }
     const section = positionals[0];
-    const path = values.list
-      ? "/agent/status/sections"
-      : section
-      ? `/agent/${encodeURIComponent(section)}/status`
-      : "/agent/status";
-    const query = asJson || values.list
-      ? "format=json"
-      : `format=text${color ? "&color=true" : ""}`;
-    let res: Response;
     try {
-      res = await fetch(`${base}${path}?${query}`, {
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        signal: AbortSignal.timeout(config.server_timeout * 1000),
-      });
-    } catch {
-      console.error(`Could not reach the agent at ${base}: is it running?`);
+      if (values.list) {
+        const sections = await client.statusSections();
+        if (asJson) printJson(sections);
+        else console.log(sections.join("\n"));
+      } else if (asJson) printJson(await client.statusJson({ section }));
+      else process.stdout.write(scrubText(await client.statusText({ section, color })));
+    } catch (e) {
+      if (!(e instanceof AgentApiError)) throw e;
+      console.error(
+        e.code === "agent_unreachable"
+          ? `Could not reach the agent at ${base}: is it running?`
+          : e.message,
+      );
       return 1;
     }
-    const body = await res.text();
-    if (!res.ok) {
-      let message = body;
-      try {
-        message = JSON.parse(body).error ?? body;
-      } catch { /* not JSON: show the body as it is */ }
-      console.error(`The agent at ${base} answered ${res.status}: ${message}`);
-      return 1;
-    }
-    if (values.list && !asJson) console.log((JSON.parse(body) as string[]).join("\n"));
-    else if (asJson) printJson(JSON.parse(body));
-    else process.stdout.write(scrubText(body));
     return 0;
   },
 };
-
-/**
- * Where the running agent keeps its token: as `authTokenPath` says, or — with no config file,
- * where `outpost run --dev` puts its state — under the dev run path.
- */
-function tokenPath(config: Config, file: string | null): string {
-  const path = authTokenPath(config, file);
-  const dev = join(DEV_RUN_PATH, "auth_token");
-  return !existsSync(path) && file === null && existsSync(dev) ? dev : path;
-}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Runtime } from "./runtime/types.ts";
 import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
@@ -12,6 +12,7 @@ import { LossReporter, Registry } from "./telemetry/mod.ts";
 import type { Built, Component } from "./component.ts";
 import {
   apiSettings,
+  authTokenPath,
   buildApi,
   ensureAuthToken,
   ensureRunPath,
@@ -129,12 +130,6 @@ export class Agent {
     }
     return report;
   }
-}
-
-/** Where the API token lives: the configured path, beside the config file, or in `run_path`. */
-export function authTokenPath(config: Config, configFile: string | null): string {
-  if (config.auth_token_file_path) return config.auth_token_file_path;
-  return configFile ? join(dirname(configFile), "auth_token") : join(config.run_path, "auth_token");
 }
 
 /** The start-time warning for an API that other hosts can reach, or null when it is local. */

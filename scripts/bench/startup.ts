@@ -2,33 +2,77 @@
  * Start-up time and idle memory of the compiled binary.
  *
  *   bun scripts/bench/startup.ts [--bin dist/outpost-linux-x64] [--runs 20] [--idle 10]
+ *     [--old-bin PATH | --old-rev REV]
  *
  * - ready: exec of `outpost run` until `/agent/status/health` answers 200, median of N runs;
  * - baseline: exec of `outpost version` until it exits (the same binary starting and stopping
  *   with no server), measured in the same run so the ratio survives a noisy machine;
+ * - status: exec of `outpost status` against a running agent until it exits, median of N runs;
+ *   with `--old-bin` (a binary to compare with) or `--old-rev` (a commit, built here in a
+ *   temporary git worktree), the old binary's `status` is timed in the same rounds, against the
+ *   same agent, and the new / old ratio printed;
  * - idle RSS: VmRSS of `outpost run` after --idle seconds, against a bare `bun` process idling
  *   for the same time (the runtime's own floor).
  * Goals: ready ≤ 30 ms, idle RSS ≤ 40 MB.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { median, report } from "./_report.ts";
-import { freePort } from "./_agent.ts";
+import { freePort, freeUdpPort } from "./_agent.ts";
 
 const { values } = parseArgs({
   options: {
     bin: { type: "string", default: resolve(import.meta.dirname, "../../dist/outpost-linux-x64") },
     runs: { type: "string", default: "20" },
     idle: { type: "string", default: "10" },
+    "old-bin": { type: "string" },
+    "old-rev": { type: "string" },
   },
 });
 const BIN = resolve(values.bin!);
 const RUNS = Number(values.runs);
 const IDLE_S = Number(values.idle);
+const ROOT = resolve(import.meta.dirname, "../..");
+if (values["old-bin"] && values["old-rev"]) {
+  throw new Error("Give --old-bin or --old-rev, not both");
+}
+const OLD_BIN = values["old-bin"]
+  ? resolve(values["old-bin"])
+  : values["old-rev"]
+  ? buildAt(values["old-rev"])
+  : null;
 
-async function startRun(): Promise<{ proc: ReturnType<typeof Bun.spawn>; ms: number }> {
+/** Builds the linux-x64 binary of commit `rev` in a temporary worktree; returns its path. */
+function buildAt(rev: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "outpost-bench-old-"));
+  const tree = join(dir, "tree");
+  const out = join(dir, "outpost-old");
+  const git = (...args: string[]) => {
+    const r = Bun.spawnSync({ cmd: ["git", ...args], cwd: ROOT, stderr: "pipe", stdout: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
+  };
+  git("worktree", "add", "--detach", tree, rev);
+  try {
+    symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
+    const build = Bun.spawnSync({
+      cmd: [process.execPath, "scripts/build.ts", "--target", "linux-x64", "--outfile", out],
+      cwd: tree,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    if (build.exitCode !== 0) throw new Error(`Cannot build ${rev}: ${build.stderr.toString()}`);
+  } finally {
+    git("worktree", "remove", "--force", tree);
+  }
+  console.log(`built ${rev} for comparison`);
+  return out;
+}
+
+async function startRun(): Promise<
+  { proc: ReturnType<typeof Bun.spawn>; ms: number; config: string; dir: string }
+> {
   const dir = mkdtempSync(join(tmpdir(), "outpost-bench-"));
   const port = await freePort();
   const token = "ab".repeat(32);
@@ -36,7 +80,9 @@ async function startRun(): Promise<{ proc: ReturnType<typeof Bun.spawn>; ms: num
   const config = join(dir, "datadog.yaml");
   writeFileSync(
     config,
-    `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${dir}\nlog_level: warn\n`,
+    // Every port free, not the defaults: another agent on this machine must not fail the start.
+    `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${dir}\n` +
+      `log_level: warn\ndogstatsd_port: ${await freeUdpPort()}\nexpvar_port: ${await freePort()}\n`,
   );
   const url = `http://127.0.0.1:${port}/agent/status/health`;
   const t0 = performance.now();
@@ -44,7 +90,7 @@ async function startRun(): Promise<{ proc: ReturnType<typeof Bun.spawn>; ms: num
   for (;;) {
     try {
       const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-      if (res.ok) return { proc, ms: performance.now() - t0 };
+      if (res.ok) return { proc, ms: performance.now() - t0, config, dir };
     } catch { /* not listening yet */ }
     if (proc.exitCode !== null) throw new Error(`outpost run exited with ${proc.exitCode}`);
     await Bun.sleep(1);
@@ -57,6 +103,18 @@ async function timeVersion(): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Exec of `bin status` against the agent of `config` until it exits; it must succeed. */
+async function timeStatus(bin: string, config: string): Promise<number> {
+  const t0 = performance.now();
+  const proc = Bun.spawn({ cmd: [bin, "status", "-c", config], stdout: "ignore", stderr: "pipe" });
+  const code = await proc.exited;
+  const ms = performance.now() - t0;
+  if (code !== 0) {
+    throw new Error(`${bin} status exited with ${code}: ${await new Response(proc.stderr).text()}`);
+  }
+  return ms;
+}
+
 function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
   return kb / 1024;
@@ -66,13 +124,23 @@ const ready: number[] = [];
 const baseline: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   baseline.push(await timeVersion());
-  const { proc, ms } = await startRun();
+  const { proc, ms, dir } = await startRun();
   ready.push(ms);
   proc.kill("SIGTERM");
   await proc.exited;
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const agent = await startRun();
+// Old and new take turns against the same agent, each going first every other round, so load
+// on the machine and a warm page cache favour neither.
+const statusNew: number[] = [];
+const statusOld: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  if (OLD_BIN && i % 2 === 1) statusOld.push(await timeStatus(OLD_BIN, agent.config));
+  statusNew.push(await timeStatus(BIN, agent.config));
+  if (OLD_BIN && i % 2 === 0) statusOld.push(await timeStatus(OLD_BIN, agent.config));
+}
 const bare = Bun.spawn({
   cmd: [process.execPath, "-e", "setInterval(() => {}, 1000)"],
   stdout: "ignore",
@@ -83,9 +151,28 @@ const bareRss = rssMiB(bare.pid);
 agent.proc.kill("SIGTERM");
 bare.kill();
 await Promise.all([agent.proc.exited, bare.exited]);
+rmSync(agent.dir, { recursive: true, force: true });
+if (values["old-rev"] && OLD_BIN) rmSync(resolve(OLD_BIN, ".."), { recursive: true, force: true });
 
 const readyMs = median(ready);
 const baselineMs = median(baseline);
+const statusMs = median(statusNew);
+const statusOldMs = OLD_BIN ? median(statusOld) : null;
+const statusRows = [
+  {
+    measure: "status (exec → exit, agent running), median ms",
+    value: statusMs.toFixed(1),
+    goal: "",
+  },
+  ...(statusOldMs === null ? [] : [
+    {
+      measure: "status of the old binary, median ms",
+      value: statusOldMs.toFixed(1),
+      goal: "",
+    },
+    { measure: "status new / old", value: (statusMs / statusOldMs).toFixed(2), goal: "< 1" },
+  ]),
+];
 report("startup", [
   { measure: "ready (exec → health 200), median ms", value: readyMs.toFixed(1), goal: "≤ 30" },
   {
@@ -94,6 +181,7 @@ report("startup", [
     goal: "",
   },
   { measure: "ready / baseline", value: (readyMs / baselineMs).toFixed(2), goal: "" },
+  ...statusRows,
   { measure: `idle RSS after ${IDLE_S} s, MiB`, value: agentRss.toFixed(1), goal: "≤ 40" },
   { measure: "bare bun process RSS, MiB", value: bareRss.toFixed(1), goal: "" },
   { measure: "idle RSS / bare bun", value: (agentRss / bareRss).toFixed(2), goal: "" },
@@ -101,6 +189,15 @@ report("startup", [
   runs: RUNS,
   ready_ms: { median: readyMs, all: ready },
   version_exit_ms: { median: baselineMs, all: baseline },
+  status_exit_ms: { median: statusMs, all: statusNew },
+  ...(statusOldMs === null ? {} : {
+    status_old: {
+      // The commit, or the binary's file name: a local path means nothing on another machine.
+      from: values["old-rev"] ?? basename(OLD_BIN!),
+      exit_ms: { median: statusOldMs, all: statusOld },
+      new_over_old: statusMs / statusOldMs,
+    },
+  }),
   idle_seconds: IDLE_S,
   idle_rss_mib: agentRss,
   bare_bun_rss_mib: bareRss,

@@ -11,6 +11,7 @@ import {
   chmodSync,
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   lstatSync,
   mkdirSync,
@@ -18,8 +19,46 @@ import {
   readFileSync,
   writeFileSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import type { Config } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
+
+/**
+ * Where `outpost run --dev` keeps its state when `run_path` is not configured: beside the
+ * working directory.
+ */
+export const DEV_RUN_PATH = ".outpost/run";
+
+/**
+ * Where the agent keeps its API token: `auth_token_file_path` when set, else beside the
+ * config file, else in `run_path`.
+ *
+ * @example Beside the config file
+ * ```ts
+ * import { authTokenPath } from "./auth_token.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * import { runtime } from "../runtime/mod.ts";
+ * const { config } = await loadConfig(runtime, { searchPaths: [], env: {} });
+ * authTokenPath(config, "/etc/outpost/datadog.yaml"); // "/etc/outpost/auth_token"
+ * ```
+ */
+export function authTokenPath(config: Config, configFile: string | null): string {
+  if (config.auth_token_file_path) return config.auth_token_file_path;
+  return configFile ? join(dirname(configFile), "auth_token") : join(config.run_path, "auth_token");
+}
+
+/**
+ * Where a client (`outpost status`, `outpost flare`) finds the running agent's token: as
+ * {@linkcode authTokenPath} says, except that with no config file and no token there it takes
+ * the one `outpost run --dev` made under {@linkcode DEV_RUN_PATH} of the working directory,
+ * so that the commands work beside a dev agent started with no config.
+ */
+export function clientAuthTokenPath(config: Config, configFile: string | null): string {
+  const path = authTokenPath(config, configFile);
+  if (configFile !== null || existsSync(path)) return path;
+  const dev = join(DEV_RUN_PATH, "auth_token");
+  return existsSync(dev) ? dev : path;
+}
 
 /** Options of {@linkcode ensureAuthToken} and {@linkcode ensureRunPath}. */
 export interface OwnerOptions {

@@ -10,7 +10,24 @@ import type { Config } from "../config/mod.ts";
 import { type AgentHandle, type ApiArea, createApiApp } from "./app.ts";
 
 export { type AgentHandle, type ApiArea, createApiApp, type HealthReport } from "./app.ts";
-export { ensureAuthToken, ensureRunPath, readAuthToken } from "./auth_token.ts";
+export {
+  type AgentApiClient,
+  agentApiClient,
+  type AgentApiClientOptions,
+  AgentApiError,
+  type AgentApiErrorCode,
+  type FlareRequestOptions,
+  networkErrorReason,
+  type StatusTextOptions,
+} from "./_client.ts";
+export {
+  authTokenPath,
+  clientAuthTokenPath,
+  DEV_RUN_PATH,
+  ensureAuthToken,
+  ensureRunPath,
+  readAuthToken,
+} from "./auth_token.ts";
 
 /** Settings of the API server (see {@linkcode apiSettings}). */
 export interface ApiSettings {

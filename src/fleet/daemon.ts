@@ -10,8 +10,7 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
 import type { Config } from "../config/mod.ts";
 import { createHttpClient, httpSettings } from "../http/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { ensureAuthToken } from "../api/mod.ts";
-import { authTokenPath } from "../agent.ts";
+import { agentApiClient, authTokenPath, ensureAuthToken } from "../api/mod.ts";
 import { Installer } from "./installer.ts";
 import { createFleetApi } from "./api.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -79,23 +78,21 @@ export async function startDaemon(ctx: DaemonContext): Promise<Daemon> {
   await installer.recover(f.agent_package);
 
   // The agent creates the token too; making it first lets the watch read it before the child runs.
-  const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
-  const host = config.cmd_host.includes(":") ? `[${config.cmd_host}]` : config.cmd_host;
-  const healthUrl = `http://${host}:${config.cmd_port}/agent/status/health`;
+  const agentApi = agentApiClient({
+    host: config.cmd_host,
+    port: config.cmd_port,
+    token: ensureAuthToken(authTokenPath(config, ctx.configFile)),
+    // Polled every few seconds: a hung agent must not hold the watch.
+    timeoutMs: 2000,
+  });
   const pkg = f.agent_package;
   const watch = {
     runtime,
     repository: installer.repository(pkg),
     logger,
-    health: async () => {
-      const res = await fetch(healthUrl, {
-        headers: { Authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(2000),
-      });
-      if (!res.ok) return false;
-      const body = await res.json() as { Healthy?: string[]; Unhealthy?: string[] };
-      return Array.isArray(body.Unhealthy) && body.Unhealthy.length === 0;
-    },
+    // Throws when the agent cannot tell (not up yet, an error answer): the watch counts that as
+    // not healthy.
+    health: async () => (await agentApi.health()).Unhealthy.length === 0,
     healthTimeoutMs: f.experiment_health_timeout * 1000,
     watchMs: f.experiment_watch * 1000,
     onExperimentFailed: (reason: string) => installer.stopExperiment(pkg, reason),

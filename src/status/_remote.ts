@@ -7,6 +7,7 @@ import type { Runtime } from "../runtime/types.ts";
 import type { Config } from "../config/mod.ts";
 import { scrubObject } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
+import { networkErrorReason } from "../api/mod.ts";
 import { BUILD } from "../version.ts";
 import { BUILD_ARCH, type HostMetadata, type HostPayload } from "../metadata/mod.ts";
 import { formatTime } from "./_collector.ts";
@@ -53,7 +54,10 @@ export async function fetchExpvars(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    throw new OutpostError("expvar_unreachable", `Cannot connect to ${url}: ${reason(e)}`);
+    throw new OutpostError(
+      "expvar_unreachable",
+      `Cannot connect to ${url}: ${networkErrorReason(e)}`,
+    );
   }
   const body = await res.text();
   if (!res.ok) {
@@ -145,23 +149,4 @@ export function renderRemoteStatus(s: RemoteStatus, style: Style): string {
     lines(flat),
     "",
   ].join("\n");
-}
-
-/** Error codes of Bun and Deno (and their message fragments) → a short reason. */
-const REASONS: Array<[RegExp, string]> = [
-  [/ECONNREFUSED|ConnectionRefused|Connection refused/i, "connection refused"],
-  [/ENOTFOUND|failed to lookup address|Name or service not known/i, "host not found"],
-  [/ECONNRESET|ConnectionReset|Connection reset/i, "connection reset"],
-  [/ETIMEDOUT|timed out/i, "timed out"],
-];
-
-/** The most telling one-line reason of a fetch failure on Bun or Deno. */
-function reason(e: unknown): string {
-  const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
-  if (err.name === "TimeoutError") return "timed out";
-  const all = [err.code, err.cause?.code, err.message, err.cause?.message].filter(Boolean).join(
-    " ",
-  );
-  const known = REASONS.find(([re]) => re.test(all));
-  return known ? known[1] : (err.cause?.message ?? err.message ?? String(e)).split("\n")[0];
 }
