@@ -17,21 +17,26 @@ function outpost(...args: string[]) {
   return spawnSync("node", [LAUNCHER, ...args], { encoding: "utf8", timeout: 30_000 });
 }
 
-/** Starts `outpost intake` through the launcher; resolves once it listens. */
-async function startIntake() {
-  const proc = spawn("node", [LAUNCHER, "intake", "--port", "0", "--data-dir", join(dir, "i")], {
+/**
+ * Starts a command through the launcher; resolves once its output includes `ready`.
+ */
+async function start(args: string[], ready: string, env: Record<string, string> = {}) {
+  const proc = spawn("node", [LAUNCHER, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     proc.on("exit", (code, signal) => resolve({ code, signal }))
   );
   let out = "";
   await new Promise<void>((resolve, reject) => {
-    proc.stdout.on("data", (d) => {
+    const seen = (d: Buffer) => {
       out += d;
-      if (out.includes("listening on")) resolve();
-    });
-    proc.on("exit", () => reject(new Error(`intake exited early: ${out}`)));
+      if (out.includes(ready)) resolve();
+    };
+    proc.stdout.on("data", seen);
+    proc.stderr.on("data", seen);
+    proc.on("exit", () => reject(new Error(`${args[0]} exited early: ${out}`)));
   });
   return { proc, exited };
 }
@@ -56,13 +61,21 @@ test("bin/outpost.js passes an unknown command's exit code 2 through", () => {
 });
 
 test("bin/outpost.js forwards SIGTERM to the command, which stops cleanly (exit 0)", async () => {
-  const { proc, exited } = await startIntake();
+  // `run` catches signals before it says it started; free ports keep it off a running agent's.
+  const { proc, exited } = await start(["run", "--dev"], "started on bun", {
+    DD_RUN_PATH: join(dir, "run"),
+    DD_CMD_PORT: "0",
+    DD_EXPVAR_PORT: "0",
+    DD_DOGSTATSD_PORT: "0",
+    DD_LOCAL_INTAKE_PORT: "0",
+  });
   proc.kill("SIGTERM");
   assert.deepEqual(await exited, { code: 0, signal: null });
 });
 
 test("bin/outpost.js dies of the signal that killed the command", async () => {
-  const { proc, exited } = await startIntake();
+  const intake = ["intake", "--port", "0", "--data-dir", join(dir, "intake")];
+  const { proc, exited } = await start(intake, "listening on");
   const bun = execFileSync("pgrep", ["-P", String(proc.pid)], { encoding: "utf8" }).trim();
   assert.match(bun, /^\d+$/, "one child: the Bun process");
   process.kill(Number(bun), "SIGKILL");
