@@ -20,6 +20,9 @@ import { basename, dirname, join } from "node:path";
 /** Temp files start with this; a directory's owner may remove such leftovers of a crash. */
 const ATOMIC_TEMP_PREFIX = ".tmp-";
 
+/** Temp files made by this process so far: with the pid, a name no live writer shares. */
+let written = 0;
+
 /** True when `name` (a file name, not a path) is a temp file of {@linkcode writeFileAtomic}. */
 export function isAtomicTemp(name: string): boolean {
   return name.startsWith(ATOMIC_TEMP_PREFIX);
@@ -68,7 +71,8 @@ export function writeFileAtomic(
   const { mode = 0o600, ...rest } = options;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   replaceAtomic(path, (temp) => {
-    const fd = openSync(temp, "wx", mode);
+    // "w", not "wx": a leftover of that dead process is garbage to overwrite.
+    const fd = openSync(temp, "w", mode);
     try {
       fchmodSync(fd, mode);
       // writeSync may write less than asked (a signal, a pipe-like filesystem): loop to the end.
@@ -105,7 +109,8 @@ export function replaceAtomic(
   options: AtomicOptions = {},
 ): void {
   const dir = dirname(path);
-  const temp = join(dir, `${ATOMIC_TEMP_PREFIX}${basename(path)}.${randomHex(6)}`);
+  // Unique among live writers: only a dead process of the same pid can have left this name.
+  const temp = join(dir, `${ATOMIC_TEMP_PREFIX}${basename(path)}.${process.pid}.${++written}`);
   try {
     create(temp);
     (options.exclusive ? linkSync : renameSync)(temp, path);
@@ -138,13 +143,4 @@ export function syncDir(dir: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-// Web Crypto rather than node:crypto: `outpost status` imports this module (through the auth
-// token's), and loading node:crypto there would cost megabytes.
-function randomHex(bytes: number): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
 }
