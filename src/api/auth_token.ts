@@ -8,7 +8,6 @@
  */
 import {
   accessSync,
-  chmodSync,
   closeSync,
   constants,
   existsSync,
@@ -17,10 +16,10 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/mod.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 import { OutpostError } from "../errors.ts";
 
 /**
@@ -154,10 +153,10 @@ export function ensureAuthToken(path: string, options: OwnerOptions = {}): strin
     lstatSync(path);
   } catch {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // "wx" fails if another process created it meanwhile; then theirs is read and checked.
+    // Exclusive: fails if another process created it meanwhile; then theirs is read and
+    // checked. Being atomic too, a racing reader never sees an empty or half-written token.
     try {
-      writeFileSync(path, randomHex(32), { mode: 0o600, flag: "wx" });
-      chmodSync(path, 0o600);
+      writeFileAtomic(path, randomHex(32), { mode: 0o600, exclusive: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
         throw new OutpostError(

@@ -1,11 +1,12 @@
 /**
  * `version-history.json` in `run_path`: one entry per version the agent started as, so a
- * flare shows when the host was upgraded. Written atomically (temp file, rename).
+ * flare shows when the host was upgraded. Written atomically (src/fs).
  *
  * @module
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /** One version the agent started as. */
 export interface VersionEntry {
@@ -31,7 +32,6 @@ export function recordVersion(runPath: string, version: string, now = new Date()
   if (entries.at(-1)?.version === version) return entries;
   entries = [...entries, { version, timestamp: now.toISOString() }].slice(-MAX_ENTRIES);
   mkdirSync(runPath, { recursive: true, mode: 0o700 });
-  writeFileSync(`${path}.tmp`, JSON.stringify({ entries }, null, 2) + "\n", { mode: 0o644 });
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, JSON.stringify({ entries }, null, 2) + "\n", { mode: 0o644 });
   return entries;
 }

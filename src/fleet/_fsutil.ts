@@ -1,62 +1,25 @@
 /**
- * File helpers the fleet shares: atomic replace, atomic symlink switch, durable writes,
- * capped reads, and opening `file://` sources only as regular files under allowed roots.
+ * File helpers the fleet shares: atomic symlink switch, capped reads, and opening `file://`
+ * sources only as regular files under allowed roots.
  */
 import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
   lstatSync,
   openSync,
   readlinkSync,
   readSync,
   realpathSync,
-  renameSync,
-  rmSync,
   symlinkSync,
-  writeSync,
 } from "node:fs";
-import { basename, dirname, join, resolve, sep } from "node:path";
-import { randomBytes } from "node:crypto";
+import { dirname, resolve, sep } from "node:path";
+import { replaceAtomic } from "../fs/mod.ts";
 import { FleetError } from "./errors.ts";
-
-/** A name no other writer picks, for temp files beside their destination. */
-export function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
-}
-
-/** Writes `data` to `path` so that a crash leaves either the old or the new content. */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const tmp = tempName(path);
-  const fd = openSync(tmp, "w", mode);
-  try {
-    try {
-      writeSync(fd, typeof data === "string" ? new TextEncoder().encode(data) : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    // A full disk (ENOSPC) must not leave a partial temp file behind.
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  syncDir(dirname(path));
-}
 
 /** Points the symlink `link` at `target` by creating a new link and renaming it over the old. */
 export function switchLink(link: string, target: string): void {
-  const tmp = tempName(link);
-  symlinkSync(target, tmp);
-  try {
-    renameSync(tmp, link);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  syncDir(dirname(link));
+  replaceAtomic(link, (temp) => symlinkSync(target, temp));
 }
 
 /** The target of a symlink, or null when there is none. */
@@ -65,19 +28,6 @@ export function readLink(link: string): string | null {
     return readlinkSync(link);
   } catch {
     return null;
-  }
-}
-
-/** Flushes a directory's entries (renames, new links) to disk. */
-export function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic there.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -13,7 +13,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } fro
 import { join } from "node:path";
 import { FleetError } from "./errors.ts";
 import { PACKAGE_NAME } from "../config/keys/fleet.ts";
-import { readLink, switchLink, syncDir } from "./_fsutil.ts";
+import { syncDir } from "../fs/mod.ts";
+import { readLink, switchLink } from "./_fsutil.ts";
 
 const STABLE = "stable";
 const EXPERIMENT = "experiment";

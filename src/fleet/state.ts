@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import type { Catalog } from "./catalog.ts";
 import { FleetError } from "./errors.ts";
-import { writeFileAtomic } from "./_fsutil.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 
 /** Bumped when the file's shape changes incompatibly. */
 export const STATE_FORMAT_VERSION = 1;

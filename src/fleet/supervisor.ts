@@ -14,7 +14,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Repository } from "./repository.ts";
 import type { WatchState } from "./state.ts";
 import { alive } from "./_lock.ts";
-import { writeFileAtomic } from "./_fsutil.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 import { watchExperiment } from "./_watch.ts";
 
 /** Options of {@linkcode Supervisor}. */
@@ -144,7 +144,7 @@ export class Supervisor {
     }
     const child: Child = { version, slot, handle, startedAt: Date.now(), stopping: false };
     this.#child = child;
-    writeFileAtomic(this.#o.pidFile, String(handle.pid), 0o644);
+    writeFileAtomic(this.#o.pidFile, String(handle.pid), { mode: 0o644 });
     handle.exited.then((code) => this.#exited(child, code));
     if (slot === "experiment") this.#watch(child);
   }

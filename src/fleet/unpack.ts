@@ -26,7 +26,8 @@ import {
 import { posix } from "node:path";
 import { createTarDecoder, type TarHeader } from "modern-tar";
 import { FleetError } from "./errors.ts";
-import { isWithin, syncDir } from "./_fsutil.ts";
+import { syncDir } from "../fs/mod.ts";
+import { isWithin } from "./_fsutil.ts";
 
 /** Entries an archive may hold unless told otherwise (`fleet.max_package_entries`). */
 export const DEFAULT_MAX_ENTRIES = 10_000;

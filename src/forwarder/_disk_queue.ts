@@ -14,27 +14,15 @@
  * so that names sort oldest first.
  */
 import { createHash, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statfsSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { isAtomicTemp, writeFileAtomic } from "../fs/mod.ts";
 import { makeTransaction, type Transaction } from "./_transaction.ts";
 
 /** Version written into every file; files of another version are dropped and counted. */
 export const DISK_FORMAT_VERSION = 1;
 const MAGIC = new TextEncoder().encode("OUTPOSTQ");
 const SUFFIX = ".retry";
-const TEMP_PREFIX = ".tmp-";
 
 /** One stored transaction's header entry. */
 interface StoredMeta {
@@ -82,47 +70,6 @@ export interface DiskQueueOptions {
 /** sha256 prefix of an API key: enough to tell the configured keys apart, useless to a reader. */
 export function keyHash(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex").slice(0, 16);
-}
-
-/**
- * Writes `data` to `path` so that a crash leaves the old file or the new one, never a torn one.
- * When a step fails (ENOSPC, EIO, …) the temp file is removed before the error is rethrown, so
- * a full disk is not filled further by leftovers.
- *
- * @example
- * ```ts ignore
- * writeFileAtomic("/var/lib/outpost/run/x.retry", bytes);
- * ```
- */
-export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o600): void {
-  const slash = path.lastIndexOf("/");
-  const dir = path.slice(0, slash);
-  const temp = join(dir, TEMP_PREFIX + path.slice(slash + 1));
-  const fd = openSync(temp, "w", mode);
-  try {
-    try {
-      let off = 0;
-      while (off < data.byteLength) off += writeSync(fd, data, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (e) {
-    try {
-      unlinkSync(temp);
-    } catch { /* never created or already gone */ }
-    throw e;
-  }
-  try {
-    // Persist the rename itself; not every platform lets a directory be fsynced.
-    const dfd = openSync(dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch { /* best effort */ }
 }
 
 /** Encodes transactions into the version-1 file layout. */
@@ -239,7 +186,7 @@ export class DiskQueue {
     const files: FileState[] = [];
     for (const name of readdirSync(this.#o.dir).sort()) {
       const path = join(this.#o.dir, name);
-      if (name.startsWith(TEMP_PREFIX)) {
+      if (isAtomicTemp(name)) {
         unlinkSync(path);
         continue;
       }

@@ -5,12 +5,12 @@
  * saying "running" means the previous run was killed (SIGKILL, OOM, power cut), and what it
  * recorded is the estimate of what was lost.
  *
- * Written with the disk queue's atomic write, only when a figure changed or once a minute, so
+ * Written atomically (src/fs), only when a figure changed or once a minute, so
  * an idle agent does not wear a flash card.
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "./_disk_queue.ts";
+import { writeFileAtomic } from "../fs/mod.ts";
 import type { MemoryHeld } from "./_domain.ts";
 
 /** Format version of the record; a record of another version is ignored. */
@@ -155,7 +155,7 @@ export class RunRecord {
 
   #write(record: Stored): void {
     this.#current = record;
-    writeFileAtomic(this.#path, new TextEncoder().encode(JSON.stringify(record) + "\n"));
+    writeFileAtomic(this.#path, JSON.stringify(record) + "\n");
   }
 }
 

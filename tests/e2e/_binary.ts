@@ -1,5 +1,5 @@
 /** Helpers for tests that run the compiled binary (path in OUTPOST_BIN). */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -32,9 +32,17 @@ export async function outpost(args: string[], env: Record<string, string> = {}, 
   return { stdout, stderr, code };
 }
 
-/** A temp directory holding `datadog.yaml` with the given content. */
+// Removed when the test process exits, not after a test: agents started in a before() hook
+// keep their directory for the whole describe block.
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp directory holding `datadog.yaml` with the given content; removed at exit. */
 export function configDir(yaml: string): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), "outpost-e2e-"));
+  made.push(dir);
   const config = join(dir, "datadog.yaml");
   writeFileSync(config, yaml);
   return { dir, config };
@@ -69,7 +77,8 @@ export async function startAgent(
   );
   const proc = Bun.spawn({
     cmd: [BIN, "run", "-c", config],
-    env: { PATH: process.env.PATH ?? "", ...env },
+    // The agent's temp files (flare zips among them) go to its directory, removed at exit.
+    env: { PATH: process.env.PATH ?? "", TMPDIR: dir, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

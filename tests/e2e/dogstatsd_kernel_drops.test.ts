@@ -6,8 +6,6 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import { BIN, outpost } from "./_binary.ts";
@@ -21,8 +19,9 @@ import {
   startIntake,
   waitFor,
 } from "../../scripts/bench/_agent.ts";
+import { tempDir } from "../_temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "outpost-kdrops-"));
+const dir = tempDir("outpost-kdrops-");
 let intake: Intake;
 
 before(async () => {

@@ -5,12 +5,11 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import StatsD from "hot-shots";
 import { BIN } from "./_binary.ts";
 import { agentSetup, sleep, startAgent, startIntake, waitFor } from "../../scripts/bench/_agent.ts";
+import { tempDir } from "../_temp.ts";
 
 const RATE = 10_000;
 const SECONDS = 10;
@@ -42,7 +41,7 @@ describe("hot-shots at 10,000 calls/s, unbuffered, default config (compiled bina
     it(`run ${run} of 3: every count arrives, nothing dropped in the kernel or the reader`, {
       timeout: 120_000,
     }, async () => {
-      const dir = mkdtempSync(join(tmpdir(), `outpost-load-${run}-`));
+      const dir = tempDir(`outpost-load-${run}-`);
       const intake = await startIntake(BIN, join(dir, "intake"), "1gb");
       // agentSetup points the agent at the intake; its one non-default is put back to default.
       const setup = await agentSetup(dir, intake.url, {

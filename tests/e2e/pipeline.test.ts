@@ -5,14 +5,14 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import StatsD from "hot-shots";
 import { BIN } from "./_binary.ts";
 import { freePort, freeUdpPort, waitFor } from "../../scripts/bench/_agent.ts";
+import { tempDir } from "../_temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "outpost-pipeline-"));
+const dir = tempDir("outpost-pipeline-");
 let intakeUrl = "";
 let intake: ReturnType<typeof Bun.spawn>;
 let agent: ReturnType<typeof Bun.spawn>;

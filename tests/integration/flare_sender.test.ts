@@ -5,13 +5,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 import { runtime } from "../../src/runtime/mod.ts";
 import { buildIntake, type IntakeComponent } from "../../src/intake/mod.ts";
 import { sendFlare, type SendFlareOptions } from "../../src/flare/mod.ts";
+import { tempDir } from "../_temp.ts";
 
 const API_KEY = "0123456789abcdef0123456789abcdef";
 const FLARE_ROUTE = "/support/flare";
@@ -22,9 +22,10 @@ const DESERIALIZE =
 
 let intake: IntakeComponent;
 let zip: string;
+// Made at the top level, so the directory lives until the file's last test.
+const dir = tempDir("flare-send-");
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "flare-send-"));
   intake = buildIntake({ dataDir: join(dir, "intake") }, { runtime }).component;
   await intake.start();
   zip = join(dir, "outpost-flare-h-2026-01-01T00-00-00Z.zip");

@@ -5,16 +5,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { buildIntake } from "../../src/intake/mod.ts";
 import { encode, MetricPayload, SketchPayload } from "../unit/intake/_support.ts";
+import { tempDir as makeTempDir } from "../_temp.ts";
 
 const ROOT = resolve(import.meta.dirname!, "../..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
-const tempDir = () => mkdtempSync(join(tmpdir(), "outpost-intake-it-"));
+const tempDir = () => makeTempDir("outpost-intake-it-");
 
 function seriesBody(i: number): Uint8Array {
   const payload = encode(MetricPayload, {

@@ -1,15 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   checkRunPath,
@@ -17,10 +8,11 @@ import {
   ensureRunPath,
   type FileStatus,
 } from "../../../src/api/auth_token.ts";
+import { tempDir } from "../../_temp.ts";
 
 const TOKEN = "cd".repeat(32);
 const me = process.getuid!();
-const tmp = () => mkdtempSync(join(tmpdir(), "outpost-token-"));
+const tmp = () => tempDir("outpost-token-");
 
 function tokenFile(mode: number): string {
   const path = join(tmp(), "auth_token");

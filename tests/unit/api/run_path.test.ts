@@ -1,12 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureRunPath } from "../../../src/api/mod.ts";
 import { OutpostError } from "../../../src/errors.ts";
+import { tempDir } from "../../_temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "outpost-run-path-"));
+const dir = tempDir("outpost-run-path-");
 
 function refusal(path: string): string {
   try {

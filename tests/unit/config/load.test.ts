@@ -1,14 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../../src/config/mod.ts";
 import { MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, MAX_LISTED } from "../../../src/config/load.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
 function configFile(yaml: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "outpost-config-")), "datadog.yaml");
+  const path = join(tempDir("outpost-config-"), "datadog.yaml");
   writeFileSync(path, yaml);
   return path;
 }

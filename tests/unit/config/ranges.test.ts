@@ -1,14 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { ConfigError, configSchema, loadConfig } from "../../../src/config/mod.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
 function configFile(yaml: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "outpost-ranges-")), "datadog.yaml");
+  const path = join(tempDir("outpost-ranges-"), "datadog.yaml");
   writeFileSync(path, yaml);
   return path;
 }

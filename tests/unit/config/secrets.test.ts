@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../../src/config/mod.ts";
 import { OutpostError } from "../../../src/errors.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "outpost-secrets-"));
+const dir = tempDir("outpost-secrets-");
 
 /** A real secret backend: reads the protocol's JSON on stdin and answers from a table. */
 function backend(name: string, body: string): string {
@@ -32,7 +32,7 @@ process.stdin.on("end", () => {
 );
 
 function configFile(yaml: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "outpost-config-")), "datadog.yaml");
+  const path = join(tempDir("outpost-config-"), "datadog.yaml");
   writeFileSync(path, yaml);
   return path;
 }

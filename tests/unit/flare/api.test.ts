@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { unzipSync } from "fflate";
 import { parse } from "yaml";
 import { runtime } from "../../../src/runtime/mod.ts";
@@ -10,6 +8,7 @@ import { loadConfig } from "../../../src/config/mod.ts";
 import { createApiApp } from "../../../src/api/mod.ts";
 import { flareApiArea } from "../../../src/flare/mod.ts";
 import { MAX_FLARE_REQUEST_BYTES } from "../../../src/flare/api.ts";
+import { tempDir } from "../../_temp.ts";
 
 const TOKEN = "ab".repeat(32);
 const API_KEY = "5ec2e7a95ec2e7a95ec2e7a95ec2e7a9";
@@ -17,7 +16,7 @@ const PROXY_PASSWORD = "hunter2-proxy";
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 async function app() {
-  const outDir = mkdtempSync(join(tmpdir(), "flare-api-"));
+  const outDir = tempDir("flare-api-");
   const { config } = await loadConfig(runtime, {
     searchPaths: [],
     env: {

@@ -1,16 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { cleanHostname, FlareBuilder, FlareSkip, recordVersion } from "../../../src/flare/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
 const T0 = Date.parse("2026-01-02T03:04:05.000Z");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 function builder(extra: { localReason?: string } = {}) {
-  const outDir = mkdtempSync(join(tmpdir(), "flare-test-"));
+  const outDir = tempDir("flare-test-");
   let t = T0;
   const fb = FlareBuilder.create({ hostname: "edge 1", outDir, now: () => (t += 5), ...extra });
   return { fb, outDir };
@@ -23,7 +23,7 @@ test("cleanHostname() makes a safe folder name and falls back to unknown", () =>
 });
 
 test("FlareBuilder.save() never replaces an existing file: a flare of the same second gets -2", () => {
-  const outDir = mkdtempSync(join(tmpdir(), "flare-test-"));
+  const outDir = tempDir("flare-test-");
   const make = () => FlareBuilder.create({ hostname: "h", outDir, now: () => T0 });
   const first = make();
   first.writer.add("status.log", "first");
@@ -176,7 +176,7 @@ test("FlareWriter.add() refuses paths that leave the flare", () => {
 });
 
 test("recordVersion() appends a new version once and keeps the history as JSON", () => {
-  const dir = mkdtempSync(join(tmpdir(), "flare-vh-"));
+  const dir = tempDir("flare-vh-");
   recordVersion(dir, "0.1.0", new Date("2026-01-01T00:00:00Z"));
   recordVersion(dir, "0.1.0", new Date("2026-01-02T00:00:00Z"));
   const entries = recordVersion(dir, "0.2.0", new Date("2026-01-03T00:00:00Z"));

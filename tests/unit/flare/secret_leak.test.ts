@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { parse } from "yaml";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { loadConfig } from "../../../src/config/mod.ts";
 import { createFlare } from "../../../src/flare/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
 const API_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 const APP_KEY = "f0e1d2c3b4a5968778695a4b3c2d1e0f12345678";
@@ -79,7 +79,7 @@ function leaks(files: Record<string, Uint8Array>): string[] {
 
 /** A host seeded with every kind of secret in config, conf.d, environment and logs. */
 async function seededHost() {
-  const dir = mkdtempSync(join(tmpdir(), "flare-leak-"));
+  const dir = tempDir("flare-leak-");
   const logFile = join(dir, "outpost.log");
   writeFileSync(
     join(dir, "datadog.yaml"),

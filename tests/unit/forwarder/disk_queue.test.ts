@@ -8,8 +8,8 @@ import {
   DISK_FORMAT_VERSION,
   DiskQueue,
   encodeFile,
-  writeFileAtomic,
 } from "../../../src/forwarder/_disk_queue.ts";
+import { writeFileAtomic } from "../../../src/fs/mod.ts";
 import { makeTransaction, type Transaction } from "../../../src/forwarder/_transaction.ts";
 
 const KEY = "abcdef0123456789abcdef0123456789";

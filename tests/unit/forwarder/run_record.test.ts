@@ -1,12 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RUN_RECORD_VERSION, RunRecord } from "../../../src/forwarder/_run_record.ts";
+import { tempDir } from "../../_temp.ts";
 
 function setup() {
-  const path = join(mkdtempSync(join(tmpdir(), "outpost-run-")), "run", "outpost_run.json");
+  const path = join(tempDir("outpost-run-"), "run", "outpost_run.json");
   let now = Date.UTC(2026, 0, 1);
   const open = (pid: number) => new RunRecord({ path, now: () => now, pid });
   return { path, open, advance: (ms: number) => (now += ms), at: () => now };
@@ -100,7 +100,7 @@ describe("RunRecord", () => {
   });
 
   it("open() throws when the record cannot be written", () => {
-    const dir = mkdtempSync(join(tmpdir(), "outpost-run-"));
+    const dir = tempDir("outpost-run-");
     writeFileSync(join(dir, "file"), "");
     const r = new RunRecord({ path: join(dir, "file", "outpost_run.json") });
     assert.throws(() => r.open(), /ENOTDIR|EEXIST|not a directory/i);

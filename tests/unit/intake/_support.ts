@@ -2,13 +2,11 @@
  * Shared by the intake tests: payloads built with protobufjs from the intake's definitions (the way
  * any protobuf producer would), and an intake app on a temp directory.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import protobuf from "protobufjs";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createIntakeApp, FaultQueue, IntakeStore } from "../../../src/intake/mod.ts";
 import type { IntakeAppOptions } from "../../../src/intake/mod.ts";
+import { tempDir as makeTempDir } from "../../_temp.ts";
 
 export { MetricPayload, SketchPayload } from "../../_agent_payload.ts";
 
@@ -22,7 +20,7 @@ export function encode(type: protobuf.Type, value: Record<string, unknown>): Uin
 export { runtime };
 
 /** A fresh temp directory. */
-export const tempDir = () => mkdtempSync(join(tmpdir(), "outpost-intake-test-"));
+export const tempDir = () => makeTempDir("outpost-intake-test-");
 
 /** An intake app on a fresh store, with a sleep that records instead of waiting. */
 export function makeIntake(options: Partial<IntakeAppOptions> & { maxBytes?: number } = {}) {

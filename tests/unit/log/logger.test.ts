@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../../src/log/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
 function capture(level: Parameters<typeof createLogger>[0] = {}) {
   const lines: string[] = [];
@@ -47,7 +47,7 @@ describe("createLogger()", () => {
   });
 
   it("rotates log_file by size and keeps log_file_max_rolls files", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "outpost-log-")), "agent.log");
+    const file = join(tempDir("outpost-log-"), "agent.log");
     const logger = createLogger({ file, maxSize: 300, maxRolls: 2, console: false });
     const log = logger.for("t");
     for (let i = 0; i < 12; i++) log.info(`message number ${i} ${"x".repeat(40)}`);

@@ -1,12 +1,12 @@
 // The Runtime contract, run unchanged under Bun and Deno.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { type Datagram, NotSupportedError, runtime } from "../../../src/runtime/mod.ts";
+import { tempDir } from "../../_temp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "outpost-runtime-"));
+const dir = tempDir("outpost-runtime-");
 
 function nextBatch(): { onBatch: (b: Datagram[]) => void; received: Promise<Datagram[]> } {
   let resolve!: (b: Datagram[]) => void;
