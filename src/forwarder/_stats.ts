@@ -1,7 +1,8 @@
 /**
  * The forwarder's counters, all in the telemetry registry (they feed `/debug/vars` and the
- * status page; their names are in `telemetry/events/forwarder.ts`). Endpoint labels are `<domain><route>`; drop labels are reasons. Every drop is
- * also told to the loss reporter, which logs it rate limited.
+ * status page; their names are in `telemetry/events/forwarder.ts`). Endpoint labels are
+ * `<domain><route>`; drop labels are reasons. Every drop is also told to the loss reporter,
+ * which logs it rate limited.
  */
 import {
   type CounterVec,

@@ -85,7 +85,9 @@ export interface AggregatorReaders {
  * import { AGGREGATOR, aggregatorEvents } from "./aggregator.ts";
  * const registry = new Registry();
  * const events = aggregatorEvents(registry, {
- *   dogstatsdContexts: () => 2, dogstatsdContextsBytes: () => 300, dogstatsdContextsByMtype: () => ({}),
+ *   dogstatsdContexts: () => 2,
+ *   dogstatsdContextsBytes: () => 300,
+ *   dogstatsdContextsByMtype: () => ({ Gauge: 2 }),
  * });
  * events.numberOfFlush.inc();
  * console.assert(registry.read(AGGREGATOR.numberOfFlush) === 1);

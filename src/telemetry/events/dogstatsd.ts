@@ -117,7 +117,7 @@ export function dogstatsdParserEvents(registry: Registry, readers: DogStatsDPars
   return events;
 }
 
-/** What the server publishes per transport, read from its listener each time the registry is read. */
+/** What the server publishes per transport, read from its listener when the registry is read. */
 export interface DogStatsDTransportReaders {
   /** Bytes the reader holds; undefined while not listening. */
   queueBytes: () => number | undefined;

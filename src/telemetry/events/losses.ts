@@ -35,7 +35,8 @@ export interface LossesReaders {
  * import { LOSSES, lossesEvents } from "./losses.ts";
  * const registry = new Registry();
  * lossesEvents(registry, { reasons: () => ({}) }).lost.with("forwarder.disk_full").inc(2);
- * console.assert((registry.read(LOSSES.lost) as Record<string, number>)["forwarder.disk_full"] === 2);
+ * const lost = registry.read(LOSSES.lost) as Record<string, number>;
+ * console.assert(lost["forwarder.disk_full"] === 2);
  * ```
  */
 export function lossesEvents(registry: Registry, readers: LossesReaders) {
