@@ -12,7 +12,7 @@ import type {
   SketchSeries,
 } from "../metrics/model.ts";
 import type { Log } from "../log/mod.ts";
-import { LossReporter, type Registry } from "../telemetry/mod.ts";
+import { aggregatorEvents, LossReporter, type Registry } from "../telemetry/mod.ts";
 import { type Config, configDefaults } from "../config/mod.ts";
 import type { Built, Component } from "../component.ts";
 import { BUILD } from "../version.ts";
@@ -230,7 +230,7 @@ export class Aggregator {
     const t = this.#t;
     const hostname = this.#o.hostname;
     const noAgg = this.#o.noAggregation;
-    t.samples.inc(samples.length);
+    t.dogstatsdMetricSample.inc(samples.length);
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i];
       if (s.timestamp > 0 && noAgg) {
@@ -266,7 +266,7 @@ export class Aggregator {
   /** Counts contexts evicted under pressure and says so at most once a minute. */
   #evicted(n: number, now: number): void {
     if (n === 0) return;
-    this.#t.evicted.inc(n);
+    this.#t.dogstatsdContextsEvicted.inc(n);
     this.#evictedUnlogged += n;
     if (now - this.#lastEvictLog < LIMIT_LOG_EVERY_S) return;
     this.#lastEvictLog = now;
@@ -310,7 +310,7 @@ export class Aggregator {
       sourceTypeName: "",
     });
     this.#noAggLast = now;
-    this.#t.noAggSamples.inc();
+    this.#t.noAggregationSamples.inc();
     if (this.#noAgg.length >= this.#o.noAggregationBatchSize) void this.#sendNoAgg();
   }
 
@@ -325,7 +325,7 @@ export class Aggregator {
     const batch = this.#noAgg;
     if (batch.length === 0) return Promise.resolve();
     this.#noAgg = [];
-    this.#t.noAggFlushes.inc();
+    this.#t.noAggregationFlushes.inc();
     const sent = this.#deliver("series", () => this.#o.sink.series(batch));
     this.#track(sent);
     return sent;
@@ -333,13 +333,13 @@ export class Aggregator {
 
   /** Buffers an event until the next flush. */
   addEvent(event: Event): void {
-    this.#t.events.inc();
+    this.#t.event.inc();
     this.#events.push({ ...event, tags: sortUniq(event.tags) });
   }
 
   /** Buffers a service check until the next flush. */
   addServiceCheck(check: ServiceCheck): void {
-    this.#t.serviceChecks.inc();
+    this.#t.serviceCheck.inc();
     this.#serviceChecks.push({ ...check, tags: sortUniq(check.tags) });
   }
 
@@ -354,7 +354,7 @@ export class Aggregator {
     }
     if (room <= 0) return;
     this.#orchestrator.push(...payloads.slice(0, room));
-    this.#t.orchestrator.inc(Math.min(room, payloads.length));
+    this.#t.orchestratorPayloads.inc(Math.min(room, payloads.length));
     if (this.#orchestratorScheduled) return;
     this.#orchestratorScheduled = true;
     this.#track(
@@ -382,7 +382,7 @@ export class Aggregator {
     const sampler = cs;
     return {
       addSample: (s) => {
-        this.#t.checkSamples.inc();
+        this.#t.checksMetricSample.inc();
         if (!sampler.addSample(s, this.#now())) this.#dropped("invalid_value");
       },
       commit: (ts) => {
@@ -462,11 +462,11 @@ export class Aggregator {
 
     const t = this.#t;
     const ms = performance.now() - started;
-    t.flushes.inc();
-    t.flushMs.set(Math.round(ms * 1000) / 1000);
+    t.numberOfFlush.inc();
+    t.flushTimeMs.set(Math.round(ms * 1000) / 1000);
     t.seriesFlushed.inc(series.length);
     t.sketchesFlushed.inc(sketches.length);
-    t.serviceChecksFlushed.inc(serviceChecks.length);
+    t.serviceCheckFlushed.inc(serviceChecks.length);
     t.eventsFlushed.inc(events.length);
     return {
       series: series.length,
@@ -517,37 +517,20 @@ export class Aggregator {
 }
 
 function telemetry(r: Registry, ts: TimeSampler) {
-  // Names follow the agent's `aggregator` expvar map where it has one.
-  r.publish("aggregator.DogstatsdContexts", () => ts.size);
-  r.publish("aggregator.DogstatsdContextsBytes", () => ts.bytes);
-  r.publish("aggregator.DogstatsdContextsByMtype", () => {
-    const [gauge, counter, set, histogram, distribution] = ts.countByKind;
-    return {
-      Gauge: gauge,
-      Counter: counter,
-      Set: set,
-      Histogram: histogram,
-      Distribution: distribution,
-    };
+  return aggregatorEvents(r, {
+    dogstatsdContexts: () => ts.size,
+    dogstatsdContextsBytes: () => ts.bytes,
+    dogstatsdContextsByMtype: () => {
+      const [gauge, counter, set, histogram, distribution] = ts.countByKind;
+      return {
+        Gauge: gauge,
+        Counter: counter,
+        Set: set,
+        Histogram: histogram,
+        Distribution: distribution,
+      };
+    },
   });
-  return {
-    samples: r.counter("aggregator.DogstatsdMetricSample"),
-    checkSamples: r.counter("aggregator.ChecksMetricSample"),
-    events: r.counter("aggregator.Event"),
-    serviceChecks: r.counter("aggregator.ServiceCheck"),
-    orchestrator: r.counter("aggregator.OrchestratorPayloads"),
-    flushes: r.counter("aggregator.NumberOfFlush"),
-    flushMs: r.gauge("aggregator.FlushTimeMs"),
-    seriesFlushed: r.counter("aggregator.SeriesFlushed"),
-    sketchesFlushed: r.counter("aggregator.SketchesFlushed"),
-    serviceChecksFlushed: r.counter("aggregator.ServiceCheckFlushed"),
-    eventsFlushed: r.counter("aggregator.EventsFlushed"),
-    noAggSamples: r.counter("aggregator.NoAggregationSamples"),
-    noAggFlushes: r.counter("aggregator.NoAggregationFlushes"),
-    errors: r.counterVec("aggregator.Errors"),
-    dropped: r.counterVec("aggregator.Dropped"),
-    evicted: r.counter("aggregator.DogstatsdContextsEvicted"),
-  };
 }
 
 /**

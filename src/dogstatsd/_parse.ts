@@ -14,7 +14,7 @@ import {
   type ServiceCheck,
   type ServiceCheckStatus,
 } from "../metrics/model.ts";
-import type { Counter, CounterVec, Registry } from "../telemetry/mod.ts";
+import { dogstatsdParserEvents, type Registry } from "../telemetry/mod.ts";
 import { ByteCache, find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
 import { ErrorRing, type MessageKind, type ParseErrorCode } from "./_errors.ts";
 import { DEFAULT_MAX_TAGS, DEFAULT_NAMESPACE_EXCLUDE } from "../config/keys/dogstatsd.ts";
@@ -128,17 +128,7 @@ export class DogStatsDParser {
 
   /** Recent errors, for the status page. */
   readonly recentErrors: ErrorRing;
-  readonly #c: {
-    metricOk: Counter;
-    metricErr: Counter;
-    eventOk: Counter;
-    eventErr: Counter;
-    scOk: Counter;
-    scErr: Counter;
-    unterminated: Counter;
-    blocklisted: Counter;
-    byCode: CounterVec;
-  };
+  readonly #c: ReturnType<typeof dogstatsdParserEvents>;
 
   constructor(registry: Registry, options: ParserOptions = {}) {
     const {
@@ -167,18 +157,9 @@ export class DogStatsDParser {
     this.#readTimestamps = readTimestamps;
     this.#maxTags = maxTags === 0 ? Infinity : maxTags;
     this.recentErrors = new ErrorRing(recentErrors);
-    this.#c = {
-      metricOk: registry.counter("dogstatsd.MetricPackets"),
-      metricErr: registry.counter("dogstatsd.MetricParseErrors"),
-      eventOk: registry.counter("dogstatsd.EventPackets"),
-      eventErr: registry.counter("dogstatsd.EventParseErrors"),
-      scOk: registry.counter("dogstatsd.ServiceCheckPackets"),
-      scErr: registry.counter("dogstatsd.ServiceCheckParseErrors"),
-      unterminated: registry.counter("dogstatsd.UnterminatedMetricErrors"),
-      blocklisted: registry.counter("dogstatsd.MetricsBlocklisted"),
-      byCode: registry.counterVec("dogstatsd.ParseErrorsByReason"),
-    };
-    registry.publish("dogstatsd.RecentParseErrors", () => this.recentErrors.list());
+    this.#c = dogstatsdParserEvents(registry, {
+      recentParseErrors: () => this.recentErrors.list(),
+    });
   }
 
   /**
@@ -196,7 +177,7 @@ export class DogStatsDParser {
       if (end > pos && buf[end - 1] === CR) end--;
       if (end > pos) {
         if (nl < 0 && eolRequired) {
-          this.#c.unterminated.inc();
+          this.#c.unterminatedMetricErrors.inc();
           this.#fail("metric", "unterminated", buf, pos, end);
         } else this.parseMessage(buf, pos, end, out);
       }
@@ -209,20 +190,20 @@ export class DogStatsDParser {
     if (startsWith(buf, from, to, EVENT_PREFIX)) {
       const r = this.#event(buf, from, to);
       if (typeof r === "string") return this.#fail("event", r, buf, from, to);
-      this.#c.eventOk.inc();
+      this.#c.eventPackets.inc();
       out.events.push(r);
       return true;
     }
     if (startsWith(buf, from, to, SERVICE_CHECK_PREFIX)) {
       const r = this.#serviceCheck(buf, from, to);
       if (typeof r === "string") return this.#fail("service_check", r, buf, from, to);
-      this.#c.scOk.inc();
+      this.#c.serviceCheckPackets.inc();
       out.serviceChecks.push(r);
       return true;
     }
     const err = this.#metric(buf, from, to, out.samples);
     if (err !== undefined) return this.#fail("metric", err, buf, from, to);
-    this.#c.metricOk.inc();
+    this.#c.metricPackets.inc();
     return true;
   }
 
@@ -234,10 +215,14 @@ export class DogStatsDParser {
     to: number,
   ): false {
     if (code !== "unterminated") {
-      (kind === "metric" ? this.#c.metricErr : kind === "event" ? this.#c.eventErr : this.#c.scErr)
+      (kind === "metric"
+        ? this.#c.metricParseErrors
+        : kind === "event"
+        ? this.#c.eventParseErrors
+        : this.#c.serviceCheckParseErrors)
         .inc();
     }
-    this.#c.byCode.with(code).inc();
+    this.#c.parseErrorsByReason.with(code).inc();
     this.recentErrors.add(kind, code, buf, from, to);
     return false;
   }
@@ -273,7 +258,7 @@ export class DogStatsDParser {
 
     if (type === "set") {
       if (blocked) {
-        this.#c.blocklisted.inc();
+        this.#c.metricsBlocklisted.inc();
         return undefined;
       }
       const member = this.#interner.get(buf, colon + 1, pipe);
@@ -299,7 +284,7 @@ export class DogStatsDParser {
     }
     if (out.length === first) return "no_values";
     if (blocked) {
-      this.#c.blocklisted.inc(out.length - first);
+      this.#c.metricsBlocklisted.inc(out.length - first);
       out.length = first;
     }
     return undefined;

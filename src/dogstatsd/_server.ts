@@ -7,7 +7,14 @@ import type { Built, Component } from "../component.ts";
 import type { Log, Logger } from "../log/mod.ts";
 import type { Event, MetricSample, ServiceCheck } from "../metrics/model.ts";
 import type { Datagram, DatagramSocket, DatagramStats, Runtime } from "../runtime/types.ts";
-import { type Counter, type CounterVec, LossReporter, type Registry } from "../telemetry/mod.ts";
+import {
+  type Counter,
+  type CounterVec,
+  DOGSTATSD,
+  dogstatsdServerEvents,
+  LossReporter,
+  type Registry,
+} from "../telemetry/mod.ts";
 import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
 
 /** Where the server hands parsed items; the aggregator implements it. Calls are
@@ -113,11 +120,7 @@ export interface DogStatsDDeps {
   losses?: LossReporter;
 }
 
-interface TransportCounters {
-  packets: Counter;
-  bytes: Counter;
-  readErrors: Counter;
-}
+type TransportCounters = ReturnType<typeof dogstatsdServerEvents>["udp"];
 
 /** How often, at most, a parse error is logged at warn level. */
 const PARSE_ERROR_LOG_INTERVAL_MS = 60_000;
@@ -173,25 +176,24 @@ export class DogStatsDServer implements Component {
     const r = deps.registry;
     this.#losses = deps.losses ?? new LossReporter({ registry: r, logger: deps.logger });
     this.parser = new DogStatsDParser(r, settings.parser);
-    const transport = (name: string): TransportCounters => ({
-      packets: r.counter(`${name}.Packets`),
-      bytes: r.counter(`${name}.Bytes`),
-      readErrors: r.counter(`${name}.PacketReadingErrors`),
-    });
-    this.#udp = transport("dogstatsd-udp");
-    this.#uds = transport("dogstatsd-uds");
-    this.#dropped = r.counterVec("dogstatsd.Dropped");
-    this.#parseErrors = ["Metric", "Event", "ServiceCheck"].map((k) =>
-      r.counter(`dogstatsd.${k}ParseErrors`)
-    );
-    for (const t of ["udp", "uds"] as const) {
+    const events = dogstatsdServerEvents(r, (t) => {
       const stat = <K extends keyof DatagramStats>(k: K) => () => this.#listeners[t]?.stats()[k];
-      r.publish(`dogstatsd-${t}.QueueBytes`, stat("queuedBytes"));
-      r.publish(`dogstatsd-${t}.QueueDroppedPackets`, stat("queueDroppedDatagrams"));
-      r.publish(`dogstatsd-${t}.QueueDroppedBytes`, stat("queueDroppedBytes"));
-      r.publish(`dogstatsd-${t}.KernelDrops`, stat("kernelDrops"));
-      r.publish(`dogstatsd-${t}.ReceiveBufferBytes`, () => this.#listeners[t]?.receiveBufferSize);
-    }
+      return {
+        queueBytes: stat("queuedBytes"),
+        queueDroppedPackets: stat("queueDroppedDatagrams"),
+        queueDroppedBytes: stat("queueDroppedBytes"),
+        kernelDrops: stat("kernelDrops"),
+        receiveBufferBytes: () => this.#listeners[t]?.receiveBufferSize,
+      };
+    });
+    this.#udp = events.udp;
+    this.#uds = events.uds;
+    this.#dropped = events.dropped;
+    this.#parseErrors = [
+      events.metricParseErrors,
+      events.eventParseErrors,
+      events.serviceCheckParseErrors,
+    ];
   }
 
   /** The bound UDP port (useful with port 0), or 0 when UDP is off. */
@@ -312,7 +314,7 @@ export class DogStatsDServer implements Component {
     const { host, port } = this.#settings.forward;
     this.#log.error(
       `Cannot forward packets to ${host}:${port}: ${e.message} (statsd_forward_host must be ` +
-        "an IP address on Bun); counting them in dogstatsd.Dropped.forward_error",
+        `an IP address on Bun); counting them in ${DOGSTATSD.dropped}.forward_error`,
     );
   }
 
@@ -341,12 +343,12 @@ export class DogStatsDServer implements Component {
     const now = Date.now();
     if (now - this.#lastErrorLog >= PARSE_ERROR_LOG_INTERVAL_MS) {
       this.#lastErrorLog = now;
-      this.#log.warn(line + " (logged at most once a minute; see dogstatsd.RecentParseErrors)");
+      this.#log.warn(`${line} (logged at most once a minute; see ${DOGSTATSD.recentParseErrors})`);
     } else if (this.#log.enabled("debug")) this.#log.debug(line);
   }
 
   #readError(counters: TransportCounters, transport: string, e: Error): void {
-    counters.readErrors.inc();
+    counters.packetReadingErrors.inc();
     this.#log.debug(`Cannot read a ${transport} packet: ${e.message}`);
   }
 

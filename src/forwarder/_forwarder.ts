@@ -92,7 +92,11 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
   const { domains, version } = settings;
   const log = logger.for("forwarder");
   const losses = deps.losses ?? new LossReporter({ registry, logger });
-  const stats = new ForwarderStats(registry, losses);
+  const stats = new ForwarderStats(registry, losses, {
+    apiKeyStatus,
+    domains: snapshot,
+    previousRun: () => previous,
+  });
   const { clientFor, timeoutMs } = deps.http;
   const send = withTimeout(createSend(runtime, { clientFor }), timeoutMs);
   const breaker = new CircuitBreaker({ policy: settings.backoff, now, random });
@@ -208,11 +212,6 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
     );
     if (u.transactions > 0) stats.dropped.with("unclean_stop").inc(u.transactions);
   }
-
-  registry.publish("forwarder.APIKeyStatus", apiKeyStatus);
-  registry.publish("forwarder.Domains", snapshot);
-  registry.publish("forwarder.Endpoints", () => stats.endpoints());
-  registry.publish("forwarder.PreviousRun", () => previous);
 
   const forwarder: Forwarder = {
     name: "forwarder",

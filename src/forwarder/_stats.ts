@@ -1,9 +1,16 @@
 /**
  * The forwarder's counters, all in the telemetry registry (they feed `/debug/vars` and the
- * status page). Endpoint labels are `<domain><route>`; drop labels are reasons. Every drop is
- * also told to the loss reporter, which logs it rate limited.
+ * status page; their names are in `telemetry/events/forwarder.ts`). Endpoint labels are
+ * `<domain><route>`; drop labels are reasons. Every drop is also told to the loss reporter,
+ * which logs it rate limited.
  */
-import type { CounterVec, LossReporter, Registry } from "../telemetry/mod.ts";
+import {
+  type CounterVec,
+  forwarderEvents,
+  type ForwarderReaders,
+  type LossReporter,
+  type Registry,
+} from "../telemetry/mod.ts";
 import type { Transaction } from "./_transaction.ts";
 
 /** Per-endpoint and per-reason counters of the forwarder. */
@@ -32,18 +39,24 @@ export class ForwarderStats {
   /** The last error behind a reason, told with its next loss line. */
   readonly #details = new Map<string, string>();
 
-  constructor(registry: Registry, losses: LossReporter) {
+  /** `published` is what the forwarder publishes besides {@linkcode endpoints}. */
+  constructor(
+    registry: Registry,
+    losses: LossReporter,
+    published: Omit<ForwarderReaders, "endpoints">,
+  ) {
     this.#losses = losses;
-    this.success = registry.counterVec("forwarder.Transactions.Success");
-    this.errors = registry.counterVec("forwarder.Transactions.Errors");
-    this.errorsByType = registry.counterVec("forwarder.Transactions.ErrorsByType");
-    this.retried = registry.counterVec("forwarder.Transactions.Retried");
-    this.dropped = registry.counterVec("forwarder.Transactions.Dropped");
-    this.droppedByEndpoint = registry.counterVec("forwarder.Transactions.DroppedByEndpoint");
-    this.httpErrors = registry.counterVec("forwarder.Transactions.HTTPErrorsByCode");
-    this.stored = registry.counterVec("forwarder.DiskQueue.Stored");
-    this.replayed = registry.counterVec("forwarder.DiskQueue.Replayed");
-    this.writeErrors = registry.counterVec("forwarder.DiskQueue.WriteErrors");
+    const events = forwarderEvents(registry, { ...published, endpoints: () => this.endpoints() });
+    this.success = events.transactionsSuccess;
+    this.errors = events.transactionsErrors;
+    this.errorsByType = events.transactionsErrorsByType;
+    this.retried = events.transactionsRetried;
+    this.dropped = events.transactionsDropped;
+    this.droppedByEndpoint = events.transactionsDroppedByEndpoint;
+    this.httpErrors = events.transactionsHttpErrorsByCode;
+    this.stored = events.diskQueueStored;
+    this.replayed = events.diskQueueReplayed;
+    this.writeErrors = events.diskQueueWriteErrors;
   }
 
   /** Per endpoint: successes, errors, retries and drops, for the status page. */

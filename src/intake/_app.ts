@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { Runtime } from "../runtime/types.ts";
-import { Registry } from "../telemetry/mod.ts";
+import { intakeEvents, Registry } from "../telemetry/mod.ts";
 import { type BodyKind, decodeBody, decompress } from "./_decode.ts";
 import { type Fault, FaultQueue, faultSchema } from "./_faults.ts";
 import type { IntakeStore, NewRecord } from "./_store.ts";
@@ -158,11 +158,9 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
     sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     now = Date.now,
   } = options;
-  const requests = registry.counterVec("intake.requests");
-  const stored = registry.counterVec("intake.stored");
-  const rejected = registry.counterVec("intake.rejected");
-  const faulted = registry.counterVec("intake.faults_served");
-  registry.publish("intake.store", () => store.stats());
+  const { requests, stored, rejected, faultsServed: faulted } = intakeEvents(registry, {
+    store: () => store.stats(),
+  });
   const validKeys = new Set(apiKeys);
 
   const app = new Hono();

@@ -5,7 +5,7 @@
 import { alwaysHealthy, type Built, type Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
 import type { Log } from "../log/mod.ts";
-import type { Registry } from "../telemetry/mod.ts";
+import { metadataEvents, type Registry } from "../telemetry/mod.ts";
 import type { HostMetadata, HostPayload } from "./_payload.ts";
 
 /** Default interval between two host metadata payloads, in seconds. */
@@ -102,10 +102,10 @@ export function buildHostMetadata(
 ): Built<HostMetadataComponent> {
   const { metadata, send, log, registry, timers = GLOBAL_TIMERS } = deps;
   const { intervalS } = settings;
-  const sent = registry.counter("metadata.host_payloads_sent");
-  const failed = registry.counter("metadata.host_payload_errors");
   let lastSent = 0;
-  registry.publish("metadata.host_last_sent", () => lastSent);
+  const { hostPayloadsSent: sent, hostPayloadErrors: failed } = metadataEvents(registry, {
+    hostLastSent: () => lastSent,
+  });
   let handle: unknown;
 
   async function sendOnce(): Promise<void> {

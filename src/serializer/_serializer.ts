@@ -12,7 +12,7 @@ import type {
   SketchSeries,
 } from "../metrics/model.ts";
 import type { Runtime } from "../runtime/types.ts";
-import type { CounterVec, Registry } from "../telemetry/mod.ts";
+import { type CounterVec, type Registry, serializerEvents } from "../telemetry/mod.ts";
 import { type BuiltBody, type Framing, PayloadBuilder, type PayloadLimits } from "./_builder.ts";
 import { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";
 import { eventJson, groupEvents, serviceCheckJson, validItem } from "./_json.ts";
@@ -175,10 +175,11 @@ export class Serializer implements MetricsSink {
     this.#send = options.send;
     this.#hostname = options.hostname;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
-    this.#tooBig = options.registry.counterVec("serializer.items_too_big");
-    this.#invalid = options.registry.counterVec("serializer.points_invalid");
-    this.#payloads = options.registry.counterVec("serializer.payloads");
-    this.#bytes = options.registry.counterVec("serializer.payload_bytes");
+    const events = serializerEvents(options.registry);
+    this.#tooBig = events.itemsTooBig;
+    this.#invalid = events.pointsInvalid;
+    this.#payloads = events.payloads;
+    this.#bytes = events.payloadBytes;
     const encoding: Record<string, string> = this.#compressor.encoding
       ? { "Content-Encoding": this.#compressor.encoding }
       : {};

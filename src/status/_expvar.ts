@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { Built, Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
-import type { Registry } from "../telemetry/mod.ts";
+import { expvarEvents, type Registry } from "../telemetry/mod.ts";
 import { isLoopbackHostHeader } from "../api/app.ts";
 
 /** What the expvar server needs besides its settings. */
@@ -48,7 +48,7 @@ export function expvarApp(
   { registry, cmdline }: Omit<ExpvarDeps, "runtime">,
 ): Hono {
   const app = new Hono();
-  const refused = registry.counter("expvar.RefusedHost");
+  const refused = expvarEvents(registry).refusedHost;
   app.use("*", async (c, next) => {
     const host = c.req.header("host") ?? new URL(c.req.url).host;
     if (!isLoopbackHostHeader(host)) {
@@ -86,10 +86,10 @@ export interface ExpvarComponent extends Component {
  * @example
  * ```ts
  * import { buildExpvar } from "./mod.ts";
- * import { Registry } from "../telemetry/mod.ts";
+ * import { DOGSTATSD, Registry } from "../telemetry/mod.ts";
  * import { runtime } from "../runtime/mod.ts";
  * const registry = new Registry();
- * registry.counter("dogstatsd.MetricPackets").inc();
+ * registry.counter(DOGSTATSD.metricPackets).inc();
  * const { component } = buildExpvar({ port: 0 }, { runtime, registry, cmdline: ["outpost", "run"] });
  * await component.start();
  * const vars = await (await fetch(`http://127.0.0.1:${component.port}/debug/vars`)).json();

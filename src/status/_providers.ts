@@ -2,17 +2,20 @@
  * Built-in status providers that read the telemetry registry by name, so a component only has
  * to count; a missing variable renders as "-" and a component with none as "not running".
  *
- * Registry names read (the names the DogStatsD, aggregator and forwarder branches publish,
- * which follow the Datadog Agent's expvar maps):
- *
- * | provider   | names                                                                         |
- * |------------|-------------------------------------------------------------------------------|
- * | DogStatsD  | `dogstatsd-udp.{Packets,Bytes,PacketReadingErrors,ReceiveBufferBytes,KernelDrops,QueueBytes,QueueDroppedPackets,QueueDroppedBytes}`, the same for `dogstatsd-uds`; `dogstatsd.{Metric,Event,ServiceCheck}Packets`; `dogstatsd.{Metric,Event,ServiceCheck}ParseErrors`, `dogstatsd.UnterminatedMetricErrors`; `dogstatsd.ParseErrorsByReason` (by code); `dogstatsd.MetricsBlocklisted`; `dogstatsd.Dropped` (by reason); `dogstatsd.RecentParseErrors` (published list of `{kind, code, message, time}`) |
- * | Aggregator | `aggregator.DogstatsdContexts`, `aggregator.DogstatsdContextsByMtype`, `aggregator.DogstatsdContextsBytes`, `aggregator.DogstatsdContextsEvicted`; `aggregator.DogstatsdMetricSample`, `aggregator.ChecksMetricSample`; `aggregator.NumberOfFlush`, `aggregator.FlushTimeMs`; `aggregator.{Series,Sketches,EventsFlushed}`, `aggregator.ServiceCheckFlushed`; `aggregator.Dropped` (by reason); `aggregator.Errors` (by kind); `serializer.items_too_big`, `serializer.points_invalid` (by kind) |
- * | Forwarder  | `forwarder.Transactions.{Success,Errors,Retried,DroppedByEndpoint}` (by endpoint); `forwarder.Transactions.ErrorsByType`; `forwarder.Transactions.Dropped` (by reason); `forwarder.DiskQueue.WriteErrors` (by error code); `forwarder.Domains` (published `{domain: {retryQueueBytes, diskBytes, …}}`); `forwarder.APIKeyStatus` (published `{domain: {key: state}}`); `forwarder.PreviousRun` (published: null, or what a run killed without a clean stop lost) |
- * | Host metadata | `metadata.host_payloads_sent`, `metadata.host_payload_errors`, `metadata.host_last_sent` |
+ * The names read are those the components emit, defined once in `src/telemetry/events/`
+ * (DogStatsD: {@linkcode DOGSTATSD}, the aggregator section: {@linkcode AGGREGATOR} and
+ * {@linkcode SERIALIZER}, forwarder: {@linkcode FORWARDER}, host metadata:
+ * {@linkcode METADATA}); the readers below take only a defined name.
  */
-import type { Registry } from "../telemetry/mod.ts";
+import {
+  AGGREGATOR,
+  DOGSTATSD,
+  FORWARDER,
+  METADATA,
+  type Registry,
+  SERIALIZER,
+  type TelemetryName,
+} from "../telemetry/mod.ts";
 import type { HostMetadata } from "../metadata/mod.ts";
 import type { StatusData, StatusProvider } from "./_collector.ts";
 import { lines, type Style } from "./_style.ts";
@@ -20,9 +23,14 @@ import { lines, type Style } from "./_style.ts";
 /** A number, a label→number map, or absent. */
 type Figure = number | Record<string, number> | undefined;
 
+/** Reads one variable; taking only a defined name, a misspelt one fails the type-check. */
+function read(registry: Registry, name: TelemetryName): unknown {
+  return registry.read(name);
+}
+
 /** Reads one variable as a figure; anything else counts as absent. */
-function figure(registry: Registry, name: string): Figure {
-  const v = registry.read(name);
+function figure(registry: Registry, name: TelemetryName): Figure {
+  const v = read(registry, name);
   if (typeof v === "number") return v;
   if (v && typeof v === "object" && !Array.isArray(v)) {
     return Object.fromEntries(Object.entries(v).filter(([, n]) => typeof n === "number")) as Record<
@@ -36,7 +44,7 @@ function figure(registry: Registry, name: string): Figure {
 /** Label → figure for several variables; absent ones are left out, undefined when all are. */
 function group(
   registry: Registry,
-  names: Record<string, string>,
+  names: Record<string, TelemetryName>,
 ): Record<string, number> | undefined {
   const out: Record<string, number> = {};
   for (const [label, name] of Object.entries(names)) {
@@ -74,34 +82,34 @@ export function dogstatsdStatusProvider(registry: Registry): StatusProvider {
     name: "DogStatsD",
     section: "dogstatsd",
     data() {
-      const transports = (k: string) =>
-        group(registry, { udp: `dogstatsd-udp.${k}`, uds: `dogstatsd-uds.${k}` });
+      const transports = (k: keyof typeof DOGSTATSD.udp) =>
+        group(registry, { udp: DOGSTATSD.udp[k], uds: DOGSTATSD.uds[k] });
       const stats = {
-        packets: transports("Packets"),
-        bytes: transports("Bytes"),
-        packet_reading_errors: transports("PacketReadingErrors"),
-        receive_buffer_bytes: transports("ReceiveBufferBytes"),
-        kernel_drops: transports("KernelDrops"),
-        queue_bytes: transports("QueueBytes"),
-        queue_dropped_packets: transports("QueueDroppedPackets"),
-        queue_dropped_bytes: transports("QueueDroppedBytes"),
+        packets: transports("packets"),
+        bytes: transports("bytes"),
+        packet_reading_errors: transports("packetReadingErrors"),
+        receive_buffer_bytes: transports("receiveBufferBytes"),
+        kernel_drops: transports("kernelDrops"),
+        queue_bytes: transports("queueBytes"),
+        queue_dropped_packets: transports("queueDroppedPackets"),
+        queue_dropped_bytes: transports("queueDroppedBytes"),
         messages: group(registry, {
-          metric: "dogstatsd.MetricPackets",
-          event: "dogstatsd.EventPackets",
-          service_check: "dogstatsd.ServiceCheckPackets",
+          metric: DOGSTATSD.metricPackets,
+          event: DOGSTATSD.eventPackets,
+          service_check: DOGSTATSD.serviceCheckPackets,
         }),
         parse_errors: group(registry, {
-          metric: "dogstatsd.MetricParseErrors",
-          event: "dogstatsd.EventParseErrors",
-          service_check: "dogstatsd.ServiceCheckParseErrors",
-          unterminated: "dogstatsd.UnterminatedMetricErrors",
+          metric: DOGSTATSD.metricParseErrors,
+          event: DOGSTATSD.eventParseErrors,
+          service_check: DOGSTATSD.serviceCheckParseErrors,
+          unterminated: DOGSTATSD.unterminatedMetricErrors,
         }),
-        parse_errors_by_reason: figure(registry, "dogstatsd.ParseErrorsByReason"),
-        blocklisted: figure(registry, "dogstatsd.MetricsBlocklisted"),
-        dropped: figure(registry, "dogstatsd.Dropped"),
+        parse_errors_by_reason: figure(registry, DOGSTATSD.parseErrorsByReason),
+        blocklisted: figure(registry, DOGSTATSD.metricsBlocklisted),
+        dropped: figure(registry, DOGSTATSD.dropped),
       };
       if (allAbsent(stats)) return { dogstatsdStats: null };
-      const recent = registry.read("dogstatsd.RecentParseErrors");
+      const recent = read(registry, DOGSTATSD.recentParseErrors);
       return { dogstatsdStats: { ...stats, last_errors: Array.isArray(recent) ? recent : [] } };
     },
     text(data, style) {
@@ -155,25 +163,25 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
     section: "aggregator",
     data() {
       const stats = {
-        contexts: figure(registry, "aggregator.DogstatsdContexts"),
-        contexts_by_type: figure(registry, "aggregator.DogstatsdContextsByMtype"),
-        context_bytes: figure(registry, "aggregator.DogstatsdContextsBytes"),
-        contexts_evicted: figure(registry, "aggregator.DogstatsdContextsEvicted"),
-        dogstatsd_samples: figure(registry, "aggregator.DogstatsdMetricSample"),
-        check_samples: figure(registry, "aggregator.ChecksMetricSample"),
-        flushes: figure(registry, "aggregator.NumberOfFlush"),
-        last_flush_ms: figure(registry, "aggregator.FlushTimeMs"),
+        contexts: figure(registry, AGGREGATOR.dogstatsdContexts),
+        contexts_by_type: figure(registry, AGGREGATOR.dogstatsdContextsByMtype),
+        context_bytes: figure(registry, AGGREGATOR.dogstatsdContextsBytes),
+        contexts_evicted: figure(registry, AGGREGATOR.dogstatsdContextsEvicted),
+        dogstatsd_samples: figure(registry, AGGREGATOR.dogstatsdMetricSample),
+        check_samples: figure(registry, AGGREGATOR.checksMetricSample),
+        flushes: figure(registry, AGGREGATOR.numberOfFlush),
+        last_flush_ms: figure(registry, AGGREGATOR.flushTimeMs),
         flushed: group(registry, {
-          series: "aggregator.SeriesFlushed",
-          sketches: "aggregator.SketchesFlushed",
-          service_checks: "aggregator.ServiceCheckFlushed",
-          events: "aggregator.EventsFlushed",
+          series: AGGREGATOR.seriesFlushed,
+          sketches: AGGREGATOR.sketchesFlushed,
+          service_checks: AGGREGATOR.serviceCheckFlushed,
+          events: AGGREGATOR.eventsFlushed,
         }),
-        dropped: figure(registry, "aggregator.Dropped"),
-        errors: figure(registry, "aggregator.Errors"),
+        dropped: figure(registry, AGGREGATOR.dropped),
+        errors: figure(registry, AGGREGATOR.errors),
         // What the serializer drops on the way out of a flush, by kind.
-        too_big: figure(registry, "serializer.items_too_big"),
-        invalid_numbers: figure(registry, "serializer.points_invalid"),
+        too_big: figure(registry, SERIALIZER.itemsTooBig),
+        invalid_numbers: figure(registry, SERIALIZER.pointsInvalid),
       };
       return { aggregatorStats: allAbsent(stats) ? null : stats };
     },
@@ -201,11 +209,11 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
 
 /** Forwarder: per endpoint successes, errors, retries and drops; queue bytes; API key validity. */
 export function forwarderStatusProvider(registry: Registry): StatusProvider {
-  const perEndpoint: Record<string, string> = {
-    successes: "forwarder.Transactions.Success",
-    errors: "forwarder.Transactions.Errors",
-    retries: "forwarder.Transactions.Retried",
-    dropped: "forwarder.Transactions.DroppedByEndpoint",
+  const perEndpoint: Record<string, TelemetryName> = {
+    successes: FORWARDER.transactionsSuccess,
+    errors: FORWARDER.transactionsErrors,
+    retries: FORWARDER.transactionsRetried,
+    dropped: FORWARDER.transactionsDroppedByEndpoint,
   };
   return {
     name: "Forwarder",
@@ -214,10 +222,10 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
       const counts = Object.fromEntries(
         Object.entries(perEndpoint).map(([k, name]) => [k, figure(registry, name)]),
       );
-      const domains = registry.read("forwarder.Domains");
-      const keys = registry.read("forwarder.APIKeyStatus");
-      const previous = registry.read("forwarder.PreviousRun");
-      const lost = figure(registry, "forwarder.Transactions.Dropped");
+      const domains = read(registry, FORWARDER.domains);
+      const keys = read(registry, FORWARDER.apiKeyStatus);
+      const previous = read(registry, FORWARDER.previousRun);
+      const lost = figure(registry, FORWARDER.transactionsDropped);
       if (
         allAbsent(counts) && domains === undefined && keys === undefined && lost === undefined &&
         previous === undefined
@@ -241,11 +249,11 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
       return {
         forwarderStats: {
           endpoints,
-          errors_by_type: figure(registry, "forwarder.Transactions.ErrorsByType") ?? {},
+          errors_by_type: figure(registry, FORWARDER.transactionsErrorsByType) ?? {},
           queue_bytes_memory: sum("retryQueueBytes"),
           queue_bytes_disk: sum("diskBytes"),
           lost_by_reason: lost ?? {},
-          disk_write_errors: figure(registry, "forwarder.DiskQueue.WriteErrors") ?? {},
+          disk_write_errors: figure(registry, FORWARDER.diskQueueWriteErrors) ?? {},
           previous_run: uncleanStop(previous),
           api_key_status: keys && typeof keys === "object" ? keys : {},
         },
@@ -303,7 +311,7 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
   };
 }
 
-/** What `forwarder.PreviousRun` says a killed run lost; null for a clean stop or another shape. */
+/** What {@linkcode FORWARDER.previousRun} says a killed run lost; null for a clean stop or another shape. */
 interface UncleanStop {
   lastSeenMs: number;
   lostSinceMs: number;
@@ -329,12 +337,12 @@ export function hostMetadataStatusProvider(
     section: "metadata",
     data() {
       const h = metadata.hostname;
-      const last = registry.read("metadata.host_last_sent");
+      const last = read(registry, METADATA.hostLastSent);
       return {
         hostnameStats: { hostname: h.hostname, provider: h.provider, errors: h.errors },
         hostMetadataStats: {
-          payloads_sent: registry.read("metadata.host_payloads_sent") ?? 0,
-          payload_errors: registry.read("metadata.host_payload_errors") ?? 0,
+          payloads_sent: read(registry, METADATA.hostPayloadsSent) ?? 0,
+          payload_errors: read(registry, METADATA.hostPayloadErrors) ?? 0,
           last_sent_ms: typeof last === "number" && last > 0 ? last : null,
         },
       };

@@ -4,13 +4,14 @@
  * the count since the previous line, so a loss storm cannot flood the log and no loss is
  * silent.
  *
- * Registry names: `losses.Lost` (by `<component>.<reason>`, a total over the whole agent) and
- * `losses.Reasons` (published: per `<component>.<reason>` the total, unit, first and last time).
+ * What it emits into the registry (`losses.Lost`, `losses.Reasons`) is listed in
+ * `events/losses.ts`.
  *
  * @module
  */
 import type { Logger } from "../log/mod.ts";
 import type { CounterVec, Registry } from "./registry.ts";
+import { lossesEvents } from "./events/losses.ts";
 
 /** Lines per component and reason are at most one per this many ms. */
 export const LOSS_LOG_INTERVAL_MS = 30_000;
@@ -77,10 +78,11 @@ const MAX_WHERES = 3;
  * import { createLogger } from "../log/mod.ts";
  * import { Registry } from "./registry.ts";
  * import { LossReporter } from "./losses.ts";
+ * import { LOSSES } from "./events/losses.ts";
  * const registry = new Registry();
  * const losses = new LossReporter({ registry, logger: createLogger({ level: "off" }) });
  * losses.lost({ component: "forwarder", reason: "disk_full", count: 3, unit: "payloads" });
- * console.log(registry.read("losses.Lost")); // { "forwarder.disk_full": 3 }
+ * console.log(registry.read(LOSSES.lost)); // { "forwarder.disk_full": 3 }
  * losses.flush();
  * ```
  */
@@ -98,8 +100,7 @@ export class LossReporter {
     this.#logger = logger;
     this.#interval = intervalMs;
     this.#now = now;
-    this.#counts = registry.counterVec("losses.Lost");
-    registry.publish("losses.Reasons", () => this.summary());
+    this.#counts = lossesEvents(registry, { reasons: () => this.summary() }).lost;
   }
 
   /** Counts `event` and logs it now, or with the next line for its reason. */

@@ -1,6 +1,7 @@
 /**
- * The telemetry registry shared by every component, and the loss reporter that tells every
- * loss.
+ * The telemetry registry shared by every component, the loss reporter that tells every
+ * loss, and every telemetry name with the function that registers each area's counters
+ * (`events/`: what each component MUST emit).
  *
  * @module
  */
@@ -12,3 +13,26 @@ export {
   type LossReporterOptions,
   type LossSummary,
 } from "./losses.ts";
+export {
+  AGGREGATOR,
+  aggregatorEvents,
+  DOGSTATSD,
+  dogstatsdParserEvents,
+  dogstatsdServerEvents,
+  type DogStatsDTransport,
+  type DogStatsDTransportReaders,
+  EXPVAR,
+  expvarEvents,
+  FORWARDER,
+  forwarderEvents,
+  type ForwarderReaders,
+  INTAKE,
+  intakeEvents,
+  LOSSES,
+  METADATA,
+  metadataEvents,
+  SERIALIZER,
+  serializerEvents,
+  TELEMETRY,
+  type TelemetryName,
+} from "./events/mod.ts";

@@ -2,8 +2,9 @@
  * The one telemetry registry: every counter the agent keeps about itself lives here, so that
  * `/debug/vars`, the status page and `datadog.agent.*` metrics all read the same numbers.
  *
- * Names are dotted (`dogstatsd.packets`); the first segment groups variables in the expvar
- * snapshot, as Go's expvar maps do.
+ * Names are dotted (`dogstatsd.MetricPackets`); the first segment groups variables in the
+ * expvar snapshot, as Go's expvar maps do. Every name the agent uses is defined once in
+ * `events/`, with what each component MUST emit.
  *
  * @module
  */
@@ -62,9 +63,10 @@ type Variable = Counter | Gauge | CounterVec | (() => unknown);
  * @example Count and read back
  * ```ts
  * import { Registry } from "./registry.ts";
+ * import { DOGSTATSD } from "./events/mod.ts";
  * const r = new Registry();
- * r.counter("dogstatsd.packets").inc();
- * console.log(r.snapshot()); // { dogstatsd: { packets: 1 } }
+ * r.counter(DOGSTATSD.metricPackets).inc();
+ * console.log(r.snapshot()); // { dogstatsd: { MetricPackets: 1 } }
  * ```
  */
 export class Registry {
