@@ -17,11 +17,10 @@ import {
   ensureAuthToken,
   ensureRunPath,
   type HealthReport,
+  isLoopbackHost,
 } from "./api/mod.ts";
-import { isLoopbackHost } from "./api/app.ts";
 import { OutpostError } from "./errors.ts";
-import { flareApiArea } from "./flare/api.ts";
-import { recordVersion } from "./flare/version_history.ts";
+import { flareApiArea, recordVersion } from "./flare/mod.ts";
 import { BUILD } from "./version.ts";
 import { buildDogstatsd, dogstatsdSettings } from "./dogstatsd/mod.ts";
 import {

@@ -14,7 +14,7 @@
  * @module
  */
 import { OutpostError } from "../errors.ts";
-import type { HealthReport } from "./app.ts";
+import type { HealthReport } from "./_app.ts";
 
 /** Why a call failed: the `code` of an {@linkcode AgentApiError}. */
 export type AgentApiErrorCode =

@@ -7,9 +7,16 @@ import type { Runtime } from "../runtime/types.ts";
 import type { Hono } from "hono";
 import type { Built, Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
-import { type AgentHandle, type ApiArea, createApiApp } from "./app.ts";
+import { type AgentHandle, type ApiArea, createApiApp } from "./_app.ts";
 
-export { type AgentHandle, type ApiArea, createApiApp, type HealthReport } from "./app.ts";
+export {
+  type AgentHandle,
+  type ApiArea,
+  createApiApp,
+  type HealthReport,
+  isLoopbackHost,
+  isLoopbackHostHeader,
+} from "./_app.ts";
 export {
   type AgentApiClient,
   agentApiClient,
@@ -27,7 +34,7 @@ export {
   ensureAuthToken,
   ensureRunPath,
   readAuthToken,
-} from "./auth_token.ts";
+} from "./_auth_token.ts";
 
 /** Settings of the API server (see {@linkcode apiSettings}). */
 export interface ApiSettings {

@@ -13,9 +13,9 @@ export {
   FlareSkip,
   type FlareWriter,
   type RunProvidersOptions,
-} from "./builder.ts";
-export { type FlareContext, flareProviders, type FlareSources } from "./providers.ts";
-export { createFlare, type CreateFlareOptions, knownSecrets } from "./create.ts";
+} from "./_builder.ts";
+export { type FlareContext, flareProviders, type FlareSources } from "./_providers.ts";
+export { createFlare, type CreateFlareOptions, knownSecrets } from "./_create.ts";
 export {
   analyzeResponse,
   flareBaseUrl,
@@ -23,6 +23,6 @@ export {
   flareUrl,
   sendFlare,
   type SendFlareOptions,
-} from "./sender.ts";
-export { flareApiArea, type FlareApiOptions } from "./api.ts";
-export { recordVersion, type VersionEntry } from "./version_history.ts";
+} from "./_sender.ts";
+export { flareApiArea, type FlareApiOptions } from "./_api.ts";
+export { recordVersion, type VersionEntry } from "./_version_history.ts";

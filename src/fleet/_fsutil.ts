@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { replaceAtomic } from "../fs/mod.ts";
-import { FleetError } from "./errors.ts";
+import { FleetError } from "./_errors.ts";
 
 /** Points the symlink `link` at `target` by creating a new link and renaming it over the old. */
 export function switchLink(link: string, target: string): void {

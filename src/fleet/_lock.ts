@@ -4,7 +4,7 @@
  * pid is gone (a kill -9) is taken over.
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { FleetError } from "./errors.ts";
+import { FleetError } from "./_errors.ts";
 
 /** Tokens of the locks this process holds, to tell its own holders from a dead one with the same pid. */
 const held = new Set<string>();

@@ -6,8 +6,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { FleetError } from "./errors.ts";
-import { HOST_PLATFORM } from "./catalog.ts";
+import { FleetError } from "./_errors.ts";
+import { HOST_PLATFORM } from "./_catalog.ts";
 import { openRegularFile, readCapped, readRegularFile } from "./_fsutil.ts";
 
 /**

@@ -2,7 +2,7 @@
  * The experiment watch both supervisors share: poll the health check until it passes or the
  * health timeout ends, then wait out the watch window.
  */
-import type { WatchState } from "./state.ts";
+import type { WatchState } from "./_state.ts";
 
 /** Options of {@linkcode watchExperiment}. */
 export interface WatchOptions {

@@ -3,7 +3,7 @@ import type { Built, Component } from "../component.ts";
 import type { Config } from "../config/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { expvarEvents, type Registry } from "../telemetry/mod.ts";
-import { isLoopbackHostHeader } from "../api/app.ts";
+import { isLoopbackHostHeader } from "../api/mod.ts";
 
 /** What the expvar server needs besides its settings. */
 export interface ExpvarDeps {

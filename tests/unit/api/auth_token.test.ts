@@ -7,7 +7,7 @@ import {
   ensureAuthToken,
   ensureRunPath,
   type FileStatus,
-} from "../../../src/api/auth_token.ts";
+} from "../../../src/api/_auth_token.ts";
 import { tempDir } from "../../_temp.ts";
 
 const TOKEN = "cd".repeat(32);

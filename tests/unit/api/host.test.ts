@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isLoopbackHost, isLoopbackHostHeader } from "../../../src/api/app.ts";
+import { isLoopbackHost, isLoopbackHostHeader } from "../../../src/api/_app.ts";
 import { cmdHostWarning } from "../../../src/agent.ts";
 
 describe("isLoopbackHost()", () => {

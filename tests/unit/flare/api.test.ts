@@ -7,7 +7,7 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { loadConfig } from "../../../src/config/mod.ts";
 import { createApiApp } from "../../../src/api/mod.ts";
 import { flareApiArea } from "../../../src/flare/mod.ts";
-import { MAX_FLARE_REQUEST_BYTES } from "../../../src/flare/api.ts";
+import { MAX_FLARE_REQUEST_BYTES } from "../../../src/flare/_api.ts";
 import { tempDir } from "../../_temp.ts";
 
 const TOKEN = "ab".repeat(32);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FleetLock } from "../../../src/fleet/_lock.ts";
-import { loadState, saveState, STATE_FORMAT_VERSION } from "../../../src/fleet/state.ts";
+import { loadState, saveState, STATE_FORMAT_VERSION } from "../../../src/fleet/_state.ts";
 import { tempDir } from "./_helpers.ts";
 
 test("FleetLock.run() never interleaves two operations", async () => {

@@ -25,7 +25,7 @@ import {
 } from "node:fs";
 import { posix } from "node:path";
 import { createTarDecoder, type TarHeader } from "modern-tar";
-import { FleetError } from "./errors.ts";
+import { FleetError } from "./_errors.ts";
 import { syncDir } from "../fs/mod.ts";
 import { isWithin } from "./_fsutil.ts";
 

@@ -34,7 +34,7 @@ export const DEV_RUN_PATH = ".outpost/run";
  *
  * @example Beside the config file
  * ```ts
- * import { authTokenPath } from "./auth_token.ts";
+ * import { authTokenPath } from "./_auth_token.ts";
  * import { loadConfig } from "../config/mod.ts";
  * import { runtime } from "../runtime/mod.ts";
  * const { config } = await loadConfig(runtime, { searchPaths: [], env: {} });

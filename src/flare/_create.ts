@@ -6,8 +6,8 @@
  */
 import type { Runtime } from "../runtime/types.ts";
 import { KnownSecrets, MASK, scrubObject, type ScrubOptions } from "../config/scrub.ts";
-import { FlareBuilder } from "./builder.ts";
-import { type FlareContext, flareProviders } from "./providers.ts";
+import { FlareBuilder } from "./_builder.ts";
+import { type FlareContext, flareProviders } from "./_providers.ts";
 
 /** Options of {@linkcode createFlare}. */
 export interface CreateFlareOptions extends FlareContext {
@@ -31,7 +31,7 @@ export interface CreateFlareOptions extends FlareContext {
  *
  * @example A flare of the config alone
  * ```ts
- * import { createFlare } from "./create.ts";
+ * import { createFlare } from "./_create.ts";
  * import { runtime } from "../runtime/mod.ts";
  * import { loadConfig } from "../config/mod.ts";
  * const { config, file } = await loadConfig(runtime, { searchPaths: [] });

@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Runtime } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
-import { type Catalog, findEntry, HOST_PLATFORM, parseCatalog } from "./catalog.ts";
-import { FleetError } from "./errors.ts";
-import { checkPackageName, checkVersionName, Repository } from "./repository.ts";
-import { type DownloadOptions, fetchPackage } from "./download.ts";
+import { type Catalog, findEntry, HOST_PLATFORM, parseCatalog } from "./_catalog.ts";
+import { FleetError } from "./_errors.ts";
+import { checkPackageName, checkVersionName, Repository } from "./_repository.ts";
+import { type DownloadOptions, fetchPackage } from "./_download.ts";
 import { FleetLock } from "./_lock.ts";
-import { DEFAULT_MAX_ENTRIES } from "./unpack.ts";
+import { DEFAULT_MAX_ENTRIES } from "./_unpack.ts";
 import {
   type FleetState,
   loadState,
@@ -22,7 +22,7 @@ import {
   saveState,
   type Task,
   type WatchState,
-} from "./state.ts";
+} from "./_state.ts";
 import type { RegistryAuth } from "./_oci.ts";
 
 /** What changed in a package, told to the listener (the supervisor) inside the lock. */

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import type { ApiArea } from "../api/mod.ts";
-import type { CreateFlareOptions } from "./create.ts";
+import type { CreateFlareOptions } from "./_create.ts";
 
 /** The request body: `{"profile": seconds}`; an empty body takes no profiles. */
 const FlareRequest = v.strictObject({
@@ -77,7 +77,7 @@ export function flareApiArea(options: FlareApiOptions): ApiArea {
       }
       const timeout = c.req.query("provider_timeout");
       // The builder (zip, YAML, profiles) is loaded when a flare is asked for, not at agent start.
-      const { createFlare } = await import("./create.ts");
+      const { createFlare } = await import("./_create.ts");
       const path = await createFlare({
         ...options,
         profileSeconds: req.output.profile,

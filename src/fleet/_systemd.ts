@@ -11,8 +11,8 @@
  */
 import type { Runtime } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Repository } from "./repository.ts";
-import type { WatchState } from "./state.ts";
+import type { Repository } from "./_repository.ts";
+import type { WatchState } from "./_state.ts";
 import { watchExperiment } from "./_watch.ts";
 
 /** The units of `packaging/`. */

@@ -10,8 +10,8 @@
  */
 import * as v from "valibot";
 import { arch, platform } from "node:os";
-import { FleetError } from "./errors.ts";
-import { isPackageName, isVersionName, PACKAGE_RULE, VERSION_RULE } from "./repository.ts";
+import { FleetError } from "./_errors.ts";
+import { isPackageName, isVersionName, PACKAGE_RULE, VERSION_RULE } from "./_repository.ts";
 
 // Both become directory names: checked here, before any path is built from them.
 const packageName = v.pipe(v.string("expected a string"), v.check(isPackageName, PACKAGE_RULE));

@@ -11,7 +11,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { FleetError } from "./errors.ts";
+import { FleetError } from "./_errors.ts";
 import { PACKAGE_NAME } from "../config/keys/fleet.ts";
 import { syncDir } from "../fs/mod.ts";
 import { readLink, switchLink } from "./_fsutil.ts";

@@ -10,7 +10,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { stringify as stringifyYaml } from "yaml";
 import type { Config } from "../config/mod.ts";
 import { scrubObject } from "../config/scrub.ts";
-import { type FlareProvider, FlareSkip, type FlareWriter } from "./builder.ts";
+import { type FlareProvider, FlareSkip, type FlareWriter } from "./_builder.ts";
 
 type Maybe<T> = T | Promise<T>;
 

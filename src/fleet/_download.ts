@@ -31,8 +31,8 @@ import {
   type Outcome,
   withRetry,
 } from "../http/mod.ts";
-import type { CatalogEntry } from "./catalog.ts";
-import { FleetError } from "./errors.ts";
+import type { CatalogEntry } from "./_catalog.ts";
+import { FleetError } from "./_errors.ts";
 import {
   fileStream,
   HttpStatusError,
@@ -42,9 +42,9 @@ import {
   registrySource,
   resolveLayer,
 } from "./_oci.ts";
-import { DEFAULT_MAX_ENTRIES, unpackTarSafely } from "./unpack.ts";
+import { DEFAULT_MAX_ENTRIES, unpackTarSafely } from "./_unpack.ts";
 import { resolveUnderRoots } from "./_fsutil.ts";
-import { checkPackageName, checkVersionName } from "./repository.ts";
+import { checkPackageName, checkVersionName } from "./_repository.ts";
 
 /** Options of {@linkcode fetchPackage}. */
 export interface DownloadOptions {

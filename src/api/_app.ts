@@ -6,7 +6,7 @@
  */
 import { isIP } from "node:net";
 import { Hono } from "hono";
-import { tokenMatches } from "./auth_token.ts";
+import { tokenMatches } from "./_auth_token.ts";
 import { versionObject } from "../version.ts";
 
 /**
@@ -15,7 +15,7 @@ import { versionObject } from "../version.ts";
  *
  * @example
  * ```ts
- * import { isLoopbackHost } from "./app.ts";
+ * import { isLoopbackHost } from "./_app.ts";
  * isLoopbackHost("127.0.0.1"); // true
  * isLoopbackHost("0.0.0.0"); // false: every interface
  * ```
@@ -70,7 +70,7 @@ export interface ApiOptions {
  *
  * @example Ask for the version
  * ```ts
- * import { createApiApp } from "./app.ts";
+ * import { createApiApp } from "./_app.ts";
  * const token = "0".repeat(64);
  * const app = createApiApp({ token, agent: { health: () => ({ Healthy: [], Unhealthy: [] }), requestStop() {} } });
  * const res = await app.request("/agent/version", { headers: { Authorization: `Bearer ${token}` } });

@@ -13,10 +13,10 @@
  */
 import { directFetch, type HttpClient } from "../http/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Catalog } from "./catalog.ts";
-import { catalogTooLarge, type Installer } from "./installer.ts";
+import type { Catalog } from "./_catalog.ts";
+import { catalogTooLarge, type Installer } from "./_installer.ts";
 import { readCapped } from "./_fsutil.ts";
-import { FleetError } from "./errors.ts";
+import { FleetError } from "./_errors.ts";
 
 /** Options of {@linkcode startPuller}. */
 export interface PullOptions {

@@ -20,7 +20,7 @@ const DATADOG_APP_HOST =
  *
  * @example
  * ```ts
- * import { flareBaseUrl } from "./sender.ts";
+ * import { flareBaseUrl } from "./_sender.ts";
  * flareBaseUrl({ dd_url: "", site: "datadoghq.eu" }, "7.60.0"); // "https://7-60-0-flare.agent.datadoghq.eu"
  * ```
  */
@@ -164,7 +164,7 @@ function describeError(e: unknown): string {
  *
  * @example
  * ```ts
- * import { analyzeResponse } from "./sender.ts";
+ * import { analyzeResponse } from "./_sender.ts";
  * const res = new Response(JSON.stringify({ case_id: "12345" }), { headers: { "content-type": "application/json" } });
  * (await analyzeResponse(res, "key")).message;
  * // "Your logs were successfully uploaded. For future reference, your internal case id is 12345"

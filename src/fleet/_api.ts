@@ -7,11 +7,11 @@
  */
 import { Hono } from "hono";
 import * as v from "valibot";
-import { FleetError } from "./errors.ts";
-import { issueText } from "./catalog.ts";
-import { catalogTooLarge, type Installer } from "./installer.ts";
+import { FleetError } from "./_errors.ts";
+import { issueText } from "./_catalog.ts";
+import { catalogTooLarge, type Installer } from "./_installer.ts";
 import { readCapped } from "./_fsutil.ts";
-import { isVersionName, VERSION_RULE } from "./repository.ts";
+import { isVersionName, VERSION_RULE } from "./_repository.ts";
 
 /** Largest body of a route other than `/catalog`: they hold a version at most. */
 const MAX_BODY_BYTES = 64 * 1024;

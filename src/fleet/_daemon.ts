@@ -11,13 +11,13 @@ import type { Config } from "../config/mod.ts";
 import { createHttpClient, httpSettings } from "../http/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { agentApiClient, authTokenPath, ensureAuthToken } from "../api/mod.ts";
-import { Installer } from "./installer.ts";
-import { createFleetApi } from "./api.ts";
-import { Supervisor } from "./supervisor.ts";
-import { SystemdSupervisor } from "./systemd.ts";
-import type { WatchState } from "./state.ts";
-import { startPuller } from "./pull.ts";
-import { FleetError } from "./errors.ts";
+import { Installer } from "./_installer.ts";
+import { createFleetApi } from "./_api.ts";
+import { Supervisor } from "./_supervisor.ts";
+import { SystemdSupervisor } from "./_systemd.ts";
+import type { WatchState } from "./_state.ts";
+import { startPuller } from "./_pull.ts";
+import { FleetError } from "./_errors.ts";
 
 /** The local API socket under a run path. */
 export function socketPath(runPath: string): string {

@@ -7,8 +7,8 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import type { Catalog } from "./catalog.ts";
-import { FleetError } from "./errors.ts";
+import type { Catalog } from "./_catalog.ts";
+import { FleetError } from "./_errors.ts";
 import { writeFileAtomic } from "../fs/mod.ts";
 
 /** Bumped when the file's shape changes incompatibly. */
