@@ -10,7 +10,6 @@ import type { Config } from "../config/mod.ts";
 import { type AgentHandle, type ApiArea, createApiApp } from "./_app.ts";
 
 export {
-  type AgentHandle,
   type ApiArea,
   createApiApp,
   type HealthReport,
@@ -20,12 +19,8 @@ export {
 export {
   type AgentApiClient,
   agentApiClient,
-  type AgentApiClientOptions,
   AgentApiError,
-  type AgentApiErrorCode,
-  type FlareRequestOptions,
   networkErrorReason,
-  type StatusTextOptions,
 } from "./_client.ts";
 export {
   authTokenPath,

@@ -4,13 +4,6 @@
  *
  * @module
  */
-export { type Config, configDefaults, configSchema, LOG_LEVELS } from "./schema.ts";
-export {
-  ConfigError,
-  DEFAULT_CONFIG_PATHS,
-  loadConfig,
-  type LoadedConfig,
-  type LoadOptions,
-} from "./load.ts";
+export { type Config, configDefaults, configSchema } from "./schema.ts";
+export { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from "./load.ts";
 export { scrubObject, scrubText } from "./scrub.ts";
-export { ENV_BINDINGS } from "./_env.ts";

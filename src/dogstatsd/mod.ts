@@ -5,18 +5,11 @@
  * @module
  */
 export { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
-export {
-  ERROR_PREFIX_BYTES,
-  type MessageKind,
-  type ParseErrorCode,
-  type RecentParseError,
-} from "./_errors.ts";
+
 export {
   buildDogstatsd,
-  DEFAULT_RECEIVE_BUFFER_BYTES,
   type DogStatsDDeps,
   DogStatsDServer,
   type DogStatsDSettings,
   dogstatsdSettings,
-  type DogStatsDSink,
 } from "./_server.ts";

@@ -5,24 +5,9 @@
  *
  * @module
  */
-export {
-  cleanHostname,
-  FlareBuilder,
-  type FlareBuilderOptions,
-  type FlareProvider,
-  FlareSkip,
-  type FlareWriter,
-  type RunProvidersOptions,
-} from "./_builder.ts";
-export { type FlareContext, flareProviders, type FlareSources } from "./_providers.ts";
-export { createFlare, type CreateFlareOptions, knownSecrets } from "./_create.ts";
-export {
-  analyzeResponse,
-  flareBaseUrl,
-  type FlareSendResult,
-  flareUrl,
-  sendFlare,
-  type SendFlareOptions,
-} from "./_sender.ts";
-export { flareApiArea, type FlareApiOptions } from "./_api.ts";
-export { recordVersion, type VersionEntry } from "./_version_history.ts";
+export { cleanHostname } from "./_builder.ts";
+
+export { createFlare } from "./_create.ts";
+export { flareBaseUrl, sendFlare } from "./_sender.ts";
+export { flareApiArea } from "./_api.ts";
+export { recordVersion } from "./_version_history.ts";

@@ -18,9 +18,6 @@
  *
  * @module
  */
-export { buildForwarder, type Forwarder, type ForwarderDeps } from "./_forwarder.ts";
-export { type ForwarderSettings, forwarderSettings, storageDir } from "./_settings.ts";
-export type { Delivery, DeliveryResult, DeliveryStatus, Payload } from "./_transaction.ts";
-export type { ApiKeyState } from "./_validate.ts";
-export type { DomainSnapshot } from "./_domain.ts";
-export type { DomainKeys } from "./_endpoints.ts";
+export { buildForwarder, type ForwarderDeps } from "./_forwarder.ts";
+export { type ForwarderSettings, forwarderSettings } from "./_settings.ts";
+export type { Delivery, Payload } from "./_transaction.ts";

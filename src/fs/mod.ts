@@ -10,11 +10,4 @@
  *
  * @module
  */
-export {
-  type AtomicOptions,
-  isAtomicTemp,
-  replaceAtomic,
-  syncDir,
-  type WriteAtomicOptions,
-  writeFileAtomic,
-} from "./_atomic.ts";
+export { isAtomicTemp, replaceAtomic, syncDir, writeFileAtomic } from "./_atomic.ts";

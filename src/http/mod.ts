@@ -16,12 +16,5 @@
  */
 export { createHttpClient, directFetch, type HttpClient } from "./_client.ts";
 export { type HttpSettings, httpSettings } from "./_settings.ts";
-export { type RetryPolicy, type Send, withRetry, withTimeout } from "./_wrap.ts";
-export {
-  classifyError,
-  classifyStatus,
-  ERROR_TABLE,
-  isTransient,
-  type Outcome,
-  STATUS_TABLE,
-} from "./_outcome.ts";
+export { type Send, withRetry, withTimeout } from "./_wrap.ts";
+export { classifyError, classifyStatus, isTransient, type Outcome } from "./_outcome.ts";

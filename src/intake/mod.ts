@@ -14,11 +14,7 @@ import { createIntakeApp } from "./_app.ts";
 import { FaultQueue } from "./_faults.ts";
 import { IntakeStore } from "./_store.ts";
 
-export { createIntakeApp, DATA_ROUTES, type IntakeAppOptions, maskApiKey } from "./_app.ts";
-export { type Fault, FaultQueue, faultSchema } from "./_faults.ts";
-export { IntakeStore, type StoredRecord, type StoreOptions, type StoreStats } from "./_store.ts";
-export { DEV_API_KEY, intakeSettings, pointAtIntake, wantsDevIntake } from "./_dev.ts";
-export { decodeMetricPayload, decodeSketchPayload, ProtobufError } from "./_protobuf.ts";
+export { intakeSettings, pointAtIntake, wantsDevIntake } from "./_dev.ts";
 
 /** Settings of the intake (see {@linkcode intakeSettings}); what is left out takes the `local_intake.*` default. */
 export interface IntakeSettings {

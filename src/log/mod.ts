@@ -3,4 +3,4 @@
  *
  * @module
  */
-export { createLogger, type Level, type Log, type Logger, type LoggerOptions } from "./logger.ts";
+export { createLogger, type Log, type Logger } from "./logger.ts";

@@ -82,7 +82,8 @@ export function hostMetadataSettings(
  * import { configDefaults } from "../config/mod.ts";
  * import { createLogger } from "../log/mod.ts";
  * import { Registry } from "../telemetry/mod.ts";
- * import { buildHostMetadata, HostMetadata, type MetadataSubmission } from "./mod.ts";
+ * import { buildHostMetadata, HostMetadata } from "./mod.ts";
+ * import { type MetadataSubmission } from "./_sender.ts";
  * const hostname = { hostname: "edge-1", provider: "configuration", osHostname: "edge-1", fqdn: "edge-1", errors: {} } as const;
  * const sent: MetadataSubmission[] = [];
  * const { component } = buildHostMetadata({ intervalS: 900 }, {

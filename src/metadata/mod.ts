@@ -4,30 +4,13 @@
  *
  * @module
  */
-export {
-  type HostnameInfo,
-  hostnameProblem,
-  type HostnameProvider,
-  type HostnameSettings,
-  resolveHostname,
-} from "./_hostname.ts";
-export {
-  AGENT_FLAVOR,
-  BUILD_ARCH,
-  goArch,
-  type HostFacts,
-  HostMetadata,
-  type HostMetadataOptions,
-  type HostPayload,
-} from "./_payload.ts";
+export { type HostnameSettings, resolveHostname } from "./_hostname.ts";
+export { AGENT_FLAVOR, BUILD_ARCH, HostMetadata, type HostPayload } from "./_payload.ts";
 export {
   buildHostMetadata,
   type HostMetadataComponent,
   type HostMetadataDeps,
   type HostMetadataSettings,
   hostMetadataSettings,
-  type MetadataSubmission,
-  type SendMetadata,
-  type Timers,
 } from "./_sender.ts";
 export { metadataApiArea } from "./_api.ts";

@@ -4,4 +4,3 @@
  * @module
  */
 export type * from "./model.ts";
-export { MAX_TIMESTAMP, MIN_SAMPLE_RATE } from "./model.ts";

@@ -7,7 +7,6 @@
 import type { Runtime } from "./types.ts";
 
 export type * from "./types.ts";
-export { DATAGRAM_QUEUE_OVERHEAD, DEFAULT_MAX_QUEUE_BYTES, NotSupportedError } from "./types.ts";
 
 /** The runtime of this process. */
 import { bunRuntime } from "./bun.ts";

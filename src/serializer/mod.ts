@@ -7,16 +7,5 @@
  *
  * @module
  */
-export type { EncodedPayload, PayloadKind, SendPayloads } from "./_payload.ts";
-export {
-  AGENT_PAYLOAD_VERSION,
-  type JsonPayloadOptions,
-  type JsonPayloadResult,
-  MAX_METADATA_SIZE,
-  ROUTES,
-  Serializer,
-  type SerializerOptions,
-  type SerializerSettings,
-  serializerSettings,
-} from "./_serializer.ts";
-export { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";
+export type { EncodedPayload } from "./_payload.ts";
+export { Serializer, type SerializerSettings, serializerSettings } from "./_serializer.ts";

@@ -5,15 +5,8 @@
  *
  * @module
  */
-export {
-  formatTime,
-  StatusCollector,
-  type StatusCollectorOptions,
-  type StatusData,
-  type StatusHeader,
-  type StatusProvider,
-} from "./_collector.ts";
-export { COLOR, PLAIN, type Style } from "./_style.ts";
+export { StatusCollector } from "./_collector.ts";
+export { COLOR, PLAIN } from "./_style.ts";
 export {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,
@@ -29,10 +22,4 @@ export {
   expvarSettings,
   expvarSnapshot,
 } from "./_expvar.ts";
-export {
-  fetchExpvars,
-  type RemoteStatus,
-  remoteStatus,
-  type RemoteStatusOptions,
-  renderRemoteStatus,
-} from "./_remote.ts";
+export { remoteStatus, renderRemoteStatus } from "./_remote.ts";

@@ -9,11 +9,8 @@ import StatsD from "hot-shots";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import {
-  DogStatsDServer,
-  type DogStatsDSettings,
-  type DogStatsDSink,
-} from "../../src/dogstatsd/mod.ts";
+import { DogStatsDServer, type DogStatsDSettings } from "../../src/dogstatsd/mod.ts";
+import { type DogStatsDSink } from "../../src/dogstatsd/_server.ts";
 import type { Event, MetricSample, ServiceCheck } from "../../src/metrics/model.ts";
 import { unixDatagramClient } from "./_unixgram_client.ts";
 import { EXPECTED_CHECK, EXPECTED_EVENT, EXPECTED_SAMPLES, sendMix } from "./_dogstatsd_mix.ts";

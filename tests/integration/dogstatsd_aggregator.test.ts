@@ -5,7 +5,8 @@ import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { DogStatsDServer } from "../../src/dogstatsd/mod.ts";
-import { Aggregator, memorySink, sketchKey } from "../../src/aggregator/mod.ts";
+import { Aggregator, memorySink } from "../../src/aggregator/mod.ts";
+import { sketchKey } from "../../src/aggregator/sketch.ts";
 import { BUILD } from "../../src/version.ts";
 import { EXPECTED_CHECK, EXPECTED_EVENT, sendMix } from "./_dogstatsd_mix.ts";
 

@@ -6,7 +6,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { runtime } from "../../src/runtime/mod.ts";
-import { DATAGRAM_QUEUE_OVERHEAD, type DatagramSocket } from "../../src/runtime/mod.ts";
+import { type DatagramSocket } from "../../src/runtime/mod.ts";
+import { DATAGRAM_QUEUE_OVERHEAD } from "../../src/runtime/types.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { DogStatsDServer } from "../../src/dogstatsd/mod.ts";

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import { runtime } from "../../src/runtime/mod.ts";
 import { buildIntake, type IntakeComponent } from "../../src/intake/mod.ts";
-import { sendFlare, type SendFlareOptions } from "../../src/flare/mod.ts";
+import { sendFlare } from "../../src/flare/mod.ts";
+import { type SendFlareOptions } from "../../src/flare/_sender.ts";
 import { tempDir } from "../_temp.ts";
 
 const API_KEY = "0123456789abcdef0123456789abcdef";

@@ -22,7 +22,10 @@ import { packTar } from "modern-tar";
 import { runtime } from "../../src/runtime/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
-import { type Daemon, FleetError, Installer, startDaemon } from "../../src/fleet/mod.ts";
+import { startDaemon } from "../../src/fleet/mod.ts";
+import { type Daemon } from "../../src/fleet/_daemon.ts";
+import { FleetError } from "../../src/fleet/_errors.ts";
+import { Installer } from "../../src/fleet/_installer.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const logger = createLogger({ level: "off", console: false });

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { packTar } from "modern-tar";
 import { runtime } from "../../src/runtime/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { Installer, startPuller } from "../../src/fleet/mod.ts";
+import { Installer } from "../../src/fleet/_installer.ts";
+import { startPuller } from "../../src/fleet/_pull.ts";
 
 const logger = createLogger({ level: "off", console: false });
 const W = mkdtempSync(join(tmpdir(), "fleet-pull-"));

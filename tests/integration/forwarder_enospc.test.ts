@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { storageDir } from "../../src/forwarder/mod.ts";
+import { storageDir } from "../../src/forwarder/_settings.ts";
 import { DiskQueue } from "../../src/forwarder/_disk_queue.ts";
 import { writeFileAtomic } from "../../src/fs/mod.ts";
 import { makeTransaction } from "../../src/forwarder/_transaction.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
-import { storageDir } from "../../src/forwarder/mod.ts";
+import { storageDir } from "../../src/forwarder/_settings.ts";
 import {
   idPayload,
   quiet,

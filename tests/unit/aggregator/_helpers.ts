@@ -1,9 +1,5 @@
-import {
-  type AggregatorOptions,
-  aggregatorSettings,
-  buildAggregator,
-  memorySink,
-} from "../../../src/aggregator/mod.ts";
+import { aggregatorSettings, buildAggregator, memorySink } from "../../../src/aggregator/mod.ts";
+import { type AggregatorOptions } from "../../../src/aggregator/aggregator.ts";
 import { configDefaults } from "../../../src/config/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";

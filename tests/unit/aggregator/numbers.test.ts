@@ -6,9 +6,9 @@ import {
   SKETCH_MAX_BIN_COUNT,
   SKETCH_MAX_COUNT,
   sketchKey,
-} from "../../../src/aggregator/mod.ts";
+} from "../../../src/aggregator/sketch.ts";
 import { Histogram } from "../../../src/aggregator/_histogram.ts";
-import { MAX_TIMESTAMP, MIN_SAMPLE_RATE } from "../../../src/metrics/mod.ts";
+import { MAX_TIMESTAMP, MIN_SAMPLE_RATE } from "../../../src/metrics/model.ts";
 import { byName, one, sample, setup } from "./_helpers.ts";
 
 describe("AgentSketch numbers at the edge", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { contextKey } from "../../../src/aggregator/_context.ts";
 import { Histogram } from "../../../src/aggregator/_histogram.ts";
-import { AgentSketch, sketchQuantile } from "../../../src/aggregator/mod.ts";
+import { AgentSketch, sketchQuantile } from "../../../src/aggregator/sketch.ts";
 
 const tag = fc.string({ minLength: 1, maxLength: 12 });
 

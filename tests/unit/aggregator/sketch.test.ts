@@ -8,7 +8,7 @@ import {
   sketchKey,
   sketchKeyValue,
   sketchQuantile,
-} from "../../../src/aggregator/mod.ts";
+} from "../../../src/aggregator/sketch.ts";
 
 const LN_GAMMA = Math.log1p(1 / 64);
 

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { byName, one, sample, setup } from "./_helpers.ts";
-import { sketchKey } from "../../../src/aggregator/mod.ts";
+import { sketchKey } from "../../../src/aggregator/sketch.ts";
 
 describe("Aggregator time sampler", () => {
   it("flush() turns a counter into a per-second rate stamped with the bucket start", async () => {

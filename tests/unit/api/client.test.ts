@@ -12,12 +12,8 @@ import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { loadConfig } from "../../../src/config/mod.ts";
-import {
-  agentApiClient,
-  AgentApiError,
-  type AgentApiErrorCode,
-  buildApi,
-} from "../../../src/api/mod.ts";
+import { agentApiClient, AgentApiError, buildApi } from "../../../src/api/mod.ts";
+import { type AgentApiErrorCode } from "../../../src/api/_client.ts";
 import { MAX_ANSWER_BYTES } from "../../../src/api/_client.ts";
 import { statusApiArea, StatusCollector } from "../../../src/status/mod.ts";
 import { flareApiArea } from "../../../src/flare/mod.ts";

@@ -2,13 +2,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { configSchema } from "../../../src/config/mod.ts";
+import { buildDogstatsd, DogStatsDServer, dogstatsdSettings } from "../../../src/dogstatsd/mod.ts";
 import {
-  buildDogstatsd,
   DEFAULT_RECEIVE_BUFFER_BYTES,
-  DogStatsDServer,
-  dogstatsdSettings,
   type DogStatsDSink,
-} from "../../../src/dogstatsd/mod.ts";
+} from "../../../src/dogstatsd/_server.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";

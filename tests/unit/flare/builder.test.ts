@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import { cleanHostname, FlareBuilder, FlareSkip, recordVersion } from "../../../src/flare/mod.ts";
+import { cleanHostname, recordVersion } from "../../../src/flare/mod.ts";
+import { FlareBuilder, FlareSkip } from "../../../src/flare/_builder.ts";
 import { tempDir } from "../../_temp.ts";
 
 const T0 = Date.parse("2026-01-02T03:04:05.000Z");

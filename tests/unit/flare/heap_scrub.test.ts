@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KnownSecrets, MASK, scrubHeapSnapshot } from "../../../src/config/scrub.ts";
-import { knownSecrets } from "../../../src/flare/mod.ts";
+import { knownSecrets } from "../../../src/flare/_create.ts";
 import type { Config } from "../../../src/config/mod.ts";
 
 const API_KEY = "0123456789abcdef0123456789abcdef";

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyzeResponse, flareBaseUrl, flareUrl } from "../../../src/flare/mod.ts";
+import { flareBaseUrl } from "../../../src/flare/mod.ts";
+import { analyzeResponse, flareUrl } from "../../../src/flare/_sender.ts";
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });

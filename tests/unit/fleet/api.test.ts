@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { packTar } from "modern-tar";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
-import { createFleetApi, Installer } from "../../../src/fleet/mod.ts";
+import { createFleetApi } from "../../../src/fleet/_api.ts";
+import { Installer } from "../../../src/fleet/_installer.ts";
 import { tempDir } from "./_helpers.ts";
 
 const logger = createLogger({ level: "off", console: false });

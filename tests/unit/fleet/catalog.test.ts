@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FleetError, parseCatalog } from "../../../src/fleet/mod.ts";
+import { FleetError } from "../../../src/fleet/_errors.ts";
+import { parseCatalog } from "../../../src/fleet/_catalog.ts";
 
 const catalog = {
   version: "7",

@@ -22,7 +22,8 @@ import { join, relative } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
-import { createFleetApi, Installer, type InstallerOptions } from "../../../src/fleet/mod.ts";
+import { createFleetApi } from "../../../src/fleet/_api.ts";
+import { Installer, type InstallerOptions } from "../../../src/fleet/_installer.ts";
 import { tempDir } from "./_helpers.ts";
 
 const logger = createLogger({ level: "off", console: false });

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { FleetError, Repository } from "../../../src/fleet/mod.ts";
+import { FleetError } from "../../../src/fleet/_errors.ts";
+import { Repository } from "../../../src/fleet/_repository.ts";
 import { tempDir, unpacked } from "./_helpers.ts";
 
 function codeOf(fn: () => unknown): string | undefined {

@@ -4,7 +4,8 @@ import { rmSync } from "node:fs";
 import { runtime } from "../../../src/runtime/mod.ts";
 import type { Runtime, SpawnResult } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
-import { Repository, SystemdSupervisor } from "../../../src/fleet/mod.ts";
+import { Repository } from "../../../src/fleet/_repository.ts";
+import { SystemdSupervisor } from "../../../src/fleet/_systemd.ts";
 import { tempDir, unpacked } from "./_helpers.ts";
 
 const logger = createLogger({ level: "off", console: false });

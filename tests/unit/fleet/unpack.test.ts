@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { packTar, type TarEntry } from "modern-tar";
-import { FleetError, unpackTarSafely } from "../../../src/fleet/mod.ts";
+import { FleetError } from "../../../src/fleet/_errors.ts";
+import { unpackTarSafely } from "../../../src/fleet/_unpack.ts";
 import { tempDir } from "./_helpers.ts";
 
 function stream(data: Uint8Array): ReadableStream<Uint8Array> {

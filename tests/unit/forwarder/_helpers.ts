@@ -7,10 +7,10 @@ import type { HttpServer, Runtime } from "../../../src/runtime/types.ts";
 import type { Built } from "../../../src/component.ts";
 import {
   buildForwarder,
-  type Forwarder,
   type ForwarderDeps,
   forwarderSettings,
 } from "../../../src/forwarder/mod.ts";
+import { type Forwarder } from "../../../src/forwarder/_forwarder.ts";
 import { createHttpClient, httpSettings } from "../../../src/http/mod.ts";
 
 /** The validated config with `overrides` applied. */

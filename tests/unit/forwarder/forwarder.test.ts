@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
-import { storageDir } from "../../../src/forwarder/mod.ts";
+import { storageDir } from "../../../src/forwarder/_settings.ts";
 import { createSend } from "../../../src/forwarder/_send.ts";
 import { withTimeout } from "../../../src/http/mod.ts";
 import { makeTransaction } from "../../../src/forwarder/_transaction.ts";

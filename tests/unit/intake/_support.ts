@@ -4,8 +4,10 @@
  */
 import protobuf from "protobufjs";
 import { runtime } from "../../../src/runtime/mod.ts";
-import { createIntakeApp, FaultQueue, IntakeStore } from "../../../src/intake/mod.ts";
-import type { IntakeAppOptions } from "../../../src/intake/mod.ts";
+import { createIntakeApp } from "../../../src/intake/_app.ts";
+import { FaultQueue } from "../../../src/intake/_faults.ts";
+import { IntakeStore } from "../../../src/intake/_store.ts";
+import type { IntakeAppOptions } from "../../../src/intake/_app.ts";
 import { tempDir as makeTempDir } from "../../_temp.ts";
 
 export { MetricPayload, SketchPayload } from "../../_agent_payload.ts";

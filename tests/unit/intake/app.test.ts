@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
-import { maskApiKey } from "../../../src/intake/mod.ts";
+import { maskApiKey } from "../../../src/intake/_app.ts";
 import { encode, makeIntake, MetricPayload, post, runtime, SketchPayload } from "./_support.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";

@@ -4,11 +4,11 @@ import { configSchema } from "../../../src/config/mod.ts";
 import * as v from "valibot";
 import {
   buildIntake,
-  DEV_API_KEY,
   intakeSettings,
   pointAtIntake,
   wantsDevIntake,
 } from "../../../src/intake/mod.ts";
+import { DEV_API_KEY } from "../../../src/intake/_dev.ts";
 import { runtime, tempDir } from "./_support.ts";
 
 describe("buildIntake()", () => {

@@ -4,7 +4,7 @@ import {
   decodeMetricPayload,
   decodeSketchPayload,
   ProtobufError,
-} from "../../../src/intake/mod.ts";
+} from "../../../src/intake/_protobuf.ts";
 import { encode, MetricPayload, SketchPayload } from "./_support.ts";
 
 const series = {

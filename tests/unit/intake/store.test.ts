@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { IntakeStore, type StoredRecord } from "../../../src/intake/mod.ts";
+import { IntakeStore, type StoredRecord } from "../../../src/intake/_store.ts";
 import { tempDir } from "./_support.ts";
 
 const rec = (i: number, padding = 0) => ({

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
 import type { Runtime } from "../../../src/runtime/mod.ts";
-import { hostnameProblem, resolveHostname } from "../../../src/metadata/mod.ts";
+import { resolveHostname } from "../../../src/metadata/mod.ts";
+import { hostnameProblem } from "../../../src/metadata/_hostname.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "outpost-hostname-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { loadConfig } from "../../../src/config/mod.ts";
-import { type HostFacts, HostMetadata, type HostnameInfo } from "../../../src/metadata/mod.ts";
+import { HostMetadata } from "../../../src/metadata/mod.ts";
+import { type HostFacts } from "../../../src/metadata/_payload.ts";
+import { type HostnameInfo } from "../../../src/metadata/_hostname.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "outpost-metadata-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

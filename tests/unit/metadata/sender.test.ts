@@ -8,9 +8,8 @@ import {
   buildHostMetadata,
   HostMetadata,
   hostMetadataSettings,
-  type MetadataSubmission,
-  type Timers,
 } from "../../../src/metadata/mod.ts";
+import { type MetadataSubmission, type Timers } from "../../../src/metadata/_sender.ts";
 
 /** Timers that record the interval and fire only when the test says so. */
 function manualTimers() {

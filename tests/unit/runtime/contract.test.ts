@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { type Datagram, NotSupportedError, runtime } from "../../../src/runtime/mod.ts";
+import { type Datagram, runtime } from "../../../src/runtime/mod.ts";
+import { NotSupportedError } from "../../../src/runtime/types.ts";
 import { tempDir } from "../../_temp.ts";
 
 const dir = tempDir("outpost-runtime-");

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inflateSync } from "node:zlib";
 import { runtime } from "../../../src/runtime/mod.ts";
-import { createCompressor } from "../../../src/serializer/mod.ts";
+import { createCompressor } from "../../../src/serializer/_compress.ts";
 import { decodeJson, decodeSeries } from "./_decode.ts";
 import { makeSerializer, serie } from "./_fixtures.ts";
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Event, ServiceCheck, SketchPoint } from "../../../src/metrics/model.ts";
-import { MAX_TIMESTAMP } from "../../../src/metrics/mod.ts";
+import { MAX_TIMESTAMP } from "../../../src/metrics/model.ts";
 import { ProtoWriter } from "../../../src/serializer/_proto.ts";
 import { decodeJson, decodeSeries, decodeSketches } from "./_decode.ts";
 import { makeSerializer, NOW, serie } from "./_fixtures.ts";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Serie, SeriesType } from "../../../src/metrics/model.ts";
-import { AGENT_PAYLOAD_VERSION } from "../../../src/serializer/mod.ts";
+import { AGENT_PAYLOAD_VERSION } from "../../../src/serializer/_serializer.ts";
 import { decodeSeries } from "./_decode.ts";
 import { makeSerializer, serie } from "./_fixtures.ts";
 

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { COLOR, StatusCollector, type StatusHeader } from "../../../src/status/mod.ts";
+import { COLOR, StatusCollector } from "../../../src/status/mod.ts";
+import { type StatusHeader } from "../../../src/status/_collector.ts";
 
 const header: StatusHeader = {
   version: "1.2.3",

@@ -8,11 +8,11 @@ import { HostMetadata } from "../../../src/metadata/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
 import {
   expvarSnapshot,
-  fetchExpvars,
   PLAIN,
   remoteStatus,
   renderRemoteStatus,
 } from "../../../src/status/mod.ts";
+import { fetchExpvars } from "../../../src/status/_remote.ts";
 
 let server: HttpServer;
 let closedPort: number;

@@ -10,9 +10,9 @@ import {
   metadataEvents,
   Registry,
   serializerEvents,
-  TELEMETRY,
   type TelemetryName,
 } from "../../../src/telemetry/mod.ts";
+import { TELEMETRY } from "../../../src/telemetry/events/mod.ts";
 import { lossesEvents } from "../../../src/telemetry/events/losses.ts";
 import {
   aggregatorStatusProvider,
