@@ -65,8 +65,8 @@ test("cli/status.ts evaluates neither the agent nor any pipeline component", () 
   assert.deepEqual(loaded.filter((f) => PIPELINE.some((p) => f.startsWith(p))), []);
 });
 
-test("cli/flare.ts and src/fleet/daemon.ts do not evaluate src/agent.ts", () => {
-  for (const entry of ["cli/flare.ts", "src/fleet/daemon.ts"]) {
+test("cli/flare.ts and src/fleet/_daemon.ts do not evaluate src/agent.ts", () => {
+  for (const entry of ["cli/flare.ts", "src/fleet/_daemon.ts"]) {
     const loaded = closure(entry);
     assert.ok(loaded.has("src/api/_client.ts"), entry);
     assert.ok(!loaded.has("src/agent.ts"), `${entry} loads src/agent.ts`);
