@@ -31,12 +31,20 @@ export interface CreateFlareOptions extends FlareContext {
  *
  * @example A flare of the config alone
  * ```ts
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
  * import { createFlare } from "./_create.ts";
  * import { runtime } from "../runtime/mod.ts";
  * import { loadConfig } from "../config/mod.ts";
  * const { config, file } = await loadConfig(runtime, { searchPaths: [] });
- * const zip = await createFlare({ runtime, config, configFile: file, env: {}, sources: {}, localReason: "local flare was requested" });
- * console.log(zip); // /tmp/outpost-flare-<host>-<time>.zip
+ * const outDir = mkdtempSync(join(tmpdir(), "flare-"));
+ * const zip = await createFlare({
+ *   runtime, config, configFile: file, env: {}, sources: {}, outDir,
+ *   localReason: "local flare was requested",
+ * });
+ * console.log(zip); // <outDir>/outpost-flare-<host>-<time>.zip
+ * rmSync(outDir, { recursive: true });
  * ```
  */
 export async function createFlare(options: CreateFlareOptions): Promise<string> {

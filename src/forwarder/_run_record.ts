@@ -62,16 +62,18 @@ export interface RunRecordOptions {
  *
  * @example Tell a killed run at the next start
  * ```ts
- * import { mkdtempSync } from "node:fs";
+ * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { RunRecord } from "./_run_record.ts";
- * const path = join(mkdtempSync(join(tmpdir(), "run-")), "outpost_run.json");
+ * const dir = mkdtempSync(join(tmpdir(), "run-"));
+ * const path = join(dir, "outpost_run.json");
  * const killed = new RunRecord({ path, pid: 1 });
  * killed.open();
  * killed.update({ transactions: 2, bytes: 900, oldestMs: Date.now() - 30_000 }, Date.now());
  * // … SIGKILL: no close() …
  * console.log(new RunRecord({ path }).open()); // { pid: 1, transactions: 2, bytes: 900, … }
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export class RunRecord {

@@ -135,17 +135,19 @@ const intParam = (s: string | undefined, def: number) => {
  *
  * @example Post a check run and read it back
  * ```ts
- * import { mkdtempSync } from "node:fs";
+ * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { runtime } from "../runtime/mod.ts";
  * import { IntakeStore } from "./_store.ts";
  * import { createIntakeApp } from "./_app.ts";
- * const store = new IntakeStore({ dir: mkdtempSync(join(tmpdir(), "intake-")) });
+ * const dir = mkdtempSync(join(tmpdir(), "intake-"));
+ * const store = new IntakeStore({ dir });
  * const app = createIntakeApp({ runtime, store });
  * await app.request("/api/v1/check_run", { method: "POST", body: '[{"check":"ok","status":0}]' });
  * const res = await app.request("/outpost/intake/check_runs?check=ok");
  * console.log((await res.json()).count); // 1
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export function createIntakeApp(options: IntakeAppOptions): Hono {

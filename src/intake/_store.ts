@@ -86,15 +86,17 @@ const encoder = new TextEncoder();
  *
  * @example Append and read back
  * ```ts
- * import { mkdtempSync } from "node:fs";
+ * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { IntakeStore } from "./_store.ts";
- * const store = new IntakeStore({ dir: mkdtempSync(join(tmpdir(), "intake-")) });
+ * const dir = mkdtempSync(join(tmpdir(), "intake-"));
+ * const store = new IntakeStore({ dir });
  * store.append({ route: "/api/v1/check_run", kind: "check_run", method: "POST",
  *   received_at: new Date().toISOString(), received_ms: Date.now(), headers: {},
  *   api_key_masked: "", wire_bytes: 2, decoded_bytes: 2, content: [] });
  * console.log([...store.records()].length); // 1
+ * rmSync(dir, { recursive: true });
  * ```
  */
 export class IntakeStore {

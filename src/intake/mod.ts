@@ -48,17 +48,17 @@ export interface IntakeComponent extends Component {
  *
  * @example Start on a free port
  * ```ts
- * import { mkdtempSync } from "node:fs";
+ * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
  * import { runtime } from "../runtime/mod.ts";
  * import { buildIntake } from "./mod.ts";
- * const { component: intake } = buildIntake({ dataDir: mkdtempSync(join(tmpdir(), "intake-")) }, {
- *   runtime,
- * });
+ * const dataDir = mkdtempSync(join(tmpdir(), "intake-"));
+ * const { component: intake } = buildIntake({ dataDir }, { runtime });
  * await intake.start();
  * console.log(intake.url); // http://127.0.0.1:<port>
  * await intake.stop();
+ * rmSync(dataDir, { recursive: true });
  * ```
  */
 export function buildIntake(settings: IntakeSettings, deps: IntakeDeps): Built<IntakeComponent> {
