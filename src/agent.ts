@@ -249,7 +249,8 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     registry,
     cmdline: process.argv,
   });
-  const hostMetadata = buildHostMetadata(hostMetadataSettings(config, logger.for("metadata")), {
+  const metadataLog = logger.for("metadata");
+  const hostMetadata = buildHostMetadata(hostMetadataSettings(config, metadataLog), {
     metadata,
     // Host metadata carries the API key: high priority, and never written to the disk queue.
     // Counted as sent only once the intake accepted it.
@@ -263,7 +264,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       const { status, reason } = await sent.delivery.done;
       if (status !== "delivered") throw new Error(`host metadata not delivered: ${reason}`);
     },
-    log: logger.for("metadata"),
+    log: metadataLog,
     registry,
   });
 

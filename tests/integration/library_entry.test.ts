@@ -52,11 +52,13 @@ describe("mod.ts, the library entry", () => {
     const intake = buildIntake(intakeSettings(base), { runtime });
     await intake.component.start();
     const config = outpost.pointAtIntake(base, intake.component.url);
+    const registry = new outpost.Registry();
     const agent = await buildAgent({
       runtime,
       config,
       configFile: null,
       logger: createLogger({ level: "off" }),
+      registry,
     });
     try {
       await agent.start();
@@ -73,7 +75,11 @@ describe("mod.ts, the library entry", () => {
         );
       }
       socket.close();
-      await new Promise((r) => setTimeout(r, 200));
+      // Stop only once the server has read all three, so the final flush holds them.
+      const deadline = Date.now() + 5_000;
+      while (registry.read("dogstatsd.MetricPackets") !== 3 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
     } finally {
       // Stopping flushes every bucket still open into the forwarder, which delivers before it stops.
       await agent.stop();
