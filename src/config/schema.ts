@@ -16,6 +16,7 @@ import { statusKeys } from "./keys/status.ts";
 import { flareKeys } from "./keys/flare.ts";
 import { fleetKeys } from "./keys/fleet.ts";
 import { intakeKeys } from "./keys/intake.ts";
+import { checksKeys } from "./keys/checks.ts";
 
 export { LOG_LEVELS } from "./keys/core.ts";
 
@@ -30,6 +31,7 @@ export const configSchema = v.object({
   ...flareKeys,
   ...fleetKeys,
   ...intakeKeys,
+  ...checksKeys,
 });
 
 /** The validated configuration, every default applied. */
