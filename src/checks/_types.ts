@@ -56,6 +56,17 @@ export interface CheckConfig {
   digest: string;
 }
 
+/**
+ * A default config shipped inside the binary, as the Datadog Agent ships
+ * `conf.d/<name>.d/conf.yaml.default` files: used only when no other config names the check.
+ */
+export interface DefaultConfig {
+  /** The check name. */
+  name: string;
+  /** The YAML text of `<name>.d/conf.yaml.default`. */
+  text: string;
+}
+
 /** What loading conf.d gave: the configs, and one error per check name that failed. */
 export interface ConfdResult {
   configs: CheckConfig[];
