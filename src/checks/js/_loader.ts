@@ -5,15 +5,15 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
-  DEFAULT_CHECK_INTERVAL_S,
   type Check,
   type CheckConfig,
   type CheckHost,
+  DEFAULT_CHECK_INTERVAL_S,
   type InstanceConfig,
   type Loader,
 } from "../_types.ts";
 import * as api from "./agent_check.ts";
-import { AgentCheck, type AgentApi, type CheckContext, HOST_BINDING } from "./agent_check.ts";
+import { type AgentApi, AgentCheck, type CheckContext, HOST_BINDING } from "./agent_check.ts";
 import { JsCheck } from "./_check.ts";
 
 /** The extensions tried for `<name>`, in order. */

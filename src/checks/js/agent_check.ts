@@ -289,7 +289,9 @@ export abstract class AgentCheck {
   #metric(type: MetricType, name: string, value: number, opts: MetricOptions = {}): void {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       this.warning(
-        `Metric "${name}" has a non-finite value ${String(value)}: only finite numbers can be submitted`,
+        `Metric "${name}" has a non-finite value ${
+          String(value)
+        }: only finite numbers can be submitted`,
       );
       return;
     }

@@ -17,8 +17,8 @@
  */
 export { createJsLoader } from "./_loader.ts";
 export {
-  AgentCheck,
   type AgentApi,
+  AgentCheck,
   type CheckContext,
   type EventInput,
   type LogLevel,
