@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createJsLoader } from "../../src/checks/js/mod.ts";
 import { createHttpClient, httpSettings } from "../../src/http/mod.ts";
@@ -102,6 +102,86 @@ describe("JS checks on Bun", () => {
     await (await loader.load(config, instance, h.host))!.run(never());
     assert.deepEqual(h.sender(instance.id).metrics().map((m) => m.value), [1, 2]);
   });
+
+  it(
+    "in a `bun build --compile` executable, a .ts check loads from outpost:checks and an edit is picked up",
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const dir = tempDir("outpost-jsi-");
+      const checksd = join(dir, "checks.d");
+      mkdirSync(checksd);
+      writeAuthorCheck(
+        checksd,
+        "bin.ts",
+        `export const version: string = "4.5.6";
+       type V = number;
+       export default class extends AgentCheck {
+         check(instance: Readonly<Record<string, unknown>>): void {
+           const v: V = Number(instance.v);
+           this.gauge("bin.v", v, { tags: ["t:1"] });
+         }
+       }`,
+      );
+      writeFileSync(
+        join(checksd, "bin_js.js"),
+        `export default class extends AgentCheck { check() { this.gauge("bin.js", 2); } }`,
+      );
+      // The entry loads each check, runs it, prints what the sender got, edits bin.ts and loads it
+      // again: the same path the agent takes, compiled the way scripts/build.ts compiles.
+      const entry = join(dir, "entry.ts");
+      const src = (p: string) => JSON.stringify(join(ROOT, p));
+      writeFileSync(
+        entry,
+        `import { createJsLoader } from ${src("src/checks/js/mod.ts")};
+       import { checkConfig, fakeHost, never } from ${src("tests/unit/checks/js/_fixtures.ts")};
+       import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+       async function main() {
+         const checksd = process.argv[2];
+         const loader = createJsLoader();
+         const h = fakeHost(checksd);
+         const out: unknown[] = [];
+         const once = async (name: string) => {
+           const { config, instance } = checkConfig(name, { v: 3 });
+           const check = await loader.load(config, instance, h.host);
+           const result = await check!.run(never());
+           const values = h.sender(instance.id).metrics().map((m) => [m.name, m.value, m.tags]);
+           out.push([name, check!.version, result, values.at(-1)]);
+         };
+         await once("bin");
+         await once("bin_js");
+         const path = checksd + "/bin.ts";
+         writeFileSync(path, 'import { AgentCheck } from "outpost:checks";\\n' +
+           'export default class extends AgentCheck { check(): void { this.gauge("bin.v", 30); } }');
+         utimesSync(path, 2_000_000_000, 2_000_000_000);
+         await once("bin");
+         console.log(JSON.stringify(out));
+       }
+       main();
+      `,
+      );
+      const exe = join(dir, "app");
+      const build = await runtime.spawn([
+        process.execPath,
+        "build",
+        entry,
+        "--compile",
+        "--minify",
+        "--bytecode",
+        `--outfile=${exe}`,
+      ], { timeoutMs: 100_000 });
+      assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+      const run = await runtime.spawn([exe, checksd], { timeoutMs: 20_000 });
+      const stdout = new TextDecoder().decode(run.stdout);
+      assert.equal(run.code, 0, stdout + new TextDecoder().decode(run.stderr));
+      assert.deepEqual(JSON.parse(stdout), [
+        ["bin", "4.5.6", { warnings: [] }, ["bin.v", 3, ["t:1"]]],
+        ["bin_js", "unversioned", { warnings: [] }, ["bin.js", 2, []]],
+        ["bin", "unversioned", { warnings: [] }, ["bin.v", 30, []]],
+      ]);
+    },
+  );
 
   it("a check author's TypeScript type-checks against agent_check.ts mapped as outpost:checks", async () => {
     const dir = tempDir("outpost-jsi-");

@@ -379,6 +379,20 @@ describe("createJsLoader()", () => {
     assert.equal(count, 2, "evaluated once per distinct content");
   });
 
+  it("a check can import a sibling module of its own by a relative path", async () => {
+    const dir = tempDir("outpost-js-");
+    writeFileSync(join(dir, "_helper.js"), "export const triple = (x) => x * 3;\n");
+    writeCheck(
+      dir,
+      "rel.js",
+      `import { triple } from "./_helper.js";
+       export default class extends AgentCheck { check() { this.gauge("rel", triple(2)); } }`,
+    );
+    const { check, sender } = await loadOne(dir, "rel");
+    assert.deepEqual(await check.run(never()), { warnings: [] });
+    assert.deepEqual(sender.metrics().map((m) => m.value), [6]);
+  });
+
   it("the global AgentCheck is defined for checks that import nothing", async () => {
     const dir = tempDir("outpost-js-");
     writeFileSync(
