@@ -183,6 +183,16 @@ describe("JS checks on Bun", () => {
     },
   );
 
+  it("a check that does not parse is a load error naming the problem and its line", async () => {
+    const dir = tempDir("outpost-jsi-");
+    writeAuthorCheck(dir, "unparsable.ts", "export default class extends {{{\n");
+    const { config, instance } = checkConfig("unparsable");
+    await assert.rejects(
+      loader.load(config, instance, fakeHost(dir).host),
+      /Cannot import JS check "unparsable" from .*unparsable\.ts: .*Expected identifier but found "\{" \(line 2, column \d+\)/,
+    );
+  });
+
   it("a check author's TypeScript type-checks against agent_check.ts mapped as outpost:checks", async () => {
     const dir = tempDir("outpost-jsi-");
     writeFileSync(

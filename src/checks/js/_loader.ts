@@ -161,5 +161,13 @@ function deepFreeze<T>(value: T): T {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  // Bun reports a file that does not parse as an AggregateError of build messages.
+  const parts = err instanceof AggregateError ? err.errors.map(buildMessage) : [];
+  return parts.length ? `${err.message}: ${parts.join("; ")}` : err.message;
+}
+
+function buildMessage(e: { message?: string; position?: { line?: number; column?: number } }) {
+  const at = e.position?.line ? ` (line ${e.position.line}, column ${e.position.column})` : "";
+  return `${e.message ?? String(e)}${at}`;
 }

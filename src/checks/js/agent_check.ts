@@ -44,6 +44,8 @@ export interface MetricOptions {
   hostname?: string;
   /** Count the first value of a monotonic count instead of using it as the baseline. @default false */
   flushFirstValue?: boolean;
+  /** Submit the name as given, without the class's `NAMESPACE` (Python's `raw=True`). @default false */
+  raw?: boolean;
 }
 
 /** Options of {@linkcode AgentCheck.serviceCheck}. */
@@ -53,6 +55,8 @@ export interface ServiceCheckOptions {
   hostname?: string;
   /** Why the status is not OK (dropped, with a warning, on an OK status). */
   message?: string;
+  /** Submit the name without the class's `NAMESPACE`. @default false */
+  raw?: boolean;
 }
 
 /** An event as a check submits it. */
@@ -249,7 +253,7 @@ export abstract class AgentCheck {
       message = undefined;
     }
     this.#host.serviceCheck(
-      this.#namespaced(name),
+      opts.raw ? name : this.#namespaced(name),
       status as 0 | 1 | 2 | 3,
       stringTags(opts.tags),
       opts.hostname,
@@ -297,7 +301,7 @@ export abstract class AgentCheck {
     }
     this.#host.metric(
       type,
-      this.#namespaced(name),
+      opts.raw ? name : this.#namespaced(name),
       value,
       stringTags(opts.tags),
       opts.hostname,

@@ -236,6 +236,7 @@ describe("createJsLoader()", () => {
          static NAMESPACE = "shop";
          check() {
            this.gauge("orders", 1);
+           this.gauge("system.raw", 1, { raw: true });
            this.serviceCheck("can_connect", 0);
            this.event({ title: "t", text: "x", tags: ["e:1"], alertType: "info" });
            this.setMetadata("version.raw", 12);
@@ -246,16 +247,17 @@ describe("createJsLoader()", () => {
     await check.run(never());
     assert.deepEqual(sender.items.map((i) => "name" in i ? i.name : i.kind), [
       "shop.orders",
+      "system.raw",
       "shop.can_connect",
       "event",
       "metadata",
     ]);
-    const ev = sender.items[2];
+    const ev = sender.items[3];
     assert.ok(ev.kind === "event");
     assert.equal(ev.event.title, "t");
     assert.equal(ev.event.alertType, "info");
     assert.deepEqual(ev.event.tags, ["e:1"]);
-    assert.deepEqual(sender.items[3], { kind: "metadata", key: "version.raw", value: "12" });
+    assert.deepEqual(sender.items[4], { kind: "metadata", key: "version.raw", value: "12" });
   });
 
   it("the instance and init_config are deep-frozen copies; ctx has name, checkId and agent", async () => {
