@@ -75,7 +75,14 @@ export class JsCheck implements Check {
   async cancel(): Promise<void> {
     if (this.#cancelled.signal.aborted) return;
     this.#cancelled.abort(new DOMException(`JS check "${this.id}" was unscheduled`, "AbortError"));
-    await this.#object?.cancel();
+    try {
+      await this.#object?.cancel();
+    } catch (err) {
+      // Unscheduling goes on: the check is dropped either way.
+      this.binding.warning(
+        `JS check "${this.id}" failed to cancel: ${(err as Error)?.message ?? err}`,
+      );
+    }
   }
 }
 

@@ -100,13 +100,13 @@ export function findCheckFile(name: string, dirs: readonly string[]): string | n
   return null;
 }
 
-let provided = false;
+/** Undefined until the first load; then whether `outpost:checks` resolves on this runtime. */
+let virtualModule: boolean | undefined;
 
 /** Makes `outpost:checks` (where the runtime can) and the global `AgentCheck` resolve to ours. */
 function provideBaseClass(host: CheckHost): void {
-  if (provided) return;
-  provided = true;
-  host.runtime.registerVirtualModule(CHECKS_MODULE, { ...api });
+  if (virtualModule !== undefined) return;
+  virtualModule = host.runtime.registerVirtualModule(CHECKS_MODULE, { ...api });
   const g = globalThis as Record<string, unknown>;
   g.AgentCheck ??= AgentCheck;
 }
@@ -122,7 +122,11 @@ async function importCheck(name: string, path: string): Promise<Record<string, u
   try {
     return await import(`${path}?mtime=${Math.trunc(mtimeMs)}-${size}`);
   } catch (err) {
-    throw new Error(`Cannot import JS check "${name}" from ${path}: ${messageOf(err)}`, {
+    const message = messageOf(err);
+    const hint = !virtualModule && message.includes(CHECKS_MODULE)
+      ? ` (this runtime cannot provide "${CHECKS_MODULE}": use the global AgentCheck instead)`
+      : "";
+    throw new Error(`Cannot import JS check "${name}" from ${path}: ${message}${hint}`, {
       cause: err,
     });
   }

@@ -4,6 +4,7 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createJsLoader } from "../../../../src/checks/js/mod.ts";
 import { cachePath, readCache } from "../../../../src/checks/js/_cache.ts";
+import { runtime } from "../../../../src/runtime/mod.ts";
 import { tempDir } from "../../../_temp.ts";
 import { checkConfig, fakeHost, never, writeCheck } from "./_fixtures.ts";
 
@@ -393,6 +394,27 @@ describe("createJsLoader()", () => {
     const { check, sender } = await loadOne(dir, "rel");
     assert.deepEqual(await check.run(never()), { warnings: [] });
     assert.deepEqual(sender.metrics().map((m) => m.value), [6]);
+  });
+
+  it("outpost:checks resolves on Bun; on Deno the load error points to the global AgentCheck", async () => {
+    const dir = tempDir("outpost-js-");
+    writeFileSync(
+      join(dir, "virt.ts"),
+      `import { AgentCheck } from "outpost:checks";
+       export default class extends AgentCheck { check() { this.gauge("virt", 1); } }`,
+    );
+    const { config, instance } = checkConfig("virt");
+    const h = fakeHost(dir);
+    if (runtime.name === "bun") {
+      const check = (await loader.load(config, instance, h.host))!;
+      await check.run(never());
+      assert.deepEqual(h.sender(instance.id).metrics().map((m) => m.name), ["virt"]);
+    } else {
+      await assert.rejects(
+        loader.load(config, instance, h.host),
+        /Cannot import JS check "virt" .*cannot provide "outpost:checks": use the global AgentCheck/s,
+      );
+    }
   });
 
   it("the global AgentCheck is defined for checks that import nothing", async () => {
