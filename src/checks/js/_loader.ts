@@ -24,6 +24,16 @@ export const CHECKS_MODULE = "outpost:checks";
 
 const LOADER_NAME = "JS Check Loader";
 
+/** The JS loader, with what a reload needs to notice an edited check file. */
+export interface JsLoader extends Loader {
+  /**
+   * Where the code of check `name` is and which version of it: `<path> <mtime ms>-<size>`, or
+   * null when no checks.d directory has it. A collector that puts this in its "changed?" key
+   * reloads a check whose file was edited even when its config was not.
+   */
+  codeStamp(name: string, host: CheckHost): string | null;
+}
+
 /**
  * The loader of JS/TS custom checks: key `js`, priority 10 (tried before Python and built-ins).
  *
@@ -34,13 +44,23 @@ const LOADER_NAME = "JS Check Loader";
  * const result = await check?.run(new AbortController().signal);
  * ```
  */
-export function createJsLoader(): Loader {
+export function createJsLoader(): JsLoader {
   return {
     name: LOADER_NAME,
     key: "js",
     priority: 10,
     load,
+    codeStamp(name, host) {
+      const path = findCheckFile(name, host.checksdPaths);
+      return path ? `${path} ${stampOf(path)}` : null;
+    },
   };
+}
+
+/** mtime and size: an edit changes one of them even on file systems with coarse mtimes. */
+function stampOf(path: string): string {
+  const { mtimeMs, size } = statSync(path);
+  return `${Math.trunc(mtimeMs)}-${size}`;
 }
 
 async function load(
@@ -118,9 +138,8 @@ function provideBaseClass(host: CheckHost): void {
  * cache. Modules the check imports itself are not reloaded.
  */
 async function importCheck(name: string, path: string): Promise<Record<string, unknown>> {
-  const { mtimeMs, size } = statSync(path);
   try {
-    return await import(`${path}?mtime=${Math.trunc(mtimeMs)}-${size}`);
+    return await import(`${path}?mtime=${stampOf(path)}`);
   } catch (err) {
     const message = messageOf(err);
     const hint = !virtualModule && message.includes(CHECKS_MODULE)

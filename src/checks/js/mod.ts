@@ -15,7 +15,7 @@
  *
  * @module
  */
-export { createJsLoader } from "./_loader.ts";
+export { createJsLoader, type JsLoader } from "./_loader.ts";
 export {
   type AgentApi,
   AgentCheck,

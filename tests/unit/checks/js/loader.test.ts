@@ -417,6 +417,22 @@ describe("createJsLoader()", () => {
     }
   });
 
+  it("codeStamp() changes when the file is edited and is null without a file", () => {
+    const dir = tempDir("outpost-js-");
+    const { host } = fakeHost(dir);
+    assert.equal(loader.codeStamp("stamped", host), null);
+    const path = writeCheck(
+      dir,
+      "stamped.js",
+      "export default class extends AgentCheck { check() {} }",
+    );
+    const before = loader.codeStamp("stamped", host);
+    assert.match(before!, new RegExp(`^${path.replace(/[.]/g, "\\.")} \\d+-\\d+$`));
+    assert.equal(loader.codeStamp("stamped", host), before);
+    writeCheck(dir, "stamped.js", "export default class extends AgentCheck { check() {} }");
+    assert.notEqual(loader.codeStamp("stamped", host), before);
+  });
+
   it("the global AgentCheck is defined for checks that import nothing", async () => {
     const dir = tempDir("outpost-js-");
     writeFileSync(
