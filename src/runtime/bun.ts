@@ -131,6 +131,15 @@ export const bunRuntime: Runtime = {
   heapSnapshot: async () => new Uint8Array(Bun.generateHeapSnapshot("v8", "arraybuffer")),
   cpuProfile: inspectorCpuProfile,
   exit: (code) => process.exit(code),
+  registerVirtualModule(specifier, exports) {
+    Bun.plugin({
+      name: `virtual module ${specifier}`,
+      setup(build) {
+        build.module(specifier, () => ({ exports, loader: "object" }));
+      },
+    });
+    return true;
+  },
 };
 
 async function bindUdp(

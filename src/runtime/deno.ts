@@ -227,6 +227,8 @@ export const denoRuntime: Runtime = {
   },
   cpuProfile: inspectorCpuProfile,
   exit: (code) => Deno.exit(code),
+  // Deno resolves specifiers before any user code can hook in (no runtime loader plugins).
+  registerVirtualModule: () => false,
 };
 
 /**

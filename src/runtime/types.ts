@@ -213,6 +213,13 @@ export interface Runtime {
   cpuProfile(seconds: number): Promise<string>;
   /** Ends the process. */
   exit(code: number): never;
+  /**
+   * Makes `import { … } from specifier` resolve to `exports` in every module imported from now
+   * on, files loaded at run time included (the JS check loader's `outpost:checks`). Bun does it
+   * with a runtime plugin, which also works in a compiled executable; Deno has no runtime module
+   * hook, so it returns false and the caller falls back to a global.
+   */
+  registerVirtualModule(specifier: string, exports: Record<string, unknown>): boolean;
 }
 
 /** A runtime lacks a feature; the message names both. */
