@@ -33,7 +33,11 @@ export function parseV2(text: string): V2Value {
 function toValue(doc: Document.Parsed, node: Node | null | undefined, depth: number): V2Value {
   if (depth > MAX_DEPTH) throw new Error(`YAML nests deeper than ${MAX_DEPTH} levels`);
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return toValue(doc, node.resolve(doc) as Node | undefined, depth + 1);
+  if (isAlias(node)) {
+    const target = node.resolve(doc) as Node | undefined;
+    if (!target) throw new Error(`Unknown anchor "${node.source}" referenced`);
+    return toValue(doc, target, depth + 1);
+  }
   if (isScalar(node)) return scalar(node.value, node.type, node.tag);
   if (isSeq(node)) return node.items.map((n) => toValue(doc, n as Node, depth + 1));
   if (isMap(node)) {
