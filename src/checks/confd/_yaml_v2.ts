@@ -4,9 +4,14 @@
  * or a string), and how `yaml.Marshal` writes a decoded value back (sorted keys, indentless
  * sequences in maps, quoting, literal blocks, folding of long lines at 80 columns).
  *
- * The emitter follows libyaml's scalar analysis and writers. Not guaranteed: invalid UTF-8 and
- * lone surrogates (Go writes `!!binary`), time zones in timestamps (checked by shape and ranges,
- * not by Go's full `time.Parse`), and non-ASCII digits in natural key order.
+ * The emitter follows libyaml's scalar analysis and writers. Parity is not guaranteed for:
+ * - lone surrogates (Go sees invalid UTF-8 and writes `!!binary` base64);
+ * - strings that look like timestamps: checked by shape and date ranges, not by Go's full
+ *   `time.Parse` (odd zones may quote differently);
+ * - non-ASCII digits inside keys (natural order reads them as 0);
+ * - explicit tags other than `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` (kept as strings);
+ * - documents that the JS YAML parser and Go's parser disagree on (both reject most bad syntax,
+ *   but not always the same way).
  *
  * @module
  */
@@ -420,7 +425,6 @@ function analyze(value: string[]): Analysis {
 type Style = "plain" | "single" | "double" | "literal";
 
 interface Context {
-  root?: boolean;
   mapping?: boolean;
   simpleKey?: boolean;
 }
@@ -729,7 +733,7 @@ function scalarText(s: Scalar): string {
  */
 export function emitYamlV2(value: V2Value): string {
   const e = new Emitter();
-  e.node(value, { root: true });
+  e.node(value, {});
   e.writeIndent();
   return e.out;
 }
