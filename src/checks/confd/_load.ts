@@ -82,38 +82,37 @@ function scanRoot(state: State, root: string, builtins: readonly DefaultConfig[]
 
   for (const entry of entries) {
     const path = join(root, entry.name);
-    if (!entry.onDisk) {
-      scanDir(state, path, entry.name.slice(0, -2), entry.builtin, false);
+    const dirCheck = entry.name.length > 2 && entry.name.endsWith(".d")
+      ? entry.name.slice(0, -2)
+      : undefined;
+    let dir = false;
+    if (entry.onDisk) {
+      try {
+        dir = isDir(path);
+      } catch (e) {
+        if (dirCheck) state.errors[dirCheck] = `Cannot read "${resolve(path)}": ${message(e)}`;
+      }
+    }
+    if (dirCheck !== undefined && (dir || entry.builtin)) {
+      // A built-in default stands in for its file even when the directory is missing.
+      scanDir(state, path, dirCheck, entry.builtin, dir);
       continue;
     }
-    let dir: boolean;
-    try {
-      dir = isDir(path);
-    } catch (e) {
-      if (entry.name.endsWith(".d")) {
-        state.errors[entry.name.slice(0, -2)] = `Cannot read "${resolve(path)}": ${message(e)}`;
-        if (entry.builtin) scanDir(state, path, entry.name.slice(0, -2), entry.builtin, false);
-        continue;
-      }
-      dir = false;
-    }
-    if (dir) {
-      // Only `<name>.d` directories hold configs; anything else (e.g. a backup dir) is skipped.
-      if (entry.name.endsWith(".d") && entry.name.length > 2) {
-        scanDir(state, path, entry.name.slice(0, -2), entry.builtin, true);
-      }
-      continue;
-    }
-    if (entry.builtin) scanDir(state, path, entry.name.slice(0, -2), entry.builtin, false);
+    // Only `<name>.d` directories hold configs; any other directory (a backup, …) is skipped.
+    if (dir) continue;
     const found = collect(state, { name: entry.name, path }, undefined);
-    // Metric definitions at the root belong to no check.
-    if (!found) continue;
-    if (found.config.isDefault) state.defaults.push(found.config);
-    else {
-      state.configs.push(found.config);
-      if (!found.logsOnly) state.names.add(found.config.name);
-    }
+    if (found && add(state, found)) state.names.add(found.config.name);
   }
+}
+
+/** Files the config to its list; true when it is a regular config (one that hides defaults). */
+function add(state: State, found: { config: CheckConfig; logsOnly: boolean }): boolean {
+  if (found.config.isDefault) {
+    state.defaults.push(found.config);
+    return false;
+  }
+  state.configs.push(found.config);
+  return !found.logsOnly;
 }
 
 function scanDir(
@@ -152,12 +151,7 @@ function scanDir(
       }
     }
     const found = collect(state, entry, checkName);
-    if (!found) continue;
-    if (found.config.isDefault) state.defaults.push(found.config);
-    else {
-      state.configs.push(found.config);
-      if (!found.logsOnly) regular = true;
-    }
+    if (found && add(state, found)) regular = true;
   }
   if (regular) state.names.add(checkName);
 }

@@ -277,6 +277,15 @@ describe("loadConfd() errors", () => {
     assert.match(load([dir]).errors.b, /^Cannot read ".*b\.d": .*ENOENT/);
   });
 
+  it("records a conf.d path that is not a directory under the path", () => {
+    const dir = confd(root, { "not-a-dir": "x" });
+    const path = join(dir, "not-a-dir");
+    assert.match(
+      load([path]).errors[path],
+      /^Cannot read conf\.d directory ".*not-a-dir": .*ENOTDIR/,
+    );
+  });
+
   it("clears a check's error when a later file of the check loads", () => {
     const dir = confd(root, { "a.d/1.yaml": "init_config: {}\n", "a.d/2.yaml": ONE });
     const r = load([dir]);
