@@ -21,6 +21,7 @@
  * @module
  */
 import { AGGREGATOR } from "./aggregator.ts";
+import { CHECKS } from "./checks.ts";
 import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
@@ -30,6 +31,7 @@ import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
 
 export { AGGREGATOR, aggregatorEvents, type AggregatorReaders } from "./aggregator.ts";
+export { CHECKS, checksEvents, type ChecksReaders } from "./checks.ts";
 export {
   DOGSTATSD,
   dogstatsdParserEvents,
@@ -55,6 +57,7 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
+  checks: CHECKS,
 });
 
 /** The string values found anywhere in a (nested) names object. */
