@@ -47,7 +47,8 @@ import { aggregatorSettings, buildAggregator } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
 import { buildForwarder, forwarderSettings } from "./forwarder/mod.ts";
 import { createHttpClient, httpSettings } from "./http/mod.ts";
-import { buildChecks, checksSettings } from "./checks/mod.ts";
+import { buildChecks, type ChecksSettings, checksSettings } from "./checks/mod.ts";
+import type { ConfdResult, Loader } from "./checks/_types.ts";
 import { defaultLoaders, loadConfigs } from "./checks/_wiring.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
@@ -153,6 +154,11 @@ export interface AgentContext {
   registry?: Registry;
   /** The embedded local intake of `--dev`, if any: started first, stopped last. */
   intake?: Built;
+  /** Other check loaders and configs than the shipped ones (tests, embedders). */
+  checks?: {
+    loaders?: Loader[];
+    loadConfigs?: (settings: ChecksSettings) => ConfdResult;
+  };
 }
 
 /** Builds the agent and its components from the config. */
@@ -244,8 +250,8 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     aggregator: aggregator.component.aggregator,
     http,
     hostname: hostname.hostname,
-    loaders: defaultLoaders(),
-    loadConfigs: () => loadConfigs(checksConfig),
+    loaders: ctx.checks?.loaders ?? defaultLoaders(),
+    loadConfigs: () => (ctx.checks?.loadConfigs ?? loadConfigs)(checksConfig),
   });
   status.register(checks.component.statusProvider);
   const dogstatsd = buildDogstatsd(dogstatsdSettings(config, hostname.hostname), {

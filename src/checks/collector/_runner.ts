@@ -116,7 +116,7 @@ export class Runner {
         const t = setTimeout(fn, ms);
         return () => clearTimeout(t);
       },
-      ...options,
+      ...definedOnly(options),
     };
   }
 
@@ -337,4 +337,9 @@ export class Runner {
 function normalize(r: RunResult | undefined): RunResult {
   const warnings = Array.isArray(r?.warnings) ? r.warnings.map(String) : [];
   return { ...r, warnings };
+}
+
+/** The options that are set: an explicit `undefined` keeps the default. */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

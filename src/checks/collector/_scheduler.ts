@@ -164,7 +164,7 @@ export class Scheduler {
       ticker: realTicker,
       monotonic: () => performance.now(),
       now: Date.now,
-      ...options,
+      ...definedOnly(options),
     };
   }
 
@@ -242,4 +242,9 @@ export class Scheduler {
       })),
     };
   }
+}
+
+/** The options that are set: an explicit `undefined` keeps the default. */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
