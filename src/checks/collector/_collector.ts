@@ -131,6 +131,19 @@ export interface ConfigCheckAnswer {
   unresolved: Record<string, unknown>;
 }
 
+/** The status `workerStats`: slot count, mean utilization and the five busiest slots. */
+function workerStats(u: Array<[string, number]>): CollectorStatus["workerStats"] {
+  const mean = u.length ? u.reduce((a, [, x]) => a + x, 0) / u.length : 0;
+  return {
+    Count: u.length,
+    AverageUtilization: Math.round(mean * 1000) / 1000,
+    TopWorkers: [...u]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 5)
+      .map(([Name, Utilization]) => ({ Name, Utilization })),
+  };
+}
+
 /** Waits at most `ms` for `p`. */
 function within(
   p: Promise<unknown>,
@@ -528,7 +541,7 @@ export class Collector {
       pyLoaderStats: { ConfigureErrors: configure, Py3Warnings: py3 },
       autoConfigStats: { ConfigErrors: { ...this.#configs.errors }, ResolveWarnings: {} },
       inventories,
-      workerStats: { Count: runner.Workers.Count, AverageUtilization: 0, TopWorkers: [] },
+      workerStats: workerStats(this.#runner.utilization()),
       pythonInit: { Errors: initErrors },
       loaderStats,
     };

@@ -64,6 +64,33 @@ export interface RunnerStats {
   Workers: { Count: number; Instances: Record<string, { Utilization: number }> };
 }
 
+/** Window over which a slot's utilization is measured (the agent's 5 minutes). */
+export const UTILIZATION_WINDOW_MS = 5 * 60_000;
+
+/** Busy time of one slot: finished stretches in the window, and the current one. */
+class SlotUse {
+  busySince: number | null = null;
+  #done: Array<[number, number]> = [];
+
+  begin(now: number): void {
+    this.busySince = now;
+  }
+
+  end(now: number): void {
+    if (this.busySince !== null) this.#done.push([this.busySince, now]);
+    this.busySince = null;
+  }
+
+  /** Fraction of [from, now] this slot was busy. */
+  utilization(from: number, now: number): number {
+    this.#done = this.#done.filter(([, e]) => e > from);
+    let busy = 0;
+    for (const [s, e] of this.#done) busy += e - Math.max(s, from);
+    if (this.busySince !== null) busy += now - Math.max(this.busySince, from);
+    return now > from ? Math.min(1, busy / (now - from)) : 0;
+  }
+}
+
 interface Pending {
   check: Check;
   scheduledMs: number;
@@ -104,6 +131,8 @@ export class Runner {
   #errors = 0;
   #warnings = 0;
   #stopped = false;
+  readonly #slots: SlotUse[] = [];
+  readonly #startedMs: number;
 
   constructor(options: RunnerOptions) {
     this.#o = {
@@ -118,6 +147,7 @@ export class Runner {
       },
       ...definedOnly(options),
     };
+    this.#startedMs = this.#o.now();
   }
 
   /** Slots in the pool now. */
@@ -168,10 +198,17 @@ export class Runner {
       return null;
     }
     let holding = pooled;
-    if (pooled) this.#busy++;
+    let slot: SlotUse | undefined;
+    if (pooled) {
+      this.#busy++;
+      slot = this.#slots.find((s) => s.busySince === null);
+      if (!slot) this.#slots.push(slot = new SlotUse());
+      slot.begin(this.#o.now());
+    }
     const release = () => {
       if (!holding) return;
       holding = false;
+      slot?.end(this.#o.now());
       this.#busy--;
       this.#pump();
     };
@@ -310,6 +347,22 @@ export class Runner {
     for (const p of this.#pending.splice(0)) p.taken();
   }
 
+  /**
+   * Utilization of each slot over the last 5 minutes (or since the start), as
+   * `[worker_<n>, fraction]`; empty before the runner has been up for a moment.
+   */
+  utilization(): Array<[string, number]> {
+    const now = this.#o.now();
+    const from = Math.max(this.#startedMs, now - UTILIZATION_WINDOW_MS);
+    if (now <= from) return [];
+    const out: Array<[string, number]> = [];
+    for (let i = 0; i < this.workers; i++) {
+      const u = this.#slots[i]?.utilization(from, now) ?? 0;
+      out.push([`worker_${i + 1}`, Math.round(u * 1000) / 1000]);
+    }
+    return out;
+  }
+
   /** The expvar `runner` object. */
   stats(): RunnerStats {
     const checks: RunnerStats["Checks"] = {};
@@ -319,8 +372,8 @@ export class Runner {
     }
     const running: Record<string, number> = {};
     for (const [id, f] of this.#inFlight) running[id] = Math.floor(f.startMs / 1000);
-    // Slots are a semaphore, not named workers: no per-worker utilization is measured.
     const instances: Record<string, { Utilization: number }> = {};
+    for (const [name, u] of this.utilization()) instances[name] = { Utilization: u };
     return {
       Checks: checks,
       Errors: this.#errors,

@@ -142,13 +142,35 @@ function indented(text: string, indent: string): string[] {
   return text.replace(/\n+$/, "").split("\n").map((l) => `${indent}${l}`);
 }
 
-/** One line for a loader's `stats()`: its `statusLine` if it gives one, else `key: value` pairs. */
-function loaderLine(name: string, stats: Record<string, unknown>): string {
-  if (typeof stats.statusLine === "string") return stats.statusLine;
+/** A fraction as a whole percentage. */
+const percent = (f: number) => `${Math.round(f * 100)}%`;
+
+/** Bytes as MiB with one decimal. */
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/**
+ * The status lines of a loader's `stats()`: its `statusLine` if it gives one; a subprocess
+ * runner (`pid`, `rss_bytes`, …) as `Python runner: pid …, RSS …`; else its scalar values.
+ */
+function loaderLines(name: string, stats: Record<string, unknown>, style: Style): string[] {
+  if (typeof stats.statusLine === "string") return [stats.statusLine];
+  if ("pid" in stats && "rss_bytes" in stats) {
+    const runner = name.replace(/ Check Loader$/, "") + " runner";
+    if (typeof stats.pid !== "number") return [`${runner}: not started`];
+    const parts = [`pid ${stats.pid}`, `RSS ${mib(Number(stats.rss_bytes) || 0)}`];
+    if (typeof stats.hwm_bytes === "number") parts.push(`peak ${mib(stats.hwm_bytes)}`);
+    if (typeof stats.python_version === "string") parts.push(`Python ${stats.python_version}`);
+    const out = [`${runner}: ${parts.join(", ")}`];
+    const restarts = Number(stats.restarts) || 0;
+    if (restarts > 0) {
+      out.push(style.warn(`${runner} restarted ${restarts} time${restarts === 1 ? "" : "s"}`));
+    }
+    return out;
+  }
   const pairs = sortedKeys(stats)
-    .filter((k) => k !== "initErrors" && k !== "Py3Warnings" && k !== "ConfigureErrors")
-    .map((k) => `${k}: ${typeof stats[k] === "object" ? JSON.stringify(stats[k]) : stats[k]}`);
-  return `${name}: ${pairs.join(", ")}`;
+    .filter((k) => stats[k] === null || typeof stats[k] !== "object")
+    .map((k) => `${k}: ${stats[k]}`);
+  return pairs.length > 0 ? [`${name}: ${pairs.join(", ")}`] : [];
 }
 
 /**
@@ -181,16 +203,18 @@ export function renderCollector(d: CollectorStatus, options: RenderOptions): str
       out.push(...renderInstance(checks[name][id], d.inventories[id], options), "");
     }
   }
-  const top = d.workerStats.TopWorkers;
-  if (top.length > 0) {
+  out.push(...subHeading("Check Worker Utilization", style));
+  const w = d.workerStats;
+  if (w.Count > 0 && w.TopWorkers.length > 0) {
     out.push(
-      ...subHeading("Check Worker Utilization", style),
-      `    Total Workers: ${d.workerStats.Count}`,
-      `    Average Utilization: ${Math.round(d.workerStats.AverageUtilization * 100)}%`,
+      `    Total Workers: ${w.Count}`,
+      `    Average Utilization: ${percent(w.AverageUtilization)}`,
       "    Top Workers (by utilization):",
-      ...top.map((w) => `      ${w.Name}: ${Math.round(w.Utilization * 100)}%`),
+      ...w.TopWorkers.map((t) => `      ${t.Name}: ${percent(t.Utilization)}`),
       "",
     );
+  } else {
+    out.push("    No worker utilization data available", "");
   }
   const section = (
     title: string,
@@ -229,11 +253,11 @@ export function renderCollector(d: CollectorStatus, options: RenderOptions): str
       ...indented(errs[loader], "        ").map(style.error),
     ]);
   });
-  const loaders = sortedKeys(d.loaderStats).filter((n) => Object.keys(d.loaderStats[n]).length);
-  if (loaders.length > 0) {
-    out.push(...subHeading("Loaders", style));
-    for (const n of loaders) out.push(`    ${loaderLine(n, d.loaderStats[n])}`);
-    out.push("");
+  const loaderText = sortedKeys(d.loaderStats).flatMap((n) =>
+    loaderLines(n, d.loaderStats[n], style)
+  );
+  if (loaderText.length > 0) {
+    out.push(...subHeading("Loaders", style), ...loaderText.map((l) => `    ${l}`), "");
   }
   while (out.length > 0 && out[out.length - 1] === "") out.pop();
   return out.join("\n");

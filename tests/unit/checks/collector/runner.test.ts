@@ -177,4 +177,25 @@ describe("Runner", () => {
     assert.equal(s.TotalRuns, 40);
     assert.equal(s.ExecutionTimes.length, 32);
   });
+
+  it("utilization() is the busy fraction of each slot since the start (5 min window)", async () => {
+    const { runner, time } = setup({ workers: 2 });
+    let finish: () => void = () => {};
+    const check = fakeCheck("busy", {
+      intervalS: 60,
+      run: () => new Promise((r) => (finish = () => r({ warnings: [] }))),
+    });
+    await runner.submit(check, time.now);
+    await time.advance(30_000);
+    finish();
+    await time.advance(30_000);
+    assert.deepEqual(runner.utilization(), [["worker_1", 0.5], ["worker_2", 0]]);
+    assert.deepEqual(runner.stats().Workers, {
+      Count: 2,
+      Instances: { worker_1: { Utilization: 0.5 }, worker_2: { Utilization: 0 } },
+    });
+    // Ten idle minutes later the busy stretch is out of the window.
+    await time.advance(600_000);
+    assert.deepEqual(runner.utilization(), [["worker_1", 0], ["worker_2", 0]]);
+  });
 });

@@ -123,6 +123,14 @@ describe("Collector status text", () => {
           AverageExecutionTime: 1700950,
         }),
       ], {
+        workerStats: {
+          Count: 2,
+          AverageUtilization: 0.125,
+          TopWorkers: [{ Name: "worker_1", Utilization: 0.2 }, {
+            Name: "worker_2",
+            Utilization: 0.05,
+          }],
+        },
         inventories: { "mysql:abc": { "version.raw": "8.0.1", "version.major": "8" } },
         autoConfigStats: {
           ConfigErrors: { redis: "yaml: line 3: did not find expected key" },
@@ -190,6 +198,14 @@ describe("Collector status text", () => {
         version.raw: 8.0.1
       Warning: slow query log off
 
+  Check Worker Utilization
+  ========================
+    Total Workers: 2
+    Average Utilization: 13%
+    Top Workers (by utilization):
+      worker_1: 20%
+      worker_2: 5%
+
   Config Errors
   =============
     redis
@@ -228,7 +244,8 @@ describe("Collector status text", () => {
   it("says 'No checks have run yet' with no stats, and shows Python init errors first", () => {
     assert.equal(
       renderCollector(status([]), { style: PLAIN }),
-      "\n  Running Checks\n  ==============\n\n    No checks have run yet",
+      "\n  Running Checks\n  ==============\n\n    No checks have run yet\n\n" +
+        "  Check Worker Utilization\n  ========================\n    No worker utilization data available",
     );
     const text = renderCollector(status([], { pythonInit: { Errors: ["python3 not found"] } }), {
       style: PLAIN,
@@ -237,6 +254,33 @@ describe("Collector status text", () => {
       text.startsWith(
         "\n  Error initializing Python\n  =========================\n    python3 not found\n",
       ),
+    );
+  });
+
+  it("prints a subprocess runner's pid, memory and restarts under Loaders", () => {
+    const text = renderCollector(
+      status([], {
+        loaderStats: {
+          "Python Check Loader": {
+            pid: 4242,
+            python_version: "3.11.2",
+            rss_bytes: 31457280,
+            hwm_bytes: 33554432,
+            restarts: 2,
+            checks: {},
+            Py3Warnings: {},
+          },
+          "JS Check Loader": {},
+        },
+      }),
+      { style: PLAIN },
+    );
+    assert.ok(
+      text.endsWith(
+        "  Loaders\n  =======\n    Python runner: pid 4242, RSS 30.0 MiB, peak 32.0 MiB, Python 3.11.2\n" +
+          "    Python runner restarted 2 times",
+      ),
+      text,
     );
   });
 
@@ -271,7 +315,8 @@ describe("Collector status text", () => {
     const text = await sc.text("collector");
     assert.equal(
       text,
-      "=========\nCollector\n=========\n\n  Running Checks\n  ==============\n\n    No checks have run yet\n",
+      "=========\nCollector\n=========\n\n  Running Checks\n  ==============\n\n    No checks have run yet\n\n" +
+        "  Check Worker Utilization\n  ========================\n    No worker utilization data available\n",
     );
     const json = await sc.json("collector");
     assert.deepEqual(Object.keys(json).sort(), [
