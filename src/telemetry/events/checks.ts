@@ -14,8 +14,8 @@
  * | `runner` | published | the Datadog Agent's expvar `runner` object (per-check stats) |
  * | `scheduler` | published | the Datadog Agent's expvar `scheduler` object (queues) |
  *
- * `runner` and `scheduler` have no area segment: they keep the names Datadog's expvar readers
- * look for at the top level of `/debug/vars`.
+ * `runner` and `scheduler` ({@linkcode CHECKS_EXPVAR}) have no area segment: they keep the names
+ * Datadog's expvar readers look for at the top level of `/debug/vars`.
  *
  * @module
  */
@@ -40,6 +40,15 @@ export const CHECKS = Object.freeze(
     eventPlatformEvents: "checks.event_platform_events",
     /** Samples refused by the sender or the sampler. */
     droppedSamples: "checks.dropped_samples",
+  } as const,
+);
+
+/**
+ * The expvar names the collector publishes at the top level of `/debug/vars`, as the Datadog
+ * Agent does: no area prefix, so they stay out of {@linkcode CHECKS}.
+ */
+export const CHECKS_EXPVAR = Object.freeze(
+  {
     /** Published: the expvar `runner` object. */
     runner: "runner",
     /** Published: the expvar `scheduler` object. */
@@ -76,7 +85,7 @@ export function checksEvents(registry: Registry, readers: ChecksReaders) {
     eventPlatformEvents: registry.counter(CHECKS.eventPlatformEvents),
     droppedSamples: registry.counter(CHECKS.droppedSamples),
   };
-  registry.publish(CHECKS.runner, readers.runner);
-  registry.publish(CHECKS.scheduler, readers.scheduler);
+  registry.publish(CHECKS_EXPVAR.runner, readers.runner);
+  registry.publish(CHECKS_EXPVAR.scheduler, readers.scheduler);
   return events;
 }

@@ -21,7 +21,6 @@
  * @module
  */
 import { AGGREGATOR } from "./aggregator.ts";
-import { CHECKS } from "./checks.ts";
 import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
@@ -31,7 +30,7 @@ import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
 
 export { AGGREGATOR, aggregatorEvents, type AggregatorReaders } from "./aggregator.ts";
-export { CHECKS, checksEvents, type ChecksReaders } from "./checks.ts";
+export { CHECKS, CHECKS_EXPVAR, checksEvents, type ChecksReaders } from "./checks.ts";
 export {
   DOGSTATSD,
   dogstatsdParserEvents,
@@ -57,7 +56,6 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
-  checks: CHECKS,
 });
 
 /** The string values found anywhere in a (nested) names object. */
