@@ -425,13 +425,16 @@ export class Collector {
 
   /**
    * Reads conf.d again: checks whose instance config changed or vanished are unscheduled,
-   * new ones loaded and scheduled. Unchanged checks keep running untouched.
+   * new ones loaded and scheduled. Unchanged checks keep running untouched, unless `all`:
+   * then every check is loaded again (a loader picks up edited check code, e.g. a JS check).
    */
-  reload(): Promise<ReloadResult> {
+  reload({ all = false }: { all?: boolean } = {}): Promise<ReloadResult> {
     const run = this.#reloading.then(async () => {
       const next = this.#readConfigs();
       const wanted = new Set<string>();
-      for (const c of next.configs) for (const i of c.instances) wanted.add(instanceKey(c, i));
+      if (!all) {
+        for (const c of next.configs) for (const i of c.instances) wanted.add(instanceKey(c, i));
+      }
       const unscheduled: string[] = [];
       for (const [id, e] of [...this.#entries]) {
         if (!wanted.has(e.key)) {

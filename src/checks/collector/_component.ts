@@ -18,7 +18,7 @@ export interface ChecksComponent extends Component {
   /** `GET /agent/config-check`, `POST /agent/checks/reload`. */
   readonly apiArea: ApiArea;
   /** Reads conf.d again (see {@linkcode Collector.reload}). */
-  reload(): Promise<ReloadResult>;
+  reload(options?: { all?: boolean }): Promise<ReloadResult>;
 }
 
 /**
@@ -69,7 +69,7 @@ export function buildChecks(
       started = false;
       await collector.stop();
     },
-    reload: () => collector.reload(),
+    reload: (options) => collector.reload(options),
   };
   return { component, healthcheck: () => started };
 }

@@ -233,6 +233,20 @@ describe("Collector", () => {
     await collector.stop();
   });
 
+  it("reload({ all: true }) loads every check again, unchanged ones too", async () => {
+    const loader = testLoader({ takes: ["a", "b"] });
+    const { collector } = setupCollector({
+      loaders: [loader],
+      configs: [config("a"), config("b")],
+    });
+    await collector.start();
+    const r = await collector.reload({ all: true });
+    assert.deepEqual(r.unscheduled.sort(), ["a:0000000000000000", "b:0000000000000000"]);
+    assert.deepEqual(r.scheduled.sort(), ["a:0000000000000000", "b:0000000000000000"]);
+    assert.equal(loader.loads.length, 4);
+    await collector.stop();
+  });
+
   it("stop() cancels the checks and stops the loaders", async () => {
     const loader = testLoader({ takes: ["a"] });
     const { collector } = setupCollector({ loaders: [loader], configs: [config("a")] });
