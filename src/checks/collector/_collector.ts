@@ -88,6 +88,8 @@ export interface CollectorDeps {
   now?: () => number;
   /** Timer for slot release, timeouts and cancel waits. @default setTimeout */
   setTimer?: (fn: () => void, ms: number) => () => void;
+  /** A loader's `load()` that takes longer is a loading error. @default 30000 */
+  loadTimeoutMs?: number;
 }
 
 /** One scheduled check and where it came from. */
@@ -188,6 +190,7 @@ export class Collector {
   readonly #log;
   readonly #t;
   #reloading: Promise<unknown> = Promise.resolve();
+  #stopping = false;
 
   constructor(settings: ChecksSettings, deps: CollectorDeps) {
     this.#s = settings;
@@ -335,7 +338,9 @@ export class Collector {
       }
       for (const loader of candidates) {
         try {
-          const check = await loader.load(config, instance, this.#host(instance));
+          const check = await this.#withLoadTimeout(
+            loader.load(config, instance, this.#host(instance)),
+          );
           if (check === null) continue;
           delete this.#loaderErrors[name];
           this.#log.debug(`${loader.name}: loaded check ${check.id} (${config.source})`);
@@ -365,9 +370,30 @@ export class Collector {
     this.#entries.set(check.id, { check, config, instance, key: instanceKey(config, instance) });
   }
 
+  /** A load that never answers must not hold up every check after it. */
+  #withLoadTimeout<T>(p: Promise<T>): Promise<T> {
+    const ms = this.#d.loadTimeoutMs ?? 30_000;
+    const setTimer = this.#d.setTimer ?? ((fn: () => void, ms: number) => {
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    });
+    let stop: () => void = () => {};
+    const timeout = new Promise<never>((_, reject) => {
+      stop = setTimer(
+        () => reject(new Error(`loading took longer than ${ms / 1000}s: given up`)),
+        ms,
+      );
+    });
+    return Promise.race([p, timeout]).finally(() => stop());
+  }
+
   async #loadAndSchedule(config: CheckConfig, instance: InstanceConfig): Promise<string | null> {
     const check = await this.loadInstance(config, instance);
     if (!check) return null;
+    if (this.#stopping) {
+      await check.cancel().catch(() => {});
+      return null;
+    }
     if (this.#entries.has(check.id)) {
       this.#log.warn(
         `Check ${check.id} from ${config.source} is already scheduled: this instance is ignored`,
@@ -407,7 +433,10 @@ export class Collector {
       this.#log.error(`Config error in check "${name}": ${error}`);
     }
     for (const config of this.#configs.configs) {
-      for (const instance of config.instances) await this.#loadAndSchedule(config, instance);
+      for (const instance of config.instances) {
+        if (this.#stopping) return;
+        await this.#loadAndSchedule(config, instance);
+      }
     }
   }
 
@@ -467,6 +496,7 @@ export class Collector {
    * Stops scheduling, cancels every check (500 ms each, 2 s in all) and stops the loaders.
    */
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.#scheduler.stop();
     this.#runner.stop();
     const ids = [...this.#entries.keys()];

@@ -22,8 +22,9 @@ export interface ChecksComponent extends Component {
 }
 
 /**
- * Builds the checks component: `start` loads conf.d and schedules the checks the loaders take,
- * `stop` cancels them and stops the loaders. It also publishes the expvar `runner` and
+ * Builds the checks component: `start` loads conf.d and schedules the checks the loaders take
+ * (in the background: it resolves at once), `stop` waits for that, cancels the checks and
+ * stops the loaders. It also publishes the expvar `runner` and
  * `scheduler` objects in the registry.
  *
  * @example No configs, no loaders: a collector with nothing to run
@@ -55,21 +56,30 @@ export function buildChecks(
 ): Built<ChecksComponent> {
   const collector = new Collector(settings, deps);
   const statusProvider = collectorStatusProvider(() => collector.status());
-  let started = false;
+  let loaded = false;
+  let loading: Promise<void> = Promise.resolve();
   const component: ChecksComponent = {
     name: "checks",
     collector,
     statusProvider,
     apiArea: checksApiArea(collector),
-    async start() {
-      await collector.start();
-      started = true;
+    start() {
+      // Loading goes on in the background: a slow loader (the Python runner starting) must not
+      // hold up the components after this one; the checks are healthy once all are loaded.
+      loading = collector.start().then(
+        () => void (loaded = true),
+        (e) => deps.logger.for("collector").error(`Cannot load the checks: ${(e as Error).stack}`),
+      );
+      return Promise.resolve();
     },
     async stop() {
-      started = false;
-      await collector.stop();
+      // Stopping first makes a load still going on schedule nothing more.
+      const stopped = collector.stop();
+      await loading;
+      await stopped;
+      loaded = false;
     },
     reload: (options) => collector.reload(options),
   };
-  return { component, healthcheck: () => started };
+  return { component, healthcheck: () => loaded };
 }

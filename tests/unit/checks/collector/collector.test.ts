@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { config, instance, setupCollector, testLoader } from "./_fakes.ts";
+import type { Loader } from "../../../../src/checks/_types.ts";
 import { renderCollector } from "../../../../src/checks/collector/_status.ts";
 import { checksApiArea } from "../../../../src/checks/collector/_api.ts";
 import { checksSettings } from "../../../../src/checks/mod.ts";
@@ -51,6 +52,28 @@ describe("Collector", () => {
       "Core Check Loader",
     ]);
     assert.deepEqual(collector.loaderErrors, {});
+    await collector.stop();
+  });
+
+  it("a load that never answers is a loading error after 30 s; the checks after it still load", async () => {
+    const hung: Loader = {
+      name: "Hung Loader",
+      key: "hung",
+      priority: 1,
+      load: (c) => (c.name === "slow" ? new Promise(() => {}) : Promise.resolve(null)),
+    };
+    const ok = testLoader({ takes: ["fine"] });
+    const { collector, time } = setupCollector({
+      loaders: [hung, ok],
+      configs: [config("slow"), config("fine")],
+    });
+    const started = collector.start();
+    await time.advance(30_000);
+    await started;
+    assert.deepEqual(collector.loaderErrors, {
+      slow: { "Hung Loader": "loading took longer than 30s: given up" },
+    });
+    assert.deepEqual([...collector.checks.keys()], ["fine:0000000000000000"]);
     await collector.stop();
   });
 
