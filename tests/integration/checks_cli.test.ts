@@ -96,6 +96,8 @@ before(async () => {
     checks: { loaders: [loader], loadConfigs: () => confd },
   });
   await agent.start();
+  // The checks load in the background: wait until they all are (no time asserted).
+  while (!agent.health().Healthy.includes("checks")) await new Promise((r) => setTimeout(r, 20));
   const port = agent.component<any>("api")!.port;
   api = `http://127.0.0.1:${port}`;
   expvar = `http://127.0.0.1:${agent.component<any>("expvar")!.port}`;
