@@ -35,6 +35,16 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./installer.ts")).installer,
   },
   {
+    name: "check",
+    summary: "Run one check in this process and print what it submits",
+    load: async () => (await import("./check.ts")).check,
+  },
+  {
+    name: "configcheck",
+    summary: "Print the check configs the running agent loaded, with their instance IDs",
+    load: async () => (await import("./configcheck.ts")).configcheck,
+  },
+  {
     name: "version",
     summary: "Print the version, commit, runtime and target platform",
     load: async () => (await import("./version.ts")).version,

@@ -47,6 +47,9 @@ import { aggregatorSettings, buildAggregator } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
 import { buildForwarder, forwarderSettings } from "./forwarder/mod.ts";
 import { createHttpClient, httpSettings } from "./http/mod.ts";
+import { buildChecks, type ChecksSettings, checksSettings } from "./checks/mod.ts";
+import type { ConfdResult, Loader } from "./checks/_types.ts";
+import { defaultLoaders, loadConfigs } from "./checks/_wiring.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -151,6 +154,11 @@ export interface AgentContext {
   registry?: Registry;
   /** The embedded local intake of `--dev`, if any: started first, stopped last. */
   intake?: Built;
+  /** Other check loaders and configs than the shipped ones (tests, embedders). */
+  checks?: {
+    loaders?: Loader[];
+    loadConfigs?: (settings: ChecksSettings) => ConfdResult;
+  };
 }
 
 /** Builds the agent and its components from the config. */
@@ -210,9 +218,10 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // The metrics pipeline, from the forwarder back to the sources, each handing to the next.
   // One loss reporter for every component: each loss is counted and logged, rate limited.
   const losses = new LossReporter({ registry, logger });
+  const http = createHttpClient(runtime, httpSettings(config, process.env));
   const forwarder = buildForwarder(forwarderSettings(config), {
     runtime,
-    http: createHttpClient(runtime, httpSettings(config, process.env)),
+    http,
     registry,
     logger,
     losses,
@@ -231,6 +240,20 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     log: logger.for("aggregator"),
     losses,
   });
+  // Checks submit into the aggregator; status, configcheck and the API read the one collector.
+  const checksConfig = checksSettings(config, ctx.configFile);
+  const checks = buildChecks(checksConfig, {
+    runtime,
+    config,
+    registry,
+    logger,
+    aggregator: aggregator.component.aggregator,
+    http,
+    hostname: hostname.hostname,
+    loaders: ctx.checks?.loaders ?? defaultLoaders(),
+    loadConfigs: () => (ctx.checks?.loadConfigs ?? loadConfigs)(checksConfig),
+  });
+  status.register(checks.component.statusProvider);
   const dogstatsd = buildDogstatsd(dogstatsdSettings(config, hostname.hostname), {
     runtime,
     sink: aggregator.component.aggregator,
@@ -242,7 +265,12 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     runtime,
     token,
     agent: { health: () => agent.health(), requestStop: () => agent.requestStop() },
-    areas: [statusApiArea(status, config), metadataApiArea(metadata), flare],
+    areas: [
+      statusApiArea(status, config),
+      metadataApiArea(metadata),
+      flare,
+      checks.component.apiArea,
+    ],
   });
   const expvar = buildExpvar(expvarSettings(config), {
     runtime,
@@ -271,7 +299,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // Started in this order, stopped in reverse: the aggregator's last flush reaches a forwarder
   // that is still running, and the forwarder persists what it could not send.
   if (ctx.intake) built.push(ctx.intake);
-  built.push(forwarder, aggregator);
+  built.push(forwarder, aggregator, checks);
   if (dogstatsd) built.push(dogstatsd);
   built.push(api, expvar, hostMetadata);
   return agent;

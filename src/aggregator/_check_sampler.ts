@@ -179,9 +179,30 @@ export interface CheckSamplerOptions {
   expiryCommits: number;
   /** Seconds a stateful metric keeps its baseline without samples. @default 90000 */
   statefulExpirySeconds: number;
-  /** Host for samples whose host is "". */
+  /** Host for samples whose host is "" (`""` for a check with `empty_default_hostname`). */
   hostname: string;
 }
+
+/** One OpenMetrics histogram bucket as a check submits it (see {@linkcode CheckSampler.addBucket}). */
+export interface BucketSample {
+  name: string;
+  /** Observations in the bucket: the count itself, or a running total when `monotonic`. */
+  value: number;
+  lowerBound: number;
+  upperBound: number;
+  /** The value is a running total: the sketch takes the delta from the previous one. */
+  monotonic: boolean;
+  tags: string[];
+  host: string;
+  /** For a monotonic bucket seen for the first time: take its value as the delta (from 0). */
+  flushFirstValue?: boolean;
+}
+
+/** Why {@linkcode CheckSampler.addBucket} refused a bucket, or null when it took it. */
+export type BucketRefusal = "negative_value" | "bad_bounds" | "too_many_points" | null;
+
+/** Points spread over one bucket at most: a bigger count is refused, not looped over. */
+const MAX_BUCKET_POINTS = 1_000_000;
 
 /**
  * Aggregates one check instance's samples; `commit` turns a run into series and sketches.
@@ -200,6 +221,8 @@ export interface CheckSamplerOptions {
 export class CheckSampler {
   readonly #o: CheckSamplerOptions;
   readonly #contexts = new Map<number, CheckCtx>();
+  /** Last running total of each monotonic bucket, by context key and bounds. */
+  readonly #lastBucket = new Map<string, number>();
   #commits = 0;
 
   constructor(options: CheckSamplerOptions) {
@@ -242,6 +265,55 @@ export class CheckSampler {
       return (ctx.sketch ??= new AgentSketch()).insert(s.value, s.sampleRate);
     }
     return (ctx.metric ??= this.#make(s)).add(s, ts);
+  }
+
+  /**
+   * Adds a histogram bucket to its context's sketch: `value` points spread evenly over
+   * [lowerBound, upperBound], since the observations inside a bucket are not known. A
+   * monotonic bucket adds only its growth since the previous run; its first sighting is a
+   * baseline unless `flushFirstValue`. An upper bound of +Inf is taken as twice the lower one,
+   * so the top bucket still lands somewhere. A zero count adds nothing and is not a refusal.
+   */
+  addBucket(b: BucketSample, now = Date.now() / 1000): BucketRefusal {
+    if (!Number.isFinite(b.value) || b.value < 0) return "negative_value";
+    let { lowerBound: lo, upperBound: hi } = b;
+    if (hi === Infinity) hi = lo > 0 ? lo * 2 : lo;
+    if (lo === -Infinity) lo = hi;
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) return "bad_bounds";
+    const host = b.host || this.#o.hostname;
+    const key = contextKey(b.name, host, b.tags) + 1;
+    let n = b.value;
+    if (b.monotonic) {
+      const bucketKey = `${key}|${b.lowerBound}|${b.upperBound}`;
+      const prev = this.#lastBucket.get(bucketKey);
+      this.#lastBucket.set(bucketKey, b.value);
+      if (prev === undefined && !b.flushFirstValue) return null;
+      n = b.value - (prev ?? 0);
+      // A running total that went down was reset: nothing to add this time.
+      if (n < 0) return null;
+    }
+    n = Math.round(n);
+    if (n === 0) return null;
+    if (n > MAX_BUCKET_POINTS) return "too_many_points";
+    let ctx = this.#contexts.get(key);
+    if (!ctx) {
+      ctx = {
+        name: b.name,
+        host,
+        tags: sortUniq(b.tags),
+        metric: null,
+        sketch: null,
+        lastCommit: this.#commits,
+        lastSeen: now,
+      };
+      this.#contexts.set(key, ctx);
+    }
+    ctx.lastCommit = this.#commits;
+    ctx.lastSeen = now;
+    const sketch = (ctx.sketch ??= new AgentSketch());
+    const width = hi - lo;
+    for (let i = 0; i < n; i++) sketch.insert(lo + (width * (i + 0.5)) / n, 1);
+    return null;
   }
 
   #make(s: MetricSample): CheckMetric {

@@ -20,7 +20,9 @@ import { MAX_TIMESTAMP } from "../metrics/model.ts";
 import { sortUniq } from "./_context.ts";
 import { type HistogramConfig, histogramConfig } from "./_histogram.ts";
 import { BUCKET_SECONDS, TimeSampler } from "./_time_sampler.ts";
-import { CheckSampler } from "./_check_sampler.ts";
+import { type BucketSample, CheckSampler } from "./_check_sampler.ts";
+
+export type { BucketSample } from "./_check_sampler.ts";
 
 /** Flush period of the agent (`DefaultFlushInterval`). */
 export const FLUSH_INTERVAL_MS = 15_000;
@@ -137,7 +139,10 @@ export interface FlushSummary {
 
 /** What a check instance holds: add samples during a run, commit at its end. */
 export interface CheckSamplerHandle {
-  addSample(sample: MetricSample): void;
+  /** False when the sample was dropped (NaN, infinite, out of range), counted as `invalid_value`. */
+  addSample(sample: MetricSample): boolean;
+  /** An OpenMetrics histogram bucket into the context's sketch; false when refused (and counted). */
+  addBucket(bucket: BucketSample): boolean;
   /** Ends the run at `ts` (Unix seconds); its series go out with the next flush. */
   commit(ts: number): void;
 }
@@ -367,15 +372,19 @@ export class Aggregator {
     );
   }
 
-  /** The sampler of one check instance, created on first use. */
-  checkSampler(id: string): CheckSamplerHandle {
+  /**
+   * The sampler of one check instance, created on first use. With `emptyDefaultHostname`
+   * (the instance key `empty_default_hostname`) samples without a host keep `""` instead of
+   * taking the agent's hostname; the first call for an ID decides.
+   */
+  checkSampler(id: string, options: { emptyDefaultHostname?: boolean } = {}): CheckSamplerHandle {
     let cs = this.#checks.get(id);
     if (!cs) {
       cs = new CheckSampler({
         histogram: this.#histogram,
         expiryCommits: this.#o.checkExpiryCommits,
         statefulExpirySeconds: this.#o.checkStatefulExpirySeconds,
-        hostname: this.#o.hostname,
+        hostname: options.emptyDefaultHostname ? "" : this.#o.hostname,
       });
       this.#checks.set(id, cs);
     }
@@ -383,7 +392,21 @@ export class Aggregator {
     return {
       addSample: (s) => {
         this.#t.checksMetricSample.inc();
-        if (!sampler.addSample(s, this.#now())) this.#dropped("invalid_value");
+        if (sampler.addSample(s, this.#now())) return true;
+        this.#dropped("invalid_value");
+        return false;
+      },
+      addBucket: (b) => {
+        const refused = sampler.addBucket(b, this.#now());
+        if (refused === null) return true;
+        this.#dropped(
+          "invalid_bucket",
+          1,
+          `last: bucket of "${b.name}" [${b.lowerBound}, ${b.upperBound}] value ${b.value}: ${
+            refused.replaceAll("_", " ")
+          }`,
+        );
+        return false;
       },
       commit: (ts) => {
         const out = sampler.commit(ts);

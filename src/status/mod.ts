@@ -5,8 +5,8 @@
  *
  * @module
  */
-export { StatusCollector } from "./_collector.ts";
-export { COLOR, PLAIN } from "./_style.ts";
+export { StatusCollector, type StatusData, type StatusProvider } from "./_collector.ts";
+export { COLOR, PLAIN, type Style } from "./_style.ts";
 export {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,

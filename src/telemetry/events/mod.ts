@@ -30,6 +30,7 @@ import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
 
 export { AGGREGATOR, aggregatorEvents, type AggregatorReaders } from "./aggregator.ts";
+export { CHECKS, CHECKS_EXPVAR, checksEvents, type ChecksReaders } from "./checks.ts";
 export {
   DOGSTATSD,
   dogstatsdParserEvents,
