@@ -88,6 +88,8 @@ export interface AgentApiClient {
   statusSections(): Promise<string[]>;
   /** `POST /agent/flare`: the agent builds a flare; resolves to the zip's path on its host. */
   flare(options?: FlareRequestOptions): Promise<string>;
+  /** `GET /agent/config-check`: the check configs the agent loaded, with the IDs it computed. */
+  configCheck(): Promise<{ configs: unknown[] } & Record<string, unknown>>;
 }
 
 /** The largest answer read: a status page is tens of KiB; anything past this is not the agent. */
@@ -361,7 +363,11 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     return path;
   }
 
-  return { address, health, statusText, statusJson, statusSections, flare };
+  function configCheck(): Promise<{ configs: unknown[] } & Record<string, unknown>> {
+    return getJson("/agent/config-check", isConfigList, "a config list");
+  }
+
+  return { address, health, statusText, statusJson, statusSections, flare, configCheck };
 }
 
 function checkTimeout(ms: number): void {
@@ -391,4 +397,8 @@ function utf8(parts: Uint8Array[]): string {
 
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function isConfigList(x: unknown): x is { configs: unknown[] } & Record<string, unknown> {
+  return isObject(x) && Array.isArray(x.configs);
 }

@@ -197,6 +197,11 @@ export interface Loader {
   readonly priority: number;
   /** Throws an Error whose message is the loading error shown in status. */
   load(config: CheckConfig, instance: InstanceConfig, host: CheckHost): Promise<Check | null>;
+  /**
+   * What identifies the code of check `name` (its file and mtime), null when the loader has
+   * none: a reload loads the check again when this changes, even if its config did not.
+   */
+  codeStamp?(name: string, host: CheckHost): string | null;
   /** Status lines and JSON the loader adds (Python runner pid, RSS, restarts). */
   stats?(): Record<string, unknown>;
   /** Releases what the loader holds (the Python runner process). */

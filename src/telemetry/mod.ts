@@ -10,6 +10,10 @@ export { LossReporter } from "./losses.ts";
 export {
   AGGREGATOR,
   aggregatorEvents,
+  CHECKS,
+  CHECKS_EXPVAR,
+  checksEvents,
+  type ChecksReaders,
   DOGSTATSD,
   dogstatsdParserEvents,
   dogstatsdServerEvents,

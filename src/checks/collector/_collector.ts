@@ -18,7 +18,7 @@ import type { Runtime } from "../../runtime/types.ts";
 import type { HttpClient } from "../../http/mod.ts";
 import type { Registry } from "../../telemetry/mod.ts";
 import type { Aggregator } from "../../aggregator/mod.ts";
-import { checksEvents } from "../../telemetry/events/checks.ts";
+import { checksEvents } from "../../telemetry/mod.ts";
 import { Scheduler, type Ticker } from "./_scheduler.ts";
 import { Runner } from "./_runner.ts";
 import { CheckSender } from "./_sender.ts";
@@ -163,7 +163,7 @@ function within(
 }
 
 /** A key that changes when the instance's config does. */
-function instanceKey(config: CheckConfig, instance: InstanceConfig): string {
+function configKey(config: CheckConfig, instance: InstanceConfig): string {
   return `${config.source}\u0000${config.digest}\u0000${instance.id}\u0000${instance.index}`;
 }
 
@@ -286,6 +286,13 @@ export class Collector {
     });
   }
 
+  /** The config and the code of an instance: a reload loads it again when either changed. */
+  #instanceKey(config: CheckConfig, instance: InstanceConfig): string {
+    const host = this.#host(instance);
+    const stamps = this.#loaders.map((l) => l.codeStamp?.(config.name, host) ?? "");
+    return [configKey(config, instance), ...stamps].join("\u0000");
+  }
+
   /** The host handed to a loader for one instance: its sender takes the instance's tags. */
   #host(instance: InstanceConfig): CheckHost {
     const d = this.#d;
@@ -367,7 +374,7 @@ export class Collector {
    * `runner.runNow` keep stats (`outpost check`).
    */
   track(check: Check, config: CheckConfig, instance: InstanceConfig): void {
-    this.#entries.set(check.id, { check, config, instance, key: instanceKey(config, instance) });
+    this.#entries.set(check.id, { check, config, instance, key: this.#instanceKey(config, instance) });
   }
 
   /** A load that never answers must not hold up every check after it. */
@@ -401,7 +408,7 @@ export class Collector {
       return null;
     }
     try {
-      this.#entries.set(check.id, { check, config, instance, key: instanceKey(config, instance) });
+      this.#entries.set(check.id, { check, config, instance, key: this.#instanceKey(config, instance) });
       this.#scheduler.schedule(check);
     } catch (e) {
       this.#entries.delete(check.id);
@@ -462,7 +469,7 @@ export class Collector {
       const next = this.#readConfigs();
       const wanted = new Set<string>();
       if (!all) {
-        for (const c of next.configs) for (const i of c.instances) wanted.add(instanceKey(c, i));
+        for (const c of next.configs) for (const i of c.instances) wanted.add(this.#instanceKey(c, i));
       }
       const unscheduled: string[] = [];
       for (const [id, e] of [...this.#entries]) {
@@ -478,7 +485,7 @@ export class Collector {
       const scheduled: string[] = [];
       for (const config of next.configs) {
         for (const instance of config.instances) {
-          if (kept.has(instanceKey(config, instance))) continue;
+          if (kept.has(this.#instanceKey(config, instance))) continue;
           const id = await this.#loadAndSchedule(config, instance);
           if (id) scheduled.push(id);
         }
@@ -517,7 +524,7 @@ export class Collector {
   /** The `GET /agent/config-check` answer: every config, IDs as computed here. */
   configCheck(): ConfigCheckAnswer {
     const runIds = new Map<string, string>();
-    for (const [id, e] of this.#entries) runIds.set(instanceKey(e.config, e.instance), id);
+    for (const [id, e] of this.#entries) runIds.set(configKey(e.config, e.instance), id);
     return {
       configs: this.#configs.configs.map((c) => ({
         name: c.name,
@@ -527,7 +534,7 @@ export class Collector {
         instances: c.instances.map((i) => ({
           id: i.id,
           yaml: i.bytes,
-          ...(runIds.has(instanceKey(c, i)) ? { check_id: runIds.get(instanceKey(c, i)) } : {}),
+          ...(runIds.has(configKey(c, i)) ? { check_id: runIds.get(configKey(c, i)) } : {}),
         })),
         logs: c.logs,
         is_default: c.isDefault,

@@ -104,7 +104,7 @@ describe("agent API routes", () => {
 
   it("GET /agent/status/sections lists the sections in order", async () => {
     const res = await app.request("/agent/status/sections", { headers: auth });
-    assert.deepEqual(await res.json(), ["aggregator", "dogstatsd", "forwarder", "metadata"]);
+    assert.deepEqual(await res.json(), ["collector", "aggregator", "dogstatsd", "forwarder", "metadata"]);
   });
 
   it("GET /agent/{section}/status answers one section, 404 for an unknown one", async () => {
@@ -114,7 +114,7 @@ describe("agent API routes", () => {
     assert.equal(bad.status, 404);
     assert.match(
       (await bad.json()).error,
-      /Unknown status section "nope": expected one of aggregator/,
+      /Unknown status section "nope": expected one of collector, aggregator/,
     );
   });
 
