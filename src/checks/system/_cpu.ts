@@ -19,7 +19,7 @@ const TIME_FIELDS = [
   "guestnice",
 ] as const;
 
-/** One `cpu` line of `/proc/stat`, in seconds. */
+/** One `cpu` line of `/proc/stat`, in clock ticks (integers, so deltas are exact). */
 export type CpuTimes = Record<(typeof TIME_FIELDS)[number], number>;
 
 /** The `cpu` (aggregate) and `cpuN` lines of `/proc/stat`, plus `ctxt`. */
@@ -40,7 +40,7 @@ export function parseProcStat(text: string): ProcStat {
     if (f[0] === "ctxt") ctxt = Number(f[1]);
     if (!/^cpu\d*$/.test(f[0]!)) continue;
     const t = {} as CpuTimes;
-    TIME_FIELDS.forEach((name, i) => t[name] = Number(f[i + 1] ?? 0) / USER_HZ);
+    TIME_FIELDS.forEach((name, i) => t[name] = Number(f[i + 1] ?? 0));
     if (f[0] === "cpu") total = t;
     else perCpu.set(f[0]!, t);
   }
@@ -94,7 +94,9 @@ export class CpuCheck extends SystemCheck {
     }
     this.#last = stat.total;
     const totals = (times: CpuTimes, core: string) => {
-      for (const f of TIME_FIELDS) s.metric("gauge", `system.cpu.${f}.total`, times[f], [`core:${core}`]);
+      for (const f of TIME_FIELDS) {
+        s.metric("gauge", `system.cpu.${f}.total`, times[f] / USER_HZ, [`core:${core}`]);
+      }
     };
     totals(stat.total, "cpu-total");
     if (this.#perCpu) for (const [core, times] of stat.perCpu) totals(times, core);

@@ -2,9 +2,9 @@
  * The `disk` check (the Datadog Agent's Python `disk` check, in TS): usage and inodes of each
  * mounted filesystem in kB, plus per-device read/write time from `/proc/diskstats`.
  */
-import { readdirSync, realpathSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { statfs as statfsAsync } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { type SystemCheckContext, SystemCheck } from "./_base.ts";
 import { fields } from "./_proc.ts";
 import { matchesFromStart, type Options } from "./_options.ts";
@@ -189,9 +189,11 @@ export class DiskCheck extends SystemCheck {
         // udev escapes blanks and slashes in link names as `\xNN`.
         const label = name.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) =>
           String.fromCharCode(parseInt(h, 16)));
-        out.set(realpathSync(join(dir, name)), [`label:${label}`, `device_label:${label}`]);
+        // Keyed by the device path as the mount table names it, whatever devDir is.
+        const target = relative(this.#o.devDir, resolve(dir, readlinkSync(join(dir, name))));
+        out.set(`/dev/${target}`, [`label:${label}`, `device_label:${label}`]);
       } catch {
-        // A dangling link names no device.
+        // Not a link: it names no device.
       }
     }
     return out;
