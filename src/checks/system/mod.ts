@@ -84,9 +84,9 @@ export function createSystemLoader(options: SystemLoaderOptions = {}): Loader {
     name: CORE_LOADER_NAME,
     key: "core",
     priority: 30,
-    load(config: CheckConfig, instance: InstanceConfig, host: CheckHost): Promise<Check | null> {
+    async load(config: CheckConfig, instance: InstanceConfig, host: CheckHost): Promise<Check | null> {
       const build = Object.hasOwn(CHECKS, config.name) ? CHECKS[config.name] : undefined;
-      if (!build) return Promise.resolve(null);
+      if (!build) return null;
       const name = config.name;
       // Single-instance core checks keep the bare name as ID; ntp always hashes (spec §2.3).
       const id = name !== "ntp" && config.instances.length === 1 ? name : instance.id;
@@ -104,7 +104,7 @@ export function createSystemLoader(options: SystemLoaderOptions = {}): Loader {
       const check = build(ctx, new Options(name, instance.raw, config.initConfig), options);
       // The sender is made only once the options were accepted.
       void check.sender;
-      return Promise.resolve(check);
+      return check;
     },
   };
 }
