@@ -61,7 +61,10 @@ describe("system checks on this machine's /proc", () => {
     assert.deepEqual(await check.run(NO_ABORT), { warnings: [] });
     const after = procStatCpu();
     // getconf's online count is nproc's, before any CPU affinity of this process narrows it.
-    assert.equal(sender.one("system.cpu.num_cores").value, Number(sh("getconf", "_NPROCESSORS_ONLN")));
+    assert.equal(
+      sender.one("system.cpu.num_cores").value,
+      Number(sh("getconf", "_NPROCESSORS_ONLN")),
+    );
     // Counters grow between the two readings: the check's must lie between them (ticks of 1/100 s).
     within(sender.one("system.cpu.user.total").value, before[0]! / 100, after[0]! / 100, "counter");
     within(sender.one("system.cpu.idle.total").value, before[3]! / 100, after[3]! / 100, "counter");
@@ -100,7 +103,9 @@ describe("system checks on this machine's /proc", () => {
     const free = () => {
       const lines = sh("free", "-b").split("\n");
       const mem = lines.find((l) => l.startsWith("Mem:"))!.trim().split(/\s+/).slice(1).map(Number);
-      const swap = lines.find((l) => l.startsWith("Swap:"))!.trim().split(/\s+/).slice(1).map(Number);
+      const swap = lines.find((l) => l.startsWith("Swap:"))!.trim().split(/\s+/).slice(1).map(
+        Number,
+      );
       return { mem, swap };
     };
     const a = free();
@@ -157,17 +162,32 @@ describe("system checks on this machine's /proc", () => {
     assert.equal(kb("system.disk.total"), a.size);
     // Files are written by other processes between the readings: allow 64 MB.
     const tol = 64 * MB;
-    within(kb("system.disk.used"), Math.min(a.used, b.used) - tol, Math.max(a.used, b.used) + tol, "used");
-    within(kb("system.disk.free"), Math.min(a.avail, b.avail) - tol, Math.max(a.avail, b.avail) + tol, "free");
+    within(
+      kb("system.disk.used"),
+      Math.min(a.used, b.used) - tol,
+      Math.max(a.used, b.used) + tol,
+      "used",
+    );
+    within(
+      kb("system.disk.free"),
+      Math.min(a.avail, b.avail) - tol,
+      Math.max(a.avail, b.avail) + tol,
+      "free",
+    );
     // Mounts of size 0 (proc, sysfs, cgroup) are left out.
     assert.equal(sender.find("system.disk.total").filter((s) => s.value === 0).length, 0);
   });
 
   it("network: every interface of ip -s link, its byte and packet counts between two readings", async () => {
     const { check, sender } = await load("network");
-    type Link = { ifname: string; stats64: { rx: Record<string, number>; tx: Record<string, number> } };
+    type Link = {
+      ifname: string;
+      stats64: { rx: Record<string, number>; tx: Record<string, number> };
+    };
     const ip = () =>
-      new Map((JSON.parse(sh("ip", "-j", "-s", "link")) as Link[]).map((l) => [l.ifname, l.stats64]));
+      new Map(
+        (JSON.parse(sh("ip", "-j", "-s", "link")) as Link[]).map((l) => [l.ifname, l.stats64]),
+      );
     const before = ip();
     await check.run(NO_ABORT);
     const after = ip();
@@ -175,10 +195,30 @@ describe("system checks on this machine's /proc", () => {
     for (const [name, b] of before) {
       const a = after.get(name)!;
       const tag = `device:${name}`;
-      within(sender.one("system.net.bytes_rcvd", tag).value, b.rx.bytes!, a.rx.bytes!, `${name} rx`);
-      within(sender.one("system.net.bytes_sent", tag).value, b.tx.bytes!, a.tx.bytes!, `${name} tx`);
-      within(sender.one("system.net.packets_in.count", tag).value, b.rx.packets!, a.rx.packets!, name);
-      within(sender.one("system.net.packets_out.count", tag).value, b.tx.packets!, a.tx.packets!, name);
+      within(
+        sender.one("system.net.bytes_rcvd", tag).value,
+        b.rx.bytes!,
+        a.rx.bytes!,
+        `${name} rx`,
+      );
+      within(
+        sender.one("system.net.bytes_sent", tag).value,
+        b.tx.bytes!,
+        a.tx.bytes!,
+        `${name} tx`,
+      );
+      within(
+        sender.one("system.net.packets_in.count", tag).value,
+        b.rx.packets!,
+        a.rx.packets!,
+        name,
+      );
+      within(
+        sender.one("system.net.packets_out.count", tag).value,
+        b.tx.packets!,
+        a.tx.packets!,
+        name,
+      );
     }
     assert.ok(sender.one("system.net.tcp.in_segs").value > 0);
   });
@@ -244,7 +284,9 @@ describe("ntp check against local responders", () => {
       // t1 = T when sending; t4 = T + 2 ms on receipt.
       let calls = 0;
       const now = () => T + (calls++ % 2 === 0 ? 0 : 2);
-      const { check, sender } = await load("ntp", { hosts: ["127.0.0.1"], port: server.port }, { now });
+      const { check, sender } = await load("ntp", { hosts: ["127.0.0.1"], port: server.port }, {
+        now,
+      });
       assert.deepEqual(await check.run(NO_ABORT), { warnings: [] });
       // ((100) + (100.001 − 0.002)) / 2; NTP fractions and doubles near 1.7e9 s keep ~1e-6 s.
       const offset = sender.one("ntp.offset");
@@ -310,14 +352,21 @@ describe("ntp check against local responders", () => {
   it("a host that does not answer gives UNKNOWN with the error, a warning, and no offset", async () => {
     const server = await ntpServer(0, { silent: true });
     try {
-      const { check, sender } = await load("ntp", { hosts: ["127.0.0.1"], port: server.port, timeout: 0.2 });
+      const { check, sender } = await load("ntp", {
+        hosts: ["127.0.0.1"],
+        port: server.port,
+        timeout: 0.2,
+      });
       const result = await check.run(NO_ABORT);
       assert.equal(result.error, undefined);
       assert.equal(result.warnings.length, 1);
       assert.match(result.warnings[0]!, /timed out after 200 ms/);
       assert.equal(sender.find("ntp.offset").length, 0);
       assert.equal(sender.serviceChecks[0]!.status, 3);
-      assert.match(sender.serviceChecks[0]!.message!, /failed to get clock offset from any ntp host/);
+      assert.match(
+        sender.serviceChecks[0]!.message!,
+        /failed to get clock offset from any ntp host/,
+      );
       assert.equal(server.requests.length, 1);
     } finally {
       server.socket.close();
@@ -327,7 +376,11 @@ describe("ntp check against local responders", () => {
   it("a kiss-of-death reply is a failure that names its code", async () => {
     const server = await ntpServer(0, { stratum: 0 });
     try {
-      const { check, sender } = await load("ntp", { host: "127.0.0.1", port: server.port, timeout: 2 });
+      const { check, sender } = await load("ntp", {
+        host: "127.0.0.1",
+        port: server.port,
+        timeout: 2,
+      });
       const result = await check.run(NO_ABORT);
       assert.match(result.warnings[0]!, /kiss-of-death RATE/);
       assert.equal(sender.serviceChecks[0]!.status, 3);

@@ -65,7 +65,10 @@ export abstract class SystemCheck implements Check {
       await this.collect(signal);
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
-      return { warnings: this.#warnings, error: { message: e.message, traceback: e.stack ?? e.message } };
+      return {
+        warnings: this.#warnings,
+        error: { message: e.message, traceback: e.stack ?? e.message },
+      };
     }
     return { warnings: this.#warnings };
   }

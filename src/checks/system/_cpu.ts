@@ -1,5 +1,5 @@
 /** The `cpu` check: `/proc/stat` times as percentages of the interval, plus cumulative seconds. */
-import { type SystemCheckContext, SystemCheck } from "./_base.ts";
+import { SystemCheck, type SystemCheckContext } from "./_base.ts";
 import { fields } from "./_proc.ts";
 import type { Options } from "./_options.ts";
 
@@ -99,6 +99,6 @@ export class CpuCheck extends SystemCheck {
       }
     };
     totals(stat.total, "cpu-total");
-    if (this.#perCpu) for (const [core, times] of stat.perCpu) totals(times, core);
+    if (this.#perCpu) { for (const [core, times] of stat.perCpu) totals(times, core); }
   }
 }

@@ -5,7 +5,7 @@
 import { readdirSync, readlinkSync } from "node:fs";
 import { statfs as statfsAsync } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
-import { type SystemCheckContext, SystemCheck } from "./_base.ts";
+import { SystemCheck, type SystemCheckContext } from "./_base.ts";
 import { fields } from "./_proc.ts";
 import { matchesFromStart, type Options } from "./_options.ts";
 import { parseDiskstats } from "./_io.ts";
@@ -126,12 +126,18 @@ export class DiskCheck extends SystemCheck {
     this.#o = {
       fsExclude: [
         ...FS_GLOBAL_EXCLUDE,
-        ...ci(options.regexes("file_system_exclude", "file_system_blacklist", "excluded_filesystems")),
+        ...ci(
+          options.regexes("file_system_exclude", "file_system_blacklist", "excluded_filesystems"),
+        ),
       ],
       fsInclude: ci(options.regexes("file_system_include", "file_system_whitelist")),
       mountExclude: [
         ...MOUNT_GLOBAL_EXCLUDE,
-        ...options.regexes("mount_point_exclude", "mount_point_blacklist", "excluded_mountpoint_re"),
+        ...options.regexes(
+          "mount_point_exclude",
+          "mount_point_blacklist",
+          "excluded_mountpoint_re",
+        ),
       ],
       mountInclude: options.regexes("mount_point_include", "mount_point_whitelist"),
       deviceExclude: options.regexes("device_exclude", "device_blacklist", "excluded_disks"),
@@ -161,7 +167,9 @@ export class DiskCheck extends SystemCheck {
     if (device !== undefined && matchesFromStart(o.deviceExclude, device)) return true;
     if (o.fsInclude.length && !matchesFromStart(o.fsInclude, m.fsType)) return true;
     if (o.mountInclude.length && !matchesFromStart(o.mountInclude, mountPoint)) return true;
-    if (o.deviceInclude.length && (device === undefined || !matchesFromStart(o.deviceInclude, device))) {
+    if (
+      o.deviceInclude.length && (device === undefined || !matchesFromStart(o.deviceInclude, device))
+    ) {
       return true;
     }
     return false;
@@ -187,8 +195,10 @@ export class DiskCheck extends SystemCheck {
     for (const name of names) {
       try {
         // udev escapes blanks and slashes in link names as `\xNN`.
-        const label = name.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) =>
-          String.fromCharCode(parseInt(h, 16)));
+        const label = name.replace(
+          /\\x([0-9a-f]{2})/gi,
+          (_, h: string) => String.fromCharCode(parseInt(h, 16)),
+        );
         // Keyed by the device path as the mount table names it, whatever devDir is.
         const target = relative(this.#o.devDir, resolve(dir, readlinkSync(join(dir, name))));
         out.set(`/dev/${target}`, [`label:${label}`, `device_label:${label}`]);
@@ -222,7 +232,9 @@ export class DiskCheck extends SystemCheck {
       const tags = [`device:${device}`, `device_name:${basename(device)}`];
       if (o.tagByFilesystem) tags.push(`filesystem:${m.fsType}`);
       tags.push(...labels.get(m.device) ?? [], ...this.#deviceTags(device));
-      for (const [name, value] of Object.entries(diskGauges(st))) s.metric("gauge", name, value, tags);
+      for (const [name, value] of Object.entries(diskGauges(st))) {
+        s.metric("gauge", name, value, tags);
+      }
       if (o.serviceCheckRw) {
         const rwro = m.options.filter((x) => x === "rw" || x === "ro");
         const status = rwro.length !== 1 ? 3 : rwro[0] === "rw" ? 0 : 2;

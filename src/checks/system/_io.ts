@@ -1,5 +1,5 @@
 /** The `io` check: per-device `/proc/diskstats` as iostat-style rates and gauges. */
-import { type SystemCheckContext, SystemCheck } from "./_base.ts";
+import { SystemCheck, type SystemCheckContext } from "./_base.ts";
 import { counterDelta, fields, round2 } from "./_proc.ts";
 import type { Options } from "./_options.ts";
 import { parseVmstat } from "./_memory.ts";

@@ -1,5 +1,5 @@
 /** The `network` check: `/proc/net/dev` per interface, TCP/UDP counters, connection states. */
-import { type SystemCheckContext, SystemCheck } from "./_base.ts";
+import { SystemCheck, type SystemCheckContext } from "./_base.ts";
 import { fields, parseSnmpPairs } from "./_proc.ts";
 import type { Options } from "./_options.ts";
 

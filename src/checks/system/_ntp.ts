@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
-import { type SystemCheckContext, SystemCheck } from "./_base.ts";
+import { SystemCheck, type SystemCheckContext } from "./_base.ts";
 import { fields } from "./_proc.ts";
 import type { Options } from "./_options.ts";
 
@@ -94,7 +94,10 @@ export function ntpQuery(host: string, options: NtpQueryOptions = {}): Promise<n
     const request = new Uint8Array(PACKET_SIZE);
     request[0] = (version << 3) | 3; // LI 0, client mode
     socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
-    socket.on("error", (e) => finish(new Error(`NTP query to ${host}:${port} failed: ${e.message}`)));
+    socket.on(
+      "error",
+      (e) => finish(new Error(`NTP query to ${host}:${port} failed: ${e.message}`)),
+    );
     socket.on("message", (msg: Uint8Array) => {
       const t4 = now() / 1000;
       if (msg.length < PACKET_SIZE) return;
@@ -155,7 +158,9 @@ export class NtpCheck extends SystemCheck {
       });
       hosts = localNtpServers(texts);
       if (hosts.length === 0) {
-        throw new Error(`Cannot find an NTP server in ${confPaths.join(", ")} (use_local_defined_servers)`);
+        throw new Error(
+          `Cannot find an NTP server in ${confPaths.join(", ")} (use_local_defined_servers)`,
+        );
       }
     }
     this.#hosts = hosts.length ? hosts : DEFAULT_NTP_HOSTS;

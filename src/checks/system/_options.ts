@@ -98,7 +98,9 @@ export class Options {
   /** A list of regular expressions (a single string counts as a list of one). */
   regexes(...keys: string[]): RegExp[] {
     const [key] = this.#first(keys);
-    return this.strings(...keys).map((p) => compile(p, () => this.#fail(key, "a regular expression")));
+    return this.strings(...keys).map((p) =>
+      compile(p, () => this.#fail(key, "a regular expression"))
+    );
   }
 }
 

@@ -84,7 +84,11 @@ export function createSystemLoader(options: SystemLoaderOptions = {}): Loader {
     name: CORE_LOADER_NAME,
     key: "core",
     priority: 30,
-    async load(config: CheckConfig, instance: InstanceConfig, host: CheckHost): Promise<Check | null> {
+    async load(
+      config: CheckConfig,
+      instance: InstanceConfig,
+      host: CheckHost,
+    ): Promise<Check | null> {
       const build = Object.hasOwn(CHECKS, config.name) ? CHECKS[config.name] : undefined;
       if (!build) return null;
       const name = config.name;

@@ -59,7 +59,9 @@ export class RecordingSender implements Sender {
 
   /** The samples of `name` (with `tag` among their tags, when given). */
   find(name: string, tag?: string): Sample[] {
-    return this.samples.filter((s) => s.name === name && (tag === undefined || s.tags.includes(tag)));
+    return this.samples.filter((s) =>
+      s.name === name && (tag === undefined || s.tags.includes(tag))
+    );
   }
   /** The single sample of `name` (and `tag`); throws unless there is exactly one. */
   one(name: string, tag?: string): Sample {
@@ -72,7 +74,9 @@ export class RecordingSender implements Sender {
   /** name → value of the samples with `tag` (or all samples). */
   values(tag?: string): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const s of this.samples) if (tag === undefined || s.tags.includes(tag)) out[s.name] = s.value;
+    for (const s of this.samples) {
+      if (tag === undefined || s.tags.includes(tag)) out[s.name] = s.value;
+    }
     return out;
   }
   clear(): void {
@@ -93,7 +97,9 @@ const silent: Log = {
 };
 
 /** A CheckHost whose senders are recorded per check ID. */
-export function fakeHost(procfsPath: string): CheckHost & { senders: Map<string, RecordingSender> } {
+export function fakeHost(
+  procfsPath: string,
+): CheckHost & { senders: Map<string, RecordingSender> } {
   const senders = new Map<string, RecordingSender>();
   return {
     runtime: undefined as never,

@@ -45,7 +45,9 @@ describe("cpu check", () => {
       "system.cpu.guest.total": 0.1,
       "system.cpu.guestnice.total": 0,
     });
-    assert.ok(sender.samples.filter((s) => s.name.endsWith(".total")).every((s) => s.type === "gauge"));
+    assert.ok(
+      sender.samples.filter((s) => s.name.endsWith(".total")).every((s) => s.type === "gauge"),
+    );
     assert.equal(sender.samples.filter((s) => s.tags.some((t) => /^core:cpu\d/.test(t))).length, 0);
   });
 
@@ -58,8 +60,10 @@ describe("cpu check", () => {
     // Δ: user 300, nice 100, system 150, idle 1200, iowait 100, irq 50, softirq 50, steal 50,
     // guest 20; Δtotal (guest excluded, it is inside user) = 2000 ticks.
     const pct = Object.fromEntries(
-      sender.samples.filter((s) => !s.name.endsWith(".total") && s.name !== "system.cpu.num_cores" &&
-        s.name !== "system.cpu.context_switches").map((s) => [s.name, s.value]),
+      sender.samples.filter((s) =>
+        !s.name.endsWith(".total") && s.name !== "system.cpu.num_cores" &&
+        s.name !== "system.cpu.context_switches"
+      ).map((s) => [s.name, s.value]),
     );
     assert.deepEqual(pct, {
       "system.cpu.user": 20, // (300 + 100) / 2000
@@ -70,7 +74,9 @@ describe("cpu check", () => {
       "system.cpu.stolen": 2.5,
       "system.cpu.guest": 1,
     });
-    assert.ok(sender.find("system.cpu.user").every((s) => s.type === "gauge" && s.tags.length === 0));
+    assert.ok(
+      sender.find("system.cpu.user").every((s) => s.type === "gauge" && s.tags.length === 0),
+    );
     assert.equal(sender.one("system.cpu.context_switches").value, 100500);
     assert.equal(sender.one("system.cpu.user.total").value, 13);
   });

@@ -9,7 +9,14 @@ import { configFor, fakeHost, fixtureProc, NO_ABORT } from "./_helpers.ts";
 
 /** statfs numbers of the fixture's mount points. */
 const STATFS: Record<string, StatFs> = {
-  "/": { bsize: 4096, blocks: 1_000_000, bfree: 600_000, bavail: 550_000, files: 65536, ffree: 60000 },
+  "/": {
+    bsize: 4096,
+    blocks: 1_000_000,
+    bfree: 600_000,
+    bavail: 550_000,
+    files: 65536,
+    ffree: 60000,
+  },
   "/proc": { bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0 },
   "/mnt/data disk": { bsize: 1024, blocks: 2048, bfree: 1024, bavail: 1024, files: 0, ffree: 0 },
   "/dev/shm": { bsize: 4096, blocks: 256, bfree: 256, bavail: 256, files: 100, ffree: 99 },
@@ -118,7 +125,11 @@ describe("disk check", () => {
       const { sender } = await runDisk(instance);
       const got = sender.find("system.disk.total").map((s) => s.tags[0]);
       const expected = mounts.map((m) =>
-        ({ "/": "device:/dev/sda1", "/mnt/data disk": "device:/dev/sdb1", "/dev/shm": "device:tmpfs" })[m]
+        ({
+          "/": "device:/dev/sda1",
+          "/mnt/data disk": "device:/dev/sdb1",
+          "/dev/shm": "device:tmpfs",
+        })[m]
       );
       assert.deepEqual(got, expected, JSON.stringify(instance));
     }

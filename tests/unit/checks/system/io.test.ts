@@ -89,6 +89,9 @@ describe("io check", () => {
     const config = configFor("io", [{}], { lowercase_device_tag: true });
     const check = (await createSystemLoader().load(config, config.instances[0]!, host))!;
     await check.run(NO_ABORT);
-    assert.deepEqual(host.senders.get("io")!.one("system.io.r_s").tags, ["device:sda", "device_name:sda"]);
+    assert.deepEqual(host.senders.get("io")!.one("system.io.r_s").tags, [
+      "device:sda",
+      "device_name:sda",
+    ]);
   });
 });

@@ -17,10 +17,13 @@ describe("createSystemLoader()", () => {
 
   it("load() returns null for a name it does not know", async () => {
     const config = configFor("my_check");
-    assert.equal(await loader.load(config, config.instances[0]!, fakeHost(fixtureProc("t0"))), null);
+    assert.equal(
+      await loader.load(config, config.instances[0]!, fakeHost(fixtureProc("t0"))),
+      null,
+    );
   });
 
-  it("load() builds every built-in with version \"\", its source and loader name", async () => {
+  it('load() builds every built-in with version "", its source and loader name', async () => {
     for (const name of NAMES) {
       const config = configFor(name);
       const check = await loader.load(config, config.instances[0]!, fakeHost(fixtureProc("t0")));
@@ -56,10 +59,25 @@ describe("createSystemLoader()", () => {
 
   it("load() throws an error naming the key for a bad option value, before making a sender", async () => {
     const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, RegExp]> = [
-      ["cpu", { report_total_percpu: "sometimes" }, {}, /cpu option "report_total_percpu": expected a boolean/],
-      ["io", {}, { device_exclude_re: "(" }, /io option "device_exclude_re": expected a regular expression/],
+      [
+        "cpu",
+        { report_total_percpu: "sometimes" },
+        {},
+        /cpu option "report_total_percpu": expected a boolean/,
+      ],
+      [
+        "io",
+        {},
+        { device_exclude_re: "(" },
+        /io option "device_exclude_re": expected a regular expression/,
+      ],
       ["io", {}, { device_blacklist_re: 5 }, /io option "device_blacklist_re"/],
-      ["disk", { file_system_exclude: [{}] }, {}, /disk option "file_system_exclude": expected a list/],
+      [
+        "disk",
+        { file_system_exclude: [{}] },
+        {},
+        /disk option "file_system_exclude": expected a list/,
+      ],
       ["disk", { mount_point_blacklist: ["["] }, {}, /disk option "mount_point_blacklist"/],
       ["disk", { timeout: "soon" }, {}, /disk option "timeout": expected a number/],
       ["network", { excluded_interfaces: 7 }, {}, /network option "excluded_interfaces"/],

@@ -32,7 +32,9 @@ describe("network check", () => {
     assert.deepEqual(await check.run(NO_ABORT), { warnings: [] });
     const eth0 = sender.samples.filter((s) => s.tags.includes("device:eth0"));
     assert.deepEqual(eth0.map((s) => s.name), IF_METRICS);
-    assert.ok(eth0.every((s) => s.type === "rate" && s.tags.join() === "device:eth0,device_name:eth0"));
+    assert.ok(
+      eth0.every((s) => s.type === "rate" && s.tags.join() === "device:eth0,device_name:eth0"),
+    );
     assert.deepEqual(eth0.map((s) => s.value), [5000000, 3000000, 4000, 2, 1, 3000, 4, 3]);
     assert.equal(sender.find("system.net.bytes_rcvd").length, 3); // lo, eth0, docker0
   });
@@ -75,7 +77,9 @@ describe("network check", () => {
       excluded_interface_re: "docker.*",
     });
     await check.run(NO_ABORT);
-    const devices = new Set(sender.samples.flatMap((s) => s.tags).filter((t) => t.startsWith("device:")));
+    const devices = new Set(
+      sender.samples.flatMap((s) => s.tags).filter((t) => t.startsWith("device:")),
+    );
     assert.deepEqual([...devices], ["device:eth0"]);
   });
 

@@ -19,7 +19,8 @@ describe("localNtpServers()", () => {
   it("reads server, pool and peer lines of ntpd and chrony configs, without comments or repeats", () => {
     const ntpConf = "# ntpd\ndriftfile /var/lib/ntp/drift\nserver 0.debian.pool.ntp.org iburst\n" +
       "#server commented.example\npeer 10.0.0.2\n";
-    const chrony = "pool 2.pool.ntp.org iburst maxsources 4\nserver 0.debian.pool.ntp.org\nmakestep 1 3\n";
+    const chrony =
+      "pool 2.pool.ntp.org iburst maxsources 4\nserver 0.debian.pool.ntp.org\nmakestep 1 3\n";
     assert.deepEqual(localNtpServers([ntpConf, chrony]), [
       "0.debian.pool.ntp.org",
       "10.0.0.2",

@@ -2,7 +2,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSystemLoader } from "../../../../src/checks/system/mod.ts";
 import { tempDir } from "../../../_temp.ts";
-import { configFor, fakeHost, fixtureProc, NO_ABORT, type RecordingSender, useMoment } from "./_helpers.ts";
+import {
+  configFor,
+  fakeHost,
+  fixtureProc,
+  NO_ABORT,
+  type RecordingSender,
+  useMoment,
+} from "./_helpers.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -84,7 +91,12 @@ describe("memory check", () => {
 describe("uptime check", () => {
   it("run() submits the seconds since boot", async () => {
     const sender = await runOnce("uptime");
-    assert.deepEqual(sender.samples, [{ type: "gauge", name: "system.uptime", value: 12345.67, tags: [] }]);
+    assert.deepEqual(sender.samples, [{
+      type: "gauge",
+      name: "system.uptime",
+      value: 12345.67,
+      tags: [],
+    }]);
   });
 });
 
@@ -108,6 +120,9 @@ describe("file_handle check", () => {
     const host = fakeHost(proc);
     const config = configFor("file_handle");
     const check = (await createSystemLoader().load(config, config.instances[0]!, host))!;
-    assert.match((await check.run(NO_ABORT)).error!.message, /Cannot parse \/proc\/sys\/fs\/file-nr/);
+    assert.match(
+      (await check.run(NO_ABORT)).error!.message,
+      /Cannot parse \/proc\/sys\/fs\/file-nr/,
+    );
   });
 });
