@@ -389,3 +389,44 @@ describe("ntp check against local responders", () => {
     }
   });
 });
+
+describe("ntp check cancellation", () => {
+  it("cancel() ends a run waiting on a silent host at once, submitting nothing", async () => {
+    const server = await ntpServer(0, { silent: true });
+    try {
+      // A 60 s timeout: the run can only end this test in time through cancel().
+      const { check, sender } = await load("ntp", {
+        host: "127.0.0.1",
+        port: server.port,
+        timeout: 60,
+      });
+      const running = check.run(NO_ABORT);
+      while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await check.cancel();
+      assert.deepEqual(await running, { warnings: [] });
+      assert.equal(sender.serviceChecks.length, 0);
+      assert.equal(sender.samples.length, 0);
+    } finally {
+      server.socket.close();
+    }
+  });
+
+  it("an aborted signal (run timeout) ends the run the same way", async () => {
+    const server = await ntpServer(0, { silent: true });
+    try {
+      const { check, sender } = await load("ntp", {
+        host: "127.0.0.1",
+        port: server.port,
+        timeout: 60,
+      });
+      const abort = new AbortController();
+      const running = check.run(abort.signal);
+      while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      abort.abort();
+      await running;
+      assert.equal(sender.serviceChecks.length, 0);
+    } finally {
+      server.socket.close();
+    }
+  });
+});

@@ -187,6 +187,8 @@ export class NtpCheck extends SystemCheck {
         signal: both,
       })
     ));
+    // A cancelled or timed-out run submits nothing: the collector discards it anyway.
+    if (both.aborted) return;
     const offsets: number[] = [];
     const errors: string[] = [];
     for (const r of results) {
