@@ -82,13 +82,13 @@ export function ioGauges(last: DiskStats, now: DiskStats, deltaS: number): Recor
 /** The `io` check. */
 export class IoCheck extends SystemCheck {
   readonly #exclude?: RegExp;
-  readonly #lowercase: boolean;
   #last?: { at: number; stats: Map<string, DiskStats> };
 
   constructor(ctx: SystemCheckContext, options: Options) {
     super(ctx);
     this.#exclude = options.regex("device_exclude_re", "device_blacklist_re");
-    this.#lowercase = options.bool("lowercase_device_tag", false);
+    // Validated but without effect: the Datadog Agent applies it on Windows only.
+    options.bool("lowercase_device_tag", false);
   }
 
   protected collect(): void {
@@ -99,8 +99,7 @@ export class IoCheck extends SystemCheck {
     const deltaS = last ? (at - last.at) / 1000 : 0;
     for (const [device, st] of stats) {
       if (this.#exclude?.test(device)) continue;
-      const tag = this.#lowercase ? device.toLowerCase() : device;
-      const tags = [`device:${tag}`, `device_name:${tag}`];
+      const tags = [`device:${device}`, `device_name:${device}`];
       s.metric("rate", "system.io.r_s", st.reads, tags);
       s.metric("rate", "system.io.w_s", st.writes, tags);
       s.metric("rate", "system.io.rrqm_s", st.mergedReads, tags);
