@@ -239,8 +239,9 @@ describe("system checks on this machine's /proc", () => {
 /** A UDP NTP responder (127.0.0.1, a free port by default): receive = client time + `offsetS`, transmit 1 ms later. */
 async function ntpServer(
   offsetS: number,
-  { stratum = 2, silent = false, address = "127.0.0.1", port = 0 }: {
+  { stratum = 2, silent = false, address = "127.0.0.1", port = 0, leap = 0 }: {
     stratum?: number;
+    leap?: number;
     silent?: boolean;
     address?: string;
     port?: number;
@@ -255,7 +256,7 @@ async function ntpServer(
     const t1 = view.getUint32(40) + view.getUint32(44) / 2 ** 32;
     const reply = new Uint8Array(48);
     const out = new DataView(reply.buffer);
-    reply[0] = (3 << 3) | 4; // version 3, server mode
+    reply[0] = (leap << 6) | (3 << 3) | 4; // version 3, server mode
     reply[1] = stratum;
     if (stratum === 0) reply.set(new TextEncoder().encode("RATE"), 12);
     reply.set(msg.subarray(40, 48), 24); // originate = the client's transmit time
@@ -368,6 +369,18 @@ describe("ntp check against local responders", () => {
         /failed to get clock offset from any ntp host/,
       );
       assert.equal(server.requests.length, 1);
+    } finally {
+      server.socket.close();
+    }
+  });
+
+  it("a reply from an unsynchronized server (leap 3) is a failure", async () => {
+    const server = await ntpServer(0, { leap: 3 });
+    try {
+      const { check, sender } = await load("ntp", { host: "127.0.0.1", port: server.port });
+      const result = await check.run(NO_ABORT);
+      assert.match(result.warnings[0]!, /is not synchronized/);
+      assert.equal(sender.serviceChecks[0]!.status, 3);
     } finally {
       server.socket.close();
     }

@@ -23,6 +23,8 @@ export const LOCAL_NTP_CONF_PATHS = [
   "/etc/xntp.conf",
   "/etc/chrony.conf",
   "/etc/chrony/chrony.conf",
+  "/etc/ntpd.conf",
+  "/etc/openntpd/ntpd.conf",
 ];
 
 /** The servers named in ntpd or chrony config texts, in order, without duplicates. */
@@ -109,6 +111,10 @@ export function ntpQuery(host: string, options: NtpQueryOptions = {}): Promise<n
         const code = new TextDecoder().decode(msg.subarray(12, 16)).replace(/\0+$/, "");
         return finish(new Error(`NTP server ${host} sent kiss-of-death ${code}`));
       }
+      if (msg[0]! >> 6 === 3) return finish(new Error(`NTP server ${host} is not synchronized`));
+      if (msg[1]! > 15) {
+        return finish(new Error(`NTP server ${host} sent invalid stratum ${msg[1]}`));
+      }
       const t1 = readTimestamp(request, 40);
       const t2 = readTimestamp(msg, 32);
       const t3 = readTimestamp(msg, 40);
@@ -132,6 +138,15 @@ export function median(values: readonly number[]): number {
   return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
+/** An integer option in [0, max]; 0 or absent gives `fallback`. */
+function integerOption(options: Options, key: string, fallback: number, max: number): number {
+  const v = options.number(key, fallback, { min: 0 });
+  if (!Number.isInteger(v) || v > max) {
+    throw new Error(`Cannot parse ntp option "${key}": expected an integer between 1 and ${max}`);
+  }
+  return v || fallback;
+}
+
 /** The `ntp` check. */
 export class NtpCheck extends SystemCheck {
   readonly #hosts: string[];
@@ -144,10 +159,9 @@ export class NtpCheck extends SystemCheck {
   constructor(ctx: SystemCheckContext, options: Options, confPaths = LOCAL_NTP_CONF_PATHS) {
     super(ctx);
     let hosts = options.strings("hosts");
-    if (hosts.length === 0) {
-      const host = options.string("host");
-      if (host !== undefined) hosts = [host];
-    }
+    const host = options.string("host");
+    // `host` (the old key) comes first, then the `hosts` that differ from it.
+    if (host !== undefined && host !== "") hosts = [host, ...hosts.filter((h) => h !== host)];
     if (options.bool("use_local_defined_servers", false)) {
       const texts = confPaths.flatMap((p) => {
         try {
@@ -164,16 +178,16 @@ export class NtpCheck extends SystemCheck {
       }
     }
     this.#hosts = hosts.length ? hosts : DEFAULT_NTP_HOSTS;
-    this.#port = options.number("port", 123, { min: 1 });
-    if (!Number.isInteger(this.#port) || this.#port > 65535) {
-      throw new Error(`Cannot parse ntp option "port": expected an integer between 1 and 65535`);
-    }
-    this.#version = options.number("version", 3, { min: 1 });
-    if (!Number.isInteger(this.#version) || this.#version > 4) {
-      throw new Error(`Cannot parse ntp option "version": expected an integer between 1 and 4`);
-    }
-    this.#timeoutMs = options.number("timeout", 5, { min: 0 }) * 1000 || 5000;
-    this.#threshold = options.number("offset_threshold", 60, { min: 0 });
+    // As in the Datadog Agent, 0 means "the default" for each of these.
+    this.#port = integerOption(options, "port", 123, 65535);
+    this.#version = integerOption(options, "version", 3, 4);
+    this.#timeoutMs = (options.number("timeout", 5, { min: 0 }) || 5) * 1000;
+    this.#threshold = options.number("offset_threshold", 60, { min: 0 }) || 60;
+  }
+
+  /** The servers each run queries. */
+  get hosts(): readonly string[] {
+    return this.#hosts;
   }
 
   protected async collect(signal: AbortSignal): Promise<void> {

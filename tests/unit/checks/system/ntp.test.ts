@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSystemLoader } from "../../../../src/checks/system/mod.ts";
-import { localNtpServers, median } from "../../../../src/checks/system/_ntp.ts";
+import {
+  DEFAULT_NTP_HOSTS,
+  localNtpServers,
+  median,
+  type NtpCheck,
+} from "../../../../src/checks/system/_ntp.ts";
 import { tempDir } from "../../../_temp.ts";
 import { configFor, fakeHost, fixtureProc } from "./_helpers.ts";
 
@@ -29,7 +34,50 @@ describe("localNtpServers()", () => {
   });
 });
 
+async function ntpHosts(instance: Record<string, unknown>, ntpConfPaths?: string[]) {
+  const config = configFor("ntp", [instance]);
+  const loader = createSystemLoader({ ntpConfPaths });
+  const check = await loader.load(config, config.instances[0]!, fakeHost(fixtureProc("t0")));
+  return (check as NtpCheck).hosts;
+}
+
 describe("ntp check options", () => {
+  it("queries the datadog pool by default, host before the other hosts", async () => {
+    assert.deepEqual(await ntpHosts({}), DEFAULT_NTP_HOSTS);
+    assert.deepEqual(DEFAULT_NTP_HOSTS, [
+      "0.datadog.pool.ntp.org",
+      "1.datadog.pool.ntp.org",
+      "2.datadog.pool.ntp.org",
+      "3.datadog.pool.ntp.org",
+    ]);
+    assert.deepEqual(await ntpHosts({ host: "a.example" }), ["a.example"]);
+    assert.deepEqual(await ntpHosts({ hosts: ["b.example", "a.example"], host: "a.example" }), [
+      "a.example",
+      "b.example",
+    ]);
+  });
+
+  it("0 means the default for port, version, timeout and offset_threshold", async () => {
+    const config = configFor("ntp", [{ port: 0, version: 0, timeout: 0, offset_threshold: 0 }]);
+    const check = await createSystemLoader().load(
+      config,
+      config.instances[0]!,
+      fakeHost(fixtureProc("t0")),
+    );
+    assert.ok(check);
+    assert.equal(check.intervalS, 900);
+  });
+
+  it("use_local_defined_servers queries the servers of the local ntpd/chrony configs", async () => {
+    const dir = tempDir("outpost-ntpconf-");
+    const chrony = join(dir, "chrony.conf");
+    writeFileSync(chrony, "pool time.example iburst\nserver 10.1.1.1\n");
+    assert.deepEqual(
+      await ntpHosts({ use_local_defined_servers: true, hosts: ["ignored.example"] }, [chrony]),
+      ["time.example", "10.1.1.1"],
+    );
+  });
+
   it("use_local_defined_servers fails to load when no config names a server", async () => {
     const dir = tempDir("outpost-ntpconf-");
     const empty = join(dir, "ntp.conf");
