@@ -92,8 +92,12 @@ export function diskGauges(st: StatFs): Record<string, number> {
   return g;
 }
 
-const FS_GLOBAL_EXCLUDE = [/iso9660$/i, /tracefs$/i];
-const MOUNT_GLOBAL_EXCLUDE = [/(\/host)?\/proc\/sys\/fs\/binfmt_misc$/];
+/** Excluded unless init_config sets its own `*_global_exclude` list (old name `*_global_blacklist`). */
+const GLOBAL_EXCLUDES = {
+  file_system: ["iso9660$", "tracefs$"],
+  device: [] as string[],
+  mount_point: ["(/host)?/proc/sys/fs/binfmt_misc$"],
+};
 
 /** Options of the disk check. */
 interface DiskSettings {
@@ -109,9 +113,31 @@ interface DiskSettings {
   includeAllDevices: boolean;
   allPartitions: boolean;
   useMount: boolean;
+  lowercaseDeviceTag: boolean;
+  /** Bytes; filesystems of this size or smaller are skipped. */
+  minDiskSize: number;
   deviceTagRe: Array<{ re: RegExp; tags: string[] }>;
   timeoutMs: number;
   devDir: string;
+}
+
+/**
+ * The patterns of one filter: the new key or its old name, the global defaults (or their
+ * init_config override) and, for excludes, the oldest keys (`excluded_*`).
+ */
+function patterns(
+  options: Options,
+  keys: string[],
+  { global, extra = [], flags = "" }: { global?: string[]; extra?: RegExp[]; flags?: string } = {},
+): RegExp[] {
+  const own = options.regexes(...keys);
+  const globals = global === undefined ? [] : (() => {
+    const kind = keys[0]!.replace(/_(exclude|include)$/, "");
+    const set = options.initStrings(`${kind}_global_exclude`, `${kind}_global_blacklist`);
+    return (set ?? global).map((p) => options.compile(`${kind}_global_exclude`, p));
+  })();
+  return [...own, ...globals, ...extra].filter((r) => r.source !== "(?:)")
+    .map((r) => flags ? new RegExp(r.source, flags) : r);
 }
 
 /** The `disk` check. */
@@ -122,32 +148,40 @@ export class DiskCheck extends SystemCheck {
   constructor(ctx: SystemCheckContext, options: Options, statfs: StatFsFn, devDir = "/dev") {
     super(ctx);
     this.#statfs = statfs;
-    const ci = (res: RegExp[]) => res.map((r) => new RegExp(r.source, "i"));
+    // The oldest names: lists of whole names (`$` appended) and single patterns.
+    const suffixed = (key: string) =>
+      options.strings(key).filter((p) => p !== "").map((p) => options.compile(key, `${p}$`));
+    const single = (key: string) => {
+      const re = options.regex(key);
+      return re ? [re] : [];
+    };
     this.#o = {
-      fsExclude: [
-        ...FS_GLOBAL_EXCLUDE,
-        ...ci(
-          options.regexes("file_system_exclude", "file_system_blacklist", "excluded_filesystems"),
-        ),
-      ],
-      fsInclude: ci(options.regexes("file_system_include", "file_system_whitelist")),
-      mountExclude: [
-        ...MOUNT_GLOBAL_EXCLUDE,
-        ...options.regexes(
-          "mount_point_exclude",
-          "mount_point_blacklist",
-          "excluded_mountpoint_re",
-        ),
-      ],
-      mountInclude: options.regexes("mount_point_include", "mount_point_whitelist"),
-      deviceExclude: options.regexes("device_exclude", "device_blacklist", "excluded_disks"),
-      deviceInclude: options.regexes("device_include", "device_whitelist"),
+      fsExclude: patterns(options, ["file_system_exclude", "file_system_blacklist"], {
+        global: GLOBAL_EXCLUDES.file_system,
+        extra: suffixed("excluded_filesystems"),
+        flags: "i",
+      }),
+      fsInclude: patterns(options, ["file_system_include", "file_system_whitelist"], {
+        flags: "i",
+      }),
+      mountExclude: patterns(options, ["mount_point_exclude", "mount_point_blacklist"], {
+        global: GLOBAL_EXCLUDES.mount_point,
+        extra: single("excluded_mountpoint_re"),
+      }),
+      mountInclude: patterns(options, ["mount_point_include", "mount_point_whitelist"]),
+      deviceExclude: patterns(options, ["device_exclude", "device_blacklist"], {
+        global: GLOBAL_EXCLUDES.device,
+        extra: [...suffixed("excluded_disks"), ...single("excluded_disk_re")],
+      }),
+      deviceInclude: patterns(options, ["device_include", "device_whitelist"]),
       tagByFilesystem: options.bool("tag_by_filesystem", false),
       tagByLabel: options.bool("tag_by_label", true),
       serviceCheckRw: options.bool("service_check_rw", false),
       includeAllDevices: options.bool("include_all_devices", true),
       allPartitions: options.bool("all_partitions", false),
       useMount: options.bool("use_mount", false),
+      lowercaseDeviceTag: options.bool("lowercase_device_tag", false),
+      minDiskSize: options.number("min_disk_size", 0, { min: 0 }) * 1024 * 1024,
       deviceTagRe: parseDeviceTagRe(options.deviceTagRe()),
       timeoutMs: options.number("timeout", 5, { min: 0 }) * 1000,
       devDir,
@@ -159,8 +193,10 @@ export class DiskCheck extends SystemCheck {
     if (!o.includeAllDevices && nodev.has(m.fsType)) return true;
     const device = m.device === "" || m.device === "none" ? undefined : m.device;
     if (device === undefined && !o.allPartitions) return true;
-    // NFS secure mounts can read `/path (deleted)`: only the path counts.
-    const mountPoint = m.mountPoint.replace(/ \(deleted\)$/, "");
+    // NFS secure mounts can read `/path (deleted)`: the Python check drops the last word
+    // after a blank (which also cuts a mount point that has a blank in it; kept for parity).
+    const blank = m.mountPoint.lastIndexOf(" ");
+    const mountPoint = blank < 0 ? m.mountPoint : m.mountPoint.slice(0, blank);
     if (matchesFromStart(o.fsExclude, m.fsType) || matchesFromStart(o.mountExclude, mountPoint)) {
       return true;
     }
@@ -177,8 +213,14 @@ export class DiskCheck extends SystemCheck {
 
   #deviceTags(device: string): string[] {
     const tags: string[] = [];
-    for (const { re, tags: t } of this.#o.deviceTagRe) if (re.test(device)) tags.push(...t);
+    for (const { re, tags: t } of this.#o.deviceTagRe) {
+      if (matchesFromStart([re], device)) tags.push(...t);
+    }
     return tags;
+  }
+
+  #deviceTag(device: string): string {
+    return this.#o.lowercaseDeviceTag ? device.toLowerCase() : device;
   }
 
   /** Device path → `label:` and `device_label:` tags, from the `/dev/disk/by-label` links. */
@@ -227,11 +269,12 @@ export class DiskCheck extends SystemCheck {
         this.warn(`Unable to get disk metrics for ${m.mountPoint}: ${(error as Error).message}`);
         continue;
       }
-      if (st.blocks * (st.frsize || st.bsize) <= 0) continue;
+      if (st.blocks * (st.frsize || st.bsize) <= o.minDiskSize) continue;
       const device = o.useMount ? m.mountPoint : m.device;
-      const tags = [`device:${device}`, `device_name:${basename(device)}`];
-      if (o.tagByFilesystem) tags.push(`filesystem:${m.fsType}`);
-      tags.push(...labels.get(m.device) ?? [], ...this.#deviceTags(device));
+      // The Python check also adds the bare filesystem type as a tag.
+      const tags = o.tagByFilesystem ? [m.fsType, `filesystem:${m.fsType}`] : [];
+      tags.push(...this.#deviceTags(device), ...labels.get(m.device) ?? []);
+      tags.push(`device:${this.#deviceTag(device)}`, `device_name:${basename(m.device)}`);
       for (const [name, value] of Object.entries(diskGauges(st))) {
         s.metric("gauge", name, value, tags);
       }
@@ -244,8 +287,11 @@ export class DiskCheck extends SystemCheck {
     const diskstats = this.proc.tryRead("diskstats");
     if (diskstats === undefined) return;
     for (const [name, st] of parseDiskstats(diskstats)) {
-      const tags = [`device:${name}`, `device_name:${basename(name)}`];
-      tags.push(...labels.get(`/dev/${name}`) ?? [], ...this.#deviceTags(name));
+      const tags = [
+        ...this.#deviceTags(name),
+        `device:${this.#deviceTag(name)}`,
+        `device_name:${basename(name)}`,
+      ];
       s.metric("monotonic_count", "system.disk.read_time", st.readMs, tags);
       s.metric("monotonic_count", "system.disk.write_time", st.writeMs, tags);
       s.metric("rate", "system.disk.read_time_pct", st.readMs * 100 / 1000, tags);
@@ -257,7 +303,7 @@ export class DiskCheck extends SystemCheck {
 /** `device_tag_re`: `{ <regex>: "k:v,k2:v2" }`. */
 function parseDeviceTagRe(raw: Record<string, string>): Array<{ re: RegExp; tags: string[] }> {
   return Object.entries(raw).map(([pattern, tags]) => ({
-    re: new RegExp(pattern, "i"),
+    re: new RegExp(pattern),
     tags: tags.split(",").map((t) => t.trim()).filter((t) => t !== ""),
   }));
 }

@@ -80,6 +80,25 @@ export class Options {
     return compile(v, () => this.#fail(key, "a regular expression"));
   }
 
+  /** A list of strings from init_config only; undefined when none of `keys` is set there. */
+  initStrings(...keys: string[]): string[] | undefined {
+    for (const key of keys) {
+      const v = this.#init[key];
+      if (v === undefined || v === null) continue;
+      const list = typeof v === "string" ? [v] : v;
+      if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) {
+        return this.#fail(key, "a list of strings");
+      }
+      return list as string[];
+    }
+    return undefined;
+  }
+
+  /** Compiles `pattern`, failing with a message that names `key`. */
+  compile(key: string, pattern: string): RegExp {
+    return compile(pattern, () => this.#fail(key, "a regular expression"));
+  }
+
   /** `device_tag_re`: a map of regular expression → `k:v,k2:v2` tags. */
   deviceTagRe(): Record<string, string> {
     const key = "device_tag_re";

@@ -1,11 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSystemLoader, type StatFs } from "../../../../src/checks/system/mod.ts";
 import { diskGauges, parseMounts } from "../../../../src/checks/system/_disk.ts";
 import { tempDir } from "../../../_temp.ts";
-import { configFor, fakeHost, fixtureProc, NO_ABORT } from "./_helpers.ts";
+import { configFor, fakeHost, fixtureProc, NO_ABORT, useMoment } from "./_helpers.ts";
 
 /** statfs numbers of the fixture's mount points. */
 const STATFS: Record<string, StatFs> = {
@@ -22,7 +22,16 @@ const STATFS: Record<string, StatFs> = {
   "/dev/shm": { bsize: 4096, blocks: 256, bfree: 256, bavail: 256, files: 100, ffree: 99 },
 };
 
-async function runDisk(instance: Record<string, unknown> = {}, devDir?: string) {
+/** The `device:` tag of a submission. */
+function deviceOf(s: { tags: string[] }): string | undefined {
+  return s.tags.find((t) => t.startsWith("device:"));
+}
+
+async function runDisk(
+  instance: Record<string, unknown> = {},
+  devDir?: string,
+  initConfig: Record<string, unknown> = {},
+) {
   const statted: string[] = [];
   const loader = createSystemLoader({
     devDir: devDir ?? tempDir("outpost-dev-"),
@@ -33,7 +42,7 @@ async function runDisk(instance: Record<string, unknown> = {}, devDir?: string) 
     },
   });
   const host = fakeHost(fixtureProc("t0"));
-  const config = configFor("disk", [instance]);
+  const config = configFor("disk", [instance], initConfig);
   const check = (await loader.load(config, config.instances[0]!, host))!;
   const result = await check.run(NO_ABORT);
   return { result, statted, sender: host.senders.get("disk")! };
@@ -79,7 +88,7 @@ describe("disk check", () => {
     const { result, statted, sender } = await runDisk();
     assert.deepEqual(result, { warnings: [] });
     assert.deepEqual(statted, ["/", "/proc", "/mnt/data disk", "/dev/shm"]);
-    const devices = [...new Set(sender.find("system.disk.total").map((s) => s.tags[0]))];
+    const devices = [...new Set(sender.find("system.disk.total").map((s) => deviceOf(s)))];
     assert.deepEqual(devices, ["device:/dev/sda1", "device:/dev/sdb1", "device:tmpfs"]);
   });
 
@@ -87,7 +96,7 @@ describe("disk check", () => {
     const { sender } = await runDisk();
     const root = sender.samples.filter((s) => s.tags.includes("device:/dev/sda1"));
     assert.ok(root.every((s) => s.type === "gauge"));
-    assert.deepEqual(root[0]!.tags, ["device:/dev/sda1", "device_name:sda1"]);
+    assert.deepEqual(root[0]!.tags.sort(), ["device:/dev/sda1", "device_name:sda1"]);
     assert.deepEqual(
       Object.fromEntries(root.map((s) => [s.name, s.value])),
       diskGauges(STATFS["/"]!),
@@ -120,10 +129,16 @@ describe("disk check", () => {
       [{ device_exclude: ["/dev/sd"] }, ["/dev/shm"]],
       [{ device_blacklist: ["/dev/sdb"] }, ["/", "/dev/shm"]],
       [{ mount_point_exclude: ["shm"] }, ["/", "/mnt/data disk", "/dev/shm"]], // re.match: from the start
+      // The Python check cuts a mount point at its last blank before matching.
+      [{ mount_point_exclude: ["/mnt/data$"] }, ["/", "/dev/shm"]],
+      [{ excluded_filesystems: ["xfs", "ext"] }, ["/", "/dev/shm"]], // whole names: `xfs$`
+      [{ excluded_disks: ["/dev/sda1"], excluded_disk_re: "tmp" }, ["/mnt/data disk"]],
+      [{ excluded_mountpoint_re: "/dev/" }, ["/", "/mnt/data disk"]],
+      [{ min_disk_size: 1 }, ["/", "/mnt/data disk"]], // MB: /dev/shm is exactly 1 MB
     ];
     for (const [instance, mounts] of cases) {
       const { sender } = await runDisk(instance);
-      const got = sender.find("system.disk.total").map((s) => s.tags[0]);
+      const got = sender.find("system.disk.total").map((s) => deviceOf(s));
       const expected = mounts.map((m) =>
         ({
           "/": "device:/dev/sda1",
@@ -137,25 +152,66 @@ describe("disk check", () => {
 
   it("include_all_devices: false keeps only filesystems backed by a device", async () => {
     const { sender } = await runDisk({ include_all_devices: false });
-    assert.deepEqual(sender.find("system.disk.total").map((s) => s.tags[0]), [
+    assert.deepEqual(sender.find("system.disk.total").map((s) => deviceOf(s)), [
       "device:/dev/sda1",
       "device:/dev/sdb1",
     ]);
   });
 
-  it("tag_by_filesystem adds filesystem:<type>; device_tag_re adds tags", async () => {
+  it("init_config *_global_exclude replaces the default excludes", async () => {
+    const { sender } = await runDisk({}, undefined, { file_system_global_exclude: ["tmpfs"] });
+    assert.deepEqual(sender.find("system.disk.total").map(deviceOf), [
+      "device:/dev/sda1",
+      "device:/dev/sdb1",
+    ]);
+    // The defaults gone, the iso9660 mount is statted too (and fails here: no statfs fixture).
+    const kept = await runDisk({}, undefined, { file_system_global_blacklist: [] });
+    assert.ok(kept.statted.includes("/media/cd"));
+  });
+
+  it("tag_by_filesystem adds the type bare and as filesystem:<type>; device_tag_re adds tags", async () => {
     const { sender } = await runDisk({
       tag_by_filesystem: true,
-      device_tag_re: { "/dev/sdb.*": "role:data,tier:cold" },
+      device_tag_re: { "/dev/sdb.*": "role:data, tier:cold", "sdb": "never:matched" },
     });
-    assert.deepEqual(sender.one("system.disk.total", "device:/dev/sdb1").tags, [
+    assert.deepEqual(sender.one("system.disk.total", "device:/dev/sdb1").tags.sort(), [
       "device:/dev/sdb1",
       "device_name:sdb1",
       "filesystem:xfs",
       "role:data",
       "tier:cold",
+      "xfs",
     ]);
     assert.ok(sender.one("system.disk.total", "device:/dev/sda1").tags.includes("filesystem:ext4"));
+  });
+
+  it("use_mount tags device with the mount point; lowercase_device_tag lowercases it", async () => {
+    const { sender } = await runDisk({ use_mount: true });
+    assert.deepEqual(sender.one("system.disk.total", "device:/mnt/data disk").tags.sort(), [
+      "device:/mnt/data disk",
+      "device_name:sdb1", // always from the device
+    ]);
+    const proc = tempDir("outpost-disk-upper-");
+    useMoment(proc, "t0");
+    writeFileSync(join(proc, "self/mounts"), "/dev/SDC1 / ext4 rw 0 0\n");
+    writeFileSync(join(proc, "diskstats"), "   8 33 SDC1 1 2 3 4 5 6 7 8 0 10 11 0 0 0 0\n");
+    const host = fakeHost(proc);
+    const config = configFor("disk", [{ lowercase_device_tag: true }]);
+    const loader = createSystemLoader({
+      devDir: tempDir("outpost-dev-"),
+      statfs: () => Promise.resolve(STATFS["/"]!),
+    });
+    const check = (await loader.load(config, config.instances[0]!, host))!;
+    await check.run(NO_ABORT);
+    const upper = host.senders.get("disk")!;
+    assert.deepEqual(upper.one("system.disk.total").tags.sort(), [
+      "device:/dev/sdc1",
+      "device_name:SDC1",
+    ]);
+    assert.deepEqual(upper.one("system.disk.read_time").tags.sort(), [
+      "device:sdc1",
+      "device_name:SDC1",
+    ]);
   });
 
   it("tag_by_label (default on) tags label and device_label from disk/by-label links", async () => {
@@ -163,11 +219,11 @@ describe("disk check", () => {
     mkdirSync(join(dev, "disk", "by-label"), { recursive: true });
     symlinkSync("../../sda1", join(dev, "disk", "by-label", "root\\x20fs"));
     const { sender } = await runDisk({}, dev);
-    assert.deepEqual(sender.one("system.disk.total", "device:/dev/sda1").tags, [
+    assert.deepEqual(sender.one("system.disk.total", "device:/dev/sda1").tags.sort(), [
       "device:/dev/sda1",
+      "device_label:root fs",
       "device_name:sda1",
       "label:root fs",
-      "device_label:root fs",
     ]);
     const off = await runDisk({ tag_by_label: false }, dev);
     assert.equal(off.sender.one("system.disk.total", "device:/dev/sda1").tags.length, 2);
@@ -176,7 +232,7 @@ describe("disk check", () => {
   it("service_check_rw: disk.read_write OK for rw, CRITICAL for ro", async () => {
     const { sender } = await runDisk({ service_check_rw: true });
     assert.deepEqual(
-      sender.serviceChecks.map((c) => [c.name, c.status, c.tags[0]]),
+      sender.serviceChecks.map((c) => [c.name, c.status, deviceOf(c)]),
       [
         ["disk.read_write", 0, "device:/dev/sda1"],
         ["disk.read_write", 2, "device:/dev/sdb1"],
