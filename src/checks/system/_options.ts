@@ -37,7 +37,10 @@ export class Options {
     const v = this.#raw(key);
     if (v === undefined || v === null) return fallback;
     if (typeof v === "boolean") return v;
-    if (v === "true" || v === "false") return v === "true";
+    // YAML 1.1 (the Datadog Agent's parser) and Python's is_affirmative take these too.
+    const word = String(v).toLowerCase();
+    if (["true", "yes", "on", "y", "1"].includes(word)) return true;
+    if (["false", "no", "off", "n", "0"].includes(word)) return false;
     return this.#fail(key, "a boolean");
   }
 

@@ -53,9 +53,6 @@ const CHECKS: Record<string, Build> = {
   ntp: (ctx, opts, o) => new NtpCheck(ctx, opts, o.ntpConfPaths ?? LOCAL_NTP_CONF_PATHS),
 };
 
-/** The names of the built-in checks. */
-export const SYSTEM_CHECK_NAMES: readonly string[] = Object.freeze(Object.keys(CHECKS));
-
 /**
  * The "Core Check Loader" (key `core`, priority 30): builds the built-in check a config names,
  * and returns null for any other name. A bad option throws, naming the key.

@@ -99,6 +99,18 @@ describe("createSystemLoader()", () => {
     }
   });
 
+  it("load() takes YAML 1.1 booleans (yes/no/on/off) as the Datadog Agent does", async () => {
+    const loader = createSystemLoader();
+    for (const [value, perCore] of [["yes", true], ["off", false], [1, true]] as const) {
+      const host = fakeHost(fixtureProc("t0"));
+      const config = configFor("cpu", [{ report_total_percpu: value }]);
+      const check = (await loader.load(config, config.instances[0]!, host))!;
+      await check.run(new AbortController().signal);
+      const cores = host.senders.get("cpu")!.find("system.cpu.idle.total", "core:cpu0");
+      assert.equal(cores.length, perCore ? 1 : 0, String(value));
+    }
+  });
+
   it("load() reads the instance before init_config", async () => {
     const host = fakeHost(fixtureProc("t0"));
     const config = configFor("io", [{ device_exclude_re: "^sd" }], { device_exclude_re: "(" });
