@@ -144,6 +144,11 @@ function patterns(
 export class DiskCheck extends SystemCheck {
   readonly #o: DiskSettings;
   readonly #statfs: StatFsFn;
+  /**
+   * Mount points whose statfs has not returned yet. Each hung call holds one of the runtime's
+   * few file-system threads, so a dead network mount is not asked again until it answers.
+   */
+  readonly #pending = new Set<string>();
 
   constructor(ctx: SystemCheckContext, options: Options, statfs: StatFsFn, devDir = "/dev") {
     super(ctx);
@@ -219,6 +224,13 @@ export class DiskCheck extends SystemCheck {
     return tags;
   }
 
+  #track(mountPoint: string): Promise<StatFs> {
+    this.#pending.add(mountPoint);
+    const call = this.#statfs(mountPoint);
+    call.then(() => this.#pending.delete(mountPoint), () => this.#pending.delete(mountPoint));
+    return call;
+  }
+
   #deviceTag(device: string): string {
     return this.#o.lowercaseDeviceTag ? device.toLowerCase() : device;
   }
@@ -262,9 +274,13 @@ export class DiskCheck extends SystemCheck {
     for (const m of parseMounts(this.proc.read("self/mounts"))) {
       if (signal.aborted) return;
       if (this.#excluded(m, nodev)) continue;
+      if (this.#pending.has(m.mountPoint)) {
+        this.warn(`Skipping ${m.mountPoint}: its last statfs has not returned yet`);
+        continue;
+      }
       let st: StatFs;
       try {
-        st = await withTimeout(this.#statfs(m.mountPoint), o.timeoutMs, m.mountPoint);
+        st = await withTimeout(this.#track(m.mountPoint), o.timeoutMs, m.mountPoint);
       } catch (error) {
         this.warn(`Unable to get disk metrics for ${m.mountPoint}: ${(error as Error).message}`);
         continue;

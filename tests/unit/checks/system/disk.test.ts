@@ -242,6 +242,33 @@ describe("disk check", () => {
     assert.equal((await runDisk()).sender.serviceChecks.length, 0);
   });
 
+  it("run() asks a slow mount again once its late statfs returned", async () => {
+    let release: (st: StatFs) => void = () => {};
+    const calls: string[] = [];
+    const loader = createSystemLoader({
+      devDir: tempDir("outpost-dev-"),
+      statfs: (path) => {
+        calls.push(path);
+        if (path !== "/") return Promise.reject(new Error("skip"));
+        return calls.filter((c) => c === "/").length === 1
+          ? new Promise<StatFs>((r) => release = r)
+          : Promise.resolve(STATFS["/"]!);
+      },
+    });
+    const host = fakeHost(fixtureProc("t0"));
+    const config = configFor("disk", [{ timeout: 0.02 }]);
+    const check = (await loader.load(config, config.instances[0]!, host))!;
+    await check.run(NO_ABORT);
+    release(STATFS["/"]!);
+    await new Promise((r) => setTimeout(r, 0));
+    const sender = host.senders.get("disk")!;
+    sender.clear();
+    const result = await check.run(NO_ABORT);
+    assert.equal(calls.filter((c) => c === "/").length, 2);
+    assert.equal(sender.find("system.disk.total", "device:/dev/sda1").length, 1);
+    assert.ok(!result.warnings.some((w) => w.startsWith("Skipping")));
+  });
+
   it("run() warns and goes on when statfs of one mount point fails or hangs", async () => {
     const loader = createSystemLoader({
       devDir: tempDir("outpost-dev-"),
@@ -261,5 +288,8 @@ describe("disk check", () => {
     assert.match(result.warnings[0]!, /\/mnt\/data disk: statfs of \/mnt\/data disk timed out/);
     assert.match(result.warnings[1]!, /\/dev\/shm: EACCES/);
     assert.equal(host.senders.get("disk")!.find("system.disk.total").length, 1);
+    // The hung mount is not asked again while its first call is pending.
+    const again = await check.run(NO_ABORT);
+    assert.match(again.warnings[0]!, /Skipping \/mnt\/data disk: its last statfs has not returned/);
   });
 });
