@@ -33,6 +33,7 @@ export class Options {
     return [keys[0]!, undefined];
   }
 
+  /** A boolean option; `fallback` when absent. */
   bool(key: string, fallback: boolean): boolean {
     const v = this.#raw(key);
     if (v === undefined || v === null) return fallback;
@@ -44,6 +45,7 @@ export class Options {
     return this.#fail(key, "a boolean");
   }
 
+  /** A finite number (numeric strings too) of at least `min`; `fallback` when absent. */
   number(key: string, fallback: number, { min = -Infinity }: { min?: number } = {}): number {
     const v = this.#raw(key);
     if (v === undefined || v === null) return fallback;
@@ -54,6 +56,7 @@ export class Options {
     return n;
   }
 
+  /** A string option (a number is taken as its text); undefined when absent. */
   string(key: string): string | undefined {
     const v = this.#raw(key);
     if (v === undefined || v === null) return undefined;
