@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSystemLoader, type StatFs } from "../../../../src/checks/system/mod.ts";
-import { diskGauges, parseMounts } from "../../../../src/checks/system/_disk.ts";
+import { defaultStatFs, diskGauges, parseMounts } from "../../../../src/checks/system/_disk.ts";
 import { tempDir } from "../../../_temp.ts";
 import { configFor, fakeHost, fixtureProc, NO_ABORT, useMoment } from "./_helpers.ts";
 
@@ -72,6 +72,17 @@ describe("diskGauges()", () => {
       "system.disk.utilized",
       "system.disk.in_use",
     ]);
+  });
+});
+
+describe("defaultStatFs()", () => {
+  it("works on this runtime (Bun and Deno both have node:fs statfs) and gives the fields used", async () => {
+    const st = await defaultStatFs(tempDir("outpost-statfs-"));
+    for (const k of ["bsize", "blocks", "bfree", "bavail", "files", "ffree"] as const) {
+      assert.equal(typeof st[k], "number", k);
+    }
+    assert.ok(st.blocks > 0 && st.bsize > 0);
+    assert.ok(st.bavail <= st.bfree && st.bfree <= st.blocks);
   });
 });
 
