@@ -374,7 +374,12 @@ export class Collector {
    * `runner.runNow` keep stats (`outpost check`).
    */
   track(check: Check, config: CheckConfig, instance: InstanceConfig): void {
-    this.#entries.set(check.id, { check, config, instance, key: this.#instanceKey(config, instance) });
+    this.#entries.set(check.id, {
+      check,
+      config,
+      instance,
+      key: this.#instanceKey(config, instance),
+    });
   }
 
   /** A load that never answers must not hold up every check after it. */
@@ -408,7 +413,12 @@ export class Collector {
       return null;
     }
     try {
-      this.#entries.set(check.id, { check, config, instance, key: this.#instanceKey(config, instance) });
+      this.#entries.set(check.id, {
+        check,
+        config,
+        instance,
+        key: this.#instanceKey(config, instance),
+      });
       this.#scheduler.schedule(check);
     } catch (e) {
       this.#entries.delete(check.id);
@@ -469,7 +479,9 @@ export class Collector {
       const next = this.#readConfigs();
       const wanted = new Set<string>();
       if (!all) {
-        for (const c of next.configs) for (const i of c.instances) wanted.add(this.#instanceKey(c, i));
+        for (const c of next.configs) {
+          for (const i of c.instances) wanted.add(this.#instanceKey(c, i));
+        }
       }
       const unscheduled: string[] = [];
       for (const [id, e] of [...this.#entries]) {

@@ -1,5 +1,5 @@
 /** Keys of the checks subsystem: where configs and custom checks live, the runner, Python. */
-import { bool, int, path, seconds, DAY } from "../_kinds.ts";
+import { bool, DAY, int, path, seconds } from "../_kinds.ts";
 
 export const checksKeys = {
   /** Integration configs (`<name>.d/conf.yaml`); `""` is `conf.d` beside the config file. */

@@ -104,7 +104,13 @@ describe("agent API routes", () => {
 
   it("GET /agent/status/sections lists the sections in order", async () => {
     const res = await app.request("/agent/status/sections", { headers: auth });
-    assert.deepEqual(await res.json(), ["collector", "aggregator", "dogstatsd", "forwarder", "metadata"]);
+    assert.deepEqual(await res.json(), [
+      "collector",
+      "aggregator",
+      "dogstatsd",
+      "forwarder",
+      "metadata",
+    ]);
   });
 
   it("GET /agent/{section}/status answers one section, 404 for an unknown one", async () => {
