@@ -221,6 +221,7 @@ export class Runner {
           `Check ${check.id} has run for longer than its interval (${check.intervalS}s): ` +
             "its runner slot is given back; its next runs are skipped until it returns",
         );
+        if (this.#o.hooks.isScheduled(check.id)) this.#statsFor(check).overrunSince(startMs);
         release();
       }, check.intervalS * 1000)
       : () => {};
@@ -288,6 +289,17 @@ export class Runner {
     }
     // As the agent's shouldAddCheckStats: an unscheduled check leaves no stats behind.
     if (!hooks.isScheduled(check.id)) return;
+    const endMs = this.#o.now();
+    this.#statsFor(check).add({
+      result,
+      durationMs: this.#o.monotonic() - t0,
+      delayS: (endMs - (this.#o.monotonic() - t0) - scheduledMs) / 1000,
+      endMs,
+      counts,
+    });
+  }
+
+  #statsFor(check: Check): CheckStats {
     let s = this.#stats.get(check.id);
     if (!s) {
       s = new CheckStats({
@@ -300,14 +312,7 @@ export class Runner {
       });
       this.#stats.set(check.id, s);
     }
-    const endMs = this.#o.now();
-    s.add({
-      result,
-      durationMs: this.#o.monotonic() - t0,
-      delayS: (endMs - (this.#o.monotonic() - t0) - scheduledMs) / 1000,
-      endMs,
-      counts,
-    });
+    return s;
   }
 
   /** The stats of one ID. */

@@ -55,6 +55,11 @@ export interface CheckStatsJson {
   LastDelay: number;
   /** Unix seconds of the end of the last run. */
   UpdateTimestamp: number;
+  /**
+   * Unix seconds at which the run still going on started, once it has outlived its interval;
+   * 0 otherwise. outpost's own field: a hung check is otherwise invisible until it returns.
+   */
+  RunningSince: number;
   /** Python with tracemalloc: allocation delta and peak of the last run, in bytes. */
   MemAllocDelta?: number;
   MemPeak?: number;
@@ -129,12 +134,18 @@ export class CheckStats {
       LastWarnings: [],
       LastDelay: 0,
       UpdateTimestamp: 0,
+      RunningSince: 0,
     };
   }
 
   /** Marks the check as being cancelled (status prints `Cancelling: True`). */
   set cancelling(on: boolean) {
     this.#s.Cancelling = on;
+  }
+
+  /** Marks the run that started at `startMs` (Unix ms) as still going past its interval. */
+  overrunSince(startMs: number): void {
+    this.#s.RunningSince = Math.floor(startMs / 1000);
   }
 
   /** Records one finished run. */
@@ -151,6 +162,7 @@ export class CheckStats {
     s.LastExecutionTime = ms;
     s.LastDelay = Math.max(0, Math.round(delayS));
     s.UpdateTimestamp = Math.floor(endMs / 1000);
+    s.RunningSince = 0;
     if (result.error) {
       s.TotalErrors++;
       s.LastError = JSON.stringify([

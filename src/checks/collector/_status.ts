@@ -53,7 +53,7 @@ export interface RenderOptions {
 /** The tag after the instance ID. */
 function statusTag(s: CheckStatsJson, style: Style): string {
   if (s.LastError !== "") return style.error("[ERROR]");
-  if (s.LastWarnings.length > 0) return style.warn("[WARNING]");
+  if (s.LastWarnings.length > 0 || s.RunningSince > 0) return style.warn("[WARNING]");
   return style.ok("[OK]");
 }
 
@@ -105,7 +105,9 @@ export function renderInstance(
     out.push(
       `${i}First Execution Time : ${goDuration(s.FirstExecutionTime)}`,
       `${i}Average Execution Time : ${goDuration(s.AverageExecutionTime)}`,
-      `${i}Last Execution Date : ${formatUnixTime(s.UpdateTimestamp, { utc })}`,
+      `${i}Last Execution Date : ${
+        s.UpdateTimestamp ? formatUnixTime(s.UpdateTimestamp, { utc }) : "Never"
+      }`,
       `${i}Last Successful Execution Date : ${
         s.LastSuccessDate ? formatUnixTime(s.LastSuccessDate, { utc }) : "Never"
       }`,
@@ -124,6 +126,13 @@ export function renderInstance(
     }
   }
   for (const w of s.LastWarnings) out.push(style.warn(`${i}Warning: ${w}`));
+  if (s.RunningSince > 0) {
+    const since = formatUnixTime(s.RunningSince, { utc });
+    out.push(style.warn(
+      `${i}Warning: running since ${since}, longer than its ${s.Interval / 1e9}s interval; ` +
+        "its next runs are skipped until it returns",
+    ));
+  }
   return out;
 }
 

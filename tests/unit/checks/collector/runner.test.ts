@@ -86,6 +86,10 @@ describe("Runner", () => {
     await settle();
     assert.equal(hung.runs, 1);
     assert.deepEqual(Object.keys(runner.stats().Running), ["hung"]);
+    // Its stats show it, so status can: running since it started, no run finished.
+    const hungStats = runner.statsOf("hung")!;
+    assert.equal(hungStats.RunningSince, Math.floor((time.now - 5000) / 1000));
+    assert.equal(hungStats.TotalRuns, 0);
     runner.stop();
   });
 

@@ -40,6 +40,7 @@ function stats(extra: Partial<CheckStatsJson>): CheckStatsJson {
     LastWarnings: [],
     LastDelay: 0,
     UpdateTimestamp: 1654170659,
+    RunningSince: 0,
     ...extra,
   };
 }
@@ -239,6 +240,22 @@ describe("Collector status text", () => {
       text,
     );
     assert.ok(!text.includes("Total Runs"));
+  });
+
+  it("a run that outlived its interval is a warning, and a check that never finished says Never", () => {
+    const text = renderCollector(
+      status([stats({ RunningSince: 1654170659, TotalRuns: 0, UpdateTimestamp: 0 })]),
+      { style: PLAIN, utc: true },
+    );
+    assert.ok(text.includes("      Instance ID: cpu [WARNING]"), text);
+    assert.ok(text.includes("      Last Execution Date : Never"), text);
+    assert.ok(
+      text.includes(
+        `      Warning: running since ${formatUnixTime(1654170659, { utc: true })}, longer than ` +
+          "its 15s interval; its next runs are skipped until it returns",
+      ),
+      text,
+    );
   });
 
   it("says 'No checks have run yet' with no stats, and shows Python init errors first", () => {
