@@ -325,8 +325,9 @@ export class Collector {
 
   /**
    * Turns one instance into a check: loaders in priority order (only the one its `loader:`
-   * names, if any); the first to return a check wins, `null` passes. Failures are recorded as
-   * `LoaderErrors[<check name>][<loader name>]`; returns null when no loader took it.
+   * names, if any); the first to return a check wins, `null` passes. When none takes it, every
+   * loader's failure (or "no check named") is recorded as
+   * `LoaderErrors[<check name>][<loader name>]` and null returned.
    */
   async loadInstance(config: CheckConfig, instance: InstanceConfig): Promise<Check | null> {
     const name = config.name;
@@ -348,7 +349,11 @@ export class Collector {
           const check = await this.#withLoadTimeout(
             loader.load(config, instance, this.#host(instance)),
           );
-          if (check === null) continue;
+          if (check === null) {
+            // Kept only if no later loader takes it: a config that names no check is an error.
+            errors[loader.name] = `no check named "${name}"`;
+            continue;
+          }
           delete this.#loaderErrors[name];
           this.#log.debug(`${loader.name}: loaded check ${check.id} (${config.source})`);
           return check;
@@ -357,15 +362,12 @@ export class Collector {
         }
       }
     }
-    if (Object.keys(errors).length > 0) {
-      this.#loaderErrors[name] = { ...this.#loaderErrors[name], ...errors };
-      this.#log.error(
-        `Cannot load check "${name}" (instance ${instance.index} of ${config.source}): ` +
-          Object.entries(errors).map(([l, e]) => `${l}: ${e}`).join("; "),
-      );
-    } else {
-      this.#log.debug(`No loader took instance ${instance.index} of check "${name}"`);
-    }
+    if (Object.keys(errors).length === 0) errors["Check Loaders"] = "no loader is configured";
+    this.#loaderErrors[name] = { ...this.#loaderErrors[name], ...errors };
+    this.#log.error(
+      `Cannot load check "${name}" (instance ${instance.index} of ${config.source}): ` +
+        Object.entries(errors).map(([l, e]) => `${l}: ${e}`).join("; "),
+    );
     return null;
   }
 

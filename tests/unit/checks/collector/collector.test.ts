@@ -71,9 +71,27 @@ describe("Collector", () => {
     await time.advance(30_000);
     await started;
     assert.deepEqual(collector.loaderErrors, {
-      slow: { "Hung Loader": "loading took longer than 30s: given up" },
+      slow: {
+        "Hung Loader": "loading took longer than 30s: given up",
+        "Test Loader": 'no check named "slow"',
+      },
     });
     assert.deepEqual([...collector.checks.keys()], ["fine:0000000000000000"]);
+    await collector.stop();
+  });
+
+  it("a config that no loader takes is a loading error under every loader", async () => {
+    const a = testLoader({ name: "JS Check Loader", key: "js", priority: 10, takes: [] });
+    const b = testLoader({ name: "Core Check Loader", key: "core", priority: 30, takes: [] });
+    const { collector } = setupCollector({ loaders: [a, b], configs: [config("nosuch")] });
+    await collector.start();
+    assert.deepEqual(collector.loaderErrors, {
+      nosuch: {
+        "JS Check Loader": 'no check named "nosuch"',
+        "Core Check Loader": 'no check named "nosuch"',
+      },
+    });
+    assert.equal(collector.checks.size, 0);
     await collector.stop();
   });
 
