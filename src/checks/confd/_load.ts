@@ -64,9 +64,12 @@ function scanRoot(state: State, root: string, builtins: readonly DefaultConfig[]
   try {
     names = list(root);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-    state.errors[root] = `Cannot read conf.d directory "${root}": ${message(e)}`;
-    return;
+    // A missing conf.d is a host with no integration configs: the built-ins still run.
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      state.errors[root] = `Cannot read conf.d directory "${root}": ${message(e)}`;
+      return;
+    }
+    names = [];
   }
   const byName = new Map(builtins.map((d) => [`${d.name}.d`, d]));
   const entries: { name: string; builtin?: DefaultConfig; onDisk: boolean }[] = names.map((n) => ({

@@ -75,6 +75,13 @@ describe("loadConfd() file rules", () => {
     assert.deepEqual(load([join(root, "missing")]), { configs: [], errors: {} });
   });
 
+  it("still gives the built-in defaults when the first path does not exist", () => {
+    const missing = join(root, "missing");
+    const r = load([missing], [{ name: "cpu", text: "init_config:\ninstances:\n  - {}\n" }]);
+    assert.deepEqual(r.errors, {});
+    assert.deepEqual(summary(missing, r), ["cpu builtin:cpu.d/conf.yaml.default (default)"]);
+  });
+
   it("reports sources as file:<absolute path>", () => {
     const dir = confd(root, { "a.d/conf.yaml": ONE });
     const rel = relative(process.cwd(), dir);
