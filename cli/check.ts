@@ -27,7 +27,7 @@ export const check: Command = {
     "",
     "  -c, --config FILE     config file (default: /etc/outpost/datadog.yaml, then ./datadog.yaml)",
     "  -r, --check-rate      run twice, a second apart (rates need two runs)",
-    "  -t, --check-times N   number of runs (default 1)",
+    "  -t, --check-times N   number of runs (default 1); --times N is the same",
     "  --pause MS            pause between runs, in ms (default 0)",
     "  -d, --delay MS        wait before reading the aggregated metrics, in ms (default 100)",
     "  --json                print JSON",
@@ -36,6 +36,7 @@ export const check: Command = {
     ...CONFIG_FLAG,
     "check-rate": { type: "boolean", short: "r" },
     "check-times": { type: "string", short: "t" },
+    times: { type: "string" },
     pause: { type: "string" },
     delay: { type: "string", short: "d" },
     json: { type: "boolean" },
@@ -46,7 +47,13 @@ export const check: Command = {
       console.error(`Expected one check name, got ${positionals.length}`);
       return 2;
     }
-    const times = count(values["check-times"], "check-times", 1);
+    if (values["check-times"] !== undefined && values.times !== undefined) {
+      console.error("Give --check-times or --times, not both");
+      return 2;
+    }
+    const times = values.times !== undefined
+      ? count(values.times, "times", 1)
+      : count(values["check-times"], "check-times", 1);
     const pause = count(values.pause, "pause", 0);
     const delay = count(values.delay, "delay", 100);
     for (const v of [times, pause, delay]) {
