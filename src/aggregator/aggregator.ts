@@ -179,6 +179,7 @@ export class Aggregator {
   readonly #ts: TimeSampler;
   readonly #checks = new Map<string, CheckSampler>();
   #checkSeries: Serie[] = [];
+  #recurrent = new Map<string, Omit<Serie, "points"> & { value: number }>();
   #checkSketches: SketchSeries[] = [];
   #events: Event[] = [];
   #serviceChecks: ServiceCheck[] = [];
@@ -342,6 +343,17 @@ export class Aggregator {
     this.#events.push({ ...event, tags: sortUniq(event.tags) });
   }
 
+  /**
+   * Adds a series to every flush from now on, with that flush's time and `value` (the Datadog
+   * Agent's recurrent series, e.g. `datadog.agent.check_ready`). The same name and tags replace
+   * the earlier one.
+   */
+  addRecurrentSeries(serie: Omit<Serie, "points"> & { value: number }): void {
+    const tags = sortUniq(serie.tags);
+    const key = `${serie.name}\u0000${tags.join(",")}`;
+    this.#recurrent.set(key, { ...serie, tags });
+  }
+
   /** Buffers a service check until the next flush. */
   addServiceCheck(check: ServiceCheck): void {
     this.#t.serviceCheck.inc();
@@ -447,6 +459,9 @@ export class Aggregator {
     const { series, sketches, evicted } = this.#ts.flush(now, all);
     this.#evicted(evicted, now);
     for (const s of this.#checkSeries) series.push(s);
+    for (const { value, ...s } of this.#recurrent.values()) {
+      series.push({ ...s, points: [[stamp, value]] });
+    }
     for (const s of this.#checkSketches) sketches.push(s);
     this.#checkSeries = [];
     this.#checkSketches = [];

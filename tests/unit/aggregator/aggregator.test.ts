@@ -53,6 +53,30 @@ describe("Aggregator flush", () => {
     ]);
   });
 
+  it("a recurrent series is in every flush, stamped with it; the same name and tags replace it", async () => {
+    const { agg, sink, clock } = setup();
+    const ready = {
+      name: "datadog.agent.check_ready",
+      tags: ["status:python3", "check_name:hello"],
+      host: "agent-host",
+      type: "gauge" as const,
+      interval: 0,
+      sourceTypeName: "System",
+    };
+    agg.addRecurrentSeries({ ...ready, value: 1 });
+    agg.addRecurrentSeries({ ...ready, tags: ["check_name:hello", "status:python3"], value: 1 });
+    clock.t = 100;
+    await agg.flush();
+    clock.t = 115;
+    await agg.flush();
+    const points = sink.received.series.filter((s) => s.name === "datadog.agent.check_ready")
+      .map((s) => [s.tags, s.points]);
+    assert.deepEqual(points, [
+      [["check_name:hello", "status:python3"], [[100, 1]]],
+      [["check_name:hello", "status:python3"], [[115, 1]]],
+    ]);
+  });
+
   it("flush() hands buffered events and service checks over once, stamping those without a time", async () => {
     const { agg, sink, clock, registry } = setup();
     agg.addEvent(event({ tags: ["b", "a", "b"] }));
