@@ -505,10 +505,7 @@ def do_run(msg):
             started = time.monotonic()
             trace = _state['tracemalloc']
             if trace:
-                import tracemalloc
-
-                tracemalloc.reset_peak()
-                before, _ = tracemalloc.get_traced_memory()
+                _trace_begin()
             try:
                 result = entry['check'].run()
             except BaseException as e:
@@ -518,14 +515,46 @@ def do_run(msg):
             except Exception:
                 pass
             if trace:
-                after, peak = tracemalloc.get_traced_memory()
-                done['mem'] = {'alloc_delta': after - before, 'peak': peak}
+                done['mem'] = _trace_end()
             done['dur_ms'] = (time.monotonic() - started) * 1000
             done['result'] = result if isinstance(result, str) else _text(result or '')
             _local.check_id = None
     finally:
         entry['lock'].release()
     send(done)
+
+
+_tracing = {'measuring': False, 'stop': None}
+
+
+def _trace_begin():
+    # Tracing covers one run only, so what is still traced at its end is what the run kept.
+    # AgentCheck's own memory profiler (on with tracemalloc_debug) starts and stops tracemalloc
+    # around check(): its stop() is held back while a run is measured, or it would wipe the
+    # figures. Runs are one at a time then (one runner), as in the agent.
+    import tracemalloc
+
+    if _tracing['stop'] is None:
+        _tracing['stop'] = tracemalloc.stop
+
+        def stop():
+            if not _tracing['measuring']:
+                _tracing['stop']()
+
+        tracemalloc.stop = stop
+    if tracemalloc.is_tracing():
+        _tracing['stop']()
+    tracemalloc.start()
+    _tracing['measuring'] = True
+
+
+def _trace_end():
+    import tracemalloc
+
+    current, peak = tracemalloc.get_traced_memory()
+    _tracing['measuring'] = False
+    _tracing['stop']()
+    return {'alloc_delta': current, 'peak': peak}
 
 
 def _cancel(check):
@@ -558,10 +587,6 @@ def do_hello(msg):
     for p in reversed(msg.get('sys_path') or []):
         if p not in sys.path:
             sys.path.insert(0, p)
-    if _state['tracemalloc']:
-        import tracemalloc
-
-        tracemalloc.start()
     install_modules()
     send({'t': 'ready', 'python_version': '.'.join(str(x) for x in sys.version_info[:3]), 'pid': os.getpid()})
 
