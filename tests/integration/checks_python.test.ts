@@ -222,6 +222,32 @@ class Impl(Base):
     );
   });
 
+  it("construction: a check whose __init__ needs the deprecated agentConfig is built on the retry with it", async () => {
+    const text = `from datadog_checks.base import AgentCheck
+
+class OldStyle(AgentCheck):
+    def __init__(self, name, init_config, agentConfig, instances=None):
+        super().__init__(name, init_config, instances)
+        self.agent_hostname = agentConfig.get('hostname')
+
+    def check(self, instance):
+        self.gauge('old.ok', 1, tags=['agent_host:' + str(self.agent_hostname)])
+`;
+    await using(
+      { checks: { "old.py": text }, confs: { "old.yaml": "instances: [{}]\n" } },
+      async (w) => {
+        assert.equal((await w.runNow("old")).LastError, "");
+        assert.deepEqual(points(await w.series("old.")), [[
+          "old.ok",
+          [1],
+          [`agent_host:${HOST}`],
+          HOST,
+        ]]);
+        assert.ok(w.lines.some((l) => l.includes("deprecated agentConfig")));
+      },
+    );
+  });
+
   it("error path: ValueError('boom') is [ERROR], Error: boom with its traceback; TotalErrors +1, LastSuccessDate unchanged", async () => {
     await using({
       checks: { "boom.py": pyCheck("raise ValueError('boom')") },
