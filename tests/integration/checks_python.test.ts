@@ -172,6 +172,27 @@ describe("Python checks (real datadog-checks-base, real python3)", { timeout: 12
     );
   });
 
+  it("reload: an edited checks.d file is loaded again under the same ID and its new code runs", async () => {
+    await using(
+      { checks: { "hello.py": HELLO }, confs: { "hello.yaml": "instances: [{}]\n" } },
+      async (w) => {
+        const id = w.check("hello").id;
+        await w.runNow("hello");
+        assert.deepEqual(points(await w.series("hello.")), [["hello.world", [1], ["a:b"], HOST]]);
+        w.sink.clear();
+        writeFileSync(
+          join(w.checksd, "hello.py"),
+          HELLO.replace("'hello.world', 1", "'hello.world', 22"),
+        );
+        // The reload notices the edit through codeStamp() even with all=false.
+        const { scheduled, unscheduled } = await w.collector.reload();
+        assert.deepEqual([scheduled, unscheduled], [[id], [id]]);
+        assert.equal((await w.runNow("hello")).LastError, "");
+        assert.deepEqual(points(await w.series("hello.")), [["hello.world", [22], ["a:b"], HOST]]);
+      },
+    );
+  });
+
   it("module lookup: datadog_checks.hello wins over checks.d/hello.py", async () => {
     const site = tempDir("outpost-py-site-");
     mkdirSync(join(site, "datadog_checks", "hello"), { recursive: true });

@@ -571,9 +571,11 @@ def do_cancel(msg):
 
 
 def do_unload(msg):
+    # Dropped here, on the main thread, so a load of the same ID sent after it stays loaded;
+    # only cancel() goes to a thread.
     entry = _checks.pop(msg.get('check_id'), None)
     if entry is not None:
-        _cancel(entry['check'])
+        threading.Thread(target=_cancel, args=(entry['check'],), daemon=True).start()
 
 
 def do_hello(msg):
@@ -606,7 +608,7 @@ def spawn(fn, msg):
 
 def main():
     handlers = {'load': lambda m: spawn(do_load, m), 'run': lambda m: spawn(do_run, m),
-                'cancel': lambda m: spawn(do_cancel, m), 'unload': lambda m: spawn(do_unload, m),
+                'cancel': lambda m: spawn(do_cancel, m), 'unload': do_unload,
                 'reply': on_reply, 'hello': do_hello}
     for raw in sys.stdin.buffer:
         try:
