@@ -3,7 +3,8 @@
  *
  *   1. typecheck (full project, then the runtime-agnostic core alone)
  *   2. lint
- *   3. the whole suite under Bun (tests/unit and tests/integration)
+ *   3. the whole suite under Bun (tests/unit and tests/integration), after making the Python
+ *      venv the Python check tests use (scripts/pyenv.ts)
  *   4. the runtime-agnostic suite under Deno (tests/unit)
  *   5. the JSDoc examples under Deno (`deno test --doc`: mod.ts, src, cli)
  *   6. build the linux-x64 binary and run the e2e tests against it (tests/e2e)
@@ -99,6 +100,8 @@ if (!only) {
   check("lint", [join(BIN, "deno"), "lint"]);
 }
 if (!only || only === "bun" || only === "unit") {
+  // The Python check tests run against the real datadog-checks-base in .venv-pychecks.
+  check("python venv", [join(BIN, "bun"), "scripts/pyenv.ts"]);
   const dirs = only === "unit" ? ["tests/unit"] : ["tests/unit", "tests/integration"];
   const report = join(reports, "bun.xml");
   suite("bun", [

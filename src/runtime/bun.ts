@@ -91,20 +91,42 @@ export const bunRuntime: Runtime = {
 
   fetchUnix: (socketPath, request) => fetch(request, { unix: socketPath }),
 
-  start(cmd, { env }: StartOptions = {}) {
+  start(cmd, { env, pipe = false }: StartOptions = {}) {
     const proc = Bun.spawn({
       cmd,
-      stdin: "ignore",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdin: pipe ? "pipe" : "ignore",
+      stdout: pipe ? "pipe" : "inherit",
+      stderr: pipe ? "pipe" : "inherit",
       env: env ?? process.env,
     });
-    return {
+    const exited = proc.exited.then((code) =>
+      proc.signalCode ? 128 + signalNumber(String(proc.signalCode)) : code
+    );
+    const handle = {
       pid: proc.pid,
-      kill: (signal = "SIGTERM") => proc.kill(signal),
-      exited: proc.exited.then((code) =>
-        proc.signalCode ? 128 + signalNumber(String(proc.signalCode)) : code
-      ),
+      kill: (signal: "SIGTERM" | "SIGKILL" | "SIGINT" = "SIGTERM") => proc.kill(signal),
+      exited,
+    };
+    if (!pipe) return handle;
+    const sink = proc.stdin as import("bun").FileSink;
+    return {
+      ...handle,
+      stdin: {
+        write(data: Uint8Array) {
+          try {
+            sink.write(data);
+            // Without a flush Bun holds small writes back until its buffer fills.
+            void Promise.resolve(sink.flush()).catch(() => {});
+          } catch { /* the child has exited: its pipe is closed */ }
+        },
+        close() {
+          try {
+            void Promise.resolve(sink.end()).catch(() => {});
+          } catch { /* already closed */ }
+        },
+      },
+      stdout: proc.stdout as ReadableStream<Uint8Array>,
+      stderr: proc.stderr as ReadableStream<Uint8Array>,
     };
   },
   // Bun writes the status line only with the first body chunk: a body that fails before any

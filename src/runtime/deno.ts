@@ -35,6 +35,8 @@ interface DenoChild {
   readonly pid: number;
   readonly status: Promise<{ code: number; signal: string | null }>;
   readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
   output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }>;
   kill(signal?: string): void;
 }
@@ -172,24 +174,40 @@ export const denoRuntime: Runtime = {
     });
   },
 
-  start(cmd, { env }: StartOptions = {}) {
+  start(cmd, { env, pipe = false }: StartOptions = {}) {
     const child = new Deno.Command(cmd[0], {
       args: cmd.slice(1),
-      stdin: "null",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdin: pipe ? "piped" : "null",
+      stdout: pipe ? "piped" : "inherit",
+      stderr: pipe ? "piped" : "inherit",
       env: env ?? Deno.env.toObject(),
       clearEnv: env !== undefined,
     }).spawn();
-    return {
+    const handle = {
       pid: child.pid,
-      kill: (signal = "SIGTERM") => {
+      kill: (signal: "SIGTERM" | "SIGKILL" | "SIGINT" = "SIGTERM") => {
         try {
           child.kill(signal);
         } catch { /* already exited */ }
       },
       // Deno reports a signal death as code 128 + signal number already.
       exited: child.status.then((s) => s.code),
+    };
+    if (!pipe) return handle;
+    // One writer for the child's life: its writes queue in order.
+    const writer = child.stdin.getWriter();
+    return {
+      ...handle,
+      stdin: {
+        write(data: Uint8Array) {
+          writer.write(data).catch(() => {/* the child has exited: its pipe is closed */});
+        },
+        close() {
+          writer.close().catch(() => {/* already closed */});
+        },
+      },
+      stdout: child.stdout,
+      stderr: child.stderr,
     };
   },
 

@@ -128,11 +128,35 @@ export interface SpawnOptions {
 export interface StartOptions {
   /** The child's whole environment. @default the parent's environment */
   env?: Record<string, string>;
+  /**
+   * Pipes the child's stdin, stdout and stderr to the parent instead of inheriting them:
+   * {@linkcode ProcessHandle.stdin}, `stdout` and `stderr` are then set. A parent that pipes
+   * must read both output streams, or the child blocks once a pipe buffer is full.
+   * @default false
+   */
+  pipe?: boolean;
+}
+
+/** The writing end of a child's stdin (see {@linkcode StartOptions.pipe}). */
+export interface ProcessInput {
+  /**
+   * Queues `data` for the child, in order. Never throws: bytes written after the child exited
+   * are lost, which the parent learns from {@linkcode ProcessHandle.exited}.
+   */
+  write(data: Uint8Array): void;
+  /** Closes the child's stdin (it reads end of file). */
+  close(): void;
 }
 
 /** A long-running child process started by {@linkcode Runtime.start}. */
 export interface ProcessHandle {
   readonly pid: number;
+  /** The child's stdin, with `pipe`. */
+  readonly stdin?: ProcessInput;
+  /** The child's stdout, with `pipe`. */
+  readonly stdout?: ReadableStream<Uint8Array>;
+  /** The child's stderr, with `pipe`. */
+  readonly stderr?: ReadableStream<Uint8Array>;
   /** Sends a signal. @default "SIGTERM" */
   kill(signal?: "SIGTERM" | "SIGKILL" | "SIGINT"): void;
   /** Resolves with the exit code (128 + the signal number when a signal ended it). */
@@ -192,7 +216,10 @@ export interface Runtime {
   spawn(cmd: string[], options?: SpawnOptions): Promise<SpawnResult>;
   /** Sends an HTTP request over a unix stream socket (the host in the URL is ignored). */
   fetchUnix(socketPath: string, request: Request): Promise<Response>;
-  /** Starts a long-running command; its stdout and stderr go to the parent's. */
+  /**
+   * Starts a long-running command; its stdout and stderr go to the parent's, or with `pipe`
+   * to the handle's streams.
+   */
   start(cmd: string[], options?: StartOptions): ProcessHandle;
   /** zstd at `level`; throws {@linkcode NotSupportedError} where the runtime has none. */
   zstdCompress(data: Uint8Array, level: number): Uint8Array;

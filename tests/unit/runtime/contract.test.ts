@@ -132,6 +132,46 @@ describe(`runtime (${runtime.name})`, () => {
     assert.notEqual(out.code, 0);
   });
 
+  it("start() with pipe talks to the child line by line over stdin and stdout", async () => {
+    // An echo loop: each line is answered before the next is sent, as the Python runner is.
+    const child = runtime.start(
+      ["sh", "-c", 'while read -r l; do echo "got $l"; echo "err $l" >&2; done; exit 4'],
+      { pipe: true },
+    );
+    assert.ok(child.stdin && child.stdout && child.stderr);
+    const reader = child.stdout.getReader();
+    const errText = new Response(child.stderr).text();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    const nextLine = async (): Promise<string> => {
+      while (!buffered.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("stdout ended");
+        buffered += decoder.decode(value, { stream: true });
+      }
+      const at = buffered.indexOf("\n");
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      return line;
+    };
+    child.stdin.write(new TextEncoder().encode("one\n"));
+    assert.equal(await nextLine(), "got one");
+    child.stdin.write(new TextEncoder().encode("two\n"));
+    assert.equal(await nextLine(), "got two");
+    child.stdin.close();
+    assert.equal(await child.exited, 4);
+    assert.equal(await errText, "err one\nerr two\n");
+    // Writing to a child that has exited is lost, not thrown.
+    child.stdin.write(new TextEncoder().encode("late\n"));
+  });
+
+  it("start() without pipe leaves the handle's streams unset", async () => {
+    const child = runtime.start(["true"]);
+    assert.equal(child.stdin, undefined);
+    assert.equal(child.stdout, undefined);
+    assert.equal(await child.exited, 0);
+  });
+
   it("onSignal() calls the handler and can be removed", async () => {
     let calls = 0;
     const off = runtime.onSignal("SIGHUP", () => calls++);
