@@ -250,7 +250,8 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     aggregator: aggregator.component.aggregator,
     http,
     hostname: hostname.hostname,
-    loaders: ctx.checks?.loaders ?? defaultLoaders(),
+    loaders: ctx.checks?.loaders ??
+      defaultLoaders({ aggregator: aggregator.component.aggregator, hostname: hostname.hostname }),
     loadConfigs: () => (ctx.checks?.loadConfigs ?? loadConfigs)(checksConfig),
   });
   status.register(checks.component.statusProvider);

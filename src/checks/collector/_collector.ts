@@ -325,13 +325,14 @@ export class Collector {
 
   /**
    * Turns one instance into a check: loaders in priority order (only the one its `loader:`
-   * names, if any); the first to return a check wins, `null` passes. When none takes it, every
-   * loader's failure (or "no check named") is recorded as
+   * names, if any); the first to return a check wins, `null` passes. When none takes it, the
+   * loaders' failures (or, when none failed, a "no check named" from each) are recorded as
    * `LoaderErrors[<check name>][<loader name>]` and null returned.
    */
   async loadInstance(config: CheckConfig, instance: InstanceConfig): Promise<Check | null> {
     const name = config.name;
     const errors: Record<string, string> = {};
+    const notFound: string[] = [];
     if (instance.raw.is_jmx === true) {
       errors["JMX Check Loader"] = "JMX checks are not supported by outpost";
     } else {
@@ -350,8 +351,7 @@ export class Collector {
             loader.load(config, instance, this.#host(instance)),
           );
           if (check === null) {
-            // Kept only if no later loader takes it: a config that names no check is an error.
-            errors[loader.name] = `no check named "${name}"`;
+            notFound.push(loader.name);
             continue;
           }
           delete this.#loaderErrors[name];
@@ -361,6 +361,11 @@ export class Collector {
           errors[loader.name] = e instanceof Error ? e.message : String(e);
         }
       }
+    }
+    // A loader's real failure says it all; only a config that names no check at all gets a
+    // "no check named" line from each loader.
+    if (Object.keys(errors).length === 0) {
+      for (const loader of notFound) errors[loader] = `no check named "${name}"`;
     }
     if (Object.keys(errors).length === 0) errors["Check Loaders"] = "no loader is configured";
     this.#loaderErrors[name] = { ...this.#loaderErrors[name], ...errors };

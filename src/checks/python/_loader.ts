@@ -369,6 +369,9 @@ export function createPythonLoader(options: PythonLoaderOptions = {}): PythonLoa
     host = h;
     log ??= h.log("pyrunner");
     const file = findPyFile(config.name, h.checksdPaths);
+    // The defaults shipped in the binary are the built-in checks' own: asking Python about them
+    // would start python3 on every host, even where no Python check is configured.
+    if (!file && config.source.startsWith("builtin:")) return null;
     try {
       await runner.ensure();
     } catch (e) {
