@@ -25,6 +25,10 @@
  *   runtime, config, configFile: null, logger: createLogger({ level: "off" }), intake,
  * });
  * await agent.start();
+ * // The checks load in the background: healthy once they all are.
+ * for (let i = 0; i < 200 && agent.health().Unhealthy.length > 0; i++) {
+ *   await new Promise((r) => setTimeout(r, 10));
+ * }
  * assert.deepEqual(agent.health().Unhealthy, []);
  * await agent.stop();
  * await intake.component.stop();
