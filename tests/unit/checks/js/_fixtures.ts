@@ -2,84 +2,14 @@
 import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type {
-  CheckConfig,
-  CheckEvent,
-  CheckHost,
-  CheckMetricType,
-  InstanceConfig,
-  Sender,
-  ServiceCheckStatus,
-} from "../../../../src/checks/_types.ts";
+import type { CheckConfig, CheckHost, InstanceConfig } from "../../../../src/checks/_types.ts";
 import { configDefaults } from "../../../../src/config/mod.ts";
 import { createLogger } from "../../../../src/log/mod.ts";
 import { directFetch, type HttpClient } from "../../../../src/http/mod.ts";
 import { runtime } from "../../../../src/runtime/mod.ts";
+import { RecordingSender } from "../_recording_sender.ts";
 
-/** One recorded submission. */
-export type Submission =
-  | {
-    kind: "metric";
-    type: CheckMetricType;
-    name: string;
-    value: number;
-    tags: string[];
-    hostname?: string;
-    flushFirstValue?: boolean;
-  }
-  | {
-    kind: "service_check";
-    name: string;
-    status: ServiceCheckStatus;
-    tags: string[];
-    hostname?: string;
-    message?: string;
-  }
-  | { kind: "event"; event: CheckEvent }
-  | { kind: "metadata"; key: string; value: string };
-
-/** A Sender that keeps everything it is given. */
-export class RecordingSender implements Sender {
-  readonly items: Submission[] = [];
-  metric(
-    type: CheckMetricType,
-    name: string,
-    value: number,
-    tags: readonly string[] = [],
-    hostname?: string,
-    flushFirstValue?: boolean,
-  ): void {
-    this.items.push({
-      kind: "metric",
-      type,
-      name,
-      value,
-      tags: [...tags],
-      hostname,
-      flushFirstValue,
-    });
-  }
-  histogramBucket(): void {}
-  serviceCheck(
-    name: string,
-    status: ServiceCheckStatus,
-    tags: readonly string[] = [],
-    hostname?: string,
-    message?: string,
-  ): void {
-    this.items.push({ kind: "service_check", name, status, tags: [...tags], hostname, message });
-  }
-  event(event: CheckEvent): void {
-    this.items.push({ kind: "event", event });
-  }
-  eventPlatformEvent(): void {}
-  setMetadata(key: string, value: string): void {
-    this.items.push({ kind: "metadata", key, value });
-  }
-  metrics() {
-    return this.items.filter((i) => i.kind === "metric");
-  }
-}
+export { RecordingSender, type Submission } from "../_recording_sender.ts";
 
 /** A host whose senders record, with its checks.d and run_path in `dir`. */
 export function fakeHost(

@@ -2,89 +2,12 @@
 import { cpSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type {
-  CheckConfig,
-  CheckEvent,
-  CheckHost,
-  CheckMetricType,
-  InstanceConfig,
-  Sender,
-  ServiceCheckStatus,
-} from "../../../../src/checks/_types.ts";
+import type { CheckConfig, CheckHost, InstanceConfig } from "../../../../src/checks/_types.ts";
 import { configDefaults } from "../../../../src/config/mod.ts";
 import type { Log } from "../../../../src/log/mod.ts";
+import { RecordingSender } from "../_recording_sender.ts";
 
-/** One metric submission. */
-export interface Sample {
-  type: CheckMetricType;
-  name: string;
-  value: number;
-  tags: string[];
-}
-
-/** One service check submission. */
-export interface ServiceCheckSample {
-  name: string;
-  status: ServiceCheckStatus;
-  tags: string[];
-  message?: string;
-}
-
-/** A Sender that records what it is given; `take()` returns and clears one run's submissions. */
-export class RecordingSender implements Sender {
-  samples: Sample[] = [];
-  serviceChecks: ServiceCheckSample[] = [];
-  events: CheckEvent[] = [];
-
-  metric(type: CheckMetricType, name: string, value: number, tags: readonly string[] = []): void {
-    this.samples.push({ type, name, value, tags: [...tags] });
-  }
-  histogramBucket(): void {
-    throw new Error("system checks send no histogram buckets");
-  }
-  serviceCheck(
-    name: string,
-    status: ServiceCheckStatus,
-    tags: readonly string[] = [],
-    _hostname?: string,
-    message?: string,
-  ): void {
-    this.serviceChecks.push({ name, status, tags: [...tags], message });
-  }
-  event(event: CheckEvent): void {
-    this.events.push(event);
-  }
-  eventPlatformEvent(): void {}
-  setMetadata(): void {}
-
-  /** The samples of `name` (with `tag` among their tags, when given). */
-  find(name: string, tag?: string): Sample[] {
-    return this.samples.filter((s) =>
-      s.name === name && (tag === undefined || s.tags.includes(tag))
-    );
-  }
-  /** The single sample of `name` (and `tag`); throws unless there is exactly one. */
-  one(name: string, tag?: string): Sample {
-    const found = this.find(name, tag);
-    if (found.length !== 1) {
-      throw new Error(`expected one ${name}${tag ? ` {${tag}}` : ""}, got ${found.length}`);
-    }
-    return found[0]!;
-  }
-  /** name → value of the samples with `tag` (or all samples). */
-  values(tag?: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const s of this.samples) {
-      if (tag === undefined || s.tags.includes(tag)) out[s.name] = s.value;
-    }
-    return out;
-  }
-  clear(): void {
-    this.samples = [];
-    this.serviceChecks = [];
-    this.events = [];
-  }
-}
+export { RecordingSender, type Sample } from "../_recording_sender.ts";
 
 const silent: Log = {
   trace() {},
