@@ -76,7 +76,13 @@ function statusWhen(what: string, ready: (s: any) => boolean) {
 
 describe("bad check input in the compiled binary", () => {
   it("config errors name the file problem; loading errors name the loader", async () => {
-    const s = await statusWhen("the checks loaded", (s) => s.checkSchedulerStats?.LoaderErrors);
+    // The checks load in the background: wait for the last of the loading errors.
+    const s = await statusWhen(
+      "the loading errors",
+      (s) =>
+        s.checkSchedulerStats?.LoaderErrors?.odd_loader &&
+        s.checkSchedulerStats.LoaderErrors.nosuch,
+    );
     const configErrors = s.autoConfigStats.ConfigErrors;
     assert.match(configErrors.bad_yaml, /yaml/i);
     assert.match(configErrors.not_map, /map/i);
