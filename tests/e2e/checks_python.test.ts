@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { BIN, outpost, type RunningAgent, startAgent } from "./_binary.ts";
+import { BIN, freePort, outpost, type RunningAgent, startAgent } from "./_binary.ts";
 import { type Intake, startIntake, waitFor } from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -20,6 +20,7 @@ const confd = join(dir, "conf.d");
 const checksd = join(dir, "checks.d");
 let intake: Intake;
 let agent: RunningAgent;
+let expvarPort: number;
 
 const CHECK = `from datadog_checks.base import AgentCheck
 
@@ -57,8 +58,9 @@ before(async () => {
     "init_config:\ninstances:\n  - min_collection_interval: 5\n    tags: [inst:1]\n",
   );
   intake = await startIntake(BIN, join(dir, "intake"), "1gb");
+  expvarPort = await freePort();
   agent = await startAgent(
-    `${CHECKS_YAML}\ndd_url: ${intake.url}\nexpvar_port: 0\nuse_dogstatsd: false\n`,
+    `${CHECKS_YAML}\ndd_url: ${intake.url}\nexpvar_port: ${expvarPort}\nuse_dogstatsd: false\n`,
   );
 });
 
@@ -112,6 +114,12 @@ describe("a Python check in the compiled binary (real datadog-checks-base)", () 
     assert.match(text.stdout, /Instance ID: gateway:[0-9a-f]+ \[WARNING\]/);
     assert.match(text.stdout, /Warning: careful/);
     assert.match(text.stdout, /Python/);
+    // The runner's memory and pipe counters are in /debug/vars (no rtloader object: no C heap).
+    const vars = await (await fetch(`http://127.0.0.1:${expvarPort}/debug/vars`)).json();
+    assert.ok(vars.pyrunner.rss_bytes > 0, JSON.stringify(vars.pyrunner));
+    assert.ok(vars.pyrunner.pid > 0);
+    assert.ok(Object.keys(vars.pyrunner.checks).some((id) => id.startsWith("gateway:")));
+    assert.equal(vars.rtloader, undefined);
   });
 
   it("outpost check prints the same values, without an agent", { timeout: 60_000 }, async () => {

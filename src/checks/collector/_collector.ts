@@ -216,9 +216,11 @@ export class Collector {
       ticker: deps.ticker,
       now: deps.now,
     });
+    const python = this.#loaders.find((l) => l.key === "python" && l.stats);
     this.#t = checksEvents(deps.registry, {
       runner: () => this.#runner.stats(),
       scheduler: () => this.#scheduler.stats(),
+      pyrunner: python && (() => python.stats!()),
     });
   }
 

@@ -13,8 +13,9 @@
  * | `checks.dropped_samples` | counter | samples refused (NaN, ±Inf, out of range) |
  * | `runner` | published | the Datadog Agent's expvar `runner` object (per-check stats) |
  * | `scheduler` | published | the Datadog Agent's expvar `scheduler` object (queues) |
+ * | `pyrunner` | published | the Python runner: pid, version, RSS and peak, restarts, pipe counters per check |
  *
- * `runner` and `scheduler` ({@linkcode CHECKS_EXPVAR}) have no area segment: they keep the names
+ * `runner`, `scheduler` and `pyrunner` ({@linkcode CHECKS_EXPVAR}) have no area segment: they keep the names
  * Datadog's expvar readers look for at the top level of `/debug/vars`.
  *
  * @module
@@ -53,6 +54,7 @@ export const CHECKS_EXPVAR = Object.freeze(
     runner: "runner",
     /** Published: the expvar `scheduler` object. */
     scheduler: "scheduler",
+    pyrunner: "pyrunner",
   } as const,
 );
 
@@ -60,6 +62,8 @@ export const CHECKS_EXPVAR = Object.freeze(
 export interface ChecksReaders {
   runner: () => unknown;
   scheduler: () => unknown;
+  /** The Python runner's pid, memory, restarts and pipe counters; absent without Python. */
+  pyrunner?: () => unknown;
 }
 
 /**
@@ -87,5 +91,6 @@ export function checksEvents(registry: Registry, readers: ChecksReaders) {
   };
   registry.publish(CHECKS_EXPVAR.runner, readers.runner);
   registry.publish(CHECKS_EXPVAR.scheduler, readers.scheduler);
+  if (readers.pyrunner) registry.publish(CHECKS_EXPVAR.pyrunner, readers.pyrunner);
   return events;
 }
