@@ -770,7 +770,7 @@ self.gauge('cancel.seen', 1 if stopped else 0)`;
     it("python_binary that does not exist: Python Check Loader: <binary> not found", async () => {
       const missing = join(tempDir("outpost-py-nobin-"), "python3");
       await using({ ...base, config: { python_binary: missing } }, async (w) => {
-        await expectErrors(w, new RegExp(`^Python Check Loader: ${missing} not found$`));
+        await expectErrors(w, new RegExp(`^${missing} not found$`));
         assert.equal(w.python.stats().pid, null);
       });
     });

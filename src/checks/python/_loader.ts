@@ -167,7 +167,7 @@ class PythonCheck implements Check {
  * - A name is a Python check when `checks.d/<name>.py` exists or the runner can import
  *   `datadog_checks.<name>` (which wins over the file); otherwise `load` returns null.
  * - With `python_binary` missing, every Python check (by file) fails to load with
- *   `Python Check Loader: <binary> not found`, and other names return null.
+ *   `<binary> not found` (status prints it after the loader name), and other names return null.
  * - Custom check files are byte-compiled at load unless `disable_py3_validation`.
  *
  * @example Load and run a checks.d check

@@ -238,9 +238,9 @@ export class PyRunner {
       });
     } catch (e) {
       if (isNotFound(e)) {
-        throw new PythonNotFoundError(`Python Check Loader: ${spec.binary} not found`);
+        throw new PythonNotFoundError(`${spec.binary} not found`);
       }
-      throw new Error(`Python Check Loader: cannot start ${spec.binary}: ${(e as Error).message}`);
+      throw new Error(`cannot start ${spec.binary}: ${(e as Error).message}`);
     }
     this.#proc = proc;
     const stderrTail: string[] = [];
@@ -262,14 +262,14 @@ export class PyRunner {
     });
     void proc.exited.then((code) => {
       const tail = stderrTail.length ? `: ${stderrTail.join("\n")}` : "";
-      failFn(new Error(`Python Check Loader: ${exitMessage(code)} before it was ready${tail}`));
+      failFn(new Error(`${exitMessage(code)} before it was ready${tail}`));
       this.#onExit(proc, code);
     });
     this.send({ t: "hello", ...spec.hello });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new Error(`Python Check Loader: ${spec.binary} did not answer within 30 s`));
+        reject(new Error(`${spec.binary} did not answer within 30 s`));
         proc.kill("SIGKILL");
       }, READY_TIMEOUT_MS);
     });

@@ -48,7 +48,7 @@ describe("createPythonLoader()", () => {
     const hello = checkConfig("hello");
     await assert.rejects(
       loader.load(hello.config, hello.instance, h.host),
-      (e: Error) => e.message === `Python Check Loader: ${missing} not found`,
+      (e: Error) => e.message === `${missing} not found`,
     );
     // Every instance gets it, not only the first.
     await assert.rejects(loader.load(hello.config, hello.instance, h.host), /not found$/);
