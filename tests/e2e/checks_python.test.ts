@@ -113,7 +113,7 @@ describe("a Python check in the compiled binary (real datadog-checks-base)", () 
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /Instance ID: gateway:[0-9a-f]+ \[WARNING\]/);
     assert.match(text.stdout, /Warning: careful/);
-    assert.match(text.stdout, /Python/);
+    assert.match(text.stdout, /Python runner: pid \d+, RSS [\d.]+ MiB/);
     // The runner's memory and pipe counters are in /debug/vars (no rtloader object: no C heap).
     const vars = await (await fetch(`http://127.0.0.1:${expvarPort}/debug/vars`)).json();
     assert.ok(vars.pyrunner.rss_bytes > 0, JSON.stringify(vars.pyrunner));
