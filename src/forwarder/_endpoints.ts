@@ -62,17 +62,37 @@ export function mainUrl(config: Config): string {
  * ```
  */
 export function resolveDomains(config: Config, version: string): DomainKeys[] {
+  return mergeDomains(
+    [[mainUrl(config), [config.api_key]], ...Object.entries(config.additional_endpoints)],
+    version,
+  );
+}
+
+/**
+ * Merges `[url, keys]` entries into domains: keys trimmed and deduplicated, domains without
+ * keys dropped, Datadog `app` hosts given the version prefix. Other pipelines (traces, logs)
+ * build their domains with it from their own URL keys.
+ *
+ * @example
+ * ```ts
+ * import { mergeDomains } from "./_endpoints.ts";
+ * mergeDomains([["https://trace.agent.datadoghq.com", ["k"]], ["https://trace.agent.datadoghq.com/", ["k", "k2"]]], "7.60.0");
+ * // [{ url: "https://trace.agent.datadoghq.com", apiKeys: ["k", "k2"] }]
+ * ```
+ */
+export function mergeDomains(
+  entries: readonly (readonly [string, readonly string[]])[],
+  version: string,
+): DomainKeys[] {
   // Keyed without the FQDN dot, so `app.datadoghq.com` in additional_endpoints is the main domain.
   const merged = new Map<string, { url: string; keys: Set<string> }>();
-  const add = (url: string, keys: string[]) => {
+  for (const [url, keys] of entries) {
     const domain = versionedDomain(url, version);
     const id = domain.replace(/\.(?=(:\d+)?$)/, "");
     const entry = merged.get(id) ?? { url: domain, keys: new Set<string>() };
     for (const k of keys) if (k.trim()) entry.keys.add(k.trim());
     merged.set(id, entry);
-  };
-  add(mainUrl(config), [config.api_key]);
-  for (const [url, keys] of Object.entries(config.additional_endpoints)) add(url, keys);
+  }
   return [...merged.values()].filter((e) => e.keys.size > 0).map((e) => ({
     url: e.url,
     apiKeys: [...e.keys],

@@ -18,6 +18,9 @@ import { ForwarderStats } from "./_stats.ts";
 import { type Delivery, DeliveryTracker, makeTransaction, type Payload } from "./_transaction.ts";
 import { type ApiKeyState, keyLabel, validateKey } from "./_validate.ts";
 
+/** The pipeline of payloads that name none: metrics, to `ForwarderSettings.domains`. */
+export const METRICS_PIPELINE = "metrics";
+
 /** What the forwarder needs besides its settings. */
 export interface ForwarderDeps {
   runtime: Runtime;
@@ -50,7 +53,7 @@ export interface Forwarder extends Component {
    * its transactions has been delivered, stored on disk, or given up (with a reason).
    */
   submit(payload: Payload): Delivery;
-  /** The domains payloads go to. */
+  /** The domains metrics payloads go to (other pipelines: `ForwarderSettings.pipelines`). */
   readonly domains: readonly DomainKeys[];
   /** Validation result per domain and key label. */
   apiKeyStatus(): Record<string, Record<string, ApiKeyState>>;
@@ -100,22 +103,39 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
   const { clientFor, timeoutMs } = deps.http;
   const send = withTimeout(createSend(runtime, { clientFor }), timeoutMs);
   const breaker = new CircuitBreaker({ policy: settings.backoff, now, random });
-  const forwarders = domains.map((d) =>
-    new DomainForwarder({
-      url: d.url,
+  // One domain forwarder (queues, disk files) per URL, shared by every pipeline that sends
+  // there: in `--dev` metrics, traces and logs all go to the one local intake.
+  const pipelines = new Map<string, readonly DomainKeys[]>([
+    [METRICS_PIPELINE, domains],
+    ...Object.entries(settings.pipelines ?? {}),
+  ]);
+  const keysByUrl = new Map<string, Set<string>>();
+  for (const d of [...pipelines.values()].flat()) {
+    const keys = keysByUrl.get(d.url) ?? new Set<string>();
+    for (const k of d.apiKeys) keys.add(k);
+    keysByUrl.set(d.url, keys);
+  }
+  const byUrl = new Map(
+    [...keysByUrl].map(([url, keys]) => [url, domainForwarder(url, [...keys])]),
+  );
+  const forwarders = [...byUrl.values()];
+
+  function domainForwarder(url: string, apiKeys: string[]): DomainForwarder {
+    return new DomainForwarder({
+      url,
       send,
       breaker,
       stats,
       log,
       disk: new DiskQueue({
-        dir: domainDir(settings.storageRoot, d.url),
-        domain: d.url,
-        apiKeys: d.apiKeys,
+        dir: domainDir(settings.storageRoot, url),
+        domain: url,
+        apiKeys,
         maxBytes: settings.storageMaxBytes,
         maxDiskRatio: settings.storageMaxDiskRatio,
         outdatedDays: settings.outdatedDays,
         now,
-        onDrop: (reason, count) => stats.drop(d.url, reason, count),
+        onDrop: (reason, count) => stats.drop(url, reason, count),
         onWriteError: (code, message) => stats.writeError(code, message),
       }),
       retryQueueBytes: settings.retryQueueBytes,
@@ -125,8 +145,8 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
       concurrency: settings.concurrency,
       spillAfterMs: settings.spillAfterMs,
       now,
-    })
-  );
+    });
+  }
   const keyStates = new Map(
     domains.map((d) => [d.url, new Map(d.apiKeys.map((k) => [k, "unchecked" as ApiKeyState]))]),
   );
@@ -219,7 +239,11 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
 
     async start() {
       if (domains.length === 0) log.warn("No domain with an API key: payloads have nowhere to go");
-      for (const d of domains) log.debug(`Forwarding to ${d.url} with ${d.apiKeys.length} key(s)`);
+      for (const [name, ds] of pipelines) {
+        for (const d of ds) {
+          log.debug(`Forwarding ${name} to ${d.url} with ${d.apiKeys.length} key(s)`);
+        }
+      }
       onRecord("write", (r) => (previous = r.open()));
       if (previous) tellUncleanStop(previous);
       for (const f of forwarders) f.openDisk();
@@ -247,13 +271,14 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
     },
 
     submit(payload) {
-      const targets = domains.flatMap((d) => d.apiKeys.map((k) => [d, k] as const));
+      const pipeline = pipelines.get(payload.pipeline ?? METRICS_PIPELINE) ?? [];
+      const targets = pipeline.flatMap((d) => d.apiKeys.map((k) => [d, k] as const));
       const tracker = new DeliveryTracker(targets.length);
       if (targets.length === 0) stats.drop(payload.route, "no_endpoint");
       const createdAt = now();
       lastSubmitMs = createdAt;
       for (const [d, apiKey] of targets) {
-        forwarders[domains.indexOf(d)].submit(makeTransaction({
+        byUrl.get(d.url)!.submit(makeTransaction({
           domain: d.url,
           route: payload.route,
           apiKey,

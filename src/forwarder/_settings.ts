@@ -13,6 +13,12 @@ import { type DomainKeys, resolveDomains } from "./_endpoints.ts";
 export interface ForwarderSettings {
   /** Every domain with its API keys, the version prefix applied to Datadog hosts. */
   domains: DomainKeys[];
+  /**
+   * Other pipelines by name (`traces`, `logs`), each with its own domains, filled by the
+   * composition root from those components' settings. A payload picks one with
+   * `Payload.pipeline`; all share the queues, the disk and the retry loop.
+   */
+  pipelines?: Record<string, DomainKeys[]>;
   /** Agent version sent in headers and used in domain names. */
   version: string;
   backoff: BackoffPolicy;

@@ -33,6 +33,8 @@ export interface Payload {
   priority?: "normal" | "high";
   /** What the payload holds (`series`, `sketches`…), for logs and telemetry. */
   kind?: string;
+  /** Which pipeline's domains get it (`ForwarderSettings.pipelines`). @default "metrics" */
+  pipeline?: string;
 }
 
 /**

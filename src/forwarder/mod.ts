@@ -18,6 +18,7 @@
  *
  * @module
  */
-export { buildForwarder, type ForwarderDeps } from "./_forwarder.ts";
+export { buildForwarder, type ForwarderDeps, METRICS_PIPELINE } from "./_forwarder.ts";
+export { type DomainKeys, mergeDomains } from "./_endpoints.ts";
 export { type ForwarderSettings, forwarderSettings } from "./_settings.ts";
 export type { Delivery, Payload } from "./_transaction.ts";

@@ -11,6 +11,7 @@ import {
   forwarderSettings,
 } from "../../../src/forwarder/mod.ts";
 import { type Forwarder } from "../../../src/forwarder/_forwarder.ts";
+import type { ForwarderSettings } from "../../../src/forwarder/_settings.ts";
 import { createHttpClient, httpSettings } from "../../../src/http/mod.ts";
 
 /** The validated config with `overrides` applied. */
@@ -147,12 +148,14 @@ export type TestForwarderOptions = Omit<ForwarderDeps, "runtime" | "http"> & {
   env?: Record<string, string | undefined>;
   /** @default BUILD.version */
   version?: string;
+  /** Other pipelines than metrics (`ForwarderSettings.pipelines`). */
+  pipelines?: ForwarderSettings["pipelines"];
 };
 
 /** Builds a forwarder from a whole config, as the agent does. */
 export function testForwarder(runtime: Runtime, options: TestForwarderOptions): Built<Forwarder> {
-  const { config, env = process.env, version, ...deps } = options;
-  return buildForwarder(forwarderSettings(config, version), {
+  const { config, env = process.env, version, pipelines, ...deps } = options;
+  return buildForwarder({ ...forwarderSettings(config, version), pipelines }, {
     runtime,
     http: createHttpClient(runtime, httpSettings(config, env)),
     ...deps,

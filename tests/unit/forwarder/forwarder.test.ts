@@ -285,3 +285,32 @@ test("disk-cap eviction is logged with its count and reason, once per interval, 
   await r.down();
   cleanup();
 });
+
+test("a payload goes to its pipeline's domains; pipelines that share a URL share its queue", async () => {
+  const metrics = await new Receiver(runtime).up();
+  const traces = await new Receiver(runtime).up();
+  const { fwd, cleanup } = setup({ dd_url: metrics.url, api_key: "k1" }, {
+    pipelines: {
+      traces: [{ url: traces.url, apiKeys: ["k1", "k2"] }],
+      logs: [{ url: metrics.url, apiKeys: ["k1"] }],
+    },
+  });
+  await fwd.start();
+  const sent = [
+    fwd.submit({ ...idPayload(1), route: "/api/v2/series" }),
+    fwd.submit({ ...idPayload(2), route: "/api/v0.2/traces", pipeline: "traces" }),
+    fwd.submit({ ...idPayload(3), route: "/api/v2/logs", pipeline: "logs" }),
+  ];
+  for (const d of sent) assert.equal((await d.done).status, "delivered");
+  const unknown = await fwd.submit({ ...idPayload(4), pipeline: "nowhere" }).done;
+  await fwd.stop();
+  assert.deepEqual(metrics.requests.map((r) => r.url).sort(), ["/api/v2/logs", "/api/v2/series"]);
+  assert.deepEqual(traces.requests.map((r) => [r.url, r.headers["dd-api-key"]]).sort(), [
+    ["/api/v0.2/traces", "k1"],
+    ["/api/v0.2/traces", "k2"],
+  ]);
+  assert.deepEqual(unknown, { status: "rejected", reason: "no_endpoint" });
+  await metrics.down();
+  await traces.down();
+  cleanup();
+});
