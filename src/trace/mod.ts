@@ -1,0 +1,29 @@
+/**
+ * The trace agent: decoders of the tracer formats, processing (normalization, obfuscation,
+ * top-level, stats, sampling) and the intake encoders.
+ *
+ * @module
+ */
+export type {
+  AgentPayload,
+  AttributeScalar,
+  AttributeValue,
+  ClientGroupedStats,
+  ClientStatsBucket,
+  ClientStatsPayload,
+  Span,
+  SpanEvent,
+  SpanLink,
+  StatsPayload,
+  TraceChunk,
+  TracerPayload,
+} from "./_span.ts";
+export { emptySpan, emptyTracerPayload, PRIORITY_NONE } from "./_span.ts";
+export { TraceDecodeError, type TraceDecodeReason } from "./_msgpack.ts";
+export {
+  decodeClientStats,
+  decodeTracerPayloadV07,
+  decodeTracesV04,
+  decodeTracesV05,
+} from "./_decode.ts";
+export { decodeTracesJson } from "./_decode_json.ts";
