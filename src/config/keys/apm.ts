@@ -118,6 +118,10 @@ export const apmKeys = {
       ),
       profiling_dd_url: url(),
       profiling_additional_endpoints: endpoints(),
+      /** Full URL of Dynamic Instrumentation uploads; "" = `https://debugger-intake.<site>/api/v2/debugger`. */
+      debugger_dd_url: url(),
+      /** Full URL of symbol database uploads; "" = `https://debugger-intake.<site>/api/v2/debugger`. */
+      symdb_dd_url: url(),
       /** Traces queued between receiver and processing; 0 = the receiver's own default. */
       trace_buffer: int(0, 0, 1_000_000),
       /** outpost: seconds between the trace writer's periodic flushes. */
