@@ -21,6 +21,7 @@
  * @module
  */
 import { AGGREGATOR } from "./aggregator.ts";
+import { APM } from "./apm.ts";
 import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
@@ -30,6 +31,7 @@ import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
 
 export { AGGREGATOR, aggregatorEvents, type AggregatorReaders } from "./aggregator.ts";
+export { APM, type ApmCounters, apmEvents, type ApmReaders } from "./apm.ts";
 export { CHECKS, CHECKS_EXPVAR, checksEvents, type ChecksReaders } from "./checks.ts";
 export {
   DOGSTATSD,
@@ -56,6 +58,7 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
+  apm: APM,
 });
 
 /** The string values found anywhere in a (nested) names object. */
