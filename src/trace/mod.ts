@@ -27,3 +27,10 @@ export {
   decodeTracesV05,
 } from "./_decode.ts";
 export { decodeTracesJson } from "./_decode_json.ts";
+export {
+  buildTrace,
+  type TraceComponent,
+  type TraceDeps,
+  type TraceProcessing,
+} from "./_component.ts";
+export { type TraceSettings, traceSettings } from "./_settings.ts";
