@@ -79,6 +79,7 @@ before(async () => {
       "dogstatsd_flush_incomplete_buckets: true",
       "apm_config:",
       `  receiver_port: ${tracePort}`,
+      `  receiver_socket: ${join(dir, "apm.socket")}`,
       `  apm_dd_url: ${intake.url}`,
       "  flush_period: 1",
       "  additional_endpoints:",
@@ -271,6 +272,19 @@ describe("real tracers → compiled outpost → intake", () => {
       await assertIntakeAgrees(service, made);
     });
   }
+
+  it(
+    "dd-trace over the unix socket (DD_TRACE_AGENT_URL=unix://…)",
+    { timeout: 60_000 },
+    async () => {
+      const service = "e2e-node-uds";
+      const made = await runApp(["node", NODE_APP], {
+        DD_TRACE_AGENT_URL: `unix://${join(dir, "apm.socket")}`,
+        E2E_SERVICE: service,
+      });
+      assertShape(await waitSpans(made.root.trace_id, 3), made, { service, language: "nodejs" });
+    },
+  );
 
   it("ddtrace (Python): the AgentPayloads hold exactly the app's spans", {
     timeout: 60_000,
