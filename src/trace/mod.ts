@@ -27,6 +27,17 @@ export {
   decodeTracesV05,
 } from "./_decode.ts";
 export { decodeTracesJson } from "./_decode_json.ts";
+export { decodeStatsPayload } from "./_decode.ts";
+export { encodeAgentPayload } from "./_proto.ts";
+export { encodeStatsPayload } from "./_stats_payload.ts";
+export {
+  type ClientHints,
+  type TraceProcessingSettings,
+  traceProcessingSettings,
+  TraceProcessor,
+} from "./_process.ts";
+export { DEFAULT_PEER_TAGS, STATS_SPAN_KINDS } from "./_stats.ts";
+export { DEFAULT_RATE_KEY } from "./_sampler.ts";
 export {
   buildTrace,
   type TraceComponent,
