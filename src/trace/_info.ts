@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { BUILD } from "../version.ts";
 import type { TraceSettings } from "./_settings.ts";
+import { STATS_SPAN_KINDS } from "./_stats.ts";
 
 /** The endpoints `/info` lists: exactly the visible routes the receiver serves. */
 export function visibleEndpoints(s: TraceSettings): string[] {
@@ -90,8 +91,9 @@ export function infoDocument(s: TraceSettings): InfoDocument {
         memcached: true,
       },
     },
-    peer_tags: null,
-    span_kinds_stats_computed: ["server", "consumer", "client", "producer"],
+    // The keys tracers aggregate client stats by, as the concentrator does.
+    peer_tags: s.processing.peerTagsAggregation ? s.processing.peerTagKeys : null,
+    span_kinds_stats_computed: s.processing.computeStatsBySpanKind ? STATS_SPAN_KINDS : [],
     obfuscation_version: 1,
   };
   const body = JSON.stringify(info, null, "\t");

@@ -5,6 +5,7 @@
 import type { Config } from "../config/mod.ts";
 import { type DomainKeys, mergeDomains } from "../forwarder/mod.ts";
 import { BUILD } from "../version.ts";
+import { type TraceProcessingSettings, traceProcessingSettings } from "./_process.ts";
 
 /** Where one proxied product goes: a base URL and its domains' API keys. */
 export interface ProxyTarget {
@@ -19,6 +20,8 @@ export interface ProxyTarget {
 export interface TraceSettings {
   /** `apm_config.enabled`. */
   enabled: boolean;
+  /** What the processing core reads (normalization, obfuscation, sampling, stats). */
+  processing: TraceProcessingSettings;
   /** TCP address; port null when `receiver_port` is 0. */
   host: string;
   port: number | null;
@@ -102,6 +105,7 @@ export function traceSettings(
   const debuggerUrl = `https://debugger-intake.${site}/api/v2/debugger`;
   return {
     enabled: apm.enabled,
+    processing: traceProcessingSettings(config),
     host: apm.apm_non_local_traffic ? "0.0.0.0" : apm.receiver_host,
     port: apm.receiver_port === 0 ? null : apm.receiver_port,
     socket: apm.receiver_socket,
