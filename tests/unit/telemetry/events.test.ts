@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   aggregatorEvents,
+  apmEvents,
   dogstatsdParserEvents,
   dogstatsdServerEvents,
   expvarEvents,
@@ -57,6 +58,7 @@ function registerAll(registry: Registry): void {
   metadataEvents(registry, { hostLastSent: () => 0 });
   expvarEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
+  apmEvents(registry, { receiver: () => ({}) });
 }
 
 /** The full names held by a registry, rebuilt from its grouped snapshot. */
