@@ -223,6 +223,7 @@ const sink = Bun.serve({
 });
 const dir = mkdtempSync(join(tmpdir(), "outpost-bench-traces-"));
 const tracePort = await freePort();
+const expvarPort = await freePort();
 const config = join(dir, "datadog.yaml");
 writeFileSync(
   config,
@@ -231,7 +232,7 @@ writeFileSync(
     `dd_url: http://127.0.0.1:${sink.port}`,
     "hostname: bench-host",
     `cmd_port: ${await freePort()}`,
-    "expvar_port: 0",
+    `expvar_port: ${expvarPort}`,
     `dogstatsd_port: ${await freeUdpPort()}`,
     `run_path: ${join(dir, "run")}`,
     "apm_config:",
@@ -252,6 +253,11 @@ const idleRss = rssMB(agent.pid);
 let sent = 0;
 let refused = 0;
 let peakRss = idleRss;
+let peakHeap = 0;
+/** The agent's JS heap in use (expvar `memstats.HeapAlloc`), to tell garbage from live data. */
+const heapMB = async () =>
+  (await (await fetch(`http://127.0.0.1:${expvarPort}/debug/vars`)).json()).memstats.HeapAlloc /
+  2 ** 20;
 const headers = {
   "content-type": "application/msgpack",
   "datadog-meta-lang": "nodejs",
@@ -270,13 +276,18 @@ await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => client(Date.now(
 sent = 0;
 const cpu0 = cpuSeconds(agent.pid);
 const t0 = performance.now();
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMB(agent.pid))), 200);
+const sampler = setInterval(async () => {
+  peakRss = Math.max(peakRss, rssMB(agent.pid));
+  peakHeap = Math.max(peakHeap, await heapMB());
+}, 200);
 const until = Date.now() + SECONDS * 1000;
 await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => client(until, i * 7)));
 const elapsed = (performance.now() - t0) / 1000;
 const agentCpu = cpuSeconds(agent.pid) - cpu0;
 clearInterval(sampler);
 await sleep(1500); // the last writer tick
+const settledRss = rssMB(agent.pid);
+const settledHeap = await heapMB();
 agent.kill("SIGTERM");
 await agent.exited;
 sink.stop(true);
@@ -302,7 +313,13 @@ report("traces", rows, {
   spansPerCpuSecond: perCore,
   ratioToWalk: perCore / walkRate,
   ratioToPublished: perCore / PUBLISHED.spansPerSecondPerCore,
-  rssMB: { idle: idleRss, peak: peakRss, publishedAtOneCore: PUBLISHED.memoryMB },
+  rssMB: {
+    idle: idleRss,
+    peak: peakRss,
+    afterLoad: settledRss,
+    publishedAtOneCore: PUBLISHED.memoryMB,
+  },
+  heapMB: { peak: peakHeap, afterLoad: settledHeap },
   writtenBytes: sinkBytes,
   goal: { spansPerSecondPerCore: 100_000, met: perCore >= 100_000 },
 });
@@ -311,5 +328,6 @@ console.log(
     (perCore / walkRate).toFixed(2)
   }x the bare walk, ` +
     `${(perCore / PUBLISHED.spansPerSecondPerCore).toFixed(2)}x the published 58,000/core); ` +
-    `RSS ${idleRss.toFixed(0)} MB idle, ${peakRss.toFixed(0)} MB peak`,
+    `RSS ${idleRss.toFixed(0)} MB idle, ${peakRss.toFixed(0)} MB peak (JS heap peak ` +
+    `${peakHeap.toFixed(0)} MB), ${settledRss.toFixed(0)} MB after the load`,
 );
