@@ -86,9 +86,9 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
     counters,
     submit: deps.submit,
     hostname,
-    env: settings.defaultEnv,
-    targetTPS: settings.targetTPS,
-    errorTPS: settings.errorTPS,
+    env: settings.processing.defaultEnv,
+    targetTPS: settings.processing.targetTPS,
+    errorTPS: settings.processing.errorTPS,
   });
   const statsWriter = new StatsWriter({ counters, submit: deps.submit });
   const info = infoDocument(settings);
@@ -120,7 +120,7 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
     if (clientStats.length === 0) return;
     const stats: StatsPayload = {
       agentHostname: hostname,
-      agentEnv: settings.defaultEnv,
+      agentEnv: settings.processing.defaultEnv,
       stats: clientStats,
       agentVersion: BUILD.version,
       clientComputed: true,

@@ -55,6 +55,7 @@ export interface InfoDocument {
  * ```
  */
 export function infoDocument(s: TraceSettings): InfoDocument {
+  const o = s.processing.obfuscation;
   const info = {
     version: BUILD.version,
     git_commit: BUILD.commit,
@@ -68,9 +69,9 @@ export function infoDocument(s: TraceSettings): InfoDocument {
     span_events: true,
     evp_proxy_allowed_headers: EVP_ALLOWED_HEADERS,
     config: {
-      default_env: s.defaultEnv,
-      target_tps: s.targetTPS,
-      max_eps: 200,
+      default_env: s.processing.defaultEnv,
+      target_tps: s.processing.targetTPS,
+      max_eps: s.maxEPS,
       receiver_port: s.port ?? 0,
       receiver_socket: s.socket,
       connection_limit: 0,
@@ -81,17 +82,19 @@ export function infoDocument(s: TraceSettings): InfoDocument {
       max_cpu: 0.5,
       analyzed_spans_by_service: {},
       obfuscation: {
-        elastic_search: true,
-        mongo: true,
+        elastic_search: o.elasticsearch.enabled,
+        mongo: o.mongodb.enabled,
         sql_exec_plan: false,
         sql_exec_plan_normalize: false,
-        http: { remove_query_string: false, remove_path_digits: false },
+        http: {
+          remove_query_string: o.http.remove_query_string,
+          remove_path_digits: o.http.remove_paths_with_digits,
+        },
         remove_stack_traces: false,
-        redis: true,
-        memcached: true,
+        redis: o.redis.enabled,
+        memcached: o.memcached.enabled,
       },
     },
-    // The keys tracers aggregate client stats by, as the concentrator does.
     peer_tags: s.processing.peerTagsAggregation ? s.processing.peerTagKeys : null,
     span_kinds_stats_computed: s.processing.computeStatsBySpanKind ? STATS_SPAN_KINDS : [],
     obfuscation_version: 1,

@@ -174,7 +174,7 @@ export function mountProxies(app: Hono, options: ProxyOptions): void {
         {
           headers: passHeaders(c, {
             "DD-Agent-Hostname": hostname,
-            "DD-Agent-Env": settings.defaultEnv,
+            "DD-Agent-Env": settings.processing.defaultEnv,
           }),
           maxBytes: settings.maxRequestBytes,
           timeoutMs: settings.receiverTimeoutMs,
@@ -225,7 +225,7 @@ export function mountProxies(app: Hono, options: ProxyOptions): void {
     Object.assign(headers, {
       "Via": `trace-agent ${BUILD.version}`,
       "X-Datadog-Hostname": hostname,
-      "X-Datadog-AgentDefaultEnv": settings.defaultEnv,
+      "X-Datadog-AgentDefaultEnv": settings.processing.defaultEnv,
       ...(containerId ? { "Datadog-Container-ID": containerId } : {}),
     });
     const suffix = path + (query ? `?${query}` : "");

@@ -37,10 +37,8 @@ export interface TraceSettings {
   decoderTimeoutMs: number;
   /** Writer tick in ms (`flush_period`). */
   flushPeriodMs: number;
-  /** The agent's default env for spans without one. */
-  defaultEnv: string;
-  targetTPS: number;
-  errorTPS: number;
+  /** `max_events_per_second`, which `/info` reports. */
+  maxEPS: number;
   /** Where traces and stats go (the forwarder's `traces` pipeline). */
   domains: DomainKeys[];
   /** The main API key (the proxies add it). */
@@ -114,9 +112,7 @@ export function traceSettings(
     decoders: apm.decoders || defaultDecoders(cores),
     decoderTimeoutMs: apm.decoder_timeout,
     flushPeriodMs: apm.flush_period * 1000,
-    defaultEnv: apm.env || config.env || "none",
-    targetTPS: apm.target_traces_per_second,
-    errorTPS: apm.errors_per_second,
+    maxEPS: apm.max_events_per_second,
     domains: mergeDomains(
       [[traceUrl, [key]], ...Object.entries(apm.additional_endpoints)],
       BUILD.version,
