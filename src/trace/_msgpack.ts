@@ -230,6 +230,16 @@ export class MsgpackReader {
     return s;
   }
 
+  /** A string, or a number or boolean as its text (tag values some tracers send unquoted). */
+  text(): string {
+    const b = this.peek();
+    if ((b & 0xe0) === 0xa0 || (b >= 0xd9 && b <= 0xdb) || (b >= 0xc4 && b <= 0xc6) || b === 0xc0) {
+      return this.str();
+    }
+    if (b === 0xc2 || b === 0xc3) return String(this.bool());
+    return String(this.float());
+  }
+
   /** A bin (or str) value as a copy of its bytes; nil reads as empty. */
   bytes(): Uint8Array {
     const b = this.#byte();

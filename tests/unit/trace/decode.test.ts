@@ -45,7 +45,7 @@ describe("decodeTracesV04()", () => {
     w.str("duration").int(-1); // negative fixint
     w.str("error").float64(1);
     w.str("service").nil();
-    w.str("meta").map(2).str("a").nil().str("b").str("x");
+    w.str("meta").map(4).str("a").nil().str("b").str("x").str("n").float64(1.5).str("t").bool(true);
     w.str("metrics").map(3).str("i").uint(5).str("f").float32(0.5).str("n").int(-40);
     const [[s]] = decodeTracesV04(w.finish());
     assert.equal(s.traceId, 7n);
@@ -55,7 +55,7 @@ describe("decodeTracesV04()", () => {
     assert.equal(s.duration, -1n);
     assert.equal(s.error, 1);
     assert.equal(s.service, "");
-    assert.deepEqual(s.meta, { a: "", b: "x" });
+    assert.deepEqual(s.meta, { a: "", b: "x", n: "1.5", t: "true" });
     assert.deepEqual(s.metrics, { i: 5, f: 0.5, n: -40 });
   });
 

@@ -275,3 +275,47 @@ describe("Concentrator", () => {
     assert.equal(groups[0].topLevelHits, 0);
   });
 });
+
+describe("splitStatsPayload()", () => {
+  it("deals more than 4,000 groups round-robin into parts marked splitPayload, losing none", () => {
+    const c = new Concentrator({
+      computeStatsBySpanKind: true,
+      peerTagsAggregation: true,
+      peerTagKeys: [],
+      agentHostname: "h",
+      agentEnv: "none",
+      agentVersion: "7",
+    }, T0);
+    const key = {
+      env: "prod",
+      hostname: "h",
+      version: "",
+      lang: "",
+      gitCommitSha: "",
+      imageTag: "",
+    };
+    for (let i = 0; i < 9000; i++) {
+      const s = span({
+        service: "s",
+        name: "n",
+        resource: `r${i}`,
+        traceId: 1n,
+        spanId: BigInt(i + 1),
+        start: T0,
+        duration: 1n,
+        metrics: { _top_level: 1 },
+      });
+      c.add({ priority: 1, origin: "", spans: [s], tags: {}, droppedTrace: false }, s, key);
+    }
+    const whole = c.flush(T0 + 60n * SEC, false)!;
+    const parts = splitStatsPayload(whole);
+    assert.equal(parts.length, 3);
+    const sizes = parts.map((p) => p.stats[0].stats[0].stats.length);
+    assert.deepEqual(sizes, [3000, 3000, 3000]);
+    assert.ok(parts.every((p) => p.splitPayload && p.stats[0].stats[0].start === T0));
+    const resources = new Set(
+      parts.flatMap((p) => p.stats[0].stats[0].stats.map((g) => g.resource)),
+    );
+    assert.equal(resources.size, 9000);
+  });
+});
