@@ -8,6 +8,7 @@ import {
   emptyTracerPayload,
   encodeStatsPayload,
   type Span,
+  splitStatsPayload,
   traceProcessingSettings,
   TraceProcessor,
 } from "../../../src/trace/mod.ts";
