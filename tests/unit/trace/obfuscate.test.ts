@@ -8,6 +8,7 @@ import {
   obfuscateRedis,
   obfuscateUrl,
   Obfuscator,
+  quantizePeerIpAddresses,
   quantizeRedis,
 } from "../../../src/trace/obfuscate/mod.ts";
 import { span } from "./_helpers.ts";
@@ -139,4 +140,25 @@ describe("Obfuscator.span()", () => {
     assert.equal(s.meta["http.url"], "http://u:p@h/1?q=1");
     assert.equal(s.meta.note, "not a card");
   });
+});
+
+describe("quantizePeerIpAddresses()", () => {
+  for (
+    const [input, out] of [
+      ["10.0.0.1", "blocked-ip-address"],
+      ["10.0.0.1:5432", "blocked-ip-address:5432"],
+      ["10.0.0.1:9092,10.0.0.2:9092,kafka-1", "blocked-ip-address:9092,kafka-1"],
+      ["ip-10-1-2-3.ec2.internal", "ip-blocked-ip-address.ec2.internal"],
+      ["http://192.168.1.1/path", "http://blocked-ip-address/path"],
+      ["[2001:db8::1]:443", "blocked-ip-address:443"],
+      ["127.0.0.1", "127.0.0.1"],
+      ["169.254.169.254", "169.254.169.254"],
+      ["db.internal", "db.internal"],
+      ["1.2.3", "1.2.3"],
+      ["256.1.1.1", "256.1.1.1"],
+    ]
+  ) {
+    it(`${JSON.stringify(input)} → ${JSON.stringify(out)}`, () =>
+      assert.equal(quantizePeerIpAddresses(input), out));
+  }
 });
