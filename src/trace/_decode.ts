@@ -35,7 +35,7 @@ function strMap(r: MsgpackReader): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < n; i++) {
     const k = r.str();
-    out[k] = r.str();
+    out[k] = r.text();
   }
   return out;
 }

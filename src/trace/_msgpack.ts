@@ -31,6 +31,12 @@ export const MAX_HEADER = 25_000_000;
 
 const utf8 = new TextDecoder();
 
+/** Strings up to this many bytes go through the cache. */
+const CACHED_MAX = 48;
+const CACHE_SIZE = 4096;
+const cacheBytes: Array<Uint8Array | undefined> = new Array(CACHE_SIZE);
+const cacheStrings: string[] = new Array(CACHE_SIZE);
+
 function kindOf(b: number): string {
   if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3)) return "integer";
   if ((b & 0xf0) === 0x80 || b === 0xde || b === 0xdf) return "map";
@@ -191,17 +197,47 @@ export class MsgpackReader {
   /** Decodes `n` bytes at `start`. */
   #text(start: number, n: number): string {
     const buf = this.buf;
-    // Span fields are short ASCII nearly always: building them from char codes is several
-    // times cheaper than a TextDecoder call (scripts/bench/trace_process.ts).
-    if (n <= 64) {
-      const end = start + n;
-      let i = start;
-      while (i < end && buf[i] < 0x80) i++;
-      if (i === end) {
-        return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
-      }
+    if (n > CACHED_MAX) return utf8.decode(buf.subarray(start, start + n));
+    // Span keys, services, tag keys and most tag values repeat in every span: a small
+    // direct-mapped cache of decoded strings turns most reads into a hash and a compare
+    // instead of a new string (scripts/bench/trace_process.ts).
+    const end = start + n;
+    let h = n;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const b = buf[i];
+      h = Math.imul(h ^ b, 16777619);
+      if (b >= 0x80) ascii = false;
     }
-    return utf8.decode(buf.subarray(start, start + n));
+    const slot = (h >>> 0) & (CACHE_SIZE - 1);
+    const key = cacheBytes[slot];
+    if (key !== undefined && key.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (key[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cacheStrings[slot];
+    }
+    const sub = buf.subarray(start, end);
+    const s = ascii
+      ? String.fromCharCode.apply(null, sub as unknown as number[])
+      : utf8.decode(sub);
+    cacheBytes[slot] = sub.slice();
+    cacheStrings[slot] = s;
+    return s;
+  }
+
+  /** A string, or a number or boolean as its text (tag values some tracers send unquoted). */
+  text(): string {
+    const b = this.peek();
+    if ((b & 0xe0) === 0xa0 || (b >= 0xd9 && b <= 0xdb) || (b >= 0xc4 && b <= 0xc6) || b === 0xc0) {
+      return this.str();
+    }
+    if (b === 0xc2 || b === 0xc3) return String(this.bool());
+    return String(this.float());
   }
 
   /** A bin (or str) value as a copy of its bytes; nil reads as empty. */

@@ -94,10 +94,11 @@ export class Sketch {
     w.ldelim();
     if (this.#bins.size > 0) {
       const width = this.#max - this.#min + 1;
-      const counts = new Float64Array(width);
-      for (const [i, c] of this.#bins) counts[i - this.#min] = c;
+      const counts = new Uint8Array(width * 8);
+      const view = new DataView(counts.buffer);
+      for (const [i, c] of this.#bins) view.setFloat64((i - this.#min) * 8, c, true);
       w.fork(2); // positiveValues
-      w.bytes(2, new Uint8Array(counts.buffer)); // packed doubles, little endian
+      w.bytes(2, counts); // packed doubles, little endian
       w.uint(3, ((this.#min << 1) ^ (this.#min >> 31)) >>> 0); // sint32 offset
       w.ldelim();
     }

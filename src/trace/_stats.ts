@@ -12,6 +12,7 @@ import type {
   TraceChunk,
 } from "./_span.ts";
 import { isTopLevel } from "./_toplevel.ts";
+import { quantizePeerIpAddresses } from "./obfuscate/mod.ts";
 
 /** Bucket width: 10 s in ns. */
 export const BUCKET_NS = 10_000_000_000n;
@@ -201,7 +202,7 @@ export class Concentrator {
       const out: string[] = [];
       for (const k of this.#settings.peerTagKeys) {
         const v = s.meta[k];
-        if (v) out.push(`${k}:${v}`);
+        if (v) out.push(`${k}:${quantizePeerIpAddresses(v)}`);
       }
       return out;
     }

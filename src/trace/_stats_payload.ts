@@ -89,3 +89,49 @@ export function encodeStatsPayload(p: StatsPayload): Uint8Array {
   w.str("SplitPayload").bool(p.splitPayload);
   return w.finish();
 }
+
+/** Grouped stats per payload the intake takes (about 375 B each, so ~1.5 MB). */
+export const MAX_STATS_ENTRIES = 4000;
+
+/**
+ * Splits a StatsPayload whose grouped stats number more than `max` into several, each
+ * keeping every time bucket of its client payloads but only part of their groups, dealt
+ * round-robin; every part is marked `splitPayload`. A payload within the limit comes back alone.
+ *
+ * @example
+ * ```ts
+ * import { splitStatsPayload } from "./_stats_payload.ts";
+ * const p = { agentHostname: "h", agentEnv: "e", agentVersion: "7", clientComputed: false, splitPayload: false, stats: [] };
+ * console.assert(splitStatsPayload(p).length === 1);
+ * ```
+ */
+export function splitStatsPayload(p: StatsPayload, max = MAX_STATS_ENTRIES): StatsPayload[] {
+  let entries = 0;
+  for (const c of p.stats) for (const b of c.stats) entries += b.stats.length;
+  if (entries <= max) return [p];
+  const parts = Math.ceil(entries / max);
+  const out: StatsPayload[] = Array.from(
+    { length: parts },
+    () => ({ ...p, stats: [], splitPayload: true }),
+  );
+  for (const c of p.stats) {
+    const pieces = Array.from(
+      { length: parts },
+      () => ({ ...c, stats: [] as ClientStatsBucket[] }),
+    );
+    for (const b of c.stats) {
+      const split = Array.from(
+        { length: parts },
+        () => ({ ...b, stats: [] as ClientGroupedStats[] }),
+      );
+      b.stats.forEach((g, i) => split[i % parts].stats.push(g));
+      split.forEach((s, i) => {
+        if (s.stats.length > 0) pieces[i].stats.push(s);
+      });
+    }
+    pieces.forEach((piece, i) => {
+      if (piece.stats.length > 0) out[i].stats.push(piece);
+    });
+  }
+  return out;
+}

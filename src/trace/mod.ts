@@ -29,7 +29,7 @@ export {
 export { decodeTracesJson } from "./_decode_json.ts";
 export { decodeStatsPayload } from "./_decode.ts";
 export { encodeAgentPayload } from "./_proto.ts";
-export { encodeStatsPayload } from "./_stats_payload.ts";
+export { encodeStatsPayload, MAX_STATS_ENTRIES, splitStatsPayload } from "./_stats_payload.ts";
 export {
   type ClientHints,
   type TraceProcessingSettings,

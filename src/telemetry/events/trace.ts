@@ -1,8 +1,7 @@
 /**
- * What the trace agent MUST emit. Names follow the Go trace agent's `receiver`, `normalizer`
- * and `sampler` figures where it has them.
- *
- * Processing (src/trace/_process.ts):
+ * What trace processing (src/trace/_process.ts) MUST emit. Names follow the Go trace agent's
+ * `normalizer` and `sampler` figures where it has them; the receiver's and writer's are in
+ * `apm.ts`.
  *
  * | name | kind | counts |
  * |------|------|--------|
@@ -12,7 +11,7 @@
  * | `trace.TracesKept` | by reason | chunks kept by sampling (`priority`, `error`, `no_priority`) |
  * | `trace.TracesSampledOut` | by reason | chunks sampling dropped (`priority`, `user_reject`, `no_priority`) |
  * | `trace.SpansSampledOut` | counter | their spans |
- * | `trace.ClientDroppedP0Traces`, `trace.ClientDroppedP0Spans` | counter | what tracers said they dropped |
+ * | `trace.ClientDroppedTraces`, `trace.ClientDroppedSpans` | counter | P0 traces and spans tracers said they dropped |
  * | `trace.SqlObfuscationErrors` | counter | SQL resources that could not be tokenized |
  * | `trace.StatsSpans` | counter | spans counted by the agent's stats |
  * | `trace.StatsBucketsFlushed` | counter | stats buckets handed to the writer |
@@ -25,7 +24,6 @@ import type { Registry } from "../registry.ts";
 /** The registry names of the trace agent (see the module doc). */
 export const TRACE = Object.freeze(
   {
-    // Processing.
     /** Spans fixed by normalization, by reason. */
     spansMalformed: "trace.SpansMalformed",
     /** Chunks dropped by normalization, by reason. */
@@ -41,9 +39,9 @@ export const TRACE = Object.freeze(
     /** Spans of the chunks sampling dropped. */
     spansSampledOut: "trace.SpansSampledOut",
     /** P0 traces tracers dropped themselves (`Datadog-Client-Dropped-P0-Traces`). */
-    clientDroppedP0Traces: "trace.ClientDroppedP0Traces",
+    clientDroppedP0Traces: "trace.ClientDroppedTraces",
     /** Their spans (`Datadog-Client-Dropped-P0-Spans`). */
-    clientDroppedP0Spans: "trace.ClientDroppedP0Spans",
+    clientDroppedP0Spans: "trace.ClientDroppedSpans",
     /** SQL resources replaced by "Non-parsable SQL query". */
     sqlObfuscationErrors: "trace.SqlObfuscationErrors",
     /** Spans counted in the agent's stats. */
@@ -52,7 +50,6 @@ export const TRACE = Object.freeze(
     statsBucketsFlushed: "trace.StatsBucketsFlushed",
     /** Client stats payloads processed. */
     clientStatsPayloads: "trace.ClientStatsPayloads",
-    // Receiver and writer names follow.
   } as const,
 );
 

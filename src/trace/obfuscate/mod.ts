@@ -26,6 +26,8 @@ export { obfuscateMemcached } from "./_memcached.ts";
 export { obfuscateUrl } from "./_http.ts";
 export { obfuscateJson } from "./_json.ts";
 export { isCardNumber } from "./_credit_cards.ts";
+export { quantizePeerIpAddresses } from "./_ip.ts";
+export { obfuscateMongodbForCheck, obfuscateSqlForCheck } from "./_agent_api.ts";
 
 /** What a SQL resource becomes when it cannot be tokenized. */
 export const NON_PARSABLE_SQL = "Non-parsable SQL query";

@@ -15,6 +15,7 @@ import {
 } from "../../../src/telemetry/mod.ts";
 import { TELEMETRY } from "../../../src/telemetry/events/mod.ts";
 import { lossesEvents } from "../../../src/telemetry/events/losses.ts";
+import { traceProcessingEvents } from "../../../src/telemetry/events/trace.ts";
 import {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,
@@ -59,6 +60,7 @@ function registerAll(registry: Registry): void {
   expvarEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
   apmEvents(registry, { receiver: () => ({}) });
+  traceProcessingEvents(registry);
 }
 
 /** The full names held by a registry, rebuilt from its grouped snapshot. */
