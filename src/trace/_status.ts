@@ -25,6 +25,14 @@ function byLabel(o: Record<string, number>): string {
   return parts.length ? `${sum(o)} (${parts.join(", ")})` : "0";
 }
 
+/** Payload outcomes: how many were handed over, and where they are now. */
+function outcomes(o: Record<string, number>): string {
+  const n = (k: string) => o[k] ?? 0;
+  const pending = n("submitted") - n("delivered") - n("stored") - n("dropped");
+  return `${n("submitted")} submitted: ${n("delivered")} delivered, ${pending} sending or ` +
+    `retrying, ${n("stored")} stored on disk, ${n("dropped")} dropped`;
+}
+
 /**
  * The status provider of the trace component (section `apmStats` in the JSON status).
  *
@@ -92,11 +100,10 @@ export function apmStatusProvider(sources: ApmStatusSources): StatusProvider {
         `  DogStatsD lines relayed: ${s.dogstatsd_lines}`,
         `  Rates by service:`,
         ...(rates.length ? rates : ["    (none yet)"]),
-        `  Writer (traces): payloads ${byLabel(w.payloads)}, spans ${w.spans}, bytes ${w.bytes}, ` +
-        `buffered spans ${w.buffered_spans}`,
-        `  Writer (stats): payloads ${
-          byLabel(s.stats_writer.payloads)
-        }, buckets ${s.stats_writer.buckets}`,
+        `  Trace payloads: ${outcomes(w.payloads)}`,
+        `  Spans written: ${w.spans} (${w.bytes} bytes), ${w.buffered_spans} buffered`,
+        `  Stats payloads: ${outcomes(s.stats_writer.payloads)}`,
+        `  Stats buckets written: ${s.stats_writer.buckets}`,
         `  Proxied: ${byLabel(s.proxy.requests)}; errors ${byLabel(s.proxy.errors)}`,
       ].join("\n");
     },
