@@ -251,6 +251,14 @@ describe("createReceiverApp", () => {
     assert.equal(lines.length, DOGSTATSD_PROXY_MAX_LINES);
   });
 
+  it("/dogstatsd/v2/proxy: a line over 64 KiB is a 500 after the lines before it were fed", async () => {
+    const { app, lines, errors } = receiver();
+    const res = await app.request("/dogstatsd/v2/proxy", post(`a:1|c\n${"x".repeat(70_000)}`));
+    assert.equal(res.status, 500);
+    assert.deepEqual(lines, ["a:1|c"]);
+    assert.equal(errors()["/dogstatsd/v2/proxy line-too-long"], 1);
+  });
+
   it("/v0.3/services and /v0.4/services answer OK", async () => {
     const { app } = receiver();
     for (const p of ["/v0.3/services", "/v0.4/services"]) {
