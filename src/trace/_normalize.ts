@@ -125,6 +125,19 @@ export function normalizeTagValue(v: string): string {
 
 const isAsciiLetter = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
 
+/** True when `name` is already a valid metric name (the usual case: `express.request`). */
+function isPlainName(name: string): boolean {
+  if (name.length === 0 || !isAsciiLetter(name.charCodeAt(0))) return false;
+  let prev = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ok = isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x5f;
+    if (!ok || (c === 0x5f && prev === 0x5f) || (c === 0x2e && prev === 0x5f)) return false;
+    prev = c;
+  }
+  return prev !== 0x5f;
+}
+
 /**
  * An operation name as a metric name: from the first letter on, characters other than
  * `[A-Za-z0-9_.]` become `_`, no `__`, no `_` before `.`, no trailing `_`. "" when it has no letter.
@@ -137,6 +150,7 @@ const isAsciiLetter = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c
  * ```
  */
 export function normalizeName(name: string): string {
+  if (isPlainName(name)) return name;
   let i = 0;
   while (i < name.length && !isAsciiLetter(name.charCodeAt(i))) i++;
   if (i === name.length) return "";

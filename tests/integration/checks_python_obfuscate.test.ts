@@ -1,5 +1,5 @@
 /**
- * `datadog_agent.obfuscate_sql` and `obfuscate_mongodb_string` from a real Python check (the
+ * `datadog_agent.obfuscate_sql`, `obfuscate_sql_exec_plan` and `obfuscate_mongodb_string` from a real Python check (the
  * real datadog-checks-base in .venv-pychecks, made by `bun scripts/pyenv.ts`, and a real
  * python3), answered by the trace agent's obfuscator through the pyrunner: the check submits
  * what it got back as metric tags, and a failure reaches it as RuntimeError.
@@ -50,6 +50,13 @@ class ObfCheck(AgentCheck):
             self.gauge('obf.error', 1, tags=['msg:' + str(e)[:40]])
         m = datadog_agent.obfuscate_mongodb_string('{"find": "users", "filter": {"age": 42}}')
         self.gauge('obf.mongo', 1, tags=['m:' + m])
+        plan = json.dumps({'Plan': {'Node Type': 'Seq Scan', 'Relation Name': 'users', 'Filter': '(id = 42)',
+                                    'Plan Rows': 3, 'Output': ['secret']}})
+        for normalize in (False, True):
+            p = json.loads(datadog_agent.obfuscate_sql_exec_plan(plan, normalize))['Plan']
+            self.gauge('obf.plan', 1, tags=['normalize:%s' % normalize, 'node:' + p['Node Type'],
+                                            'filter:' + p['Filter'], 'rows:%s' % p['Plan Rows'],
+                                            'output:' + ','.join(p['Output'])])
 `;
 
 describe("datadog_agent.obfuscate_sql from a Python check", { timeout: 120_000 }, () => {
@@ -105,6 +112,11 @@ describe("datadog_agent.obfuscate_sql from a Python check", { timeout: 120_000 }
       assert.equal(error.points[0][1], 1, "the check must get RuntimeError");
       assert.match(error.tags[0], /^msg:.*unexpected EOF in string/);
       assert.deepEqual(tags("obf.mongo"), ['m:{"find":"?","filter":{"age":"?"}}']);
+      const plans = sink.received.series.filter((s) => s.name === "obf.plan").map((s) => s.tags);
+      assert.deepEqual(plans, [
+        ["filter:( id = ? )", "node:Seq Scan", "normalize:False", "output:?", "rows:3"],
+        ["filter:( id = ? )", "node:Seq Scan", "normalize:True", "output:?", "rows:?"],
+      ]);
     } finally {
       await collector.stop();
     }

@@ -21,7 +21,11 @@ import { DEFAULT_CHECK_INTERVAL_S } from "../_types.ts";
 import type { Log } from "../../log/mod.ts";
 import { decodeNumber, type Message } from "./_protocol.ts";
 import { PyRunner, PythonNotFoundError, type SpawnSpec } from "./_runner.ts";
-import { obfuscateMongodbForCheck, obfuscateSqlForCheck } from "../../trace/obfuscate/mod.ts";
+import {
+  obfuscateMongodbForCheck,
+  obfuscateSqlExecPlanForCheck,
+  obfuscateSqlForCheck,
+} from "../../trace/obfuscate/mod.ts";
 
 /** As status prints it. */
 export const PYTHON_LOADER_NAME = "Python Check Loader";
@@ -313,8 +317,7 @@ export function createPythonLoader(options: PythonLoaderOptions = {}): PythonLoa
       case "obfuscate_mongodb_string":
         return obfuscateMongodbForCheck(String(args[0] ?? ""));
       case "obfuscate_sql_exec_plan":
-        // Execution plans need the Agent's per-key keep lists, which outpost does not have.
-        throw new Error(`outpost: ${fn} is not available yet`);
+        return obfuscateSqlExecPlanForCheck(String(args[0] ?? ""), args[1] === true);
       // An edge host has no container tagger, filter or kubelet: the agent's answers then.
       case "tagger.tag":
         return [];

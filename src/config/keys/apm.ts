@@ -12,6 +12,7 @@ import {
   list,
   listOf,
   MiB,
+  oneOf,
   path,
   port,
   seconds,
@@ -101,8 +102,14 @@ export const apmKeys = {
         }),
         {},
       ),
-      /** "" = the legacy SQL obfuscator, the only one outpost has. */
-      sql_obfuscation_mode: str("", 64),
+      /** "" = the legacy SQL obfuscator, the only one outpost has; the others are accepted for
+       * compatibility and obfuscate as "" does. */
+      sql_obfuscation_mode: oneOf([
+        "",
+        "obfuscate_only",
+        "normalize_only",
+        "obfuscate_and_normalize",
+      ], ""),
       evp_proxy_config: v.optional(
         v.object({
           enabled: bool(true),

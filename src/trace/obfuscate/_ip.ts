@@ -10,9 +10,14 @@ const ALLOWED = new Set(["127.0.0.1", "::1", "169.254.169.254", "fd00:ec2::254",
 const PROTOCOL = /^((?:dnspoll|ftp|file|http|https):\/{2,3})/;
 const BLOCKED = "blocked-ip-address";
 
-/** The length of a leading IPv4 address written with `sep` between octets, or -1. */
-function ipv4Prefix(s: string, sep: string): number {
-  const m = new RegExp(`^(\\d{1,3})\\${sep}(\\d{1,3})\\${sep}(\\d{1,3})\\${sep}(\\d{1,3})`).exec(s);
+/** A leading IPv4 address with `.`, `-` or `_` between its octets. */
+const IPV4 = [".", "-", "_"].map((sep) =>
+  new RegExp(`^(\\d{1,3})\\${sep}(\\d{1,3})\\${sep}(\\d{1,3})\\${sep}(\\d{1,3})`)
+);
+
+/** The length of a leading IPv4 address matched by `re`, or -1. */
+function ipv4Prefix(s: string, re: RegExp): number {
+  const m = re.exec(s);
   if (!m) return -1;
   for (const octet of m.slice(1)) {
     if (Number(octet) > 255 || (octet.length > 1 && octet[0] === "0")) return -1;
@@ -42,8 +47,8 @@ function quantizeOne(raw: string): string {
   let suffix = "";
   if (rest.includes(":") && isIP(rest) === 6) host = rest;
   else {
-    for (const sep of [".", "-", "_"]) {
-      const n = ipv4Prefix(rest, sep);
+    for (const re of IPV4) {
+      const n = ipv4Prefix(rest, re);
       if (n > 0) {
         host = rest.slice(0, n);
         suffix = rest.slice(n);
@@ -67,5 +72,7 @@ function quantizeOne(raw: string): string {
  * ```
  */
 export function quantizePeerIpAddresses(raw: string): string {
+  // Most peer values are names: without a digit or a colon nothing can be an address.
+  if (!/[\d:]/.test(raw)) return raw;
   return [...new Set(raw.split(",").map(quantizeOne))].join(",");
 }

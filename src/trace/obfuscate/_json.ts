@@ -1,18 +1,34 @@
-/** JSON bodies in span tags (MongoDB queries, Elasticsearch and OpenSearch bodies). */
+/**
+ * JSON in span tags and from checks (MongoDB queries, Elasticsearch and OpenSearch bodies,
+ * SQL execution plans): every value becomes `"?"`, except under the `keep` keys, and under
+ * the `sql` keys, whose string values are SQL-obfuscated instead.
+ */
 
-function mask(v: unknown, keep: ReadonlySet<string>): unknown {
-  if (Array.isArray(v)) return v.map((x) => mask(x, keep));
+/** Which keys keep their values and which hold SQL. */
+export interface JsonObfuscationOptions {
+  keep?: ReadonlySet<string>;
+  sql?: ReadonlySet<string>;
+  /** The SQL obfuscator for the `sql` keys' values (null when it cannot read one). */
+  obfuscateSql?: (query: string) => string | null;
+}
+
+function mask(v: unknown, o: JsonObfuscationOptions): unknown {
+  if (Array.isArray(v)) return v.map((x) => mask(x, o));
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = keep.has(k) ? x : mask(x, keep);
+    for (const [k, x] of Object.entries(v)) {
+      if (o.keep?.has(k)) out[k] = x;
+      else if (o.sql?.has(k) && typeof x === "string") out[k] = o.obfuscateSql?.(x) ?? "?";
+      else out[k] = mask(x, o);
+    }
     return out;
   }
   return "?";
 }
 
 /**
- * Replaces every value of a JSON document with `"?"`, except under the `keep` keys. Text that
- * is not JSON becomes `?` as a whole, so nothing leaks.
+ * Obfuscates a JSON document (re-serialized compactly). Text that is not JSON becomes `?` as a
+ * whole, so nothing leaks.
  *
  * @example
  * ```ts
@@ -20,9 +36,9 @@ function mask(v: unknown, keep: ReadonlySet<string>): unknown {
  * console.assert(obfuscateJson('{"query":{"match":{"name":"abc"}}}') === '{"query":{"match":{"name":"?"}}}');
  * ```
  */
-export function obfuscateJson(text: string, keep: ReadonlySet<string> = new Set()): string {
+export function obfuscateJson(text: string, options: JsonObfuscationOptions = {}): string {
   try {
-    return JSON.stringify(mask(JSON.parse(text), keep));
+    return JSON.stringify(mask(JSON.parse(text), options));
   } catch {
     return "?";
   }

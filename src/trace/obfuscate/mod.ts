@@ -24,10 +24,14 @@ export {
 export { obfuscateRedis, quantizeRedis } from "./_redis.ts";
 export { obfuscateMemcached } from "./_memcached.ts";
 export { obfuscateUrl } from "./_http.ts";
-export { obfuscateJson } from "./_json.ts";
+export { type JsonObfuscationOptions, obfuscateJson } from "./_json.ts";
 export { isCardNumber } from "./_credit_cards.ts";
 export { quantizePeerIpAddresses } from "./_ip.ts";
-export { obfuscateMongodbForCheck, obfuscateSqlForCheck } from "./_agent_api.ts";
+export {
+  obfuscateMongodbForCheck,
+  obfuscateSqlExecPlanForCheck,
+  obfuscateSqlForCheck,
+} from "./_agent_api.ts";
 
 /** What a SQL resource becomes when it cannot be tokenized. */
 export const NON_PARSABLE_SQL = "Non-parsable SQL query";
@@ -147,7 +151,7 @@ export class Obfuscator {
     opts: { enabled: boolean; keep_values: string[] },
   ): void {
     if (opts.enabled && meta[key] !== undefined) {
-      meta[key] = obfuscateJson(meta[key], new Set(opts.keep_values));
+      meta[key] = obfuscateJson(meta[key], { keep: new Set(opts.keep_values) });
     }
   }
 

@@ -212,6 +212,26 @@ describe("TraceProcessor.process()", () => {
     assert.equal(kept!.env, "prod");
   });
 
+  it("with Datadog-Client-Computed-Top-Level, copies only the tracer's _dd.top_level marks", () => {
+    const p = make();
+    const spans = [
+      span({
+        service: "a",
+        name: "n",
+        traceId: 9n,
+        spanId: 1n,
+        start: NOW_NS,
+        metrics: { "_dd.top_level": 1 },
+      }),
+      span({ service: "b", name: "n", traceId: 9n, spanId: 2n, parentId: 1n, start: NOW_NS }),
+    ];
+    const { kept } = p.process({ ...emptyTracerPayload(), chunks: [chunk(1, spans)] }, {
+      ...HINTS,
+      computedTopLevel: true,
+    });
+    assert.deepEqual(kept!.chunks[0].spans.map((s) => s.metrics._top_level), [1, undefined]);
+  });
+
   it("drops bad traces with their reason and counts span fixes", () => {
     const registry = new Registry();
     const p = make(registry);

@@ -13,6 +13,7 @@ import {
   TraceProcessor,
 } from "../../../src/trace/mod.ts";
 import { Concentrator, DEFAULT_PEER_TAGS } from "../../../src/trace/_stats.ts";
+import { MsgpackReader } from "../../../src/trace/_msgpack.ts";
 import { decodeSketchPb, span } from "./_helpers.ts";
 
 const HINTS: ClientHints = {
@@ -318,5 +319,106 @@ describe("splitStatsPayload()", () => {
       parts.flatMap((p) => p.stats[0].stats[0].stats.map((g) => g.resource)),
     );
     assert.equal(resources.size, 9000);
+  });
+});
+
+describe("encodeStatsPayload()", () => {
+  it("writes exactly the Go field names, in msgpack maps", () => {
+    const c = new Concentrator({
+      computeStatsBySpanKind: true,
+      peerTagsAggregation: true,
+      peerTagKeys: [],
+      agentHostname: "h",
+      agentEnv: "none",
+      agentVersion: "7",
+    }, T0);
+    const s = span({
+      service: "s",
+      name: "n",
+      traceId: 1n,
+      spanId: 1n,
+      start: T0,
+      duration: 1n,
+      metrics: { _top_level: 1 },
+    });
+    c.add({ priority: 1, origin: "", spans: [s], tags: {}, droppedTrace: false }, s, {
+      env: "prod",
+      hostname: "h",
+      version: "",
+      lang: "",
+      gitCommitSha: "",
+      imageTag: "",
+    });
+    const r = new MsgpackReader(encodeStatsPayload(c.flush(T0 + 60n * SEC, false)!));
+    /** Any msgpack value as plain JS, map keys as written. */
+    const value = (): unknown => {
+      const b = r.peek();
+      if ((b & 0xf0) === 0x80 || b === 0xde || b === 0xdf) {
+        const o: Record<string, unknown> = {};
+        for (let i = r.mapLen(); i > 0; i--) o[r.str()] = value();
+        return o;
+      }
+      if ((b & 0xf0) === 0x90 || b === 0xdc || b === 0xdd) {
+        return Array.from({ length: r.arrayLen() }, value);
+      }
+      if ((b & 0xe0) === 0xa0 || (b >= 0xd9 && b <= 0xdb)) return r.str();
+      if (b >= 0xc4 && b <= 0xc6) return r.bytes();
+      if (b === 0xc2 || b === 0xc3) return r.bool();
+      return r.float();
+    };
+    /** Dotted key paths, arrays of maps entered through their first element. */
+    const paths = (v: unknown, prefix = ""): string[] => {
+      if (Array.isArray(v)) return v.length && typeof v[0] === "object" ? paths(v[0], prefix) : [];
+      if (v === null || typeof v !== "object" || v instanceof Uint8Array) return [];
+      return Object.entries(v).flatMap(([k, x]) => [prefix + k, ...paths(x, `${prefix}${k}.`)]);
+    };
+    const all = paths(value());
+    for (
+      const k of [
+        "AgentHostname",
+        "AgentEnv",
+        "Stats",
+        "AgentVersion",
+        "ClientComputed",
+        "SplitPayload",
+        "Stats.Hostname",
+        "Stats.Env",
+        "Stats.Version",
+        "Stats.Lang",
+        "Stats.TracerVersion",
+        "Stats.RuntimeID",
+        "Stats.Sequence",
+        "Stats.AgentAggregation",
+        "Stats.Service",
+        "Stats.ContainerID",
+        "Stats.Tags",
+        "Stats.GitCommitSha",
+        "Stats.ImageTag",
+        "Stats.ProcessTagsHash",
+        "Stats.ProcessTags",
+        "Stats.Stats.Start",
+        "Stats.Stats.Duration",
+        "Stats.Stats.AgentTimeShift",
+        "Stats.Stats.Stats.Service",
+        "Stats.Stats.Stats.Name",
+        "Stats.Stats.Stats.Resource",
+        "Stats.Stats.Stats.HTTPStatusCode",
+        "Stats.Stats.Stats.Type",
+        "Stats.Stats.Stats.DBType",
+        "Stats.Stats.Stats.Hits",
+        "Stats.Stats.Stats.Errors",
+        "Stats.Stats.Stats.Duration",
+        "Stats.Stats.Stats.OkSummary",
+        "Stats.Stats.Stats.ErrorSummary",
+        "Stats.Stats.Stats.Synthetics",
+        "Stats.Stats.Stats.TopLevelHits",
+        "Stats.Stats.Stats.SpanKind",
+        "Stats.Stats.Stats.PeerTags",
+        "Stats.Stats.Stats.IsTraceRoot",
+        "Stats.Stats.Stats.GRPCStatusCode",
+        "Stats.Stats.Stats.HTTPMethod",
+        "Stats.Stats.Stats.HTTPEndpoint",
+      ]
+    ) assert.ok(all.includes(k), `missing ${k} in ${all.join(" ")}`);
   });
 });
