@@ -342,10 +342,13 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
       counters.dogstatsdLines.inc(batch.length);
       batch = [];
     };
-    /** Takes one line; false once the line cap is reached. */
-    const take = (line: Uint8Array): boolean => {
+    /**
+     * Takes one line (with its newline, so `dogstatsd_eol_required` holds); false once the
+     * line cap is reached. Empty lines count towards the cap but are not fed.
+     */
+    const take = (line: Uint8Array, empty: boolean): boolean => {
       if (++lines > DOGSTATSD_PROXY_MAX_LINES) return false;
-      if (line.length > 0) batch.push({ data: line, from: "http" });
+      if (!empty) batch.push({ data: line, from: "http" });
       if (batch.length >= DOGSTATSD_BATCH) flush();
       return true;
     };
@@ -373,7 +376,9 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
         let start = 0;
         for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
           const end = nl > start && data[nl - 1] === 13 ? nl - 1 : nl;
-          if (!take(data.subarray(start, end))) return tooManyLines(c, endpoint, flush);
+          if (!take(data.subarray(start, nl + 1), end === start)) {
+            return tooManyLines(c, endpoint, flush);
+          }
           start = nl + 1;
         }
         pending = data.subarray(start);
@@ -382,7 +387,7 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
           return refuse(c, endpoint, "line-too-long", 500, "bufio.Scanner: token too long");
         }
       }
-      if (pending.length > 0 && !take(pending)) return tooManyLines(c, endpoint, flush);
+      if (pending.length > 0 && !take(pending, false)) return tooManyLines(c, endpoint, flush);
       flush();
       return c.body(null, 200);
     } finally {

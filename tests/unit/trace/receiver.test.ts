@@ -24,6 +24,7 @@ function receiver(config: Record<string, unknown> = {}, { dogstatsd = true } = {
     stats: [],
   };
   const lines: string[] = [];
+  const raw: string[] = [];
   const app = createReceiverApp({
     settings,
     info: infoDocument(settings),
@@ -31,7 +32,8 @@ function receiver(config: Record<string, unknown> = {}, { dogstatsd = true } = {
     dogstatsd: dogstatsd
       ? {
         handleBatch: (batch: Datagram[]) => {
-          for (const d of batch) lines.push(new TextDecoder().decode(d.data));
+          for (const d of batch) raw.push(new TextDecoder().decode(d.data));
+          for (const d of batch) lines.push(new TextDecoder().decode(d.data).trimEnd());
         },
       }
       : null,
@@ -42,7 +44,7 @@ function receiver(config: Record<string, unknown> = {}, { dogstatsd = true } = {
     },
   });
   const errors = () => registry.read(APM.requestErrors) as Record<string, number>;
-  return { app, got, lines, errors, registry, settings };
+  return { app, got, lines, raw, errors, registry, settings };
 }
 
 const post = (body: BodyInit, headers: Record<string, string> = {}) => ({
@@ -236,10 +238,11 @@ describe("createReceiverApp", () => {
   });
 
   it("/dogstatsd/v2/proxy feeds each non-empty line to DogStatsD", async () => {
-    const { app, lines } = receiver();
-    const res = await app.request("/dogstatsd/v2/proxy", post("a:1|c\n\nb:2|g|#x:y\n"));
+    const { app, raw } = receiver();
+    const res = await app.request("/dogstatsd/v2/proxy", post("a:1|c\n\r\nb:2|g|#x:y\r\nc:3|c"));
     assert.equal(res.status, 200);
-    assert.deepEqual(lines, ["a:1|c", "b:2|g|#x:y"]);
+    // Each keeps its newline, so dogstatsd_eol_required applies to the last one only.
+    assert.deepEqual(raw, ["a:1|c\n", "b:2|g|#x:y\r\n", "c:3|c"]);
   });
 
   it("/dogstatsd/v1/proxy over 100,000 lines: 413 after the first 100,000", async () => {
