@@ -243,8 +243,8 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
           if (!(e instanceof TraceDecodeError)) throw e;
           return refuse(c, path, e.reason, 400, e.message);
         }
-        const lang = c.req.header("datadog-meta-lang") ?? payload.languageName;
-        payload.languageName ||= lang ?? "";
+        // What the tracer said in headers fills what a v0.7 payload did not carry itself.
+        payload.languageName ||= c.req.header("datadog-meta-lang") ?? "";
         payload.languageVersion ||= c.req.header("datadog-meta-lang-version") ?? "";
         payload.tracerVersion ||= c.req.header("datadog-meta-tracer-version") ?? "";
         payload.containerID ||= c.req.header("datadog-container-id") ?? "";
