@@ -410,6 +410,9 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
     const subdomain = c.req.header("x-datadog-evp-subdomain");
     if (c.req.method === "POST" && subdomain) {
       const wire = new Uint8Array(await c.req.arrayBuffer());
+      if (wire.length > MAX_BODY_BYTES) {
+        return reject(c, "other", 413, `body of ${wire.length} bytes is over the limit`);
+      }
       const raw = decompress(runtime, wire, c.req.header("content-encoding"));
       if (!raw.ok) return reject(c, "other", 400, raw.error);
       const body = decodeBody("opaque", raw.value);
