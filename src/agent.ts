@@ -50,6 +50,7 @@ import { createHttpClient, httpSettings } from "./http/mod.ts";
 import { buildChecks, type ChecksSettings, checksSettings } from "./checks/mod.ts";
 import type { ConfdResult, Loader } from "./checks/_types.ts";
 import { defaultLoaders, loadConfigs } from "./checks/_wiring.ts";
+import { buildTrace, TraceProcessor, traceSettings } from "./trace/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -219,7 +220,11 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // One loss reporter for every component: each loss is counted and logged, rate limited.
   const losses = new LossReporter({ registry, logger });
   const http = createHttpClient(runtime, httpSettings(config, process.env));
-  const forwarder = buildForwarder(forwarderSettings(config), {
+  const traceConfig = traceSettings(config);
+  const forwarder = buildForwarder({
+    ...forwarderSettings(config),
+    pipelines: { traces: traceConfig.domains },
+  }, {
     runtime,
     http,
     registry,
@@ -262,6 +267,22 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     logger,
     losses,
   });
+  // Traces: the receiver feeds the processing core, whose kept traces and stats go to the
+  // forwarder's `traces` pipeline; `/dogstatsd/*/proxy` feeds DogStatsD's batch path.
+  const trace = buildTrace(traceConfig, {
+    runtime,
+    registry,
+    logger,
+    http,
+    hostname: hostname.hostname,
+    submit: (p) => forwarder.component.submit(p),
+    processor: new TraceProcessor(traceConfig.processing, {
+      registry,
+      hostname: hostname.hostname,
+    }),
+    dogstatsd: dogstatsd?.component ?? null,
+  });
+  if (trace) status.register(trace.component.statusProvider);
   const api = buildApi(apiSettings(config), {
     runtime,
     token,
@@ -302,6 +323,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   if (ctx.intake) built.push(ctx.intake);
   built.push(forwarder, aggregator, checks);
   if (dogstatsd) built.push(dogstatsd);
+  if (trace) built.push(trace);
   built.push(api, expvar, hostMetadata);
   return agent;
 }

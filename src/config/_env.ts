@@ -15,7 +15,19 @@ export interface EnvBinding {
 }
 
 // Names the Datadog Agent accepts besides the derived one.
-const ALIASES: Record<string, string[]> = { dd_url: ["DD_URL"] };
+const ALIASES: Record<string, string[]> = {
+  dd_url: ["DD_URL"],
+  "apm_config.target_traces_per_second": ["DD_APM_TARGET_TPS"],
+  "apm_config.errors_per_second": ["DD_APM_ERROR_TPS"],
+  "apm_config.max_events_per_second": ["DD_APM_MAX_EPS"],
+};
+
+/** The trace agent's short names: `apm_config.receiver_port` is `DD_APM_RECEIVER_PORT` and
+ * `apm_config.apm_dd_url` is `DD_APM_DD_URL`, besides the derived `DD_APM_CONFIG_*`. */
+function apmName(path: string[]): string[] {
+  if (path[0] !== "apm_config" || path.length < 2) return [];
+  return [`DD_APM_${path.slice(1).join("_").toUpperCase().replace(/^APM_/, "")}`];
+}
 
 /** Every binding of the schema, computed once. */
 export const ENV_BINDINGS: EnvBinding[] = collect(configSchema, []);
@@ -33,7 +45,11 @@ function collect(schema: any, path: string[]): EnvBinding[] {
     ? "size"
     : schema.type;
   const key = path.join(".");
-  return [{ path, kind, names: [`DD_${path.join("_").toUpperCase()}`, ...(ALIASES[key] ?? [])] }];
+  return [{
+    path,
+    kind,
+    names: [`DD_${path.join("_").toUpperCase()}`, ...apmName(path), ...(ALIASES[key] ?? [])],
+  }];
 }
 
 const TRUE = new Set(["1", "t", "true"]);

@@ -17,6 +17,7 @@ import { flareKeys } from "./keys/flare.ts";
 import { fleetKeys } from "./keys/fleet.ts";
 import { intakeKeys } from "./keys/intake.ts";
 import { checksKeys } from "./keys/checks.ts";
+import { apmKeys } from "./keys/apm.ts";
 
 export { LOG_LEVELS } from "./keys/core.ts";
 
@@ -32,6 +33,7 @@ export const configSchema = v.object({
   ...fleetKeys,
   ...intakeKeys,
   ...checksKeys,
+  ...apmKeys,
 });
 
 /** The validated configuration, every default applied. */

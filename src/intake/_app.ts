@@ -20,6 +20,7 @@ import {
   querySeries,
   querySketches,
 } from "./_queries.ts";
+import { EVP_KIND, queryTraces, queryTraceStats, TRACE_ROUTES } from "./_traces.ts";
 
 /** Options of {@linkcode createIntakeApp}. */
 export interface IntakeAppOptions {
@@ -64,6 +65,7 @@ export const DATA_ROUTES: readonly Route[] = [
   { path: "/api/v1/orchestrator", body: "opaque", kind: "orchestrator", answer: OK_V1 },
   { path: "/api/v2/orch", body: "opaque", kind: "orchestrator", answer: OK_V1 },
   { path: "/api/v2/orchmanif", body: "opaque", kind: "orchestrator_manifest", answer: OK_V1 },
+  ...TRACE_ROUTES,
 ];
 
 /** Request headers kept with each payload (never the API key itself). */
@@ -79,6 +81,10 @@ const HEADERS_OF_INTEREST = [
   "x-dd-orchestrator-clusterid",
   "x-dd-agent-timestamp",
   "x-dd-hostname",
+  "x-datadog-reported-languages",
+  "x-datadog-evp-subdomain",
+  "x-datadog-hostname",
+  "via",
 ];
 
 /** Bodies larger than this are refused with 413 (the agent's own limits are far below). */
@@ -340,6 +346,14 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
       limit: intParam(c.req.query("limit"), 100),
     })));
   app.get("/outpost/intake/flares", (c) => c.json(queryFlares(store)));
+  app.get(
+    "/outpost/intake/traces",
+    (c) => c.json(queryTraces(store, { service: c.req.query("service") })),
+  );
+  app.get(
+    "/outpost/intake/trace_stats",
+    (c) => c.json(queryTraceStats(store, { service: c.req.query("service") })),
+  );
   app.get("/outpost/intake/flares/:seq/file", (c) => {
     const seq = Number(c.req.param("seq"));
     const flare = queryFlares(store).flares.find((f) => f.seq === seq) as
@@ -391,7 +405,27 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
   app.get("/outpost/intake/faults", (c) => c.json({ pending: faults.list() }));
   app.delete("/outpost/intake/faults", (c) => c.json({ cleared: faults.clear() }));
 
-  app.notFound((c) => c.json({ errors: [`no route for ${c.req.method} ${c.req.path}`] }, 404));
+  app.notFound(async (c) => {
+    // The trace agent's EVP proxy sends any path, naming the product in a header.
+    const subdomain = c.req.header("x-datadog-evp-subdomain");
+    if (c.req.method === "POST" && subdomain) {
+      const wire = new Uint8Array(await c.req.arrayBuffer());
+      if (wire.length > MAX_BODY_BYTES) {
+        return reject(c, "other", 413, `body of ${wire.length} bytes is over the limit`);
+      }
+      const raw = decompress(runtime, wire, c.req.header("content-encoding"));
+      if (!raw.ok) return reject(c, "other", 400, raw.error);
+      const body = decodeBody("opaque", raw.value);
+      record(c, c.req.path, EVP_KIND, {
+        wire_bytes: wire.length,
+        decoded_bytes: raw.value.length,
+        content: { subdomain, path: c.req.path, ...(body.ok ? body.value as object : {}) },
+      });
+      stored.with("other").inc();
+      return c.json(OK_V1, 202);
+    }
+    return c.json({ errors: [`no route for ${c.req.method} ${c.req.path}`] }, 404);
+  });
   app.onError((err, c) => c.json({ errors: [err.message] }, 500));
   return app;
 }

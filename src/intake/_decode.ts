@@ -7,6 +7,7 @@
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { Runtime } from "../runtime/types.ts";
 import { decodeMetricPayload, decodeSketchPayload } from "./_protobuf.ts";
+import { decodeAgentPayload, decodeMsgpack } from "./_traces.ts";
 
 /** A decoded value or the reason it could not be decoded. */
 export type Decoded<T = unknown> = { ok: true; value: T } | { ok: false; error: string };
@@ -49,7 +50,13 @@ export function decompress(
 }
 
 /** How the body of each route is decoded. */
-export type BodyKind = "metric_payload" | "sketch_payload" | "json" | "opaque";
+export type BodyKind =
+  | "metric_payload"
+  | "sketch_payload"
+  | "agent_payload"
+  | "msgpack"
+  | "json"
+  | "opaque";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -61,13 +68,23 @@ export function decodeBody(kind: BodyKind, bytes: Uint8Array): Decoded {
         return { ok: true, value: decodeMetricPayload(bytes) };
       case "sketch_payload":
         return { ok: true, value: decodeSketchPayload(bytes) };
+      case "agent_payload":
+        return { ok: true, value: decodeAgentPayload(bytes) };
+      case "msgpack":
+        return { ok: true, value: decodeMsgpack(bytes) };
       case "json":
         return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
       case "opaque":
         return { ok: true, value: { size: bytes.length, base64: toBase64(bytes) } };
     }
   } catch (e) {
-    const what = kind === "json" ? "JSON" : kind === "opaque" ? "body" : "protobuf";
+    const what = kind === "json"
+      ? "JSON"
+      : kind === "opaque"
+      ? "body"
+      : kind === "msgpack"
+      ? "msgpack"
+      : "protobuf";
     return fail(`cannot decode the ${what} body: ${(e as Error).message}`);
   }
 }

@@ -31,7 +31,24 @@ export function intakeSettings(config: Config): IntakeSettings {
   };
 }
 
-/** The config the rest of the agent sees: `dd_url` at the intake, and the dev API key. */
+/**
+ * The config the rest of the agent sees: `dd_url`, the trace intake and every product the
+ * trace agent proxies at the intake, and the dev API key.
+ */
 export function pointAtIntake(config: Config, url: string): Config {
-  return { ...config, dd_url: url, api_key: config.api_key || DEV_API_KEY };
+  const apm = config.apm_config;
+  return {
+    ...config,
+    dd_url: url,
+    api_key: config.api_key || DEV_API_KEY,
+    apm_config: {
+      ...apm,
+      apm_dd_url: url,
+      profiling_dd_url: `${url}/api/v2/profile`,
+      debugger_dd_url: `${url}/api/v2/debugger`,
+      symdb_dd_url: `${url}/api/v2/debugger`,
+      telemetry: { ...apm.telemetry, dd_url: url },
+      evp_proxy_config: { ...apm.evp_proxy_config, dd_url: url },
+    },
+  };
 }

@@ -24,7 +24,7 @@ export class ProtobufError extends Error {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A cursor over one message's bytes. */
-class Reader {
+export class Reader {
   pos: number;
   readonly end: number;
   readonly #buf: Uint8Array;
@@ -79,6 +79,32 @@ class Reader {
       if (b < 0x80) return Number(BigInt.asIntN(64, big));
     }
     throw new ProtobufError("varint longer than 10 bytes");
+  }
+
+  /** A uint64 varint, exact (ids above 2^53). */
+  uint64(): bigint {
+    let big = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new ProtobufError("truncated varint");
+      const b = this.#buf[this.pos++];
+      big |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if (b < 0x80) return BigInt.asUintN(64, big);
+    }
+    throw new ProtobufError("varint longer than 10 bytes");
+  }
+
+  /** A fixed64 as an exact uint64. */
+  fixed64(): bigint {
+    this.#need(8);
+    const v = this.#view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** The raw bytes of a length-delimited field (a view, not a copy). */
+  raw(): Uint8Array {
+    const [s, e] = this.bytes();
+    return this.#buf.subarray(s, e);
   }
 
   sint32(): number {
@@ -160,12 +186,12 @@ class Reader {
   }
 }
 
-function expectWire(got: number, want: number): void {
+export function expectWire(got: number, want: number): void {
   if (got !== want) throw new ProtobufError(`wire type ${got} where ${want} was expected`);
 }
 
 /** Runs `onField` for every field of the message under `r`; the callback skips what it ignores. */
-function fields(r: Reader, onField: (field: number, wire: number) => boolean): void {
+export function fields(r: Reader, onField: (field: number, wire: number) => boolean): void {
   while (!r.done()) {
     const [field, wire] = r.tag();
     if (!onField(field, wire)) r.skip(wire);

@@ -9,3 +9,4 @@
  */
 export type { EncodedPayload } from "./_payload.ts";
 export { Serializer, type SerializerSettings, serializerSettings } from "./_serializer.ts";
+export { ProtoWriter } from "./_proto.ts";

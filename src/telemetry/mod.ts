@@ -10,6 +10,9 @@ export { LossReporter } from "./losses.ts";
 export {
   AGGREGATOR,
   aggregatorEvents,
+  APM,
+  type ApmCounters,
+  apmEvents,
   CHECKS,
   CHECKS_EXPVAR,
   checksEvents,

@@ -449,13 +449,14 @@ self.gauge('cache.ok', 1)`;
     });
   });
 
-  it("obfuscate_sql raises RuntimeError('outpost: obfuscate_sql is not available yet') until the trace obfuscator lands", async () => {
+  // The obfuscation calls' answers: tests/integration/checks_python_obfuscate.test.ts.
+  it("obfuscate_sql_exec_plan on a plan that is not JSON raises RuntimeError with the reason", async () => {
     const body = `import datadog_agent
 try:
-    datadog_agent.obfuscate_sql("SELECT * FROM t WHERE a = 1")
+    datadog_agent.obfuscate_sql_exec_plan('{"Plan": ')
     raise AssertionError('no error')
 except RuntimeError as e:
-    assert str(e) == 'outpost: obfuscate_sql is not available yet', str(e)
+    assert str(e).startswith('cannot obfuscate the execution plan'), str(e)
 self.gauge('obf.raised', 1)`;
     await using({
       checks: { "obf.py": pyCheck(body) },

@@ -21,6 +21,11 @@ import { DEFAULT_CHECK_INTERVAL_S } from "../_types.ts";
 import type { Log } from "../../log/mod.ts";
 import { decodeNumber, type Message } from "./_protocol.ts";
 import { PyRunner, PythonNotFoundError, type SpawnSpec } from "./_runner.ts";
+import {
+  obfuscateMongodbForCheck,
+  obfuscateSqlExecPlanForCheck,
+  obfuscateSqlForCheck,
+} from "../../trace/obfuscate/mod.ts";
 
 /** As status prints it. */
 export const PYTHON_LOADER_NAME = "Python Check Loader";
@@ -228,7 +233,7 @@ export function createPythonLoader(options: PythonLoaderOptions = {}): PythonLoa
       enabled: (l) => log?.enabled(l) ?? false,
     },
     onMessage: (msg) => route(msg),
-    onCall: (fn) => answerCall(fn),
+    onCall: (fn, args) => answerCall(fn, args),
     onRestarted: () => void reloadAll(),
   });
 
@@ -304,14 +309,15 @@ export function createPythonLoader(options: PythonLoaderOptions = {}): PythonLoa
   }
 
   /** The agent's side of the runner's synchronous helpers. */
-  function answerCall(fn: string): unknown {
+  function answerCall(fn: string, args: unknown[]): unknown {
     switch (fn) {
+      // The trace agent's obfuscator; a failure reaches the check as RuntimeError, as in the agent.
       case "obfuscate_sql":
-      case "obfuscate_sql_exec_plan":
+        return obfuscateSqlForCheck(String(args[0] ?? ""), String(args[1] ?? ""));
       case "obfuscate_mongodb_string":
-        // outpost has no SQL/Mongo obfuscator until the trace subsystem's lands; until then
-        // checks get RuntimeError, as they do when the agent's obfuscation fails.
-        throw new Error(`outpost: ${fn} is not available yet`);
+        return obfuscateMongodbForCheck(String(args[0] ?? ""));
+      case "obfuscate_sql_exec_plan":
+        return obfuscateSqlExecPlanForCheck(String(args[0] ?? ""), args[1] === true);
       // An edge host has no container tagger, filter or kubelet: the agent's answers then.
       case "tagger.tag":
         return [];

@@ -303,8 +303,7 @@ def install_modules():
         set_external_tags=lambda tags: send({'t': 'xtags', 'tags': _clean(tags)}),
         write_persistent_cache=write_persistent_cache,
         read_persistent_cache=read_persistent_cache,
-        # The agent answers these; outpost has no SQL obfuscator yet, so for now its answer is
-        # an error and the check gets RuntimeError.
+        # The agent answers these with the trace agent's obfuscator; a failure is RuntimeError.
         obfuscate_sql=lambda query, options='': call('obfuscate_sql', _text(query), _text(options or '')),
         obfuscate_sql_exec_plan=lambda plan, normalize=False: call('obfuscate_sql_exec_plan', _text(plan),
                                                                    bool(normalize)),

@@ -21,6 +21,7 @@
  * @module
  */
 import { AGGREGATOR } from "./aggregator.ts";
+import { APM } from "./apm.ts";
 import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
@@ -28,8 +29,10 @@ import { INTAKE } from "./intake.ts";
 import { LOSSES } from "./losses.ts";
 import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
+import { TRACE } from "./trace.ts";
 
 export { AGGREGATOR, aggregatorEvents, type AggregatorReaders } from "./aggregator.ts";
+export { APM, type ApmCounters, apmEvents, type ApmReaders } from "./apm.ts";
 export { CHECKS, CHECKS_EXPVAR, checksEvents, type ChecksReaders } from "./checks.ts";
 export {
   DOGSTATSD,
@@ -45,6 +48,7 @@ export { INTAKE, intakeEvents, type IntakeReaders } from "./intake.ts";
 export { LOSSES, lossesEvents, type LossesReaders } from "./losses.ts";
 export { METADATA, metadataEvents, type MetadataReaders } from "./metadata.ts";
 export { SERIALIZER, serializerEvents } from "./serializer.ts";
+export { TRACE, type TraceProcessingEvents, traceProcessingEvents } from "./trace.ts";
 
 /** Every area's names, keyed by the area, which is also the first segment of its names. */
 export const TELEMETRY = Object.freeze({
@@ -56,6 +60,8 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
+  trace: TRACE,
+  apm: APM,
 });
 
 /** The string values found anywhere in a (nested) names object. */

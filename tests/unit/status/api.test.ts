@@ -107,6 +107,7 @@ describe("agent API routes", () => {
     assert.deepEqual(await res.json(), [
       "collector",
       "aggregator",
+      "apm",
       "dogstatsd",
       "forwarder",
       "metadata",

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   aggregatorEvents,
+  apmEvents,
   dogstatsdParserEvents,
   dogstatsdServerEvents,
   expvarEvents,
@@ -14,6 +15,7 @@ import {
 } from "../../../src/telemetry/mod.ts";
 import { TELEMETRY } from "../../../src/telemetry/events/mod.ts";
 import { lossesEvents } from "../../../src/telemetry/events/losses.ts";
+import { traceProcessingEvents } from "../../../src/telemetry/events/trace.ts";
 import {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,
@@ -57,6 +59,8 @@ function registerAll(registry: Registry): void {
   metadataEvents(registry, { hostLastSent: () => 0 });
   expvarEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
+  apmEvents(registry, { receiver: () => ({}) });
+  traceProcessingEvents(registry);
 }
 
 /** The full names held by a registry, rebuilt from its grouped snapshot. */
