@@ -17,6 +17,7 @@ import { flareKeys } from "./keys/flare.ts";
 import { fleetKeys } from "./keys/fleet.ts";
 import { intakeKeys } from "./keys/intake.ts";
 import { checksKeys } from "./keys/checks.ts";
+import { logsKeys } from "./keys/logs.ts";
 
 export { LOG_LEVELS } from "./keys/core.ts";
 
@@ -32,6 +33,7 @@ export const configSchema = v.object({
   ...fleetKeys,
   ...intakeKeys,
   ...checksKeys,
+  ...logsKeys,
 });
 
 /** The validated configuration, every default applied. */
