@@ -31,7 +31,16 @@ export function intakeSettings(config: Config): IntakeSettings {
   };
 }
 
-/** The config the rest of the agent sees: `dd_url` at the intake, and the dev API key. */
+/**
+ * The config the rest of the agent sees: `dd_url` and `logs_config.logs_dd_url` (`host:port`,
+ * plain HTTP as the intake speaks) at the intake, and the dev API key.
+ */
 export function pointAtIntake(config: Config, url: string): Config {
-  return { ...config, dd_url: url, api_key: config.api_key || DEV_API_KEY };
+  const u = new URL(url);
+  const logs_config = {
+    ...config.logs_config,
+    logs_dd_url: `${u.hostname}:${u.port || (u.protocol === "https:" ? 443 : 80)}`,
+    logs_no_ssl: u.protocol === "http:",
+  };
+  return { ...config, dd_url: url, api_key: config.api_key || DEV_API_KEY, logs_config };
 }

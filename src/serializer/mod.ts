@@ -9,3 +9,4 @@
  */
 export type { EncodedPayload } from "./_payload.ts";
 export { Serializer, type SerializerSettings, serializerSettings } from "./_serializer.ts";
+export { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";

@@ -22,6 +22,8 @@ export {
   forwarderEvents,
   type ForwarderReaders,
   intakeEvents,
+  LOGS_SEND,
+  logsSendEvents,
   METADATA,
   metadataEvents,
   SERIALIZER,

@@ -26,6 +26,7 @@ import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
 import { INTAKE } from "./intake.ts";
 import { LOSSES } from "./losses.ts";
+import { LOGS_SEND } from "./logs_send.ts";
 import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
 
@@ -43,6 +44,7 @@ export { EXPVAR, expvarEvents } from "./expvar.ts";
 export { FORWARDER, forwarderEvents, type ForwarderReaders } from "./forwarder.ts";
 export { INTAKE, intakeEvents, type IntakeReaders } from "./intake.ts";
 export { LOSSES, lossesEvents, type LossesReaders } from "./losses.ts";
+export { LOGS_SEND, logsSendEvents, type LogsSendReaders } from "./logs_send.ts";
 export { METADATA, metadataEvents, type MetadataReaders } from "./metadata.ts";
 export { SERIALIZER, serializerEvents } from "./serializer.ts";
 
@@ -56,6 +58,7 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
+  logsSend: LOGS_SEND,
 });
 
 /** The string values found anywhere in a (nested) names object. */

@@ -1,0 +1,75 @@
+/**
+ * What the sending half of log collection MUST emit. Names are the Datadog Agent's
+ * `logs-agent` expvar keys (logs-apmstats A.6); the sources half (`logs.ts`) adds its own.
+ *
+ * | name | kind | counts |
+ * |------|------|--------|
+ * | `logs-agent.LogsProcessed` | counter | messages that passed the processing rules (reached the sender) |
+ * | `logs-agent.LogsSent` | counter | messages in batches the intake accepted |
+ * | `logs-agent.BytesSent` | counter | uncompressed bytes of those batches |
+ * | `logs-agent.EncodedBytesSent` | counter | compressed bytes of those batches |
+ * | `logs-agent.RetryCount` | counter | batches sent again after a failed delivery |
+ * | `logs-agent.DestinationErrors` | counter | failed deliveries (retried or dropped) |
+ * | `logs-agent.DestinationLogsDropped` | by reason | messages dropped for good (`too_large`, `http_400`, `queue_full`…) |
+ * | `logs-agent.SenderLatency` | gauge | ms between sealing and acceptance of the last batch |
+ * | `logs-agent.IsRunning` | published | whether the logs agent runs |
+ *
+ * @module
+ */
+import type { Registry } from "../registry.ts";
+
+/** The registry names of the logs sender (see the module doc). */
+export const LOGS_SEND = Object.freeze(
+  {
+    /** Messages that passed the processing rules. */
+    logsProcessed: "logs-agent.LogsProcessed",
+    /** Messages in batches the intake accepted. */
+    logsSent: "logs-agent.LogsSent",
+    /** Uncompressed bytes accepted. */
+    bytesSent: "logs-agent.BytesSent",
+    /** Compressed bytes accepted. */
+    encodedBytesSent: "logs-agent.EncodedBytesSent",
+    /** Batches sent again after a failed delivery. */
+    retryCount: "logs-agent.RetryCount",
+    /** Failed deliveries. */
+    destinationErrors: "logs-agent.DestinationErrors",
+    /** Messages dropped for good, by reason. */
+    destinationLogsDropped: "logs-agent.DestinationLogsDropped",
+    /** Ms from sealing to acceptance of the last batch. */
+    senderLatency: "logs-agent.SenderLatency",
+    /** Published: whether the logs agent runs. */
+    isRunning: "logs-agent.IsRunning",
+  } as const,
+);
+
+/** What the sender publishes. */
+export interface LogsSendReaders {
+  isRunning: () => boolean;
+}
+
+/**
+ * Registers what the logs sender emits and returns its counters.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "../registry.ts";
+ * import { LOGS_SEND, logsSendEvents } from "./logs_send.ts";
+ * const registry = new Registry();
+ * logsSendEvents(registry, { isRunning: () => true }).logsSent.inc(3);
+ * console.assert(registry.read(LOGS_SEND.logsSent) === 3);
+ * ```
+ */
+export function logsSendEvents(registry: Registry, readers: LogsSendReaders) {
+  const events = {
+    logsProcessed: registry.counter(LOGS_SEND.logsProcessed),
+    logsSent: registry.counter(LOGS_SEND.logsSent),
+    bytesSent: registry.counter(LOGS_SEND.bytesSent),
+    encodedBytesSent: registry.counter(LOGS_SEND.encodedBytesSent),
+    retryCount: registry.counter(LOGS_SEND.retryCount),
+    destinationErrors: registry.counter(LOGS_SEND.destinationErrors),
+    destinationLogsDropped: registry.counterVec(LOGS_SEND.destinationLogsDropped),
+    senderLatency: registry.gauge(LOGS_SEND.senderLatency),
+  };
+  registry.publish(LOGS_SEND.isRunning, readers.isRunning);
+  return events;
+}
