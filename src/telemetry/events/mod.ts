@@ -25,6 +25,7 @@ import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
 import { INTAKE } from "./intake.ts";
+import { LOGS } from "./logs.ts";
 import { LOSSES } from "./losses.ts";
 import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
@@ -42,6 +43,7 @@ export {
 export { EXPVAR, expvarEvents } from "./expvar.ts";
 export { FORWARDER, forwarderEvents, type ForwarderReaders } from "./forwarder.ts";
 export { INTAKE, intakeEvents, type IntakeReaders } from "./intake.ts";
+export { LOGS, type LogsEvents, logsEvents } from "./logs.ts";
 export { LOSSES, lossesEvents, type LossesReaders } from "./losses.ts";
 export { METADATA, metadataEvents, type MetadataReaders } from "./metadata.ts";
 export { SERIALIZER, serializerEvents } from "./serializer.ts";
@@ -56,6 +58,7 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
+  logs: LOGS,
 });
 
 /** The string values found anywhere in a (nested) names object. */
