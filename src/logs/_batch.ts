@@ -33,7 +33,7 @@ const CLOSE = 0x5d;
  * const json = eventJson({
  *   content: new TextEncoder().encode("hello"), status: "info", timestamp: 1, hostname: "h",
  *   service: "s", source: "src", tags: ["a:1", "b:2"], rawBytes: 6,
- *   origin: { source: undefined as never, identifier: "", offset: "", tailingMode: "end" },
+ *   origin: { source: undefined as never, identifier: "", offset: "", tailingMode: "end", seq: 0 },
  * });
  * console.assert(JSON.parse(json).ddtags === "a:1,b:2");
  * ```
@@ -58,7 +58,7 @@ export function eventJson(m: LogMessage): string {
  * const m = {
  *   content: new TextEncoder().encode("x"), status: "info", timestamp: 1, hostname: "h",
  *   service: "", source: "", tags: [], rawBytes: 2,
- *   origin: { source: undefined as never, identifier: "", offset: "", tailingMode: "end" as const },
+ *   origin: { source: undefined as never, identifier: "", offset: "", tailingMode: "end" as const, seq: 0 },
  * };
  * console.assert(batch.add(m) === "added");
  * console.assert(batch.add(m) === "full");

@@ -55,6 +55,8 @@ export interface LogSourcesHandle {
   start(): Promise<void>;
   stop(): Promise<void>;
   sources(): LogSource[];
+  /** Warnings of the sources (e.g. the open-files limit reached). */
+  warnings(): string[];
 }
 
 /** What the sources half needs from the sending half. */
@@ -78,6 +80,8 @@ export interface LogsDeps {
   sources: (out: LogsOutput) => LogSourcesHandle;
   /** Configuration errors found while reading the `logs:` sections. @default [] */
   configErrors?: string[];
+  /** Configuration warnings of the `logs:` sections. @default [] */
+  configWarnings?: string[];
 }
 
 /** The logs component. */
@@ -106,7 +110,7 @@ export function buildLogs(
   deps: LogsDeps,
 ): Built<LogsComponent> | null {
   if (!settings.enabled) return null;
-  const { runtime, registry, logger, auditor, configErrors = [] } = deps;
+  const { runtime, registry, logger, auditor, configErrors = [], configWarnings = [] } = deps;
   const hub = new StreamHub();
   const sender = new LogsSender(settings.sender, {
     runtime,
@@ -143,7 +147,7 @@ export function buildLogs(
       settings: settings.sender,
       sources: () => sources.sources(),
       errors: () => configErrors,
-      warnings: () => [],
+      warnings: () => [...configWarnings, ...sources.warnings()],
     }),
     apiArea: streamLogsApiArea(hub),
   };

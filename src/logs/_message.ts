@@ -15,8 +15,8 @@ export interface ProcessingRule {
   name: string;
   /** The compiled pattern: global for `mask_sequences`, anchored at line start for `multi_line`. */
   regex: RegExp;
-  /** The JS replacement string for `mask_sequences` (Go's `${1}` already turned into `$1`). */
-  replace: string;
+  /** `mask_sequences`: the replacer for `String.replace`, with Go's template semantics. */
+  replace: (match: string, ...groups: unknown[]) => string;
 }
 
 /** One validated entry of a `logs:` list (an integration's) . */
@@ -91,6 +91,11 @@ export interface Origin {
   offset: string;
   /** The source's tailing mode, recorded in the registry beside the offset. */
   tailingMode: StartPosition;
+  /**
+   * Order of creation in this process ({@linkcode nextSeq}): the auditor ignores an ack older
+   * than the registry entry's last reset (a rotation), so offsets never go backwards.
+   */
+  seq: number;
 }
 
 /** One processed log line or multi-line event. */
@@ -123,4 +128,10 @@ export function emptyInfo(): SourceInfo {
     lastRotation: 0,
     messages: [],
   };
+}
+
+let seq = 0;
+/** The next value of the process-wide message sequence (see {@linkcode Origin.seq}). */
+export function nextSeq(): number {
+  return ++seq;
 }

@@ -112,7 +112,6 @@ export class LogsSender {
 
   /** Takes one processed message. */
   add(m: LogMessage): void {
-    this.#events.logsProcessed.inc();
     (m.origin.source?.type === "file" ? this.#file : this.#listener).add(m);
   }
 

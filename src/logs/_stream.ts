@@ -32,7 +32,7 @@ const encoder = new TextEncoder();
  *   content: new TextEncoder().encode("hi"), status: "info", timestamp: 0, hostname: "h",
  *   service: "web", source: "nginx", tags: ["env:prod"], rawBytes: 3,
  *   origin: {
- *     source: { name: "web", type: "file" } as never, identifier: "", offset: "", tailingMode: "end",
+ *     source: { name: "web", type: "file" } as never, identifier: "", offset: "", tailingMode: "end", seq: 0,
  *   },
  * });
  * console.assert(line.startsWith("Integration Name: web | Type: file | Status: info"));

@@ -1,5 +1,20 @@
 /**
- * Log collection: sources (files, TCP, UDP), tailing, processing and the registry of offsets.
+ * Log collection, the sources half: `logs:` sources from conf.d (files, TCP, UDP), the file
+ * launcher and tailers (rotation, truncation, start positions), decoding, multi-line and the
+ * processing rules, and the auditor that keeps acknowledged offsets in `registry.json`.
+ *
+ * The sender calls {@linkcode Auditor.ack} with the origins of the messages the intake
+ * accepted; nothing else moves an offset.
+ *
+ * @example Build the sources of a config
+ * ```ts ignore
+ * import { Auditor, buildLogSources, logsSettings } from "./mod.ts";
+ * const settings = logsSettings(config, configFile);
+ * const auditor = new Auditor({ path: settings.registryPath });
+ * const sources = buildLogSources(settings, { runtime, registry, logger, hostname, auditor, output });
+ * await auditor.start();
+ * await sources.start();
+ * ```
  *
  * @module
  */
@@ -14,6 +29,10 @@ export type {
   SourceStatus,
   StartPosition,
 } from "./_message.ts";
+export { Auditor, type AuditorOptions } from "./_auditor.ts";
+export { type LogsSettings, logsSettings } from "./_settings.ts";
+export { buildLogSources, type LogSources, type LogsPipelineDeps } from "./_pipeline.ts";
+export { TRUNCATED } from "./_decoder.ts";
 
 // The sending half: batches, sender, the component, status and stream-logs.
 export {

@@ -40,6 +40,7 @@ function message(source: LogSource, text: string, offset: number): LogMessage {
       identifier: `file:${source.config.path}`,
       offset: String(offset),
       tailingMode: "end",
+      seq: offset,
     },
     rawBytes: text.length + 1,
   };

@@ -4,7 +4,6 @@
  *
  * | name | kind | counts |
  * |------|------|--------|
- * | `logs-agent.LogsProcessed` | counter | messages that passed the processing rules (reached the sender) |
  * | `logs-agent.LogsSent` | counter | messages in batches the intake accepted |
  * | `logs-agent.BytesSent` | counter | uncompressed bytes of those batches |
  * | `logs-agent.EncodedBytesSent` | counter | compressed bytes of those batches |
@@ -21,8 +20,6 @@ import type { Registry } from "../registry.ts";
 /** The registry names of the logs sender (see the module doc). */
 export const LOGS_SEND = Object.freeze(
   {
-    /** Messages that passed the processing rules. */
-    logsProcessed: "logs-agent.LogsProcessed",
     /** Messages in batches the intake accepted. */
     logsSent: "logs-agent.LogsSent",
     /** Uncompressed bytes accepted. */
@@ -61,7 +58,6 @@ export interface LogsSendReaders {
  */
 export function logsSendEvents(registry: Registry, readers: LogsSendReaders) {
   const events = {
-    logsProcessed: registry.counter(LOGS_SEND.logsProcessed),
     logsSent: registry.counter(LOGS_SEND.logsSent),
     bytesSent: registry.counter(LOGS_SEND.bytesSent),
     encodedBytesSent: registry.counter(LOGS_SEND.encodedBytesSent),

@@ -25,6 +25,7 @@ import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
 import { INTAKE } from "./intake.ts";
+import { LOGS } from "./logs.ts";
 import { LOSSES } from "./losses.ts";
 import { LOGS_SEND } from "./logs_send.ts";
 import { METADATA } from "./metadata.ts";
@@ -43,6 +44,7 @@ export {
 export { EXPVAR, expvarEvents } from "./expvar.ts";
 export { FORWARDER, forwarderEvents, type ForwarderReaders } from "./forwarder.ts";
 export { INTAKE, intakeEvents, type IntakeReaders } from "./intake.ts";
+export { LOGS, type LogsEvents, logsEvents } from "./logs.ts";
 export { LOSSES, lossesEvents, type LossesReaders } from "./losses.ts";
 export { LOGS_SEND, logsSendEvents, type LogsSendReaders } from "./logs_send.ts";
 export { METADATA, metadataEvents, type MetadataReaders } from "./metadata.ts";
@@ -58,6 +60,7 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
+  logs: LOGS,
   logsSend: LOGS_SEND,
 });
 
