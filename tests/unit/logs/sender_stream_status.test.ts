@@ -123,12 +123,12 @@ test("Logs Agent status: endpoints, counters and sources in JSON and text", () =
   assert.equal(st.metrics.RetryCount, 3, "only the logs route's retries");
   assert.deepEqual(st.integrations.map((i: { name: string }) => i.name), ["syslog", "web"]);
   const text = renderLogsStatus(data, PLAIN);
-  assert.match(text, /    LogsSent: 7/);
-  assert.match(text, /  web\n  ---\n    - Type: file\n      Path: \/var\/log\/x.log\n/);
-  assert.match(text, /      Port: 10514/);
-  assert.match(text, /      Status: OK\n      Inputs:\n        \/var\/log\/x.log/);
-  assert.match(text, /      Bytes Read: 42/);
-  assert.match(text, /Errors\n    conf.d\/bad.d/);
+  assert.ok(text.includes("    LogsSent: 7\n"));
+  assert.ok(text.includes("  web\n  ---\n    - Type: file\n      Path: /var/log/x.log\n"));
+  assert.ok(text.includes("      Port: 10514\n"));
+  assert.ok(text.includes("      Status: OK\n      Inputs:\n        /var/log/x.log\n"));
+  assert.ok(text.includes("      Bytes Read: 42\n"));
+  assert.ok(text.includes("Errors\n    conf.d/bad.d"));
 });
 
 test("Logs Agent status when logs_enabled is false", () => {
