@@ -36,6 +36,8 @@ export interface TailerContext {
   filePollMs: number;
   jsonDetection: boolean;
   hostname: string;
+  /** Host tags for every message while `expected_tags_duration` runs (set at start). */
+  hostTags?: { tags: string[]; until: number };
   auditor: Auditor;
   events: LogsEvents;
   output: (m: LogMessage) => void;
@@ -156,6 +158,7 @@ export class FileTailer {
     const process = createProcessor({
       source: this.#source,
       hostname: ctx.hostname,
+      hostTags: ctx.hostTags,
       tags,
       identifier: () => (this.#drainUntil > 0 ? "" : this.identifier),
       tailingMode: c.startPosition,

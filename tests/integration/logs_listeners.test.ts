@@ -142,3 +142,24 @@ describe("UDP listener", () => {
     }
   });
 });
+
+describe("expected_tags_duration", () => {
+  it("adds the host tags to messages only while it runs", async () => {
+    const port = await freePort();
+    const h = logsHarness(tempDir("logs-hosttags-"), [{ type: "udp", port }], {
+      settings: { hostTags: ["region:north"], expectedTagsMs: 400 },
+    });
+    await h.start();
+    try {
+      socat("early\n", `UDP-SENDTO:127.0.0.1:${port}`);
+      await h.waitFor(() => h.messages.length === 1, "the early line");
+      await new Promise((r) => setTimeout(r, 500));
+      socat("late\n", `UDP-SENDTO:127.0.0.1:${port}`);
+      await h.waitFor(() => h.messages.length === 2, "the late line");
+      assert.deepEqual(h.messages[0].tags, ["source_host:127.0.0.1", "region:north"]);
+      assert.deepEqual(h.messages[1].tags, ["source_host:127.0.0.1"]);
+    } finally {
+      await h.stop();
+    }
+  });
+});
