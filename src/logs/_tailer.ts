@@ -50,7 +50,7 @@ export type TailerStart = "initial" | "scan" | "rotated";
 
 /**
  * Where a file is read from (A.2.4), given the mode, what the registry knows and the file.
- * `fingerprint` "0" (unknown) never contradicts.
+ * A stored fingerprint "0" (the file was shorter than 1024 bytes) never contradicts.
  */
 export function resolveStart(
   mode: StartPosition,
@@ -65,8 +65,8 @@ export function resolveStart(
   if (mode === "end" && entry.tailingMode === "beginning") return file.size;
   if (!/^\d+$/.test(entry.offset)) return fallback;
   const offset = Number(entry.offset);
-  const replaced = entry.fingerprint !== "0" && file.fingerprint !== "0" &&
-    entry.fingerprint !== file.fingerprint;
+  // A stored fingerprint means the file had 1024 bytes then: one without them now is another.
+  const replaced = entry.fingerprint !== "0" && entry.fingerprint !== file.fingerprint;
   // A shorter file or a different one: replaced or truncated while the agent was down.
   if (replaced || offset > file.size) return 0;
   return offset;
@@ -123,14 +123,27 @@ export class FileTailer {
     const configured = this.#source.config.startPosition;
     const mode: StartPosition = how === "initial" ? configured : "beginning";
     const a = this.#ctx.auditor;
-    this.#pos = how === "rotated" ? 0 : resolveStart(mode, a.entry(this.identifier), {
+    const entry = a.entry(this.identifier);
+    const start = how === "rotated" ? 0 : resolveStart(mode, entry, {
       size: st.size,
       fingerprint: this.#fingerprint,
     });
-    this.#decoded = this.#pos;
-    a.reset(this.identifier, this.#pos, configured, this.#fingerprint);
-    a.setTailed(this.identifier, true);
     this.#pipeline();
+    const saved = entry && /^\d+$/.test(entry.offset) ? Number(entry.offset) : 0;
+    if (
+      how !== "rotated" && start === 0 && saved > 0 && entry!.fingerprint !== "0" &&
+      entry!.fingerprint !== this.#fingerprint && (mode === "beginning" || mode === "end")
+    ) {
+      // Rotated or truncated while the agent was down: the old file's unsent rest may be
+      // beside it, under another name.
+      this.#pos = this.#decoded = saved;
+      await this.#readSibling(entry!.fingerprint);
+      this.#decoder.flush();
+      this.#handler.flush();
+    }
+    this.#pos = this.#decoded = start;
+    a.reset(this.identifier, start, configured, this.#fingerprint);
+    a.setTailed(this.identifier, true);
     try {
       // Woken by the kernel when the file changes, a tailer reads new lines within
       // milliseconds, which also narrows copytruncate's window between copy and truncate;
@@ -257,7 +270,7 @@ export class FileTailer {
     }
     if (st.size < this.#pos || await this.#rewritten(st.size)) {
       this.#rotation();
-      await this.#readCopy();
+      await this.#readSibling(this.#fingerprint);
       this.#decoder.flush();
       this.#handler.flush();
       this.#pos = 0;
@@ -281,12 +294,13 @@ export class FileTailer {
 
   /**
    * Lines written after the last read and before a copytruncate's truncation are only in the
-   * copy: find it beside the file (a name that starts with the file's, the same first bytes,
+   * copy, and those of a file rotated while the agent was down only in the renamed file: find
+   * it beside the path (a name that starts with the file's, the first bytes `fingerprint`,
    * longer than what was read; the newest such) and read the rest from there, before the
-   * truncated file is read again from 0. A compressed copy cannot be read, as in the Go agent.
+   * file at the path is read from 0. A compressed copy cannot be read, as in the Go agent.
    */
-  async #readCopy(): Promise<void> {
-    if (this.#fingerprint === "0") return;
+  async #readSibling(fingerprint: string): Promise<void> {
+    if (fingerprint === "0") return;
     const dir = dirname(this.path);
     const base = basename(this.path);
     let names: string[];
@@ -300,7 +314,7 @@ export class FileTailer {
       const fh = await open(join(dir, n), "r").catch(() => undefined);
       if (!fh) continue;
       const st = await fh.stat().catch(() => undefined);
-      if (st?.isFile() && st.size > this.#pos && (await fingerprintOf(fh)) === this.#fingerprint) {
+      if (st?.isFile() && st.size > this.#pos && (await fingerprintOf(fh)) === fingerprint) {
         found.push({ fh, size: st.size, mtime: st.mtimeMs });
       } else await fh.close();
     }

@@ -138,6 +138,38 @@ describe("file tailing", () => {
   });
 });
 
+describe("file tailing across a restart", () => {
+  it("reads the rest of a file rotated while the agent was down from its new name, then the new file", async () => {
+    const dir = tempDir("logs-restart-");
+    const path = join(dir, "app.log");
+    const pad = "p".repeat(40); // lines long enough that the file has a fingerprint (1024 bytes)
+    writeFileSync(path, lines(0, 100, pad));
+    const raw = [{ type: "file", path, start_position: "beginning" }];
+    const first = logsHarness(dir, raw);
+    await first.start();
+    await first.waitFor(() => first.messages.length === 100, "100 lines");
+    first.auditor.ack(first.messages.slice(0, 60).map((m) => m.origin));
+    await first.stop(); // as after a crash: only the first 60 were acknowledged
+    appendFileSync(path, lines(100, 110, pad));
+    renameSync(path, path + ".1");
+    writeFileSync(path, lines(110, 150, "new"));
+    const second = logsHarness(dir, raw);
+    await second.start();
+    try {
+      await second.waitFor(() => second.messages.length === 90, "the old rest and the new file");
+      assert.deepEqual(second.text(), [
+        ...Array.from({ length: 50 }, (_, i) => `${pad} ${60 + i}`),
+        ...Array.from({ length: 40 }, (_, i) => `new ${110 + i}`),
+      ]);
+      second.ackAll();
+    } finally {
+      await second.stop();
+    }
+    const reg = JSON.parse(readFileSync(second.settings.registryPath, "utf8"));
+    assert.equal(reg.Registry[`file:${path}`].Offset, String(lines(110, 150, "new").length));
+  });
+});
+
 describe("file tailing: bad input", () => {
   it("a 10 MB line becomes truncated pieces and the next line still arrives", async () => {
     const dir = tempDir("logs-bad-");

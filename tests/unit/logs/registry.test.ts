@@ -101,6 +101,7 @@ describe("resolveStart (A.2.4)", () => {
     assert.equal(resolveStart("end", entry("4000"), file), 0);
     assert.equal(resolveStart("end", entry("400", "end", "12"), file), 0);
     assert.equal(resolveStart("end", entry("400", "end", "0"), file), 400);
+    assert.equal(resolveStart("end", entry("400"), { size: 900, fingerprint: "0" }), 0);
   });
 });
 
