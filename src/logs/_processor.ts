@@ -51,7 +51,6 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
       if (text === undefined) return;
       content = ENCODER.encode(text);
     }
-    events.logsProcessed.inc();
     output({
       content,
       status: content[0] === 0x7b ? jsonStatus(text ?? UTF8.decode(content)) : "info",
