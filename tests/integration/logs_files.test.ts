@@ -8,6 +8,7 @@ import {
   renameSync,
   rmSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -355,6 +356,40 @@ describe("file tailing: limits and back-pressure", () => {
       await h.stop();
     }
   });
+
+  it(
+    "600 matches: exactly 500 tailers; by_modification_time picks the newest",
+    { timeout: 30_000 },
+    async () => {
+      const dir = tempDir("logs-limit-");
+      for (let i = 0; i < 600; i++) {
+        const p = join(dir, `m${String(i).padStart(3, "0")}.log`);
+        writeFileSync(p, `file ${i}\n`);
+        // The lowest names are the newest: the opposite of by_name's choice.
+        const t = new Date(Date.UTC(2026, 0, 1) + (600 - i) * 1000);
+        utimesSync(p, t, t);
+      }
+      const h = logsHarness(dir, [{
+        type: "file",
+        path: join(dir, "*.log"),
+        start_position: "beginning",
+      }], {
+        settings: { selectionMode: "by_modification_time" },
+      });
+      await h.start();
+      try {
+        await h.waitFor(() => h.messages.length === 500, "500 files", 20_000);
+        assert.equal(h.registry.read("logs-agent.TailersOpen"), 500);
+        const got = new Set(h.text().map((t) => Number(t.split(" ")[1])));
+        assert.ok([...got].every((n) => n < 500), "the 500 newest");
+        assert.deepEqual(h.sources.sources()[0].info.messages, [
+          "500 files tailed out of 600 files matching",
+        ]);
+      } finally {
+        await h.stop();
+      }
+    },
+  );
 
   it("stops reading while the sender refuses, and loses nothing", async () => {
     const dir = tempDir("logs-limit-");
