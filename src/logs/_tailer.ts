@@ -210,6 +210,8 @@ export class FileTailer {
     const info = this.#source.info;
     while (!this.#stopped) {
       if (!ctx.canAccept()) {
+        // A rotated file is given up at close_timeout even while the sender refuses.
+        if (this.#drainUntil > 0 && Date.now() >= this.#drainUntil) return this.#close();
         await this.#wait(PAUSE_MS);
         continue;
       }

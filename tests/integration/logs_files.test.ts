@@ -77,6 +77,33 @@ describe("file tailing", () => {
     }
   });
 
+  it("gives up a rotated file at close_timeout and counts what was left in BytesMissed", async () => {
+    const dir = tempDir("logs-files-");
+    const path = join(dir, "app.log");
+    writeFileSync(path, lines(0, 10));
+    let open = true;
+    const h = logsHarness(dir, [{ type: "file", path, start_position: "beginning" }], {
+      canAccept: () => open,
+      settings: { closeTimeoutMs: 300 },
+    });
+    await h.start();
+    try {
+      await h.waitFor(() => h.messages.length === 10, "10 lines");
+      renameSync(path, path + ".1");
+      writeFileSync(path, "");
+      await h.waitFor(
+        () => (h.registry.read("logs-agent.Rotations") as number) === 1,
+        "the rotation",
+      );
+      open = false;
+      appendFileSync(path + ".1", "late 1\nlate 2\n");
+      await h.waitFor(() => h.registry.read("logs-agent.BytesMissed") === 14, "the missed bytes");
+      assert.equal(h.registry.read("logs-agent.TailersOpen"), 1, "only the new file is open");
+    } finally {
+      await h.stop();
+    }
+  });
+
   it("reads a copytruncated file again from byte 0", async () => {
     const dir = tempDir("logs-files-");
     const path = join(dir, "app.log");
