@@ -1,8 +1,9 @@
 /**
  * The decoder: raw bytes of a file or a connection in, lines of valid UTF-8 out. It frames on
- * the encoding's newline, cuts lines longer than the limit into pieces marked
- * `...TRUNCATED...` (A.2.3), replaces invalid UTF-8, trims surrounding whitespace as the Go
- * agent's `bytes.TrimSpace` does, and reports each line's raw length so offsets stay exact.
+ * the encoding's newline (a `\r` before it is dropped too), cuts lines longer than the limit
+ * into pieces marked `...TRUNCATED...` (A.2.3), replaces invalid UTF-8, and reports each
+ * line's raw length so offsets stay exact. Trimming is the line handlers' (a single line is
+ * trimmed, a multi-line group only at its ends, so a stack trace keeps its indentation).
  *
  * @module
  */
@@ -13,7 +14,7 @@ export const TRUNCATED = new TextEncoder().encode("...TRUNCATED...");
 
 /** A line as the decoder emits it. */
 export interface DecodedLine {
-  /** Trimmed UTF-8 content (may be empty: the caller skips it but keeps its raw length). */
+  /** UTF-8 content without the newline (may be empty: callers skip it but count its bytes). */
   content: Uint8Array;
   /** Bytes of the source this line consumed, newline included. */
   rawLen: number;
@@ -48,7 +49,8 @@ export class Decoder {
   constructor(options: DecoderOptions) {
     this.#o = options;
     this.#wide = options.encoding !== "utf-8";
-    if (this.#wide) this.#utf16 = new TextDecoder(options.encoding);
+    // WHATWG labels: "utf-16le" / "utf-16be".
+    if (this.#wide) this.#utf16 = new TextDecoder(options.encoding.replace("-16-", "-16"));
   }
 
   /** Bytes held for an unfinished line. */
@@ -138,8 +140,8 @@ export class Decoder {
 
   /** Trimmed valid UTF-8 for `raw` in the source's encoding. */
   #toUtf8(raw: Uint8Array, valid: boolean): Uint8Array {
-    if (this.#wide) return trim(ENCODER.encode(this.#utf16!.decode(raw)));
-    const t = trim(raw);
+    if (this.#wide) return stripCr(ENCODER.encode(this.#utf16!.decode(raw)));
+    const t = stripCr(raw);
     if (valid) return t;
     try {
       FATAL_UTF8.decode(t);
@@ -158,6 +160,10 @@ function stripNewline(raw: Uint8Array, encoding: Encoding): Uint8Array {
     ? raw[n - 2] === 10 && raw[n - 1] === 0
     : raw[n - 2] === 0 && raw[n - 1] === 10;
   return n >= 2 && isNl ? raw.subarray(0, n - 2) : raw;
+}
+
+function stripCr(b: Uint8Array): Uint8Array {
+  return b.length > 0 && b[b.length - 1] === 13 ? b.subarray(0, b.length - 1) : b;
 }
 
 /** ASCII whitespace, as `bytes.TrimSpace` sees it for the bytes that matter in logs. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { concat, type DecodedLine, TRUNCATED } from "./_decoder.ts";
+import { concat, type DecodedLine, trim, TRUNCATED } from "./_decoder.ts";
 import type { LogsConfig, SourceInfo } from "./_message.ts";
 
 /** A line or a group of lines, ready for the processing rules. */
@@ -75,15 +75,16 @@ export function createLineHandler(config: LogsConfig, o: LineHandlerOptions): Li
   if (config.autoMultiLine) {
     const json = o.jsonDetection ?? true;
     return new GroupingHandler(o, (line, grouping) => {
-      if (json && line[0] === 0x7b) return "alone";
+      if (json && trim(line)[0] === 0x7b) return "alone";
       if (LEADING_TIMESTAMP.test(head(line))) return "start";
       return grouping ? "aggregate" : "alone";
     });
   }
   return {
     add(line, offset) {
-      if (line.content.length === 0) return;
-      o.onEvent({ content: line.content, rawLen: line.rawLen, offset, truncated: line.truncated });
+      const content = trim(line.content);
+      if (content.length === 0) return;
+      o.onEvent({ content, rawLen: line.rawLen, offset, truncated: line.truncated });
     },
     flush() {},
   };
@@ -110,7 +111,7 @@ class GroupingHandler implements LineHandler {
 
   add(line: DecodedLine, offset: number): void {
     const c = line.content;
-    if (c.length === 0) {
+    if (trim(c).length === 0) {
       // Nothing to show, but a group must still account for the bytes.
       if (this.#parts.length > 0) this.#rawLen += line.rawLen, this.#offset = offset;
       return;
@@ -118,7 +119,7 @@ class GroupingHandler implements LineHandler {
     const kind = this.#classify(c, this.#parts.length > 0);
     if (kind !== "aggregate") this.flush();
     if (kind === "alone") {
-      this.#o.onEvent({ content: c, rawLen: line.rawLen, offset, truncated: line.truncated });
+      this.#o.onEvent({ content: trim(c), rawLen: line.rawLen, offset, truncated: line.truncated });
       return;
     }
     if (this.#parts.length > 0 && this.#bytes + 2 + c.length > this.#o.maxMessageSize) {
@@ -161,7 +162,7 @@ class GroupingHandler implements LineHandler {
     if (this.#timer !== undefined) clearTimeout(this.#timer), this.#timer = undefined;
     if (this.#parts.length === 0) return;
     if (this.#lines > 1) this.#o.info.linesCombined += this.#lines - 1;
-    const content = this.#parts.length === 1 ? this.#parts[0] : concat(...this.#parts);
+    const content = trim(this.#parts.length === 1 ? this.#parts[0] : concat(...this.#parts));
     const e = { content, rawLen: this.#rawLen, offset: this.#offset, truncated: this.#truncated };
     this.#parts = [];
     this.#bytes = 0;

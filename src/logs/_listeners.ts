@@ -46,6 +46,7 @@ function chain(source: LogSource, ctx: ListenerContext, peer: string) {
   const process = createProcessor({
     source,
     hostname: ctx.hostname,
+    hostTags: ctx.hostTags,
     tags,
     identifier: () => "",
     tailingMode: c.startPosition,

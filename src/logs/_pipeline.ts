@@ -77,6 +77,9 @@ export function buildLogSources(settings: LogsSettings, deps: LogsPipelineDeps):
   return {
     async start() {
       events.sources.set(all.length);
+      if (settings.expectedTagsMs > 0 && settings.hostTags.length > 0) {
+        ctx.hostTags = { tags: settings.hostTags, until: Date.now() + settings.expectedTagsMs };
+      }
       await launcher.start();
       listeners = (await Promise.all(
         all.filter((s) => s.type !== "file").map((s) =>

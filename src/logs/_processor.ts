@@ -21,6 +21,8 @@ export interface ProcessorOptions {
   hostname: string;
   /** Every tag of the messages: the source's, then the tailer's (`filename:`…). */
   tags: string[];
+  /** Host tags added to every message until `until` (epoch ms): `expected_tags_duration`. */
+  hostTags?: { tags: string[]; until: number };
   /** Registry key of the stream; `""` when it is not recorded (listeners, rotated files). */
   identifier: () => string;
   tailingMode: StartPosition;
@@ -38,6 +40,8 @@ const MAY_HAVE_STATUS = /"(?:status|severity|level)"\s*:/;
 export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
   const rules = o.source.config.rules.filter((r) => r.type !== "multi_line");
   const { events, source, output } = o;
+  const withHost = o.hostTags ? [...o.tags, ...o.hostTags.tags] : o.tags;
+  const until = o.hostTags?.until ?? 0;
   return (e) => {
     events.logsDecoded.inc();
     let content = e.content;
@@ -47,7 +51,6 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
       if (text === undefined) return;
       content = ENCODER.encode(text);
     }
-    events.logsProcessed.inc();
     output({
       content,
       status: content[0] === 0x7b ? jsonStatus(text ?? UTF8.decode(content)) : "info",
@@ -55,7 +58,7 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
       hostname: o.hostname,
       service: source.config.service,
       source: source.config.source,
-      tags: o.tags,
+      tags: until > 0 && Date.now() < until ? withHost : o.tags,
       origin: {
         source,
         identifier: o.identifier(),

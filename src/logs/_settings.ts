@@ -39,6 +39,9 @@ export interface LogsSettings {
   aggregationTimeoutMs: number;
   useSourcehostTag: boolean;
   auditorTtlMs: number;
+  /** The global `tags`, added to every message for `expectedTagsMs` after start. */
+  hostTags: string[];
+  expectedTagsMs: number;
   /** Sleep of a tailer at end of file, in ms (the Go agent's 1 s; tests shorten it). */
   filePollMs: number;
   /** Auto multi-line never groups JSON lines (`auto_multi_line.enable_json_detection`). */
@@ -143,6 +146,8 @@ export function logsSettings(config: Config, configFile: string | null): LogsSet
     aggregationTimeoutMs: lc.aggregation_timeout,
     useSourcehostTag: lc.use_sourcehost_tag,
     auditorTtlMs: lc.auditor_ttl * 3600_000,
+    hostTags: config.tags,
+    expectedTagsMs: lc.expected_tags_duration * 1000,
     filePollMs: 1000,
     jsonDetection: lc.auto_multi_line.enable_json_detection,
   };

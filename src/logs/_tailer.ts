@@ -1,16 +1,18 @@
 /**
  * The file tailer (A.2.2–A.2.5): reads one file from its start position, through the decoder,
  * line handler and processor, and follows it through truncation. At end of file it sleeps
- * (`filePollMs`, 1 s as the Go agent) and then checks the path: a different file there is a
+ * until the file changes (`fs.watch`) or `filePollMs` (1 s, the Go agent's poll) passes, and
+ * then checks the path: a different file there is a
  * rename rotation (the launcher opens the new one from byte 0 while this tailer keeps reading
- * the old one for `close_timeout`), a shorter file is a truncation (read again from 0), no file
- * is a removal (the tailer ends, its end read). It never reads while the sender refuses.
+ * the old one for `close_timeout`), and so is a removed path; a shorter file is a truncation
+ * (read again from 0). It never reads while the sender refuses.
  *
  * @module
  */
-import { open, stat } from "node:fs/promises";
+import { type FSWatcher, watch } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Log } from "../log/mod.ts";
 import type { LogsEvents } from "../telemetry/events/mod.ts";
 import type { Auditor } from "./_auditor.ts";
@@ -34,6 +36,8 @@ export interface TailerContext {
   filePollMs: number;
   jsonDetection: boolean;
   hostname: string;
+  /** Host tags for every message while `expected_tags_duration` runs (set at start). */
+  hostTags?: { tags: string[]; until: number };
   auditor: Auditor;
   events: LogsEvents;
   output: (m: LogMessage) => void;
@@ -46,7 +50,7 @@ export type TailerStart = "initial" | "scan" | "rotated";
 
 /**
  * Where a file is read from (A.2.4), given the mode, what the registry knows and the file.
- * `fingerprint` "0" (unknown) never contradicts.
+ * A stored fingerprint "0" (the file was shorter than 1024 bytes) never contradicts.
  */
 export function resolveStart(
   mode: StartPosition,
@@ -61,8 +65,8 @@ export function resolveStart(
   if (mode === "end" && entry.tailingMode === "beginning") return file.size;
   if (!/^\d+$/.test(entry.offset)) return fallback;
   const offset = Number(entry.offset);
-  const replaced = entry.fingerprint !== "0" && file.fingerprint !== "0" &&
-    entry.fingerprint !== file.fingerprint;
+  // A stored fingerprint means the file had 1024 bytes then: one without them now is another.
+  const replaced = entry.fingerprint !== "0" && entry.fingerprint !== file.fingerprint;
   // A shorter file or a different one: replaced or truncated while the agent was down.
   if (replaced || offset > file.size) return 0;
   return offset;
@@ -85,7 +89,10 @@ export class FileTailer {
   #stopped = false;
   /** Set once rotated: keep reading the old file until then, messages no longer recorded. */
   #drainUntil = 0;
+  /** Rotated, and the new file not announced yet: first the old one is read to its end. */
+  #announce = false;
   #wake: (() => void) | undefined;
+  #watcher: FSWatcher | undefined;
   #sleep: ReturnType<typeof setTimeout> | undefined;
   #loop: Promise<void> = Promise.resolve();
   /** Called once when the path now names another file. */
@@ -116,14 +123,36 @@ export class FileTailer {
     const configured = this.#source.config.startPosition;
     const mode: StartPosition = how === "initial" ? configured : "beginning";
     const a = this.#ctx.auditor;
-    this.#pos = how === "rotated" ? 0 : resolveStart(mode, a.entry(this.identifier), {
+    const entry = a.entry(this.identifier);
+    const start = how === "rotated" ? 0 : resolveStart(mode, entry, {
       size: st.size,
       fingerprint: this.#fingerprint,
     });
-    this.#decoded = this.#pos;
-    a.reset(this.identifier, this.#pos, configured, this.#fingerprint);
-    a.setTailed(this.identifier, true);
     this.#pipeline();
+    const saved = entry && /^\d+$/.test(entry.offset) ? Number(entry.offset) : 0;
+    if (
+      how !== "rotated" && start === 0 && saved > 0 && entry!.fingerprint !== "0" &&
+      entry!.fingerprint !== this.#fingerprint && (mode === "beginning" || mode === "end")
+    ) {
+      // Rotated or truncated while the agent was down: the old file's unsent rest may be
+      // beside it, under another name.
+      this.#pos = this.#decoded = saved;
+      await this.#readSibling(entry!.fingerprint);
+      this.#decoder.flush();
+      this.#handler.flush();
+    }
+    this.#pos = this.#decoded = start;
+    a.reset(this.identifier, start, configured, this.#fingerprint);
+    a.setTailed(this.identifier, true);
+    try {
+      // Woken by the kernel when the file changes, a tailer reads new lines within
+      // milliseconds, which also narrows copytruncate's window between copy and truncate;
+      // the poll stays, for rotation checks and where watching is not available.
+      this.#watcher = watch(this.path, { persistent: false }, () => this.#wakeUp());
+      this.#watcher.on("error", () => this.#unwatch());
+    } catch {
+      this.#watcher = undefined;
+    }
     this.#loop = this.#run();
   }
 
@@ -142,6 +171,7 @@ export class FileTailer {
     const process = createProcessor({
       source: this.#source,
       hostname: ctx.hostname,
+      hostTags: ctx.hostTags,
       tags,
       identifier: () => (this.#drainUntil > 0 ? "" : this.identifier),
       tailingMode: c.startPosition,
@@ -180,6 +210,8 @@ export class FileTailer {
     const info = this.#source.info;
     while (!this.#stopped) {
       if (!ctx.canAccept()) {
+        // A rotated file is given up at close_timeout even while the sender refuses.
+        if (this.#drainUntil > 0 && Date.now() >= this.#drainUntil) return this.#close();
         await this.#wait(PAUSE_MS);
         continue;
       }
@@ -202,11 +234,16 @@ export class FileTailer {
         }
         continue;
       }
-      if (this.#drainUntil > 0) {
+      if (this.#announce) {
+        // The old file is read to its end now: its lines come before the new file's.
+        this.#announce = false;
+        this.#handler.flush();
+        this.onRotated(this);
+      } else if (this.#drainUntil > 0) {
         if (Date.now() >= this.#drainUntil) return this.#close();
       } else {
         const next = await this.#check();
-        if (next === "removed") return this.#close();
+        if (next !== "same") continue; // read on at once: the old file's end, or the new start
       }
       await this.#wait(ctx.filePollMs);
     }
@@ -214,23 +251,28 @@ export class FileTailer {
     await this.#release();
   }
 
-  /** What the path names now, compared with the open file (A.2.5). */
-  async #check(): Promise<"same" | "rotated" | "truncated" | "removed"> {
+  /**
+   * What the path names now, compared with the open file (A.2.5). A path that names another
+   * file, or none (removed, or between logrotate's rename and create), is a rotation: this
+   * file is read for `close_timeout` more, as a writer may still hold it.
+   */
+  async #check(): Promise<"same" | "rotated" | "truncated"> {
     let st;
     try {
       st = await stat(this.path);
     } catch {
-      return "removed";
+      st = undefined;
     }
-    if (st.ino !== this.#ino || st.dev !== this.#dev) {
+    if (!st || st.ino !== this.#ino || st.dev !== this.#dev) {
       this.#drainUntil = Date.now() + this.#ctx.closeTimeoutMs;
       this.#rotation();
       this.#ctx.auditor.setTailed(this.identifier, false);
-      this.onRotated(this);
+      this.#announce = true;
       return "rotated";
     }
-    if (st.size < this.#pos) {
+    if (st.size < this.#pos || await this.#rewritten(st.size)) {
       this.#rotation();
+      await this.#readSibling(this.#fingerprint);
       this.#decoder.flush();
       this.#handler.flush();
       this.#pos = 0;
@@ -240,6 +282,61 @@ export class FileTailer {
       return "truncated";
     }
     return "same";
+  }
+
+  /**
+   * A copytruncate followed by more writes than were read before the check: the size no longer
+   * tells, the first bytes do. Checked only when the size moved, so an idle file costs nothing.
+   */
+  async #rewritten(size: number): Promise<boolean> {
+    if (this.#fingerprint === "0" || size === this.#pos) return false;
+    const now = await fingerprintOf(this.#fh!);
+    return now !== "0" && now !== this.#fingerprint;
+  }
+
+  /**
+   * Lines written after the last read and before a copytruncate's truncation are only in the
+   * copy, and those of a file rotated while the agent was down only in the renamed file: find
+   * it beside the path (a name that starts with the file's, the first bytes `fingerprint`,
+   * longer than what was read; the newest such) and read the rest from there, before the
+   * file at the path is read from 0. A compressed copy cannot be read, as in the Go agent.
+   */
+  async #readSibling(fingerprint: string): Promise<void> {
+    if (fingerprint === "0") return;
+    const dir = dirname(this.path);
+    const base = basename(this.path);
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => n !== base && n.startsWith(base));
+    } catch {
+      return;
+    }
+    const found: { fh: FileHandle; size: number; mtime: number }[] = [];
+    for (const n of names) {
+      const fh = await open(join(dir, n), "r").catch(() => undefined);
+      if (!fh) continue;
+      const st = await fh.stat().catch(() => undefined);
+      if (st?.isFile() && st.size > this.#pos && (await fingerprintOf(fh)) === fingerprint) {
+        found.push({ fh, size: st.size, mtime: st.mtimeMs });
+      } else await fh.close();
+    }
+    found.sort((a, b) => b.mtime - a.mtime);
+    const copy = found[0];
+    try {
+      if (!copy) return;
+      const buf = new Uint8Array(READ_SIZE);
+      while (this.#pos < copy.size) {
+        const want = Math.min(READ_SIZE, copy.size - this.#pos);
+        const n = (await copy.fh.read(buf, 0, want, this.#pos)).bytesRead;
+        if (n === 0) break;
+        this.#pos += n;
+        this.#source.info.bytesRead += n;
+        this.#ctx.events.bytesRead.inc(n);
+        this.#decoder.write(buf.slice(0, n));
+      }
+    } finally {
+      await Promise.all(found.map((f) => f.fh.close()));
+    }
   }
 
   #rotation(): void {
@@ -272,7 +369,13 @@ export class FileTailer {
     void this.#release().then(() => this.onClosed(this));
   }
 
+  #unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
   async #release(): Promise<void> {
+    this.#unwatch();
     const fh = this.#fh;
     this.#fh = undefined;
     await fh?.close().catch(() => {});

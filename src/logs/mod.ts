@@ -30,7 +30,12 @@ export type {
   StartPosition,
 } from "./_message.ts";
 export { Auditor, type AuditorOptions } from "./_auditor.ts";
-export { type LogsSettings, logsSettings } from "./_settings.ts";
+export {
+  type LogsSettings,
+  logsSettings,
+  type ParseContext,
+  parseLogsConfig,
+} from "./_settings.ts";
 export { buildLogSources, type LogSources, type LogsPipelineDeps } from "./_pipeline.ts";
 export { TRUNCATED } from "./_decoder.ts";
 

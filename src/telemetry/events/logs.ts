@@ -1,12 +1,11 @@
 /**
  * What log collection MUST emit. Names follow the Datadog Agent's `logs-agent` expvar map where
- * it has one (`LogsDecoded`, `LogsProcessed`, `LogsTruncated`, `BytesMissed`); the others are
+ * it has one (`LogsDecoded`, `LogsTruncated`, `BytesMissed`); the others are
  * outpost's, in the same map.
  *
  * | name | kind | counts |
  * |------|------|--------|
- * | `logs-agent.LogsDecoded` | counter | events that entered the processing rules |
- * | `logs-agent.LogsProcessed` | counter | events that passed them (handed to the sender) |
+ * | `logs-agent.LogsDecoded` | counter | events that entered the processing rules (the sender counts `LogsProcessed`, those that passed) |
  * | `logs-agent.LogsTruncated` | counter | lines cut at `max_message_size_bytes` |
  * | `logs-agent.BytesRead` | counter | bytes read from files and sockets |
  * | `logs-agent.DecodingErrors` | counter | lines whose invalid UTF-8 was replaced |
@@ -24,7 +23,6 @@ import type { Registry } from "../registry.ts";
 export const LOGS = Object.freeze(
   {
     logsDecoded: "logs-agent.LogsDecoded",
-    logsProcessed: "logs-agent.LogsProcessed",
     logsTruncated: "logs-agent.LogsTruncated",
     bytesRead: "logs-agent.BytesRead",
     decodingErrors: "logs-agent.DecodingErrors",
@@ -51,7 +49,6 @@ export const LOGS = Object.freeze(
 export function logsEvents(registry: Registry) {
   return {
     logsDecoded: registry.counter(LOGS.logsDecoded),
-    logsProcessed: registry.counter(LOGS.logsProcessed),
     logsTruncated: registry.counter(LOGS.logsTruncated),
     bytesRead: registry.counter(LOGS.bytesRead),
     decodingErrors: registry.counter(LOGS.decodingErrors),

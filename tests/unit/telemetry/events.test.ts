@@ -14,6 +14,7 @@ import {
 } from "../../../src/telemetry/mod.ts";
 import { TELEMETRY } from "../../../src/telemetry/events/mod.ts";
 import { lossesEvents } from "../../../src/telemetry/events/losses.ts";
+import { logsEvents } from "../../../src/telemetry/events/logs.ts";
 import {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,
@@ -57,6 +58,7 @@ function registerAll(registry: Registry): void {
   metadataEvents(registry, { hostLastSent: () => 0 });
   expvarEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
+  logsEvents(registry);
 }
 
 /** The full names held by a registry, rebuilt from its grouped snapshot. */
