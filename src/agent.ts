@@ -275,7 +275,11 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // Logs: sources → sender → the forwarder's `logs` pipeline; delivered file lines are acked to
   // the auditor, which alone moves the registry's offsets.
   const logsSources = logsConfig.enabled ? logsSettings(config, ctx.configFile) : null;
-  const auditor = logsSources && new Auditor({ path: logsSources.registryPath });
+  const auditor = logsSources && new Auditor({
+    path: logsSources.registryPath,
+    ttlMs: logsSources.auditorTtlMs,
+    log: logger.for("logs"),
+  });
   const logs = logsSources && auditor && buildLogs(logsConfig, {
     runtime,
     registry,
