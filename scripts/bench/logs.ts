@@ -100,28 +100,33 @@ try {
   const vars = await agent.vars();
   await agent.stop("SIGTERM");
 
-  // Idle: quiet files, nothing written.
-  const idleDir = join(dir, "idle");
-  mkdirSync(join(idleDir, "quiet"), { recursive: true });
-  for (let i = 0; i < QUIET; i++) {
-    writeFileSync(join(idleDir, "quiet", `f${i}.log`), "one line\n");
-  }
-  const idleSetup = await logsSetup(idleDir, sink.url, {
-    logs: `  - type: file\n    path: ${join(idleDir, "quiet", "*.log")}\n    service: idle\n` +
-      `    source: bench\n`,
-    logsConfig: `  open_files_limit: ${QUIET + 10}`,
-  });
-  const idle = await startAgent(BIN, idleSetup);
-  await waitFor("every quiet file tailed", async () => {
-    const v = await idle.vars();
-    return v["logs-agent"]?.TailersOpen >= QUIET || undefined;
-  });
-  await sleep(3000); // past start-up work (checks' first runs)
-  const c0 = cpuSeconds(idle.pid);
-  await sleep(IDLE_S * 1000);
-  const idleCpuPct = ((cpuSeconds(idle.pid) - c0) / IDLE_S) * 100;
-  const rss = (await idle.vars()).memstats.Sys;
-  await idle.stop("SIGTERM");
+  // Idle: the agent tailing quiet files, against the same agent tailing none.
+  const idleRun = async (files: number) => {
+    const idleDir = join(dir, `idle-${files}`);
+    mkdirSync(join(idleDir, "quiet"), { recursive: true });
+    for (let i = 0; i < files; i++) {
+      writeFileSync(join(idleDir, "quiet", `f${i}.log`), "one line\n");
+    }
+    const idleSetup = await logsSetup(idleDir, sink.url, {
+      logs: `  - type: file\n    path: ${join(idleDir, "quiet", "*.log")}\n    service: idle\n` +
+        `    source: bench\n`,
+      logsConfig: `  open_files_limit: ${files + 10}`,
+    });
+    const idle = await startAgent(BIN, idleSetup);
+    await waitFor("every quiet file tailed", async () => {
+      const v = await idle.vars();
+      return (v["logs-agent"]?.TailersOpen ?? 0) >= files || undefined;
+    });
+    await sleep(3000); // past start-up work (checks' first runs)
+    const c0 = cpuSeconds(idle.pid);
+    await sleep(IDLE_S * 1000);
+    const cpuPct = ((cpuSeconds(idle.pid) - c0) / IDLE_S) * 100;
+    const rss = (await idle.vars()).memstats.Sys as number;
+    await idle.stop("SIGTERM");
+    return { cpuPct, rss };
+  };
+  const { cpuPct: idleCpuPct, rss } = await idleRun(QUIET);
+  const { cpuPct: noFilesCpuPct, rss: noFilesRss } = await idleRun(0);
   sink.stop();
 
   const perCore = mb / agentCpu;
@@ -158,14 +163,23 @@ try {
       vsReadline: (mb / agentS) / (mb / rl.s),
       vsCat: (mb / agentS) / (mb / catS),
     },
-    idle: { files: QUIET, seconds: IDLE_S, cpuPercent: idleCpuPct, rssBytes: rss },
+    idle: {
+      files: QUIET,
+      seconds: IDLE_S,
+      cpuPercent: idleCpuPct,
+      rssBytes: rss,
+      noFilesCpuPercent: noFilesCpuPct,
+      noFilesRssBytes: noFilesRss,
+    },
   });
   console.log(
     `outpost end to end: ${(mb / agentS).toFixed(1)} MB/s wall, ${perCore.toFixed(1)} MB/s per ` +
       `CPU second (goal 50); ${(((mb / agentS) / (mb / rl.s)) * 100).toFixed(0)} % of node ` +
       `readline; idle on ${QUIET} quiet files: ${idleCpuPct.toFixed(2)} % CPU, RSS ${
         (rss / 2 ** 20).toFixed(0)
-      } MiB`,
+      } MiB (the same agent tailing no file: ${noFilesCpuPct.toFixed(2)} % CPU, RSS ${
+        (noFilesRss / 2 ** 20).toFixed(0)
+      } MiB)`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
