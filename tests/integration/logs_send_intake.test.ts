@@ -8,7 +8,7 @@ import { runtime } from "../../src/runtime/mod.ts";
 import { Registry } from "../../src/telemetry/mod.ts";
 import { buildIntake, pointAtIntake } from "../../src/intake/mod.ts";
 import type { LogMessage, LogSource, Origin } from "../../src/logs/mod.ts";
-import { LOGS_PIPELINE, logsSenderSettings } from "../../src/logs/mod.ts";
+import { LOGS_PIPELINE, LOGS_UNRELIABLE_PIPELINE, logsSenderSettings } from "../../src/logs/mod.ts";
 import { LogsSender } from "../../src/logs/_sender.ts";
 import { emptyInfo } from "../../src/logs/_message.ts";
 import { quiet, testConfig, testForwarder, until } from "../unit/forwarder/_helpers.ts";
@@ -68,7 +68,10 @@ async function setup(overrides: Record<string, unknown> = {}) {
     logger: quiet(),
     retryIntervalMs: 50,
     validateApiKeys: false,
-    pipelines: { [LOGS_PIPELINE]: settings.reliable },
+    pipelines: {
+      [LOGS_PIPELINE]: settings.reliable,
+      [LOGS_UNRELIABLE_PIPELINE]: settings.unreliable,
+    },
   }).component;
   await forwarder.start();
   const acks: Origin[][] = [];
@@ -191,5 +194,47 @@ test("LogsSender.canAccept() turns false while the intake fails, and nothing is 
     got.logs.map((l: { message: string }) => l.message),
     Array.from({ length: i }, (_, n) => `m ${n}`),
   );
+  await close();
+});
+
+test("an unreliable endpoint that is down never holds back delivery or the acks", async () => {
+  const { sender, acks, query, registry, close } = await setup({
+    logs_config: {
+      ...testConfig().logs_config,
+      // Nothing listens on port 9 of 127.0.0.1: every attempt is refused.
+      additional_endpoints: [{ api_key: "u", Host: "127.0.0.1", Port: 9, is_reliable: false }],
+    },
+  });
+  const src = fileSource("/var/log/dual.log");
+  for (let i = 0; i < 3; i++) sender.add(message(src, `dual ${i}`, i + 1));
+  await sender.flush();
+  assert.equal((await query("q=dual")).count, 3);
+  assert.deepEqual(acks.map((a) => a[0].offset), ["3"]);
+  const triedUnreliable = () =>
+    Object.keys(registry.read("forwarder.Transactions.Errors") as Record<string, number>)
+      .some((label) => label === "http://127.0.0.1:9/api/v2/logs");
+  assert.ok(await until(triedUnreliable, 5000), "the unreliable endpoint got the batch too");
+  await close();
+});
+
+test("the intake's /api/v2/logs refuses what the real intake refuses, with the reason", async () => {
+  const { intake, close } = await setup();
+  const post = (body: string) =>
+    fetch(`${intake.url}/api/v2/logs`, { method: "POST", body, headers: { "DD-API-KEY": "k" } });
+  const notArray = await post('{"message":"x"}');
+  assert.equal(notArray.status, 400);
+  assert.match((await notArray.json()).errors[0], /JSON array/);
+  const badField = await post('[{"message":"x","status":3}]');
+  assert.equal(badField.status, 400);
+  assert.match((await badField.json()).errors[0], /event 0: "status" must be a string/);
+  const tooMany = await post(
+    JSON.stringify(Array.from({ length: 1001 }, () => ({ message: "m" }))),
+  );
+  assert.equal(tooMany.status, 413);
+  const ok = await post('[{"message":{"message":"lambda","lambda":{"arn":"a"}},"service":"fn"}]');
+  assert.equal(ok.status, 202);
+  const got = await (await fetch(`${intake.url}/outpost/intake/logs?service=fn`)).json();
+  assert.equal(got.count, 1);
+  assert.match(got.logs[0].message, /"lambda"/);
   await close();
 });
