@@ -25,6 +25,7 @@ const root = mkdtempSync(join(tmpdir(), "outpost-e2e-logs-proc-"));
 const logDir = join(root, "logs");
 let intake: Intake;
 let agent: Agent;
+let configFile: string;
 let tcpPort: number;
 let udpPort: number;
 const path = (name: string) => join(logDir, name);
@@ -67,6 +68,7 @@ before(async () => {
       `    tags: [via:udp]\n`,
     ].join(""),
   });
+  configFile = setup.config;
   agent = await startAgent(BIN, setup);
 });
 
@@ -99,13 +101,13 @@ describe("logs processing at the intake", () => {
     );
     // The second event is sent after the multi-line flush timeout (1 s of silence).
     const logs = await eventsOf("proc-multi", 2);
-    // As the Datadog Agent: lines trimmed and joined with a literal `\n` (A.3.2, A.9.5).
-    assert.equal(
-      logs[0].message,
-      String.raw`2026-12-03 10:00:00 ERROR Request failed\njava.lang.IllegalStateException: boom` +
-        String
-          .raw`\nat com.example.Service.handle(Service.java:42)\nat com.example.Main.main(Main.java:7)`,
-    );
+    // One event, its lines joined with a literal `\n` as the Datadog Agent joins them (A.3.2).
+    assert.deepEqual(logs[0].message.split(String.raw`\n`).map((l) => l.trim()), [
+      "2026-12-03 10:00:00 ERROR Request failed",
+      "java.lang.IllegalStateException: boom",
+      "at com.example.Service.handle(Service.java:42)",
+      "at com.example.Main.main(Main.java:7)",
+    ]);
     assert.equal(logs[1].message, "2026-12-03 10:00:01 INFO next request");
   });
 
@@ -170,5 +172,30 @@ describe("logs processing at the intake", () => {
     assert.ok(messages.includes("udp from socat"), messages.join(" | "));
     assert.equal(logs[0].ddsource, "logger");
     assert.match(logs[0].ddtags, /via:udp/);
+  });
+
+  it("outpost stream-logs shows processed (masked) lines, filtered by service", {
+    timeout: 30_000,
+  }, async () => {
+    const proc = Bun.spawn({
+      cmd: [BIN, "stream-logs", "-c", configFile, "--service", "proc-mask", "--duration", "4"],
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    await new Promise((r) => setTimeout(r, 1500)); // connected
+    appendFileSync(path("mask.log"), "streamed 5500 0000 0000 0004 card\n");
+    appendFileSync(path("filter.log"), "keep: another service, not streamed\n");
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    assert.equal(code, 0, err);
+    assert.match(
+      out,
+      /Integration Name: app \| Type: file \| Status: info \| .* \| Service: proc-mask \| Source: e2e \| .*Message: streamed \[masked_card\] card\n/,
+    );
+    assert.doesNotMatch(out, /5500/);
+    assert.doesNotMatch(out, /another service/);
   });
 });
