@@ -20,7 +20,7 @@ import { Decoder } from "./_decoder.ts";
 import { FINGERPRINT_BYTES, fingerprintOf } from "./_fingerprint.ts";
 import { createLineHandler, type LineHandler } from "./_lines.ts";
 import type { LogMessage, LogSource, StartPosition } from "./_message.ts";
-import { createProcessor } from "./_processor.ts";
+import { createProcessor, truncatedTag } from "./_processor.ts";
 
 /** Bytes asked for per read: large enough that a busy file costs few reads. */
 const READ_SIZE = 64 * 1024;
@@ -35,6 +35,9 @@ export interface TailerContext {
   /** Sleep at end of file, in ms. */
   filePollMs: number;
   jsonDetection: boolean;
+  autoMultiLinePatterns: RegExp[];
+  /** Tag cut events with `truncated:<reason>` (`tag_truncated_logs`). */
+  tagTruncated: boolean;
   hostname: string;
   /** Host tags for every message while `expected_tags_duration` runs (set at start). */
   hostTags?: { tags: string[]; until: number };
@@ -173,6 +176,7 @@ export class FileTailer {
       hostname: ctx.hostname,
       hostTags: ctx.hostTags,
       tags,
+      truncatedTag: ctx.tagTruncated ? truncatedTag(c) : undefined,
       identifier: () => (this.#drainUntil > 0 ? "" : this.identifier),
       tailingMode: c.startPosition,
       output: ctx.output,
@@ -183,6 +187,7 @@ export class FileTailer {
       maxMessageSize: ctx.maxMessageSize,
       aggregationTimeoutMs: ctx.aggregationTimeoutMs,
       jsonDetection: ctx.jsonDetection,
+      extraPatterns: ctx.autoMultiLinePatterns,
       onEvent: (e) => {
         info.lines++;
         process(e);
