@@ -110,15 +110,13 @@ export class FileTailer {
     this.#ctx = ctx;
   }
 
-  /** True once the path was rotated away from this tailer's file. */
-  get rotated(): boolean {
-    return this.#drainUntil > 0;
-  }
-
   /** Opens the file and starts reading; rejects when the file cannot be opened. */
   async start(how: TailerStart): Promise<void> {
     const fh = await open(this.path, "r");
-    const st = await fh.stat();
+    const st = await fh.stat().catch(async (e) => {
+      await fh.close();
+      throw e;
+    });
     this.#fh = fh;
     this.#ino = st.ino;
     this.#dev = st.dev;
