@@ -50,6 +50,7 @@ function chain(source: LogSource, ctx: ListenerContext, peer: string) {
     tags,
     truncatedTag: ctx.tagTruncated ? truncatedTag(c) : undefined,
     identifier: () => "",
+    fingerprint: () => "",
     tailingMode: c.startPosition,
     output: ctx.output,
     events: ctx.events,

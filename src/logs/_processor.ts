@@ -28,6 +28,8 @@ export interface ProcessorOptions {
   hostTags?: { tags: string[]; until: number };
   /** Registry key of the stream; `""` when it is not recorded (listeners, rotated files). */
   identifier: () => string;
+  /** Fingerprint of the file being read now (see {@linkcode Origin.fingerprint}). */
+  fingerprint: () => string;
   tailingMode: StartPosition;
   output: (m: LogMessage) => void;
   events: LogsEvents;
@@ -69,6 +71,7 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
       origin: {
         source,
         identifier: o.identifier(),
+        fingerprint: o.fingerprint(),
         offset: String(e.offset),
         tailingMode: o.tailingMode,
         seq: nextSeq(),

@@ -44,6 +44,7 @@ async function run(
     hostname: "h",
     tags: [],
     identifier: () => "file:/var/log/x.log",
+    fingerprint: () => "0",
     tailingMode: "end",
     output: (m) => out.push(m),
     events: logsEvents(registry),
