@@ -108,7 +108,7 @@ export class Auditor {
       if (e && o.seq < e.seq) continue;
       if (e) {
         e.offset = o.offset;
-        e.fingerprint = o.fingerprint;
+        e.fingerprint = o.fingerprint ?? "0";
         e.tailingMode = o.tailingMode;
         e.lastUpdated = now;
         e.ingestion = now;
@@ -119,7 +119,7 @@ export class Auditor {
           tailingMode: o.tailingMode,
           lastUpdated: now,
           ingestion: now,
-          fingerprint: o.fingerprint,
+          fingerprint: o.fingerprint ?? "0",
           seq: o.seq,
         });
       }

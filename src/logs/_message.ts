@@ -90,8 +90,9 @@ export interface Origin {
   /**
    * Fingerprint of the file the offset is in ("0" while it has fewer than 1024 bytes), recorded
    * with it: after a rotation the registry still says which file an offset belongs to.
+   * Absent means "0" (unknown), as in origins built by hand.
    */
-  fingerprint: string;
+  fingerprint?: string;
   /** Byte offset after this message in the file, as a decimal string (as the Go registry). */
   offset: string;
   /** The source's tailing mode, recorded in the registry beside the offset. */
