@@ -53,7 +53,7 @@ const CLEANUP_MS = 300_000;
  * const dir = mkdtempSync(join(tmpdir(), "auditor-"));
  * const auditor = new Auditor({ path: join(dir, "registry.json") });
  * await auditor.start();
- * auditor.ack([{ identifier: "file:/var/log/a.log", offset: "42", tailingMode: "end", seq: 1 } as never]);
+ * auditor.ack([{ identifier: "file:/var/log/a.log", offset: "42", tailingMode: "end", fingerprint: "0", seq: 1 } as never]);
  * await auditor.stop();
  * console.log(JSON.parse(readFileSync(join(dir, "registry.json"), "utf8")).Registry["file:/var/log/a.log"].Offset); // "42"
  * rmSync(dir, { recursive: true });
@@ -108,6 +108,7 @@ export class Auditor {
       if (e && o.seq < e.seq) continue;
       if (e) {
         e.offset = o.offset;
+        e.fingerprint = o.fingerprint ?? "0";
         e.tailingMode = o.tailingMode;
         e.lastUpdated = now;
         e.ingestion = now;
@@ -118,7 +119,7 @@ export class Auditor {
           tailingMode: o.tailingMode,
           lastUpdated: now,
           ingestion: now,
-          fingerprint: "0",
+          fingerprint: o.fingerprint ?? "0",
           seq: o.seq,
         });
       }
@@ -139,7 +140,7 @@ export class Auditor {
   }
 
   /**
-   * Starts `identifier` over at `offset` (a file opened fresh, rotated or truncated): acks of
+   * Records where a file opened fresh starts (its end, for `start_position: end`): acks of
    * messages made before this call no longer move it.
    */
   reset(identifier: string, offset: number, tailingMode: StartPosition, fingerprint: string): void {
@@ -153,15 +154,6 @@ export class Auditor {
       seq: nextSeq(),
     });
     this.#dirty = true;
-  }
-
-  /** Sets the fingerprint once the file is long enough to have one. */
-  setFingerprint(identifier: string, fingerprint: string): void {
-    const e = this.#entries.get(identifier);
-    if (e && e.fingerprint !== fingerprint) {
-      e.fingerprint = fingerprint;
-      this.#dirty = true;
-    }
   }
 
   /** Marks `identifier` as tailed (kept past the TTL) or not. */

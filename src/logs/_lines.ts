@@ -32,6 +32,8 @@ export interface LineHandlerOptions {
   aggregationTimeoutMs: number;
   /** Auto detection: JSON lines are never grouped. @default true */
   jsonDetection?: boolean;
+  /** Auto detection: more patterns (anchored) that start an event. @default [] */
+  extraPatterns?: readonly RegExp[];
   onEvent: (e: LogEvent) => void;
   /** Where "MultiLine matches" and "Lines Combined" are counted. */
   info: SourceInfo;
@@ -74,9 +76,14 @@ export function createLineHandler(config: LogsConfig, o: LineHandlerOptions): Li
   }
   if (config.autoMultiLine) {
     const json = o.jsonDetection ?? true;
+    const extra = o.extraPatterns ?? [];
     return new GroupingHandler(o, (line, grouping) => {
       if (json && trim(line)[0] === 0x7b) return "alone";
       if (LEADING_TIMESTAMP.test(head(line))) return "start";
+      if (extra.length > 0) {
+        const text = UTF8.decode(line);
+        if (extra.some((r) => r.test(text))) return "start";
+      }
       return grouping ? "aggregate" : "alone";
     });
   }

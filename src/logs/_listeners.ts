@@ -11,7 +11,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { Decoder } from "./_decoder.ts";
 import { createLineHandler } from "./_lines.ts";
 import type { LogSource } from "./_message.ts";
-import { createProcessor } from "./_processor.ts";
+import { createProcessor, truncatedTag } from "./_processor.ts";
 import type { TailerContext } from "./_tailer.ts";
 
 /** A running listener. */
@@ -48,7 +48,9 @@ function chain(source: LogSource, ctx: ListenerContext, peer: string) {
     hostname: ctx.hostname,
     hostTags: ctx.hostTags,
     tags,
+    truncatedTag: ctx.tagTruncated ? truncatedTag(c) : undefined,
     identifier: () => "",
+    fingerprint: () => "",
     tailingMode: c.startPosition,
     output: ctx.output,
     events: ctx.events,
@@ -58,6 +60,7 @@ function chain(source: LogSource, ctx: ListenerContext, peer: string) {
     maxMessageSize: ctx.maxMessageSize,
     aggregationTimeoutMs: ctx.aggregationTimeoutMs,
     jsonDetection: ctx.jsonDetection,
+    extraPatterns: ctx.autoMultiLinePatterns,
     onEvent: (e) => {
       info.lines++;
       process(e);

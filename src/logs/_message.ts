@@ -85,8 +85,14 @@ export interface LogSource {
 /** Where a message came from, for the registry and the auditor. */
 export interface Origin {
   source: LogSource;
-  /** Registry key, e.g. "file:/var/log/app.log"; `""` for listeners and rotated files. */
+  /** Registry key, e.g. "file:/var/log/app.log"; `""` for listeners (never recorded). */
   identifier: string;
+  /**
+   * Fingerprint of the file the offset is in ("0" while it has fewer than 1024 bytes), recorded
+   * with it: after a rotation the registry still says which file an offset belongs to.
+   * Absent means "0" (unknown), as in origins built by hand.
+   */
+  fingerprint?: string;
   /** Byte offset after this message in the file, as a decimal string (as the Go registry). */
   offset: string;
   /** The source's tailing mode, recorded in the registry beside the offset. */

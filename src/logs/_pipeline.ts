@@ -65,6 +65,8 @@ export function buildLogSources(settings: LogsSettings, deps: LogsPipelineDeps):
     closeTimeoutMs: settings.closeTimeoutMs,
     filePollMs: settings.filePollMs,
     jsonDetection: settings.jsonDetection,
+    autoMultiLinePatterns: settings.autoMultiLinePatterns,
+    tagTruncated: settings.tagTruncated,
     hostname: deps.hostname,
     auditor: deps.auditor,
     events,

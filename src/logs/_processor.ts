@@ -9,6 +9,7 @@ import type { LogsEvents } from "../telemetry/events/mod.ts";
 import type { LogEvent } from "./_lines.ts";
 import {
   type LogMessage,
+  type LogsConfig,
   type LogSource,
   nextSeq,
   type ProcessingRule,
@@ -21,10 +22,14 @@ export interface ProcessorOptions {
   hostname: string;
   /** Every tag of the messages: the source's, then the tailer's (`filename:`…). */
   tags: string[];
+  /** Added to the tags of a cut event, when `tag_truncated_logs` is on. */
+  truncatedTag?: string;
   /** Host tags added to every message until `until` (epoch ms): `expected_tags_duration`. */
   hostTags?: { tags: string[]; until: number };
   /** Registry key of the stream; `""` when it is not recorded (listeners, rotated files). */
   identifier: () => string;
+  /** Fingerprint of the file being read now (see {@linkcode Origin.fingerprint}). */
+  fingerprint: () => string;
   tailingMode: StartPosition;
   output: (m: LogMessage) => void;
   events: LogsEvents;
@@ -42,6 +47,10 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
   const { events, source, output } = o;
   const withHost = o.hostTags ? [...o.tags, ...o.hostTags.tags] : o.tags;
   const until = o.hostTags?.until ?? 0;
+  const tagsOf = (e: LogEvent): string[] => {
+    const base = until > 0 && Date.now() < until ? withHost : o.tags;
+    return e.truncated && o.truncatedTag ? [...base, o.truncatedTag] : base;
+  };
   return (e) => {
     events.logsDecoded.inc();
     let content = e.content;
@@ -58,10 +67,11 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
       hostname: o.hostname,
       service: source.config.service,
       source: source.config.source,
-      tags: until > 0 && Date.now() < until ? withHost : o.tags,
+      tags: tagsOf(e),
       origin: {
         source,
         identifier: o.identifier(),
+        fingerprint: o.fingerprint(),
         offset: String(e.offset),
         tailingMode: o.tailingMode,
         seq: nextSeq(),
@@ -69,6 +79,15 @@ export function createProcessor(o: ProcessorOptions): (e: LogEvent) => void {
       rawBytes: e.rawLen,
     });
   };
+}
+
+/**
+ * The tag of a cut event: `truncated:single_line`, or the line handler's reason
+ * (`multi_line`, `auto_multiline`; those two names are ours, the Go agent's are unverified).
+ */
+export function truncatedTag(config: LogsConfig): string {
+  if (config.rules.some((r) => r.type === "multi_line")) return "truncated:multi_line";
+  return config.autoMultiLine ? "truncated:auto_multiline" : "truncated:single_line";
 }
 
 /** The text after the rules, or undefined when a rule drops it. */

@@ -33,6 +33,8 @@ export interface LogsSettings {
   /** Longest line or event in bytes (`max_message_size_bytes`). */
   maxMessageSize: number;
   tagTruncated: boolean;
+  /** `auto_multi_line_extra_patterns`, compiled: lines they match (at the start) start an event. */
+  autoMultiLinePatterns: RegExp[];
   /** TCP read buffer and largest UDP datagram kept. */
   frameSize: number;
   closeTimeoutMs: number;
@@ -141,6 +143,19 @@ export function logsSettings(config: Config, configFile: string | null): LogsSet
     selectionMode: lc.file_wildcard_selection_mode,
     maxMessageSize: lc.max_message_size_bytes,
     tagTruncated: lc.tag_truncated_logs,
+    autoMultiLinePatterns: lc.auto_multi_line_extra_patterns.map((pattern, i) => {
+      try {
+        return compileRule({ type: "multi_line", name: "", pattern, replace_placeholder: "" })
+          .regex;
+      } catch (e) {
+        throw new OutpostError(
+          "config_invalid",
+          `Invalid config key "logs_config.auto_multi_line_extra_patterns[${i}]": ${
+            (e as Error).message
+          }`,
+        );
+      }
+    }),
     frameSize: lc.frame_size,
     closeTimeoutMs: lc.close_timeout * 1000,
     aggregationTimeoutMs: lc.aggregation_timeout,

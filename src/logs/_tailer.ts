@@ -5,7 +5,10 @@
  * then checks the path: a different file there is a
  * rename rotation (the launcher opens the new one from byte 0 while this tailer keeps reading
  * the old one for `close_timeout`), and so is a removed path; a shorter file is a truncation
- * (read again from 0). It never reads while the sender refuses.
+ * (read again from 0). It never reads while the sender refuses. Unlike the Go agent, messages of
+ * a rotated file keep their identifier, each origin carrying its file's fingerprint: until the
+ * new file's first ack the registry says "the old file, at this offset", so a crash then reads
+ * the old file's rest from its new name on restart, instead of losing it.
  *
  * @module
  */
@@ -20,7 +23,7 @@ import { Decoder } from "./_decoder.ts";
 import { FINGERPRINT_BYTES, fingerprintOf } from "./_fingerprint.ts";
 import { createLineHandler, type LineHandler } from "./_lines.ts";
 import type { LogMessage, LogSource, StartPosition } from "./_message.ts";
-import { createProcessor } from "./_processor.ts";
+import { createProcessor, truncatedTag } from "./_processor.ts";
 
 /** Bytes asked for per read: large enough that a busy file costs few reads. */
 const READ_SIZE = 64 * 1024;
@@ -35,6 +38,9 @@ export interface TailerContext {
   /** Sleep at end of file, in ms. */
   filePollMs: number;
   jsonDetection: boolean;
+  autoMultiLinePatterns: RegExp[];
+  /** Tag cut events with `truncated:<reason>` (`tag_truncated_logs`). */
+  tagTruncated: boolean;
   hostname: string;
   /** Host tags for every message while `expected_tags_duration` runs (set at start). */
   hostTags?: { tags: string[]; until: number };
@@ -107,15 +113,13 @@ export class FileTailer {
     this.#ctx = ctx;
   }
 
-  /** True once the path was rotated away from this tailer's file. */
-  get rotated(): boolean {
-    return this.#drainUntil > 0;
-  }
-
   /** Opens the file and starts reading; rejects when the file cannot be opened. */
   async start(how: TailerStart): Promise<void> {
     const fh = await open(this.path, "r");
-    const st = await fh.stat();
+    const st = await fh.stat().catch(async (e) => {
+      await fh.close();
+      throw e;
+    });
     this.#fh = fh;
     this.#ino = st.ino;
     this.#dev = st.dev;
@@ -130,19 +134,25 @@ export class FileTailer {
     });
     this.#pipeline();
     const saved = entry && /^\d+$/.test(entry.offset) ? Number(entry.offset) : 0;
+    let keep = how === "rotated";
     if (
-      how !== "rotated" && start === 0 && saved > 0 && entry!.fingerprint !== "0" &&
+      !keep && start === 0 && saved > 0 && entry!.fingerprint !== "0" &&
       entry!.fingerprint !== this.#fingerprint && (mode === "beginning" || mode === "end")
     ) {
       // Rotated or truncated while the agent was down: the old file's unsent rest may be
       // beside it, under another name.
+      const own = this.#fingerprint;
       this.#pos = this.#decoded = saved;
-      await this.#readSibling(entry!.fingerprint);
+      this.#fingerprint = entry!.fingerprint; // its messages are the old file's
+      keep = await this.#readSibling(entry!.fingerprint);
       this.#decoder.flush();
       this.#handler.flush();
+      this.#fingerprint = own;
     }
     this.#pos = this.#decoded = start;
-    a.reset(this.identifier, start, configured, this.#fingerprint);
+    // The registry keeps the old file's offset while its messages may still be in flight (a
+    // rotation, a rest read from the old file): acks move it to the new file in their turn.
+    if (!keep) a.reset(this.identifier, start, configured, this.#fingerprint);
     a.setTailed(this.identifier, true);
     try {
       // Woken by the kernel when the file changes, a tailer reads new lines within
@@ -173,7 +183,9 @@ export class FileTailer {
       hostname: ctx.hostname,
       hostTags: ctx.hostTags,
       tags,
-      identifier: () => (this.#drainUntil > 0 ? "" : this.identifier),
+      truncatedTag: ctx.tagTruncated ? truncatedTag(c) : undefined,
+      identifier: () => this.identifier,
+      fingerprint: () => this.#fingerprint,
       tailingMode: c.startPosition,
       output: ctx.output,
       events: ctx.events,
@@ -183,6 +195,7 @@ export class FileTailer {
       maxMessageSize: ctx.maxMessageSize,
       aggregationTimeoutMs: ctx.aggregationTimeoutMs,
       jsonDetection: ctx.jsonDetection,
+      extraPatterns: ctx.autoMultiLinePatterns,
       onEvent: (e) => {
         info.lines++;
         process(e);
@@ -230,7 +243,6 @@ export class FileTailer {
         this.#decoder.write(buf.slice(0, n));
         if (this.#fingerprint === "0" && this.#pos >= FINGERPRINT_BYTES && this.#drainUntil === 0) {
           this.#fingerprint = await fingerprintOf(this.#fh!);
-          ctx.auditor.setFingerprint(this.identifier, this.#fingerprint);
         }
         continue;
       }
@@ -277,8 +289,9 @@ export class FileTailer {
       this.#handler.flush();
       this.#pos = 0;
       this.#decoded = 0;
+      // The new content's messages say "0" until it has 1024 bytes; no reset: until they are
+      // acknowledged the registry keeps the old content's offset and fingerprint.
       this.#fingerprint = "0";
-      this.#ctx.auditor.reset(this.identifier, 0, this.#source.config.startPosition, "0");
       return "truncated";
     }
     return "same";
@@ -301,15 +314,15 @@ export class FileTailer {
    * longer than what was read; the newest such) and read the rest from there, before the
    * file at the path is read from 0. A compressed copy cannot be read, as in the Go agent.
    */
-  async #readSibling(fingerprint: string): Promise<void> {
-    if (fingerprint === "0") return;
+  async #readSibling(fingerprint: string): Promise<boolean> {
+    if (fingerprint === "0") return false;
     const dir = dirname(this.path);
     const base = basename(this.path);
     let names: string[];
     try {
       names = (await readdir(dir)).filter((n) => n !== base && n.startsWith(base));
     } catch {
-      return;
+      return false;
     }
     const found: { fh: FileHandle; size: number; mtime: number }[] = [];
     for (const n of names) {
@@ -323,7 +336,7 @@ export class FileTailer {
     found.sort((a, b) => b.mtime - a.mtime);
     const copy = found[0];
     try {
-      if (!copy) return;
+      if (!copy) return false;
       const buf = new Uint8Array(READ_SIZE);
       while (this.#pos < copy.size) {
         const want = Math.min(READ_SIZE, copy.size - this.#pos);
@@ -334,6 +347,7 @@ export class FileTailer {
         this.#ctx.events.bytesRead.inc(n);
         this.#decoder.write(buf.slice(0, n));
       }
+      return true;
     } finally {
       await Promise.all(found.map((f) => f.fh.close()));
     }

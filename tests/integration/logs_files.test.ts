@@ -198,6 +198,38 @@ describe("file tailing across a restart", () => {
   });
 });
 
+describe("file tailing: a crash after a rotation", () => {
+  it("keeps the old file's offset until the new file's lines are acknowledged, and loses nothing", async () => {
+    const dir = tempDir("logs-crash-");
+    const path = join(dir, "app.log");
+    const pad = "q".repeat(40);
+    writeFileSync(path, lines(0, 100, pad));
+    const raw = [{ type: "file", path, start_position: "beginning" }];
+    const first = logsHarness(dir, raw);
+    await first.start();
+    await first.waitFor(() => first.messages.length === 100, "100 lines");
+    renameSync(path, path + ".1");
+    writeFileSync(path, lines(100, 140, "new"));
+    await first.waitFor(() => first.messages.length === 140, "the new file too");
+    first.auditor.ack(first.messages.slice(0, 60).map((m) => m.origin)); // the rest was in flight
+    await first.stop();
+    const entry =
+      JSON.parse(readFileSync(first.settings.registryPath, "utf8")).Registry[`file:${path}`];
+    assert.equal(entry.Offset, String(lines(0, 60, pad).length), "still the old file's offset");
+    const second = logsHarness(dir, raw);
+    await second.start();
+    try {
+      await second.waitFor(() => second.messages.length === 80, "the old rest, then the new file");
+      assert.deepEqual(second.text(), [
+        ...Array.from({ length: 40 }, (_, i) => `${pad} ${60 + i}`),
+        ...Array.from({ length: 40 }, (_, i) => `new ${100 + i}`),
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe("file tailing: bad input", () => {
   it("a 10 MB line becomes truncated pieces and the next line still arrives", async () => {
     const dir = tempDir("logs-bad-");

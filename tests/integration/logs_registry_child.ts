@@ -15,6 +15,7 @@ for (;;) {
         identifier: `file:/var/log/app-${i}.log`,
         offset: String(offset),
         tailingMode: "end",
+        fingerprint: "0",
         seq: nextSeq(),
       }) as Origin,
   );

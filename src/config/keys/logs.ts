@@ -124,7 +124,9 @@ export const logsKeys = {
       stop_grace_period: seconds(30, 0, HOUR),
       /** Group lines into events by leading timestamps (A.3.3). */
       auto_multi_line_detection: bool(false),
+      /** More patterns that start an event under auto detection (beside the timestamps). */
       auto_multi_line_extra_patterns: listOf(text(4096), [], { max: 100 }),
+      /** The legacy (v1) detector's sampling; accepted, outpost implements the v2 subset. */
       auto_multi_line_default_sample_size: int(500, 1, 100_000),
       auto_multi_line_default_match_timeout: seconds(30, 1, HOUR),
       auto_multi_line_default_match_threshold: ratio(0.48),

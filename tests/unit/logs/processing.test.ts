@@ -31,7 +31,12 @@ function source(raw: Record<string, unknown>, opts: { global?: unknown[]; auto?:
 }
 
 /** Runs text through decoder → line handler → processor and returns the messages. */
-async function run(s: LogSource, text: string, waitMs = 0) {
+async function run(
+  s: LogSource,
+  text: string,
+  waitMs = 0,
+  extra: { extraPatterns?: RegExp[]; truncatedTag?: string; maxMessageSize?: number } = {},
+) {
   const out: LogMessage[] = [];
   const registry = new Registry();
   const process = createProcessor({
@@ -39,14 +44,17 @@ async function run(s: LogSource, text: string, waitMs = 0) {
     hostname: "h",
     tags: [],
     identifier: () => "file:/var/log/x.log",
+    fingerprint: () => "0",
     tailingMode: "end",
     output: (m) => out.push(m),
     events: logsEvents(registry),
+    truncatedTag: extra.truncatedTag,
   });
   const events: LogEvent[] = [];
   const handler = createLineHandler(s.config, {
-    maxMessageSize: 256_000,
+    maxMessageSize: extra.maxMessageSize ?? 256_000,
     aggregationTimeoutMs: 50,
+    extraPatterns: extra.extraPatterns,
     onEvent: (e) => {
       events.push(e);
       process(e);
@@ -56,7 +64,7 @@ async function run(s: LogSource, text: string, waitMs = 0) {
   let offset = 0;
   const d = new Decoder({
     encoding: "utf-8",
-    maxMessageSize: 256_000,
+    maxMessageSize: extra.maxMessageSize ?? 256_000,
     onLine: (l) => handler.add(l, offset += l.rawLen),
   });
   d.write(enc.encode(text));
@@ -147,6 +155,29 @@ describe("processing rules", () => {
     assert.equal(text[2], '{"level":"info"}');
     assert.equal(text[3], "continuation");
     assert.equal(text[4], "Jan  3 10:00:00 host app: hi");
+  });
+
+  it("auto multi-line also starts events at auto_multi_line_extra_patterns", async () => {
+    const s = source({}, { auto: true });
+    const extraPatterns = [
+      compileRule({ type: "multi_line", name: "", pattern: "ERROR", replace_placeholder: "" })
+        .regex,
+    ];
+    const { text } = await run(s, "ERROR one\n  detail\nERROR two\n", 0, { extraPatterns });
+    assert.deepEqual(text, ["ERROR one\\n  detail", "ERROR two"]);
+  });
+
+  it("tag_truncated_logs tags the pieces of a cut line", async () => {
+    const s = source({});
+    const { out } = await run(s, "x".repeat(100) + "\nshort\n", 0, {
+      truncatedTag: "truncated:single_line",
+      maxMessageSize: 64,
+    });
+    assert.deepEqual(out.map((m) => m.tags), [
+      ["truncated:single_line"],
+      ["truncated:single_line"],
+      [],
+    ]);
   });
 
   it("refuses patterns RE2 lacks and names the rule; translates (?P<name>) and (?i)", () => {

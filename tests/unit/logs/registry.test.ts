@@ -10,7 +10,7 @@ import { crc64Iso } from "../../../src/logs/_fingerprint.ts";
 import { tempDir } from "../../_temp.ts";
 
 const origin = (identifier: string, offset: number, seq = nextSeq()): Origin =>
-  ({ identifier, offset: String(offset), tailingMode: "end", seq }) as Origin;
+  ({ identifier, offset: String(offset), tailingMode: "end", fingerprint: "0", seq }) as Origin;
 
 describe("Auditor", () => {
   it("writes the Go agent's version 2 registry, atomically, only what was acknowledged", async () => {
