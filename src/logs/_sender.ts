@@ -329,9 +329,16 @@ class Stream {
   }
 }
 
-/** The last origin of each identifier in a batch: what the auditor needs to advance. */
+/**
+ * The last origin of each file (identifier and fingerprint) in a batch, oldest first: what the
+ * auditor needs to advance. A rotated file keeps its identifier while it drains, so a batch may
+ * end both the old file and the new one; both are told, in the order they were read.
+ */
 function lastOrigins(messages: readonly LogMessage[]): Origin[] {
   const last = new Map<string, Origin>();
-  for (const m of messages) if (m.origin.identifier !== "") last.set(m.origin.identifier, m.origin);
-  return [...last.values()];
+  for (const m of messages) {
+    const o = m.origin;
+    if (o.identifier !== "") last.set(`${o.identifier}\0${o.fingerprint ?? ""}`, o);
+  }
+  return [...last.values()].sort((a, b) => a.seq - b.seq);
 }

@@ -60,8 +60,8 @@ export const TELEMETRY = Object.freeze({
   metadata: METADATA,
   expvar: EXPVAR,
   losses: LOSSES,
-  logs: LOGS,
-  logsSend: LOGS_SEND,
+  // Both halves of log collection share the Datadog Agent's `logs-agent` expvar map.
+  logs: Object.freeze({ ...LOGS, ...LOGS_SEND }),
 });
 
 /** The string values found anywhere in a (nested) names object. */

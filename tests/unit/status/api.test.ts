@@ -109,6 +109,7 @@ describe("agent API routes", () => {
       "aggregator",
       "dogstatsd",
       "forwarder",
+      "logs",
       "metadata",
     ]);
   });

@@ -15,6 +15,7 @@ import {
 import { TELEMETRY } from "../../../src/telemetry/events/mod.ts";
 import { lossesEvents } from "../../../src/telemetry/events/losses.ts";
 import { logsEvents } from "../../../src/telemetry/events/logs.ts";
+import { logsSendEvents } from "../../../src/telemetry/events/logs_send.ts";
 import {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,
@@ -58,6 +59,7 @@ function registerAll(registry: Registry): void {
   metadataEvents(registry, { hostLastSent: () => 0 });
   expvarEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
+  logsSendEvents(registry, { isRunning: () => true });
   logsEvents(registry);
 }
 
