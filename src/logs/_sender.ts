@@ -16,7 +16,7 @@ import type { Delivery, DeliveryResult, Payload } from "../forwarder/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { createCompressor } from "../serializer/mod.ts";
-import { logsSendEvents, type Registry } from "../telemetry/mod.ts";
+import { FORWARDER, logsSendEvents, type Registry, type TelemetryName } from "../telemetry/mod.ts";
 import { LogBatch, type SealedBatch } from "./_batch.ts";
 import type { LogMessage, Origin } from "./_message.ts";
 import {
@@ -80,11 +80,19 @@ export class LogsSender {
   readonly #file: Stream;
   readonly #listener: Stream;
   #running = false;
+  #resubmits = 0;
 
   constructor(settings: LogsSenderSettings, deps: LogsSenderDeps) {
     this.#s = settings;
     this.#d = { now: Date.now, ...deps };
-    this.#events = logsSendEvents(deps.registry, { isRunning: () => this.#running });
+    const { registry } = deps;
+    // The forwarder retries delivery itself: its counts for the logs route are the logs' too.
+    this.#events = logsSendEvents(registry, {
+      isRunning: () => this.#running,
+      retryCount: () => this.#resubmits + logsRouteTotal(registry, FORWARDER.transactionsRetried),
+      destinationErrors: () =>
+        this.#resubmits + logsRouteTotal(registry, FORWARDER.transactionsErrors),
+    });
     const c = createCompressor(settings.compression, {
       runtime: deps.runtime,
       zstdLevel: settings.zstdLevel,
@@ -167,6 +175,11 @@ export class LogsSender {
       this.#d.submit({ ...payload, storable: false, pipeline: LOGS_UNRELIABLE_PIPELINE });
     }
     return this.#d.submit(payload);
+  }
+
+  /** @internal Counts a batch submitted again after the forwarder gave it up. */
+  resubmitted(): void {
+    this.#resubmits++;
   }
 
   /** @internal */
@@ -302,8 +315,7 @@ class Stream {
       e.settled = true;
     } else if (!this.#closed) {
       // Errored (memory full, stopped): sent again, keeping its place in the order.
-      events.retryCount.inc();
-      events.destinationErrors.inc();
+      this.#sender.resubmitted();
       this.#flying++; // its slot stays taken, so no later batch overtakes it
       setTimeout(() => {
         if (this.#closed) return;
@@ -327,6 +339,17 @@ class Stream {
       });
     }
   }
+}
+
+/** A forwarder counter summed over the endpoints of the logs route. */
+function logsRouteTotal(registry: Registry, name: TelemetryName): number {
+  const v = registry.read(name);
+  if (!v || typeof v !== "object") return 0;
+  let n = 0;
+  for (const [label, count] of Object.entries(v as Record<string, number>)) {
+    if (label.endsWith(LOGS_ROUTE)) n += count;
+  }
+  return n;
 }
 
 /**

@@ -4,9 +4,8 @@
  * JSON is the Datadog Agent's `logsStats` object.
  */
 import type { StatusData, StatusProvider, Style } from "../status/mod.ts";
-import { FORWARDER, LOGS_SEND, type Registry, type TelemetryName } from "../telemetry/mod.ts";
+import { LOGS_SEND, type Registry } from "../telemetry/mod.ts";
 import type { LogSource } from "./_message.ts";
-import { LOGS_ROUTE } from "./_sender.ts";
 import type { LogsSenderSettings } from "./_sender_settings.ts";
 
 /** What the section reads from a running logs component. */
@@ -43,17 +42,6 @@ export function endpointLines(s: LogsSenderSettings): string[] {
   return [...s.reliable.map(describe("Reliable")), ...s.unreliable.map(describe("Unreliable"))];
 }
 
-/** The forwarder's count for the logs route, summed over endpoints. */
-function logsRouteTotal(registry: Registry, name: TelemetryName): number {
-  const v = registry.read(name);
-  if (!v || typeof v !== "object") return 0;
-  let n = 0;
-  for (const [label, count] of Object.entries(v as Record<string, number>)) {
-    if (label.endsWith(LOGS_ROUTE)) n += count;
-  }
-  return n;
-}
-
 /** Every `logs-agent` variable as a flat `name → number`, label maps summed. */
 function metrics(registry: Registry): Record<string, number> {
   const group = (registry.snapshot()["logs-agent"] ?? {}) as Record<string, unknown>;
@@ -67,11 +55,6 @@ function metrics(registry: Registry): Record<string, number> {
       );
     }
   }
-  // The forwarder retries delivery itself: its retries of logs batches count here too.
-  const retries = logsRouteTotal(registry, FORWARDER.transactionsRetried);
-  out.RetryCount = (out.RetryCount ?? 0) + retries;
-  out.DestinationErrors = (out.DestinationErrors ?? 0) +
-    logsRouteTotal(registry, FORWARDER.transactionsErrors);
   delete out.IsRunning;
   return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
 }

@@ -7,8 +7,8 @@
  * | `logs-agent.LogsSent` | counter | messages in batches the intake accepted |
  * | `logs-agent.BytesSent` | counter | uncompressed bytes of those batches |
  * | `logs-agent.EncodedBytesSent` | counter | compressed bytes of those batches |
- * | `logs-agent.RetryCount` | counter | batches sent again after a failed delivery |
- * | `logs-agent.DestinationErrors` | counter | failed deliveries (retried or dropped) |
+ * | `logs-agent.RetryCount` | published | retries of logs batches: the forwarder's for `/api/v2/logs` plus the sender's resubmissions |
+ * | `logs-agent.DestinationErrors` | published | failed attempts to deliver logs batches, counted the same way |
  * | `logs-agent.DestinationLogsDropped` | by reason | messages dropped for good (`too_large`, `http_400`, `queue_full`…) |
  * | `logs-agent.SenderLatency` | gauge | ms between sealing and acceptance of the last batch |
  * | `logs-agent.IsRunning` | published | whether the logs agent runs |
@@ -26,9 +26,9 @@ export const LOGS_SEND = Object.freeze(
     bytesSent: "logs-agent.BytesSent",
     /** Compressed bytes accepted. */
     encodedBytesSent: "logs-agent.EncodedBytesSent",
-    /** Batches sent again after a failed delivery. */
+    /** Published: retries of logs batches (the forwarder's and the sender's). */
     retryCount: "logs-agent.RetryCount",
-    /** Failed deliveries. */
+    /** Published: failed attempts to deliver logs batches. */
     destinationErrors: "logs-agent.DestinationErrors",
     /** Messages dropped for good, by reason. */
     destinationLogsDropped: "logs-agent.DestinationLogsDropped",
@@ -42,6 +42,8 @@ export const LOGS_SEND = Object.freeze(
 /** What the sender publishes. */
 export interface LogsSendReaders {
   isRunning: () => boolean;
+  retryCount: () => number;
+  destinationErrors: () => number;
 }
 
 /**
@@ -52,7 +54,9 @@ export interface LogsSendReaders {
  * import { Registry } from "../registry.ts";
  * import { LOGS_SEND, logsSendEvents } from "./logs_send.ts";
  * const registry = new Registry();
- * logsSendEvents(registry, { isRunning: () => true }).logsSent.inc(3);
+ * const none = () => 0;
+ * logsSendEvents(registry, { isRunning: () => true, retryCount: none, destinationErrors: none })
+ *   .logsSent.inc(3);
  * console.assert(registry.read(LOGS_SEND.logsSent) === 3);
  * ```
  */
@@ -61,11 +65,11 @@ export function logsSendEvents(registry: Registry, readers: LogsSendReaders) {
     logsSent: registry.counter(LOGS_SEND.logsSent),
     bytesSent: registry.counter(LOGS_SEND.bytesSent),
     encodedBytesSent: registry.counter(LOGS_SEND.encodedBytesSent),
-    retryCount: registry.counter(LOGS_SEND.retryCount),
-    destinationErrors: registry.counter(LOGS_SEND.destinationErrors),
     destinationLogsDropped: registry.counterVec(LOGS_SEND.destinationLogsDropped),
     senderLatency: registry.gauge(LOGS_SEND.senderLatency),
   };
   registry.publish(LOGS_SEND.isRunning, readers.isRunning);
+  registry.publish(LOGS_SEND.retryCount, readers.retryCount);
+  registry.publish(LOGS_SEND.destinationErrors, readers.destinationErrors);
   return events;
 }

@@ -8,7 +8,9 @@ import type { LogMessage, LogSource } from "../../../src/logs/mod.ts";
 import { configDefaults } from "../../../src/config/mod.ts";
 import { PLAIN } from "../../../src/status/mod.ts";
 import { Registry } from "../../../src/telemetry/mod.ts";
-import { logsSendEvents } from "../../../src/telemetry/events/logs_send.ts";
+import { LogsSender } from "../../../src/logs/_sender.ts";
+import { createLogger } from "../../../src/log/mod.ts";
+import { runtime } from "../../../src/runtime/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -100,13 +102,19 @@ test("POST /stream-logs refuses a bad filter with 400 and streams with a good on
 
 test("Logs Agent status: endpoints, counters and sources in JSON and text", () => {
   const registry = new Registry();
-  const events = logsSendEvents(registry, { isRunning: () => true });
-  events.logsSent.inc(7);
-  events.destinationLogsDropped.with("too_large").inc(2);
-  registry.counterVec("forwarder.Transactions.Retried").with("https://x.test/api/v2/logs").inc(3);
-  registry.counterVec("forwarder.Transactions.Retried").with("https://x.test/api/v2/series").inc(9);
   const c = configDefaults();
   const settings = logsSenderSettings({ ...c, api_key: "k" }, "7.60.0");
+  new LogsSender(settings, {
+    runtime,
+    registry,
+    logger: createLogger({ level: "off" }),
+    submit: () => ({ done: new Promise(() => {}) }),
+    ack: () => {},
+  }).start();
+  registry.counter("logs-agent.LogsSent").inc(7);
+  registry.counterVec("logs-agent.DestinationLogsDropped").with("too_large").inc(2);
+  registry.counterVec("forwarder.Transactions.Retried").with("https://x.test/api/v2/logs").inc(3);
+  registry.counterVec("forwarder.Transactions.Retried").with("https://x.test/api/v2/series").inc(9);
   const data = logsStatusJson(registry, {
     settings,
     sources: () => [source("web", "file", "web"), source("syslog", "tcp", "net")],

@@ -59,7 +59,11 @@ function registerAll(registry: Registry): void {
   metadataEvents(registry, { hostLastSent: () => 0 });
   expvarEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
-  logsSendEvents(registry, { isRunning: () => true });
+  logsSendEvents(registry, {
+    isRunning: () => true,
+    retryCount: () => 0,
+    destinationErrors: () => 0,
+  });
   logsEvents(registry);
 }
 
