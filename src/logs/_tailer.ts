@@ -4,8 +4,8 @@
  * until the file changes (`fs.watch`) or `filePollMs` (1 s, the Go agent's poll) passes, and
  * then checks the path: a different file there is a
  * rename rotation (the launcher opens the new one from byte 0 while this tailer keeps reading
- * the old one for `close_timeout`), and so is a removed path; a shorter file is a truncation
- * (read again from 0). It never reads while the sender refuses. Unlike the Go agent, messages of
+ * the old one for `close_timeout`); a path that stays empty that long is a removal; a shorter
+ * file is a truncation (read again from 0). It never reads while the sender refuses. Unlike the Go agent, messages of
  * a rotated file keep their identifier, each origin carrying its file's fingerprint: until the
  * new file's first ack the registry says "the old file, at this offset", so a crash then reads
  * the old file's rest from its new name on restart, instead of losing it.
@@ -97,6 +97,8 @@ export class FileTailer {
   #drainUntil = 0;
   /** Rotated, and the new file not announced yet: first the old one is read to its end. */
   #announce = false;
+  /** When the path was first seen naming no file (0: it names one). */
+  #missingSince = 0;
   #wake: (() => void) | undefined;
   #watcher: FSWatcher | undefined;
   #sleep: ReturnType<typeof setTimeout> | undefined;
@@ -255,6 +257,7 @@ export class FileTailer {
         if (Date.now() >= this.#drainUntil) return this.#close();
       } else {
         const next = await this.#check();
+        if (next === "gone") return this.#close();
         if (next !== "same") continue; // read on at once: the old file's end, or the new start
       }
       await this.#wait(ctx.filePollMs);
@@ -265,17 +268,20 @@ export class FileTailer {
 
   /**
    * What the path names now, compared with the open file (A.2.5). A path that names another
-   * file, or none (removed, or between logrotate's rename and create), is a rotation: this
-   * file is read for `close_timeout` more, as a writer may still hold it.
+   * file is a rotation: this file is read for `close_timeout` more, as a writer may still hold
+   * it. A path that names nothing may be between logrotate's rename and create, so this file
+   * is read on; it is let go only once the path stayed empty for `close_timeout` (removed).
    */
-  async #check(): Promise<"same" | "rotated" | "truncated"> {
+  async #check(): Promise<"same" | "rotated" | "truncated" | "gone"> {
     let st;
     try {
       st = await stat(this.path);
     } catch {
-      st = undefined;
+      this.#missingSince ||= Date.now();
+      return Date.now() - this.#missingSince >= this.#ctx.closeTimeoutMs ? "gone" : "same";
     }
-    if (!st || st.ino !== this.#ino || st.dev !== this.#dev) {
+    this.#missingSince = 0;
+    if (st.ino !== this.#ino || st.dev !== this.#dev) {
       this.#drainUntil = Date.now() + this.#ctx.closeTimeoutMs;
       this.#rotation();
       this.#ctx.auditor.setTailed(this.identifier, false);

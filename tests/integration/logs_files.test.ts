@@ -77,6 +77,27 @@ describe("file tailing", () => {
     }
   });
 
+  it("finds the new file itself when the path was empty for a moment (between rename and create)", async () => {
+    const dir = tempDir("logs-files-");
+    const path = join(dir, "app.log");
+    writeFileSync(path, lines(0, 5));
+    // No scan comes to help: only the tailer's own checks can find the new file.
+    const h = logsHarness(dir, [{ type: "file", path, start_position: "beginning" }], {
+      settings: { scanPeriodMs: 600_000 },
+    });
+    await h.start();
+    try {
+      await h.waitFor(() => h.messages.length === 5, "5 lines");
+      renameSync(path, path + ".1");
+      await new Promise((r) => setTimeout(r, 200)); // several checks see no file at the path
+      writeFileSync(path, lines(5, 10));
+      await h.waitFor(() => h.messages.length === 10, "the new file's lines");
+      assert.equal(h.text().at(-1), "line 9");
+    } finally {
+      await h.stop();
+    }
+  });
+
   it("gives up a rotated file at close_timeout and counts what was left in BytesMissed", async () => {
     const dir = tempDir("logs-files-");
     const path = join(dir, "app.log");

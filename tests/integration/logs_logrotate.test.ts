@@ -17,7 +17,10 @@ async function rotateWhileWriting(mode: "create" | "copytruncate") {
   writeFileSync(conf, `${path} {\n  ${mode}\n  rotate 20\n  missingok\n  nocompress\n}\n`, {
     mode: 0o644,
   });
-  const h = logsHarness(dir, [{ type: "file", path, start_position: "beginning" }]);
+  // The agent's own periods: the file is checked once a second, globbed every 10 s.
+  const h = logsHarness(dir, [{ type: "file", path, start_position: "beginning" }], {
+    settings: { filePollMs: 1000, scanPeriodMs: 10_000 },
+  });
   await h.start();
   try {
     let next = 0;
