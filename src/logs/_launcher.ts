@@ -109,6 +109,8 @@ export class FileLauncher {
     };
     t.onClosed = () => {
       this.#draining.delete(t);
+      // A file created later at a path whose file was removed is new: read from byte 0.
+      if (t.removed) this.#rotated.add(path);
       if (this.#active.get(path)?.tailer === t) this.#active.delete(path);
       this.#ctx.events.tailersOpen.set(this.open);
     };

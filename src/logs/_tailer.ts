@@ -4,7 +4,7 @@
  * until the file changes (`fs.watch`) or `filePollMs` (1 s, the Go agent's poll) passes, and
  * then checks the path: a different file there is a
  * rename rotation (the launcher opens the new one from byte 0 while this tailer keeps reading
- * the old one for `close_timeout`); a path that stays empty that long is a removal; a shorter
+ * the old one for `close_timeout`); a path that stays empty a while is a removal; a shorter
  * file is a truncation (read again from 0). It never reads while the sender refuses. Unlike the Go agent, messages of
  * a rotated file keep their identifier, each origin carrying its file's fingerprint: until the
  * new file's first ack the registry says "the old file, at this offset", so a crash then reads
@@ -78,6 +78,15 @@ export function resolveStart(
   return offset;
 }
 
+/**
+ * How long a path may name no file before its file counts as removed: two polls, at least 1 s,
+ * at most `close_timeout`. Long enough for logrotate's rename-then-create, short enough that a
+ * deleted file's descriptor is not held for long.
+ */
+export function removalGraceMs(ctx: { filePollMs: number; closeTimeoutMs: number }): number {
+  return Math.min(ctx.closeTimeoutMs, Math.max(2 * ctx.filePollMs, 1000));
+}
+
 /** Follows one file. */
 export class FileTailer {
   readonly path: string;
@@ -105,6 +114,8 @@ export class FileTailer {
   #loop: Promise<void> = Promise.resolve();
   /** Called once when the path now names another file. */
   onRotated: (t: FileTailer) => void = () => {};
+  /** Set when the tailer ended because its path stayed empty: a new file there starts at 0. */
+  removed = false;
   /** Called once when the tailer ended on its own (removed, drained, read error). */
   onClosed: (t: FileTailer) => void = () => {};
 
@@ -257,7 +268,10 @@ export class FileTailer {
         if (Date.now() >= this.#drainUntil) return this.#close();
       } else {
         const next = await this.#check();
-        if (next === "gone") return this.#close();
+        if (next === "gone") {
+          this.removed = true;
+          return this.#close();
+        }
         if (next !== "same") continue; // read on at once: the old file's end, or the new start
       }
       await this.#wait(ctx.filePollMs);
@@ -269,8 +283,9 @@ export class FileTailer {
   /**
    * What the path names now, compared with the open file (A.2.5). A path that names another
    * file is a rotation: this file is read for `close_timeout` more, as a writer may still hold
-   * it. A path that names nothing may be between logrotate's rename and create, so this file
-   * is read on; it is let go only once the path stayed empty for `close_timeout` (removed).
+   * it. A path that names nothing may be between logrotate's rename and create (a few ms), so
+   * this file is read on; it is let go, removed, once the path stayed empty for
+   * {@linkcode removalGraceMs}.
    */
   async #check(): Promise<"same" | "rotated" | "truncated" | "gone"> {
     let st;
@@ -278,7 +293,7 @@ export class FileTailer {
       st = await stat(this.path);
     } catch {
       this.#missingSince ||= Date.now();
-      return Date.now() - this.#missingSince >= this.#ctx.closeTimeoutMs ? "gone" : "same";
+      return Date.now() - this.#missingSince >= removalGraceMs(this.#ctx) ? "gone" : "same";
     }
     this.#missingSince = 0;
     if (st.ino !== this.#ino || st.dev !== this.#dev) {
