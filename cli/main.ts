@@ -45,6 +45,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./configcheck.ts")).configcheck,
   },
   {
+    name: "stream-logs",
+    summary: "Print the running agent's processed log lines live",
+    load: async () => (await import("./stream_logs.ts")).streamLogs,
+  },
+  {
     name: "version",
     summary: "Print the version, commit, runtime and target platform",
     load: async () => (await import("./version.ts")).version,

@@ -45,12 +45,22 @@ import {
 } from "./status/mod.ts";
 import { aggregatorSettings, buildAggregator } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
-import { buildForwarder, forwarderSettings } from "./forwarder/mod.ts";
+import { buildForwarder, type DomainKeys, forwarderSettings } from "./forwarder/mod.ts";
 import { createHttpClient, httpSettings } from "./http/mod.ts";
 import { buildChecks, type ChecksSettings, checksSettings } from "./checks/mod.ts";
 import type { ConfdResult, Loader } from "./checks/_types.ts";
 import { defaultLoaders, loadConfigs } from "./checks/_wiring.ts";
 import { buildTrace, TraceProcessor, traceSettings } from "./trace/mod.ts";
+import {
+  Auditor,
+  buildLogs,
+  buildLogSources,
+  LOGS_PIPELINE,
+  LOGS_UNRELIABLE_PIPELINE,
+  logsComponentSettings,
+  logsSettings,
+  logsStatusProvider,
+} from "./logs/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -221,9 +231,16 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const losses = new LossReporter({ registry, logger });
   const http = createHttpClient(runtime, httpSettings(config, process.env));
   const traceConfig = traceSettings(config);
+  const logsConfig = logsComponentSettings(config, BUILD.version);
+  const logsPipelines: Record<string, DomainKeys[]> = logsConfig.enabled
+    ? {
+      [LOGS_PIPELINE]: logsConfig.sender.reliable,
+      [LOGS_UNRELIABLE_PIPELINE]: logsConfig.sender.unreliable,
+    }
+    : {};
   const forwarder = buildForwarder({
     ...forwarderSettings(config),
-    pipelines: { traces: traceConfig.domains },
+    pipelines: { traces: traceConfig.domains, ...logsPipelines },
   }, {
     runtime,
     http,
@@ -260,6 +277,33 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     loadConfigs: () => (ctx.checks?.loadConfigs ?? loadConfigs)(checksConfig),
   });
   status.register(checks.component.statusProvider);
+  // Logs: sources → sender → the forwarder's `logs` pipeline; delivered file lines are acked to
+  // the auditor, which alone moves the registry's offsets.
+  const logsSources = logsConfig.enabled ? logsSettings(config, ctx.configFile) : null;
+  const auditor = logsSources && new Auditor({
+    path: logsSources.registryPath,
+    ttlMs: logsSources.auditorTtlMs,
+    log: logger.for("logs"),
+  });
+  const logs = logsSources && auditor && buildLogs(logsConfig, {
+    runtime,
+    registry,
+    logger,
+    submit: (p) => forwarder.component.submit(p),
+    auditor,
+    sources: (out) =>
+      buildLogSources(logsSources, {
+        runtime,
+        registry,
+        logger,
+        hostname: hostname.hostname,
+        auditor,
+        ...out,
+      }),
+    configErrors: logsSources.errors,
+    configWarnings: logsSources.warnings,
+  });
+  status.register(logs ? logs.component.statusProvider : logsStatusProvider(registry, null));
   const dogstatsd = buildDogstatsd(dogstatsdSettings(config, hostname.hostname), {
     runtime,
     sink: aggregator.component.aggregator,
@@ -292,6 +336,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       metadataApiArea(metadata),
       flare,
       checks.component.apiArea,
+      ...(logs ? [logs.component.apiArea] : []),
     ],
   });
   const expvar = buildExpvar(expvarSettings(config), {
@@ -322,6 +367,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   // that is still running, and the forwarder persists what it could not send.
   if (ctx.intake) built.push(ctx.intake);
   built.push(forwarder, aggregator, checks);
+  if (logs) built.push(logs);
   if (dogstatsd) built.push(dogstatsd);
   if (trace) built.push(trace);
   built.push(api, expvar, hostMetadata);

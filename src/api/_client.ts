@@ -90,6 +90,16 @@ export interface AgentApiClient {
   flare(options?: FlareRequestOptions): Promise<string>;
   /** `GET /agent/config-check`: the check configs the agent loaded, with the IDs it computed. */
   configCheck(): Promise<{ configs: unknown[] } & Record<string, unknown>>;
+  /**
+   * `POST /agent/stream-logs` with the filters: hands each chunk of processed log lines to
+   * `write` as it arrives; resolves when the agent ends the stream (`duration` seconds, 0 for
+   * none) or `signal` aborts. Only the wait for the answer's headers is timed.
+   */
+  streamLogs(
+    filter: Record<string, string | number>,
+    write: (chunk: Uint8Array) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 /** The largest answer read: a status page is tens of KiB; anything past this is not the agent. */
@@ -367,7 +377,63 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     return getJson("/agent/config-check", isConfigList, "a config list");
   }
 
-  return { address, health, statusText, statusJson, statusSections, flare, configCheck };
+  async function streamLogs(
+    filter: Record<string, string | number>,
+    write: (chunk: Uint8Array) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const what = "POST /agent/stream-logs";
+    const abort = new AbortController();
+    signal?.addEventListener("abort", () => abort.abort());
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let res: Incoming;
+    try {
+      res = await (useNodeHttp ? viaNodeHttp : viaFetch)({
+        method: "POST",
+        path: "/agent/stream-logs",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify(filter),
+        signal: abort.signal,
+      });
+    } catch (e) {
+      if (signal?.aborted) return;
+      if (abort.signal.aborted) {
+        throw new AgentApiError(
+          "agent_timeout",
+          `The agent at ${address} did not answer ${what} within ${seconds(timeoutMs)}`,
+          { cause: e },
+        );
+      }
+      throw new AgentApiError(
+        "agent_unreachable",
+        `Cannot reach the agent at ${address}: ${networkErrorReason(e)}`,
+        { cause: e },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of res.chunks) parts.push(chunk);
+      throw answerError({ status: res.status, contentType: res.contentType, body: utf8(parts) });
+    }
+    try {
+      for await (const chunk of res.chunks) write(chunk);
+    } catch (e) {
+      if (!signal?.aborted) throw e;
+    }
+  }
+
+  return {
+    address,
+    health,
+    statusText,
+    statusJson,
+    statusSections,
+    flare,
+    configCheck,
+    streamLogs,
+  };
 }
 
 function checkTimeout(ms: number): void {

@@ -18,6 +18,7 @@ import { fleetKeys } from "./keys/fleet.ts";
 import { intakeKeys } from "./keys/intake.ts";
 import { checksKeys } from "./keys/checks.ts";
 import { apmKeys } from "./keys/apm.ts";
+import { logsKeys } from "./keys/logs.ts";
 
 export { LOG_LEVELS } from "./keys/core.ts";
 
@@ -34,6 +35,7 @@ export const configSchema = v.object({
   ...intakeKeys,
   ...checksKeys,
   ...apmKeys,
+  ...logsKeys,
 });
 
 /** The validated configuration, every default applied. */

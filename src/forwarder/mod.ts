@@ -21,4 +21,4 @@
 export { buildForwarder, type ForwarderDeps, METRICS_PIPELINE } from "./_forwarder.ts";
 export { type DomainKeys, mergeDomains } from "./_endpoints.ts";
 export { type ForwarderSettings, forwarderSettings } from "./_settings.ts";
-export type { Delivery, Payload } from "./_transaction.ts";
+export type { Delivery, DeliveryResult, Payload } from "./_transaction.ts";

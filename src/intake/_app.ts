@@ -21,6 +21,7 @@ import {
   querySketches,
 } from "./_queries.ts";
 import { EVP_KIND, queryTraces, queryTraceStats, TRACE_ROUTES } from "./_traces.ts";
+import { checkLogsPayload, type LogsProblem, queryLogs } from "./_logs.ts";
 
 /** Options of {@linkcode createIntakeApp}. */
 export interface IntakeAppOptions {
@@ -49,6 +50,8 @@ interface Route {
   kind: string;
   /** Answer body; the intake answers 202 like Datadog's. */
   answer: Record<string, unknown>;
+  /** Refuses a decoded body the real intake would refuse (content, decoded bytes). */
+  check?: (content: unknown, bytes: number) => LogsProblem | null;
 }
 
 const OK_V2 = { errors: [] };
@@ -66,6 +69,7 @@ export const DATA_ROUTES: readonly Route[] = [
   { path: "/api/v2/orch", body: "opaque", kind: "orchestrator", answer: OK_V1 },
   { path: "/api/v2/orchmanif", body: "opaque", kind: "orchestrator_manifest", answer: OK_V1 },
   ...TRACE_ROUTES,
+  { path: "/api/v2/logs", body: "json", kind: "logs", answer: {}, check: checkLogsPayload },
 ];
 
 /** Request headers kept with each payload (never the API key itself). */
@@ -85,6 +89,11 @@ const HEADERS_OF_INTEREST = [
   "x-datadog-evp-subdomain",
   "x-datadog-hostname",
   "via",
+  "dd-protocol",
+  "dd-evp-origin",
+  "dd-evp-origin-version",
+  "dd-message-timestamp",
+  "dd-current-timestamp",
 ];
 
 /** Bodies larger than this are refused with 413 (the agent's own limits are far below). */
@@ -249,6 +258,8 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
         if (!raw.ok) return reject(c, r.path, 400, raw.error);
         const decoded = decodeBody(r.body, raw.value);
         if (!decoded.ok) return reject(c, r.path, 400, decoded.error);
+        const problem = r.check?.(decoded.value, raw.value.length);
+        if (problem) return reject(c, r.path, problem.status, problem.error);
         maskBodyKeys(decoded.value);
         const kind = r.path === "/intake/" ? intakeKind(decoded.value) : r.kind;
         record(c, r.path, kind, {
@@ -344,6 +355,15 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
       route: c.req.query("route"),
       kind: c.req.query("kind"),
       limit: intParam(c.req.query("limit"), 100),
+    })));
+  app.get("/outpost/intake/logs", (c) =>
+    c.json(queryLogs(store, {
+      service: c.req.query("service"),
+      source: c.req.query("source"),
+      host: c.req.query("host"),
+      status: c.req.query("status"),
+      q: c.req.query("q"),
+      limit: intParam(c.req.query("limit"), 1000),
     })));
   app.get("/outpost/intake/flares", (c) => c.json(queryFlares(store)));
   app.get(

@@ -32,11 +32,14 @@ export function intakeSettings(config: Config): IntakeSettings {
 }
 
 /**
+/**
  * The config the rest of the agent sees: `dd_url`, the trace intake and every product the
- * trace agent proxies at the intake, and the dev API key.
+ * trace agent proxies, and `logs_config.logs_dd_url` (`host:port`, plain HTTP as the intake
+ * speaks) at the intake, and the dev API key.
  */
 export function pointAtIntake(config: Config, url: string): Config {
   const apm = config.apm_config;
+  const u = new URL(url);
   return {
     ...config,
     dd_url: url,
@@ -49,6 +52,11 @@ export function pointAtIntake(config: Config, url: string): Config {
       symdb_dd_url: `${url}/api/v2/debugger`,
       telemetry: { ...apm.telemetry, dd_url: url },
       evp_proxy_config: { ...apm.evp_proxy_config, dd_url: url },
+    },
+    logs_config: {
+      ...config.logs_config,
+      logs_dd_url: `${u.hostname}:${u.port || (u.protocol === "https:" ? 443 : 80)}`,
+      logs_no_ssl: u.protocol === "http:",
     },
   };
 }

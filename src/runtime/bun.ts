@@ -16,6 +16,7 @@ import type {
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 import { inspectorCpuProfile } from "./_inspector.ts";
 import { udpKernelDrops } from "./_proc_net.ts";
+import { listenTcpNode } from "./_tcp.ts";
 
 export const bunRuntime: Runtime = {
   name: "bun",
@@ -34,6 +35,8 @@ export const bunRuntime: Runtime = {
       close: () => server.stop(true),
     };
   },
+
+  listenTcp: listenTcpNode,
 
   async listenUdp(hostname, port, options) {
     // Bun's own UDP socket reads on the main thread and cannot set SO_RCVBUF; the libc one

@@ -16,6 +16,7 @@ import { NotSupportedError } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
 import { inspectorCpuProfile } from "./_inspector.ts";
 import { udpKernelDrops } from "./_proc_net.ts";
+import { listenTcpNode } from "./_tcp.ts";
 
 // The slice of the Deno namespace this file uses, declared here so that the project
 // type-checks with one set of ambient types (bun-types) and no Deno declarations.
@@ -89,6 +90,8 @@ export const denoRuntime: Runtime = {
     if ("path" in address) setSocketMode(address.path, address.mode ?? 0o600);
     return { port: server.addr.port ?? 0, close: () => server.shutdown() };
   },
+
+  listenTcp: listenTcpNode,
 
   async listenUdp(hostname, port, options) {
     const socket = receiveLoop(listen({ transport: "udp", hostname, port }), options);

@@ -107,6 +107,32 @@ export interface DatagramSocket {
   close(): void;
 }
 
+/** One accepted TCP connection. */
+export interface TcpConnection {
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  /** Stops reading: the kernel's buffer fills and TCP holds the peer back. */
+  pause(): void;
+  resume(): void;
+  close(): void;
+}
+
+/** Options of {@linkcode Runtime.listenTcp}. */
+export interface TcpListenOptions {
+  /** Called per accepted connection; returns where its bytes and its end go. */
+  onConnection(conn: TcpConnection): { onData(chunk: Uint8Array): void; onClose(): void };
+  /** Closes a connection silent for this long, in ms; 0 never. @default 0 */
+  idleTimeoutMs?: number;
+}
+
+/** A listening TCP socket. */
+export interface TcpServer {
+  /** The bound port. */
+  readonly port: number;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
 /** What a spawned command produced. */
 export interface SpawnResult {
   code: number;
@@ -203,6 +229,8 @@ export interface Runtime {
   dropConnection(): Response;
   /** Binds a UDP socket; port 0 picks a free port. */
   listenUdp(hostname: string, port: number, options: DatagramOptions): Promise<DatagramSocket>;
+  /** Listens for TCP stream connections (raw bytes, not HTTP); port 0 picks a free port. */
+  listenTcp(hostname: string, port: number, options: TcpListenOptions): Promise<TcpServer>;
   /** Binds a unix datagram socket; throws {@linkcode NotSupportedError} where the runtime has none. */
   listenUnixDatagram(path: string, options: DatagramOptions): Promise<DatagramSocket>;
   /** Calls `handler` on `signal`; returns a function that removes it. */

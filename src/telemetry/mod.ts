@@ -25,6 +25,8 @@ export {
   forwarderEvents,
   type ForwarderReaders,
   intakeEvents,
+  LOGS_SEND,
+  logsSendEvents,
   METADATA,
   metadataEvents,
   SERIALIZER,

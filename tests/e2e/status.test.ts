@@ -182,14 +182,14 @@ describe("outpost status with a running agent", () => {
     assert.ok(!r.stdout.includes("Outpost (v"));
     oneLineFailure(
       await outpost("status", "nope", "-c", cfg),
-      /answered 404: Unknown status section "nope": expected one of collector, aggregator, apm, dogstatsd, forwarder, metadata$/,
+      /answered 404: Unknown status section "nope": expected one of collector, aggregator, apm, dogstatsd, forwarder, logs, metadata$/,
     );
   });
 
   it("--list prints the sections, collector first then alphabetical", async () => {
     const r = await outpost("status", "-c", cfg, "--list");
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, "collector\naggregator\napm\ndogstatsd\nforwarder\nmetadata\n");
+    assert.equal(r.stdout, "collector\naggregator\napm\ndogstatsd\nforwarder\nlogs\nmetadata\n");
   });
 
   it("--expvar-url at the agent's /debug/vars builds the remote status, dated in ns", async () => {

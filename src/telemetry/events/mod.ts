@@ -26,7 +26,9 @@ import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
 import { FORWARDER } from "./forwarder.ts";
 import { INTAKE } from "./intake.ts";
+import { LOGS } from "./logs.ts";
 import { LOSSES } from "./losses.ts";
+import { LOGS_SEND } from "./logs_send.ts";
 import { METADATA } from "./metadata.ts";
 import { SERIALIZER } from "./serializer.ts";
 import { TRACE } from "./trace.ts";
@@ -45,7 +47,9 @@ export {
 export { EXPVAR, expvarEvents } from "./expvar.ts";
 export { FORWARDER, forwarderEvents, type ForwarderReaders } from "./forwarder.ts";
 export { INTAKE, intakeEvents, type IntakeReaders } from "./intake.ts";
+export { LOGS, type LogsEvents, logsEvents } from "./logs.ts";
 export { LOSSES, lossesEvents, type LossesReaders } from "./losses.ts";
+export { LOGS_SEND, logsSendEvents, type LogsSendReaders } from "./logs_send.ts";
 export { METADATA, metadataEvents, type MetadataReaders } from "./metadata.ts";
 export { SERIALIZER, serializerEvents } from "./serializer.ts";
 export { TRACE, type TraceProcessingEvents, traceProcessingEvents } from "./trace.ts";
@@ -62,6 +66,8 @@ export const TELEMETRY = Object.freeze({
   losses: LOSSES,
   trace: TRACE,
   apm: APM,
+  // Both halves of log collection share the Datadog Agent's `logs-agent` expvar map.
+  logs: Object.freeze({ ...LOGS, ...LOGS_SEND }),
 });
 
 /** The string values found anywhere in a (nested) names object. */

@@ -66,6 +66,9 @@ describe("--dev intake wiring", () => {
     assert.equal(c.api_key, DEV_API_KEY);
     assert.equal(c.api_key, "0".repeat(32));
     assert.equal(c.hostname, "edge-1");
+    // Logs go there too: host:port over plain HTTP.
+    assert.equal(c.logs_config.logs_dd_url, "127.0.0.1:4242");
+    assert.equal(c.logs_config.logs_no_ssl, true);
   });
 
   it("intakeSettings() reads local_intake.* and defaults the data dir under run_path", () => {

@@ -64,6 +64,32 @@ describe(`runtime (${runtime.name})`, () => {
     }
   });
 
+  it("listenTcp() hands each connection's bytes in order, pauses and resumes it, sees its end", async () => {
+    const { connect } = await import("node:net");
+    const got: string[] = [];
+    let ended!: () => void;
+    const closed = new Promise<void>((r) => (ended = r));
+    let peer = "";
+    const server = await runtime.listenTcp("127.0.0.1", 0, {
+      onConnection(conn) {
+        peer = conn.remoteAddress;
+        conn.pause();
+        setTimeout(() => conn.resume(), 50);
+        return { onData: (c) => got.push(new TextDecoder().decode(c)), onClose: () => ended() };
+      },
+    });
+    try {
+      const c = connect(server.port, "127.0.0.1");
+      await new Promise((r) => c.once("connect", r));
+      c.end("one\ntwo\n");
+      await closed;
+      assert.equal(got.join(""), "one\ntwo\n");
+      assert.match(peer, /127\.0\.0\.1$/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("listenUdp() stats() counts what was read and finds the kernel's drop count", async () => {
     for (const dedicatedReader of [false, true]) {
       const { onBatch, received } = nextBatch();

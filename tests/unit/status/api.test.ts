@@ -110,6 +110,7 @@ describe("agent API routes", () => {
       "apm",
       "dogstatsd",
       "forwarder",
+      "logs",
       "metadata",
     ]);
   });

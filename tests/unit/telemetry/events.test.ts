@@ -16,6 +16,8 @@ import {
 import { TELEMETRY } from "../../../src/telemetry/events/mod.ts";
 import { lossesEvents } from "../../../src/telemetry/events/losses.ts";
 import { traceProcessingEvents } from "../../../src/telemetry/events/trace.ts";
+import { logsEvents } from "../../../src/telemetry/events/logs.ts";
+import { logsSendEvents } from "../../../src/telemetry/events/logs_send.ts";
 import {
   aggregatorStatusProvider,
   dogstatsdStatusProvider,
@@ -61,6 +63,12 @@ function registerAll(registry: Registry): void {
   lossesEvents(registry, { reasons: () => ({}) });
   apmEvents(registry, { receiver: () => ({}) });
   traceProcessingEvents(registry);
+  logsSendEvents(registry, {
+    isRunning: () => true,
+    retryCount: () => 0,
+    destinationErrors: () => 0,
+  });
+  logsEvents(registry);
 }
 
 /** The full names held by a registry, rebuilt from its grouped snapshot. */
