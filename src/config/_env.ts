@@ -67,6 +67,13 @@ function coerce(kind: Kind, text: string): unknown {
       return TRUE.has(l) ? true : FALSE.has(l) ? false : text;
     }
     case "list":
+      // Lists of objects (processing rules, dual-shipping endpoints) come as JSON, as the
+      // Datadog Agent takes them; other lists are space separated.
+      if (t.startsWith("[")) {
+        try {
+          return JSON.parse(t);
+        } catch { /* not JSON: a space-separated list whose first item starts with "[" */ }
+      }
       return t === "" ? [] : t.split(/\s+/);
     case "map":
       try {

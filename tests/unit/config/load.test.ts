@@ -77,6 +77,28 @@ describe("loadConfig()", () => {
     assert.equal(fromEnv.get("log_level"), "DD_LOG_LEVEL");
   });
 
+  it("reads a list of objects from a DD_* variable as JSON, and names the key when it is not", async () => {
+    const { config } = await loadConfig(runtime, {
+      searchPaths: [],
+      env: {
+        DD_LOGS_CONFIG_PROCESSING_RULES:
+          '[{"type":"exclude_at_match","name":"no_health","pattern":"GET /health"}]',
+        DD_TAGS: "[a:b] c:d",
+      },
+    });
+    assert.deepEqual(config.logs_config.processing_rules.map((r) => [r.type, r.name]), [
+      ["exclude_at_match", "no_health"],
+    ]);
+    assert.deepEqual(config.tags, ["[a:b]", "c:d"], "text that is not JSON is split on spaces");
+    await assert.rejects(
+      loadConfig(runtime, {
+        searchPaths: [],
+        env: { DD_LOGS_CONFIG_PROCESSING_RULES: '[{"type":"exclude_at_match"}]' },
+      }),
+      /logs_config\.processing_rules/,
+    );
+  });
+
   it("accepts DD_URL as an alias of dd_url", async () => {
     const { config } = await loadConfig(runtime, {
       searchPaths: [],
