@@ -29,6 +29,21 @@ const zlibBound = (n: number) => n + (n >>> 12) + (n >>> 14) + Math.floor(n / 2 
 const plain = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
+ * gzip through `node:zlib` at `level` (zlib's default, 6, when absent); the trace writers use
+ * level 1, as the Datadog trace agent does.
+ *
+ * @example
+ * ```ts
+ * import { gzip } from "./_compress.ts";
+ * const z = gzip(new TextEncoder().encode("hello"), 1);
+ * console.log(z[0] === 0x1f && z[1] === 0x8b); // true
+ * ```
+ */
+export function gzip(data: Uint8Array, level?: number): Uint8Array {
+  return plain(zlib().gzipSync(data, level === undefined ? {} : { level }));
+}
+
+/**
  * Builds the compressor `kind`. zstd comes from the runtime (native in Bun and Deno); zlib
  * and gzip from `node:zlib` at its default level, as the Datadog Agent's zlib writer.
  *
@@ -64,7 +79,7 @@ export function createCompressor(
       return {
         kind,
         encoding: "gzip",
-        compress: (data) => plain(zlib().gzipSync(data)),
+        compress: (data) => gzip(data),
         bound: (n) => zlibBound(n) + 12,
       };
     case "none":

@@ -10,4 +10,4 @@
 export type { EncodedPayload } from "./_payload.ts";
 export { Serializer, type SerializerSettings, serializerSettings } from "./_serializer.ts";
 export { ProtoWriter } from "./_proto.ts";
-export { type Compressor, type CompressorKind, createCompressor } from "./_compress.ts";
+export { type Compressor, type CompressorKind, createCompressor, gzip } from "./_compress.ts";
