@@ -45,6 +45,26 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./configcheck.ts")).configcheck,
   },
   {
+    name: "health",
+    summary: "Print whether the running agent's components are healthy (exit 1 if not)",
+    load: async () => (await import("./health.ts")).health,
+  },
+  {
+    name: "hostname",
+    summary: "Print the host name the agent reports under",
+    load: async () => (await import("./hostname.ts")).hostname,
+  },
+  {
+    name: "stop",
+    summary: "Ask the running agent to stop",
+    load: async () => (await import("./stop.ts")).stop,
+  },
+  {
+    name: "secret",
+    summary: "Resolve the config's ENC[] handles and print which resolved, without values",
+    load: async () => (await import("./secret.ts")).secret,
+  },
+  {
     name: "stream-logs",
     summary: "Print the running agent's processed log lines live",
     load: async () => (await import("./stream_logs.ts")).streamLogs,

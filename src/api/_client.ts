@@ -80,6 +80,10 @@ export interface AgentApiClient {
   readonly address: string;
   /** `GET /agent/status/health`: which components are healthy. */
   health(): Promise<HealthReport>;
+  /** `GET /agent/hostname`: the host name the running agent reports under. */
+  hostname(): Promise<string>;
+  /** `POST /agent/stop`: asks the agent to stop; resolves once it has accepted. */
+  stop(): Promise<void>;
   /** `GET /agent/status?format=text` (or one section): the status page as text. */
   statusText(options?: StatusTextOptions): Promise<string>;
   /** `GET /agent/status?format=json` (or one section): the status as an object. */
@@ -342,6 +346,14 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     return getJson("/agent/status/health", isHealthReport, "a health report");
   }
 
+  function hostname(): Promise<string> {
+    return getJson("/agent/hostname", (x): x is string => typeof x === "string", "a string");
+  }
+
+  async function stop(): Promise<void> {
+    await call("POST", "/agent/stop");
+  }
+
   async function statusText({ section, color = false }: StatusTextOptions = {}): Promise<string> {
     const query = `format=text${color ? "&color=true" : ""}`;
     return (await call("GET", `${statusPath(section)}?${query}`)).body;
@@ -427,6 +439,8 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
   return {
     address,
     health,
+    hostname,
+    stop,
     statusText,
     statusJson,
     statusSections,
