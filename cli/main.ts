@@ -65,6 +65,12 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./secret.ts")).secret,
   },
   {
+    name: "diagnose",
+    summary:
+      "Check intake connectivity, API keys, proxy, TLS, clock skew and disk (exit 1 on failure)",
+    load: async () => (await import("./diagnose.ts")).diagnose,
+  },
+  {
     name: "stream-logs",
     summary: "Print the running agent's processed log lines live",
     load: async () => (await import("./stream_logs.ts")).streamLogs,
