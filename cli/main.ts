@@ -71,6 +71,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./diagnose.ts")).diagnose,
   },
   {
+    name: "dogstatsd-stats",
+    summary: "Print the samples DogStatsD received per metric and tag set",
+    load: async () => (await import("./dogstatsd_stats.ts")).dogstatsdStats,
+  },
+  {
     name: "stream-logs",
     summary: "Print the running agent's processed log lines live",
     load: async () => (await import("./stream_logs.ts")).streamLogs,

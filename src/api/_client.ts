@@ -84,6 +84,8 @@ export interface AgentApiClient {
   hostname(): Promise<string>;
   /** `POST /agent/stop`: asks the agent to stop; resolves once it has accepted. */
   stop(): Promise<void>;
+  /** `GET /agent/dogstatsd-stats`: samples per metric context (needs `dogstatsd_stats_enable`). */
+  dogstatsdStats(): Promise<{ stats: unknown[]; untrackedSamples: number }>;
   /** `GET /agent/status?format=text` (or one section): the status page as text. */
   statusText(options?: StatusTextOptions): Promise<string>;
   /** `GET /agent/status?format=json` (or one section): the status as an object. */
@@ -354,6 +356,15 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     await call("POST", "/agent/stop");
   }
 
+  function dogstatsdStats(): Promise<{ stats: unknown[]; untrackedSamples: number }> {
+    return getJson(
+      "/agent/dogstatsd-stats",
+      (x): x is { stats: unknown[]; untrackedSamples: number } =>
+        isObject(x) && Array.isArray(x.stats) && typeof x.untrackedSamples === "number",
+      "a list of metric stats",
+    );
+  }
+
   async function statusText({ section, color = false }: StatusTextOptions = {}): Promise<string> {
     const query = `format=text${color ? "&color=true" : ""}`;
     return (await call("GET", `${statusPath(section)}?${query}`)).body;
@@ -441,6 +452,7 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     health,
     hostname,
     stop,
+    dogstatsdStats,
     statusText,
     statusJson,
     statusSections,

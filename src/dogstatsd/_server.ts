@@ -16,6 +16,7 @@ import {
   type Registry,
 } from "../telemetry/mod.ts";
 import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
+import { MetricStats } from "./_metric_stats.ts";
 
 /** Where the server hands parsed items; the aggregator implements it. Calls are
  * synchronous and arrays are handed over (the server does not touch them again). Tag
@@ -47,6 +48,8 @@ export interface DogStatsDSettings {
   /** Raw packets are also sent to this UDP `host`/`port`; empty host disables it. */
   forward: { host: string; port: number };
   parser: ParserOptions;
+  /** `dogstatsd_stats_enable`: count samples per context for `dogstatsd-stats`. @default false */
+  metricStats?: boolean;
 }
 
 /**
@@ -79,6 +82,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
       host: config.statsd_forward_port > 0 ? ipFor(config.statsd_forward_host) : "",
       port: config.statsd_forward_port,
     },
+    metricStats: config.dogstatsd_stats_enable,
     parser: {
       namespace: config.statsd_metric_namespace,
       namespaceExclude: config.statsd_metric_namespace_blacklist,
@@ -148,6 +152,8 @@ const PARSE_ERROR_LOG_INTERVAL_MS = 60_000;
 export class DogStatsDServer implements Component {
   readonly name = "dogstatsd";
   readonly parser: DogStatsDParser;
+  /** The per-context counts, or null when `dogstatsd_stats_enable` is off. */
+  readonly metricStats: MetricStats | null;
   readonly #settings: DogStatsDSettings;
   readonly #deps: DogStatsDDeps;
   readonly #log: Log;
@@ -176,6 +182,7 @@ export class DogStatsDServer implements Component {
     const r = deps.registry;
     this.#losses = deps.losses ?? new LossReporter({ registry: r, logger: deps.logger });
     this.parser = new DogStatsDParser(r, settings.parser);
+    this.metricStats = settings.metricStats ? new MetricStats() : null;
     const events = dogstatsdServerEvents(r, (t) => {
       const stat = <K extends keyof DatagramStats>(k: K) => () => this.#listeners[t]?.stats()[k];
       return {
@@ -321,6 +328,8 @@ export class DogStatsDServer implements Component {
   #deliver({ samples, events, serviceChecks }: ParsedItems): void {
     const { sink } = this.#deps;
     try {
+      // Counted before the sink takes the arrays over.
+      if (samples.length > 0) this.metricStats?.record(samples);
       if (samples.length > 0) sink.addSamples(samples);
       for (const e of events) sink.addEvent(e);
       for (const c of serviceChecks) sink.addServiceCheck(c);

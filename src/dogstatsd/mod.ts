@@ -13,3 +13,5 @@ export {
   type DogStatsDSettings,
   dogstatsdSettings,
 } from "./_server.ts";
+export { dogstatsdApiArea } from "./_api.ts";
+export { type MetricStat, MetricStats, type MetricStatsSnapshot } from "./_metric_stats.ts";

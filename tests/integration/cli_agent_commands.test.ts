@@ -209,6 +209,17 @@ describe("outpost secret", () => {
   });
 });
 
+describe("outpost dogstatsd-stats", () => {
+  it("exits 1 naming the key when dogstatsd_stats_enable is off", async () => {
+    const r = await outpost(["dogstatsd-stats", "-c", configFile]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /answered 400: DogStatsD metric stats are not enabled: set dogstatsd_stats_enable: true/,
+    );
+  });
+});
+
 describe("outpost stop", () => {
   it("asks the running agent to stop", async () => {
     const r = await outpost(["stop", "-c", configFile]);
