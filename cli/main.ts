@@ -76,6 +76,16 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./dogstatsd_stats.ts")).dogstatsdStats,
   },
   {
+    name: "dogstatsd-capture",
+    summary: "Have the running agent write the DogStatsD datagrams it receives to a file",
+    load: async () => (await import("./dogstatsd_capture.ts")).dogstatsdCapture,
+  },
+  {
+    name: "dogstatsd-replay",
+    summary: "Send a capture file's datagrams to a DogStatsD, at the recorded or a given rate",
+    load: async () => (await import("./dogstatsd_replay.ts")).dogstatsdReplay,
+  },
+  {
     name: "stream-logs",
     summary: "Print the running agent's processed log lines live",
     load: async () => (await import("./stream_logs.ts")).streamLogs,

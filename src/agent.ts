@@ -336,7 +336,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       metadataApiArea(metadata),
       flare,
       checks.component.apiArea,
-      dogstatsdApiArea(dogstatsd?.component.metricStats ?? null),
+      dogstatsdApiArea(dogstatsd?.component ?? null, join(config.run_path, "dsd_capture")),
       ...(logs ? [logs.component.apiArea] : []),
     ],
   });

@@ -86,6 +86,11 @@ export interface AgentApiClient {
   stop(): Promise<void>;
   /** `GET /agent/dogstatsd-stats`: samples per metric context (needs `dogstatsd_stats_enable`). */
   dogstatsdStats(): Promise<{ stats: unknown[]; untrackedSamples: number }>;
+  /**
+   * `POST /agent/dogstatsd-capture`: the agent captures the datagrams it receives for
+   * `durationS` seconds; resolves with the file's path on its host once it is complete.
+   */
+  dogstatsdCapture(durationS: number): Promise<{ path: string; datagrams: number; bytes: number }>;
   /** `GET /agent/status?format=text` (or one section): the status page as text. */
   statusText(options?: StatusTextOptions): Promise<string>;
   /** `GET /agent/status?format=json` (or one section): the status as an object. */
@@ -365,6 +370,30 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     );
   }
 
+  async function dogstatsdCapture(
+    durationS: number,
+  ): Promise<{ path: string; datagrams: number; bytes: number }> {
+    const answer = await call("POST", "/agent/dogstatsd-capture", {
+      body: JSON.stringify({ duration: durationS }),
+      // The answer comes when the capture ends.
+      timeout: durationS * 1000 + timeoutMs,
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(answer.body);
+    } catch { /* checked below */ }
+    const ok = isObject(parsed) && typeof parsed.path === "string" &&
+      typeof parsed.datagrams === "number" && typeof parsed.bytes === "number";
+    if (!ok) {
+      throw new AgentApiError(
+        "agent_bad_answer",
+        `The agent at ${address} answered POST /agent/dogstatsd-capture without a capture file`,
+        { status: answer.status },
+      );
+    }
+    return parsed as { path: string; datagrams: number; bytes: number };
+  }
+
   async function statusText({ section, color = false }: StatusTextOptions = {}): Promise<string> {
     const query = `format=text${color ? "&color=true" : ""}`;
     return (await call("GET", `${statusPath(section)}?${query}`)).body;
@@ -453,6 +482,7 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     hostname,
     stop,
     dogstatsdStats,
+    dogstatsdCapture,
     statusText,
     statusJson,
     statusSections,

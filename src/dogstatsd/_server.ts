@@ -17,6 +17,8 @@ import {
 } from "../telemetry/mod.ts";
 import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
 import { MetricStats } from "./_metric_stats.ts";
+import { CaptureWriter } from "./_capture.ts";
+import { OutpostError } from "../errors.ts";
 
 /** Where the server hands parsed items; the aggregator implements it. Calls are
  * synchronous and arrays are handed over (the server does not touch them again). Tag
@@ -171,6 +173,8 @@ export class DogStatsDServer implements Component {
   #udpSocket?: DatagramSocket;
   #forwarder?: DatagramSocket;
   #started = false;
+  /** The capture under way, if any (`dogstatsd-capture`). */
+  #capture?: CaptureWriter;
   #forwardErrorLogged = false;
   #lastErrorCount = 0;
   #lastErrorLog = -Infinity;
@@ -280,6 +284,28 @@ export class DogStatsDServer implements Component {
   }
 
   /**
+   * Writes every datagram received in the next `durationMs` to a capture file at `path`, as
+   * received; resolves when the file is complete. One capture at a time.
+   */
+  async capture(path: string, durationMs: number): Promise<{ datagrams: number; bytes: number }> {
+    if (this.#capture) {
+      throw new OutpostError(
+        "capture_busy",
+        `A capture is already being written to ${this.#capture.path}`,
+      );
+    }
+    const writer = new CaptureWriter(path);
+    this.#capture = writer;
+    try {
+      await new Promise((r) => setTimeout(r, durationMs));
+    } finally {
+      this.#capture = undefined;
+      writer.close();
+    }
+    return { datagrams: writer.datagrams, bytes: writer.bytes };
+  }
+
+  /**
    * Counts, forwards, parses and delivers one read batch of datagrams. Public so that other
    * transports (and benchmarks) can feed the same path.
    */
@@ -291,6 +317,7 @@ export class DogStatsDServer implements Component {
     for (const { data, truncated } of batch) {
       counters.packets.inc();
       counters.bytes.inc(data.length);
+      this.#capture?.write(data);
       if (this.#forwarder) this.#forward(data);
       let packet = data;
       if (truncated || packet.length > bufferSize) {
