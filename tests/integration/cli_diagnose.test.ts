@@ -8,11 +8,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { join } from "node:path";
 import { createProxy } from "proxy";
 import { runtime } from "../../src/runtime/mod.ts";
 import { buildIntake } from "../../src/intake/mod.ts";
 import { tempDir } from "../_temp.ts";
+import { testCertificate } from "../unit/forwarder/_helpers.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const KEY = "0123456789abcdef0123456789abcdef";
@@ -22,6 +24,10 @@ const good = buildIntake({ dataDir: join(dir, "good"), apiKeys: [KEY] }, { runti
 const other = buildIntake({ dataDir: join(dir, "other"), apiKeys: ["f".repeat(32)] }, { runtime })
   .component;
 let proxy: Server;
+/** An HTTPS endpoint whose certificate is signed by a CA of this test only. */
+let tlsServer: ReturnType<typeof createHttpsServer>;
+let tlsUrl: string;
+let caPath: string;
 let proxyUrl: string;
 const proxied: string[] = [];
 
@@ -32,12 +38,22 @@ before(async () => {
   proxy.on("request", (req) => proxied.push(`${req.method} ${req.url}`));
   await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const tls = await testCertificate(runtime, dir);
+  caPath = tls.caPath;
+  tlsServer = createHttpsServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    const ok = req.url === `/api/v1/validate?api_key=${KEY}`;
+    res.writeHead(ok ? 200 : 403, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(ok ? { valid: true } : { errors: ["Forbidden"] }));
+  });
+  await new Promise<void>((r) => tlsServer.listen(0, "127.0.0.1", r));
+  tlsUrl = `https://127.0.0.1:${(tlsServer.address() as { port: number }).port}`;
 });
 
 after(async () => {
   await good.stop();
   await other.stop();
   await new Promise((r) => proxy.close(r));
+  await new Promise((r) => tlsServer.close(r));
 });
 
 /** A config whose three pipelines all send to `base` (`http://host:port`). */
@@ -153,5 +169,32 @@ describe("outpost diagnose", { timeout: 60_000 }, () => {
     // Each pipeline's validation went through the proxy.
     assert.equal(proxied.filter((p) => p.startsWith(`GET ${good.url}/api/v1/validate`)).length, 3);
     assert.doesNotMatch(r.stdout, /pw@/);
+  });
+
+  it("names the TLS in use: verified with the custom CA passes, an unknown CA fails", async () => {
+    const metricsOnly = (name: string, extra: string[]) => {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(
+        file,
+        [`api_key: ${KEY}`, `dd_url: ${tlsUrl}`, `run_path: ${dir}`, "forwarder_timeout: 5"]
+          .concat("apm_config:", "  enabled: false", ...extra).join("\n") + "\n",
+      );
+      return file;
+    };
+    const withCa = await outpost([
+      "diagnose",
+      "-c",
+      metricsOnly("tls-ca", [`forwarder_ca_bundle: ${caPath}`]),
+      "--json",
+    ]);
+    assert.equal(withCa.code, 0, withCa.stdout + withCa.stderr);
+    const [ok] = JSON.parse(withCa.stdout).endpoints;
+    assert.deepEqual([ok.pipeline, ok.tls, ok.apiKey], ["metrics", "verified, custom CA", "valid"]);
+
+    const without = await outpost(["diagnose", "-c", metricsOnly("tls-none", []), "--json"]);
+    assert.equal(without.code, 1);
+    const [bad] = JSON.parse(without.stdout).endpoints;
+    assert.deepEqual([bad.tls, bad.apiKey, bad.ok], ["verified", "unreachable", false]);
+    assert.match(bad.detail, /certificate|verify|issuer/i);
   });
 });
