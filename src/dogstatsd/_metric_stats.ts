@@ -35,7 +35,7 @@ export interface MetricStatsSnapshot {
  * import assert from "node:assert/strict";
  * import { MetricStats } from "./_metric_stats.ts";
  * const s = new MetricStats();
- * const sample = { name: "a", value: 1, type: "c", tags: ["b:1", "a:1"], host: "", sampleRate: 1, timestamp: 0 } as const;
+ * const sample = { name: "a", value: 1, type: "counter", tags: ["b:1", "a:1"], host: "", sampleRate: 1, timestamp: 0 } as const;
  * s.record([{ ...sample, tags: [...sample.tags] }, { ...sample, tags: ["a:1", "b:1"] }]);
  * assert.equal(s.snapshot().stats[0].Count, 2);
  * assert.equal(s.snapshot().stats[0].Tags, "a:1,b:1");
