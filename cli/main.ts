@@ -45,6 +45,47 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./configcheck.ts")).configcheck,
   },
   {
+    name: "health",
+    summary: "Print whether the running agent's components are healthy (exit 1 if not)",
+    load: async () => (await import("./health.ts")).health,
+  },
+  {
+    name: "hostname",
+    summary: "Print the host name the agent reports under",
+    load: async () => (await import("./hostname.ts")).hostname,
+  },
+  {
+    name: "stop",
+    summary: "Ask the running agent to stop",
+    load: async () => (await import("./stop.ts")).stop,
+  },
+  {
+    name: "secret",
+    summary: "Resolve the config's ENC[] handles and print which resolved, without values",
+    load: async () => (await import("./secret.ts")).secret,
+  },
+  {
+    name: "diagnose",
+    summary:
+      "Check intake connectivity, API keys, proxy, TLS, clock skew and disk (exit 1 on failure)",
+    load: async () => (await import("./diagnose.ts")).diagnose,
+  },
+  {
+    name: "dogstatsd-stats",
+    summary: "Print the samples DogStatsD received per metric and tag set",
+    load: async () => (await import("./dogstatsd_stats.ts")).dogstatsdStats,
+  },
+  {
+    name: "dogstatsd-capture",
+    summary: "Have the running agent write the DogStatsD datagrams it receives to a file",
+    load: async () => (await import("./dogstatsd_capture.ts")).dogstatsdCapture,
+  },
+  {
+    name: "dogstatsd-replay",
+    summary: "Send a capture file's datagrams to a DogStatsD, at the recorded or a given rate",
+    load: async () => (await import("./dogstatsd_replay.ts")).dogstatsdReplay,
+  },
+  {
     name: "stream-logs",
     summary: "Print the running agent's processed log lines live",
     load: async () => (await import("./stream_logs.ts")).streamLogs,

@@ -22,7 +22,7 @@ import {
 import { OutpostError } from "./errors.ts";
 import { flareApiArea, recordVersion } from "./flare/mod.ts";
 import { BUILD } from "./version.ts";
-import { buildDogstatsd, dogstatsdSettings } from "./dogstatsd/mod.ts";
+import { buildDogstatsd, dogstatsdApiArea, dogstatsdSettings } from "./dogstatsd/mod.ts";
 import {
   AGENT_FLAVOR,
   BUILD_ARCH,
@@ -336,6 +336,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       metadataApiArea(metadata),
       flare,
       checks.component.apiArea,
+      dogstatsdApiArea(dogstatsd?.component ?? null, join(config.run_path, "dsd_capture")),
       ...(logs ? [logs.component.apiArea] : []),
     ],
   });

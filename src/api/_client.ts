@@ -80,6 +80,17 @@ export interface AgentApiClient {
   readonly address: string;
   /** `GET /agent/status/health`: which components are healthy. */
   health(): Promise<HealthReport>;
+  /** `GET /agent/hostname`: the host name the running agent reports under. */
+  hostname(): Promise<string>;
+  /** `POST /agent/stop`: asks the agent to stop; resolves once it has accepted. */
+  stop(): Promise<void>;
+  /** `GET /agent/dogstatsd-stats`: samples per metric context (needs `dogstatsd_stats_enable`). */
+  dogstatsdStats(): Promise<{ stats: unknown[]; untrackedSamples: number }>;
+  /**
+   * `POST /agent/dogstatsd-capture`: the agent captures the datagrams it receives for
+   * `durationS` seconds; resolves with the file's path on its host once it is complete.
+   */
+  dogstatsdCapture(durationS: number): Promise<{ path: string; datagrams: number; bytes: number }>;
   /** `GET /agent/status?format=text` (or one section): the status page as text. */
   statusText(options?: StatusTextOptions): Promise<string>;
   /** `GET /agent/status?format=json` (or one section): the status as an object. */
@@ -342,6 +353,47 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     return getJson("/agent/status/health", isHealthReport, "a health report");
   }
 
+  function hostname(): Promise<string> {
+    return getJson("/agent/hostname", (x): x is string => typeof x === "string", "a string");
+  }
+
+  async function stop(): Promise<void> {
+    await call("POST", "/agent/stop");
+  }
+
+  function dogstatsdStats(): Promise<{ stats: unknown[]; untrackedSamples: number }> {
+    return getJson(
+      "/agent/dogstatsd-stats",
+      (x): x is { stats: unknown[]; untrackedSamples: number } =>
+        isObject(x) && Array.isArray(x.stats) && typeof x.untrackedSamples === "number",
+      "a list of metric stats",
+    );
+  }
+
+  async function dogstatsdCapture(
+    durationS: number,
+  ): Promise<{ path: string; datagrams: number; bytes: number }> {
+    const answer = await call("POST", "/agent/dogstatsd-capture", {
+      body: JSON.stringify({ duration: durationS }),
+      // The answer comes when the capture ends.
+      timeout: durationS * 1000 + timeoutMs,
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(answer.body);
+    } catch { /* checked below */ }
+    const ok = isObject(parsed) && typeof parsed.path === "string" &&
+      typeof parsed.datagrams === "number" && typeof parsed.bytes === "number";
+    if (!ok) {
+      throw new AgentApiError(
+        "agent_bad_answer",
+        `The agent at ${address} answered POST /agent/dogstatsd-capture without a capture file`,
+        { status: answer.status },
+      );
+    }
+    return parsed as { path: string; datagrams: number; bytes: number };
+  }
+
   async function statusText({ section, color = false }: StatusTextOptions = {}): Promise<string> {
     const query = `format=text${color ? "&color=true" : ""}`;
     return (await call("GET", `${statusPath(section)}?${query}`)).body;
@@ -427,6 +479,10 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
   return {
     address,
     health,
+    hostname,
+    stop,
+    dogstatsdStats,
+    dogstatsdCapture,
     statusText,
     statusJson,
     statusSections,

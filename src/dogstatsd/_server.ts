@@ -16,6 +16,9 @@ import {
   type Registry,
 } from "../telemetry/mod.ts";
 import { DogStatsDParser, type ParsedItems, type ParserOptions } from "./_parse.ts";
+import { MetricStats } from "./_metric_stats.ts";
+import { CaptureWriter } from "./_capture.ts";
+import { OutpostError } from "../errors.ts";
 
 /** Where the server hands parsed items; the aggregator implements it. Calls are
  * synchronous and arrays are handed over (the server does not touch them again). Tag
@@ -47,6 +50,8 @@ export interface DogStatsDSettings {
   /** Raw packets are also sent to this UDP `host`/`port`; empty host disables it. */
   forward: { host: string; port: number };
   parser: ParserOptions;
+  /** `dogstatsd_stats_enable`: count samples per context for `dogstatsd-stats`. @default false */
+  metricStats?: boolean;
 }
 
 /**
@@ -79,6 +84,7 @@ export function dogstatsdSettings(config: Config, hostname = ""): DogStatsDSetti
       host: config.statsd_forward_port > 0 ? ipFor(config.statsd_forward_host) : "",
       port: config.statsd_forward_port,
     },
+    metricStats: config.dogstatsd_stats_enable,
     parser: {
       namespace: config.statsd_metric_namespace,
       namespaceExclude: config.statsd_metric_namespace_blacklist,
@@ -148,6 +154,8 @@ const PARSE_ERROR_LOG_INTERVAL_MS = 60_000;
 export class DogStatsDServer implements Component {
   readonly name = "dogstatsd";
   readonly parser: DogStatsDParser;
+  /** The per-context counts, or null when `dogstatsd_stats_enable` is off. */
+  readonly metricStats: MetricStats | null;
   readonly #settings: DogStatsDSettings;
   readonly #deps: DogStatsDDeps;
   readonly #log: Log;
@@ -165,6 +173,8 @@ export class DogStatsDServer implements Component {
   #udpSocket?: DatagramSocket;
   #forwarder?: DatagramSocket;
   #started = false;
+  /** The capture under way, if any (`dogstatsd-capture`). */
+  #capture?: CaptureWriter;
   #forwardErrorLogged = false;
   #lastErrorCount = 0;
   #lastErrorLog = -Infinity;
@@ -176,6 +186,7 @@ export class DogStatsDServer implements Component {
     const r = deps.registry;
     this.#losses = deps.losses ?? new LossReporter({ registry: r, logger: deps.logger });
     this.parser = new DogStatsDParser(r, settings.parser);
+    this.metricStats = settings.metricStats ? new MetricStats() : null;
     const events = dogstatsdServerEvents(r, (t) => {
       const stat = <K extends keyof DatagramStats>(k: K) => () => this.#listeners[t]?.stats()[k];
       return {
@@ -273,6 +284,28 @@ export class DogStatsDServer implements Component {
   }
 
   /**
+   * Writes every datagram received in the next `durationMs` to a capture file at `path`, as
+   * received; resolves when the file is complete. One capture at a time.
+   */
+  async capture(path: string, durationMs: number): Promise<{ datagrams: number; bytes: number }> {
+    if (this.#capture) {
+      throw new OutpostError(
+        "capture_busy",
+        `A capture is already being written to ${this.#capture.path}`,
+      );
+    }
+    const writer = new CaptureWriter(path);
+    this.#capture = writer;
+    try {
+      await new Promise((r) => setTimeout(r, durationMs));
+    } finally {
+      this.#capture = undefined;
+      writer.close();
+    }
+    return { datagrams: writer.datagrams, bytes: writer.bytes };
+  }
+
+  /**
    * Counts, forwards, parses and delivers one read batch of datagrams. Public so that other
    * transports (and benchmarks) can feed the same path.
    */
@@ -284,6 +317,7 @@ export class DogStatsDServer implements Component {
     for (const { data, truncated } of batch) {
       counters.packets.inc();
       counters.bytes.inc(data.length);
+      this.#capture?.write(data);
       if (this.#forwarder) this.#forward(data);
       let packet = data;
       if (truncated || packet.length > bufferSize) {
@@ -321,6 +355,8 @@ export class DogStatsDServer implements Component {
   #deliver({ samples, events, serviceChecks }: ParsedItems): void {
     const { sink } = this.#deps;
     try {
+      // Counted before the sink takes the arrays over.
+      if (samples.length > 0) this.metricStats?.record(samples);
       if (samples.length > 0) sink.addSamples(samples);
       for (const e of events) sink.addEvent(e);
       for (const c of serviceChecks) sink.addServiceCheck(c);

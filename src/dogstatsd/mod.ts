@@ -13,3 +13,6 @@ export {
   type DogStatsDSettings,
   dogstatsdSettings,
 } from "./_server.ts";
+export { dogstatsdApiArea, MAX_CAPTURE_SECONDS } from "./_api.ts";
+export { type CapturedDatagram, CaptureWriter, readCapture } from "./_capture.ts";
+export { type MetricStat, MetricStats, type MetricStatsSnapshot } from "./_metric_stats.ts";

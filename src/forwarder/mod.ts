@@ -19,6 +19,7 @@
  * @module
  */
 export { buildForwarder, type ForwarderDeps, METRICS_PIPELINE } from "./_forwarder.ts";
-export { type DomainKeys, mergeDomains } from "./_endpoints.ts";
+export { type DomainKeys, mergeDomains, validationUrl } from "./_endpoints.ts";
+export { keyLabel } from "./_validate.ts";
 export { type ForwarderSettings, forwarderSettings } from "./_settings.ts";
 export type { Delivery, DeliveryResult, Payload } from "./_transaction.ts";

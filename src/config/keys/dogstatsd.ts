@@ -55,6 +55,8 @@ export const dogstatsdKeys = {
     [],
   ),
   dogstatsd_tags: list(),
+  /** Count samples per metric context for `outpost dogstatsd-stats` (memory per context). */
+  dogstatsd_stats_enable: bool(false),
   dogstatsd_string_interner_size: int(4096, 1, 10_000_000),
   statsd_forward_host: host("", { optional: true }),
   statsd_forward_port: port(0),
