@@ -60,8 +60,8 @@ export interface RunningAgent {
 }
 
 /**
- * Starts `outpost run` with a temp config on free ports (`extra` YAML is appended) and waits
- * until `/agent/status/health` answers with the token.
+ * Starts `outpost run` with a temp config on free ports (API, trace receiver; `extra` YAML is
+ * appended) and waits until `/agent/status/health` answers with the token.
  */
 export async function startAgent(
   extra = "",
@@ -69,11 +69,15 @@ export async function startAgent(
 ): Promise<RunningAgent> {
   const port = await freePort();
   const { dir, config } = configDir("");
+  // The trace receiver too, so that two agents (or a real one on 8126) never collide.
+  const apm = /^apm_config:/m.test(extra)
+    ? ""
+    : `apm_config:\n  receiver_port: ${await freePort()}\n`;
   writeFileSync(
     config,
     `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${
       join(dir, "run")
-    }\n${extra}`,
+    }\n${apm}${extra}`,
   );
   const proc = Bun.spawn({
     cmd: [BIN, "run", "-c", config],
