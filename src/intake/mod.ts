@@ -26,7 +26,7 @@ export interface IntakeSettings {
   dataDir: string;
   /** Byte cap of the stored payloads. @default 64 MiB */
   maxBytes?: number;
-  /** Valid API keys; empty accepts any. @default [] */
+  /** Valid API keys; empty accepts any, but a request without a key gets 403. @default [] */
   apiKeys?: string[];
 }
 
