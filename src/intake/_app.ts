@@ -23,7 +23,14 @@ import {
 } from "./_queries.ts";
 import { EVP_KIND, queryTraces, queryTraceStats, TRACE_ROUTES } from "./_traces.ts";
 import { checkLogsPayload, queryLogs } from "./_logs.ts";
-import { checkDistributionPoints, checkEvent, eventAnswer, type Problem } from "./_public.ts";
+import {
+  checkDistributionPoints,
+  checkEvent,
+  checkEventV2,
+  eventAnswer,
+  eventV2Answer,
+  type Problem,
+} from "./_public.ts";
 
 /** Options of {@linkcode createIntakeApp}. */
 export interface IntakeAppOptions {
@@ -82,6 +89,13 @@ export const DATA_ROUTES: readonly Route[] = [
     check: checkDistributionPoints,
   },
   { path: "/api/v1/events", body: "json", kind: "events", answer: eventAnswer, check: checkEvent },
+  {
+    path: "/api/v2/events",
+    body: "json",
+    kind: "events",
+    answer: eventV2Answer,
+    check: checkEventV2,
+  },
   { path: "/intake/", body: "json", kind: "intake", answer: OK_V1 },
   { path: "/api/v1/metadata", body: "json", kind: "metadata", answer: OK_V1 },
   { path: "/api/v1/orchestrator", body: "opaque", kind: "orchestrator", answer: OK_V1 },

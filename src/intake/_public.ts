@@ -1,7 +1,7 @@
 /**
  * The public API's JSON bodies, as the official API clients send them: v2 series in JSON
  * (normalized to the shape the protobuf decoder gives, so one query serves both), distribution
- * points and events. Each check names the first field that is wrong, so a 400 says what to fix.
+ * points and events (v1 and v2). Each check names the first field that is wrong, so a 400 says what to fix.
  *
  * @module
  */
@@ -62,6 +62,26 @@ const eventSchema = v.looseObject({
   related_event_id: v.optional(int),
   device_name: optionalString,
 });
+
+/** The body of `/api/v2/events`: one event under `data.attributes`. */
+const eventV2Schema = v.object({
+  data: v.looseObject({
+    type: v.literal("event"),
+    attributes: v.looseObject({
+      title: v.string(),
+      category: v.picklist(["change", "alert"], 'expected "change" or "alert"'),
+      attributes: v.looseObject({}),
+      message: v.optional(v.string()),
+      tags,
+      timestamp: v.optional(v.string()),
+      host: v.optional(v.string()),
+      aggregation_key: v.optional(v.string()),
+      integration_id: v.optional(v.string()),
+    }),
+  }),
+});
+
+type EventV2 = v.InferOutput<typeof eventV2Schema>["data"]["attributes"];
 
 /** A stored distribution point, as `/outpost/intake/distribution_points` lists it. */
 export interface DistributionPoint {
@@ -126,6 +146,15 @@ export const checkDistributionPoints = checkWith(distributionPointsSchema);
 /** Checks a `/api/v1/events` body (a title and a text at least); null when it is fine. */
 export const checkEvent = checkWith(eventSchema);
 
+/** Checks a `/api/v2/events` body (a title, a category and attributes at least). */
+export const checkEventV2 = checkWith(eventV2Schema);
+
+/** The answer to a v2 event: its id under `data.attributes.attributes.evt`. */
+export function eventV2Answer(rec: StoredRecord): Record<string, unknown> {
+  const evt = { id: String(rec.seq), uid: `outpost-${rec.seq}` };
+  return { data: { type: "event", attributes: { attributes: { evt } } } };
+}
+
 /** The answer to a posted event: the event back with the id it is stored under. */
 export function eventAnswer(rec: StoredRecord): Record<string, unknown> {
   const e = rec.content as Record<string, unknown>;
@@ -148,13 +177,26 @@ export function eventAnswer(rec: StoredRecord): Record<string, unknown> {
   return { status: "ok", event };
 }
 
-/** An event of `/api/v1/events` in the shape the agent's `/intake/` events have. */
+/** An event of `/api/v1/events` or `/api/v2/events` in the shape the agent's `/intake/` events have. */
 export function apiEventAsIntakeEvent(rec: StoredRecord): Record<string, unknown> {
+  const received = Math.trunc(rec.received_ms / 1000);
+  if (rec.route === "/api/v2/events") {
+    const { title, message, timestamp, ...rest } =
+      (rec.content as { data: { attributes: EventV2 } }).data.attributes;
+    const at = timestamp === undefined ? NaN : Date.parse(timestamp);
+    return {
+      msg_title: title,
+      msg_text: message ?? "",
+      timestamp: Number.isNaN(at) ? received : Math.trunc(at / 1000),
+      ...rest,
+      id: rec.seq,
+    };
+  }
   const { title, text, date_happened, ...rest } = rec.content as Record<string, unknown>;
   return {
     msg_title: title,
     msg_text: text,
-    timestamp: date_happened ?? Math.trunc(rec.received_ms / 1000),
+    timestamp: date_happened ?? received,
     ...rest,
     id: rec.seq,
   };

@@ -160,14 +160,14 @@ export function queryCheckRuns(store: IntakeStore, check?: string) {
 }
 
 /**
- * Stored events, each with the source-type group it arrived under; those of `/api/v1/events`
- * in the agent's shape (`msg_title`, `msg_text`, `timestamp`) with the `id` they were given.
+ * Stored events, each with the source-type group it arrived under; those of the public API
+ * (`/api/v1/events`, `/api/v2/events`) in the agent's shape (`msg_title`, `msg_text`, `timestamp`) with the `id` they were given.
  */
 export function queryEvents(store: IntakeStore, source?: string) {
   const events = [];
   for (const rec of store.records('"kind":"events"')) {
     if (rec.kind !== "events") continue;
-    if (rec.route === "/api/v1/events") {
+    if (rec.route === "/api/v1/events" || rec.route === "/api/v2/events") {
       const e = apiEventAsIntakeEvent(rec);
       // The group the agent files an event without a source type under.
       const group = typeof e.source_type_name === "string" && e.source_type_name !== ""

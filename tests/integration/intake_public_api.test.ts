@@ -207,6 +207,42 @@ describe("outpost intake and the official API client", () => {
     ]);
   });
 
+  it("v2 EventsApi.createEvent", async () => {
+    const answer = await new v2.EventsApi(conf).createEvent({
+      body: {
+        data: {
+          type: "event",
+          attributes: {
+            title: "config changed",
+            message: "max_connections 100 -> 200",
+            category: "change",
+            tags: ["api:event-v2"],
+            timestamp: "2026-12-01T10:00:00Z",
+            attributes: {
+              author: { name: "ops", type: "user" },
+              changedResource: { name: "max_connections", type: "feature_flag" },
+            },
+          },
+        },
+      },
+    });
+    const id = answer.data?.attributes?.attributes?.evt?.id;
+    assert.equal(typeof id, "string");
+    const q = await query("/outpost/intake/events");
+    const e = q.events.find((x: { msg_title: string }) => x.msg_title === "config changed");
+    assert.ok(e, JSON.stringify(q.events));
+    assert.deepEqual([e.msg_text, e.category, e.attributes.changed_resource.name], [
+      "max_connections 100 -> 200",
+      "change",
+      "max_connections",
+    ]);
+    assert.deepEqual([e.timestamp, String(e.id), e.tags], [
+      Date.parse("2026-12-01T10:00:00Z") / 1000,
+      id,
+      ["api:event-v2"],
+    ]);
+  });
+
   it("v2 LogsApi.submitLog, gzip", async () => {
     await new v2.LogsApi(conf).submitLog({
       contentEncoding: "gzip",

@@ -143,6 +143,35 @@ describe("intake: /api/v1/events", () => {
   });
 });
 
+describe("intake: /api/v2/events", () => {
+  it("answers with the event's id and lists the event in the agent's shape", async () => {
+    const { app } = makeIntake();
+    const attributes = { title: "t", message: "m", category: "alert", attributes: {} };
+    const res = await post(
+      app,
+      "/api/v2/events",
+      JSON.stringify({ data: { type: "event", attributes } }),
+      JSON_TYPE,
+    );
+    assert.equal(res.status, 202);
+    const id = (await res.json()).data.attributes.attributes.evt.id;
+    const q = await get(app, "/outpost/intake/events");
+    assert.deepEqual([q.events[0].msg_title, q.events[0].msg_text, String(q.events[0].id)], [
+      "t",
+      "m",
+      id,
+    ]);
+  });
+
+  it("answers 400 naming a missing category", async () => {
+    const { app } = makeIntake();
+    const body = { data: { type: "event", attributes: { title: "t", attributes: {} } } };
+    const res = await post(app, "/api/v2/events", JSON.stringify(body), JSON_TYPE);
+    assert.equal(res.status, 400);
+    assert.match((await res.json()).errors[0], /^data\.attributes\.category: /);
+  });
+});
+
 describe("intake: API keys on agent routes", () => {
   it("refuses a request without a key with 403 before decoding, and stores nothing", async () => {
     const { app } = makeIntake();
