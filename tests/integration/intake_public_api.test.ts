@@ -253,6 +253,12 @@ describe("outpost intake and the official API client", () => {
     assert.equal(q.logs[0].message, "hello from the client");
   });
 
+  it("v1 AuthenticationApi.validate", async () => {
+    assert.equal((await new v1.AuthenticationApi(conf).validate()).valid, true);
+    const noKey = new v1.AuthenticationApi(configuration(intake.url));
+    assert.equal(await status(noKey.validate()), 403);
+  });
+
   it("a client without an API key gets 403, and nothing is stored", async () => {
     const before = (await query("/outpost/intake/stats")).store.records;
     const api = new v1.ServiceChecksApi(configuration(intake.url));
