@@ -1,6 +1,6 @@
 /**
- * The intake's HTTP surface as a hono app: the routes the agent sends to, the flare upload,
- * the fault switch and the queries under `/outpost/intake/`.
+ * The intake's HTTP surface as a hono app: the routes the agent and the public API clients send
+ * to, the flare upload, the fault switch and the queries under `/outpost/intake/`.
  *
  * @module
  */
@@ -66,10 +66,10 @@ interface Route {
 }
 
 const OK_V2 = { errors: [] };
-const NO_KEY = "Forbidden: no API key (send it in the DD-API-KEY header or the api_key parameter)";
 const OK_V1 = { status: "ok" };
+const NO_KEY = "Forbidden: no API key (send it in the DD-API-KEY header or the api_key parameter)";
 
-/** Every data route the agent sends to. */
+/** Every data route the agent and the public API clients send to. */
 export const DATA_ROUTES: readonly Route[] = [
   {
     path: "/api/v2/series",
@@ -139,7 +139,10 @@ export function maskApiKey(key: string): string {
   return "*".repeat(Math.max(0, key.length - tail.length)) + tail;
 }
 
-/** The flare sender's HEAD (or GET) only resolves the upload URL: it carries no data. */
+/**
+ * Requests the key check leaves alone: validate answers 403 itself, and the flare sender's HEAD
+ * (or GET) only resolves the upload URL, carrying no data.
+ */
 const needsNoKey = (c: Context) =>
   c.req.path === "/api/v1/validate" ||
   (c.req.method !== "POST" && c.req.path.startsWith("/support/flare"));
