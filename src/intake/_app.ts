@@ -24,9 +24,11 @@ import {
 import { EVP_KIND, queryTraces, queryTraceStats, TRACE_ROUTES } from "./_traces.ts";
 import { checkLogsPayload, queryLogs } from "./_logs.ts";
 import {
+  checkCheckRuns,
   checkDistributionPoints,
   checkEvent,
   checkEventV2,
+  checkSeriesV1,
   eventAnswer,
   eventV2Answer,
   type Problem,
@@ -79,8 +81,20 @@ export const DATA_ROUTES: readonly Route[] = [
     answer: OK_V2,
   },
   { path: "/api/beta/sketches", body: "sketch_payload", kind: "sketches", answer: OK_V2 },
-  { path: "/api/v1/series", body: "json", kind: "series_v1", answer: OK_V1 },
-  { path: "/api/v1/check_run", body: "json", kind: "check_run", answer: OK_V1 },
+  {
+    path: "/api/v1/series",
+    body: "json",
+    kind: "series_v1",
+    answer: OK_V1,
+    check: checkSeriesV1,
+  },
+  {
+    path: "/api/v1/check_run",
+    body: "json",
+    kind: "check_run",
+    answer: OK_V1,
+    check: checkCheckRuns,
+  },
   {
     path: "/api/v1/distribution_points",
     body: "json",

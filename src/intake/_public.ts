@@ -1,7 +1,8 @@
 /**
- * The public API's JSON bodies, as the official API clients send them: v2 series in JSON
- * (normalized to the shape the protobuf decoder gives, so one query serves both), distribution
- * points and events (v1 and v2). Each check names the first field that is wrong, so a 400 says what to fix.
+ * The public API's JSON bodies, as the official API clients (and the agent, for v1 series and
+ * service checks) send them: v2 series in JSON (normalized to the shape the protobuf decoder
+ * gives, so one query serves both), v1 series, distribution points, service checks and events
+ * (v1 and v2). Each check names the first field that is wrong, so a 400 says what to fix.
  *
  * @module
  */
@@ -33,6 +34,31 @@ const seriesJsonSchema = v.object({
   })),
 });
 
+const optionalString = v.optional(v.nullable(v.string()));
+const nullableTags = v.optional(v.nullable(v.array(v.string())));
+
+/** `/api/v1/series`: points are `[timestamp, value]`. */
+const seriesV1Schema = v.object({
+  series: v.array(v.looseObject({
+    metric: v.pipe(v.string(), v.nonEmpty("the metric name is empty")),
+    points: v.array(v.tuple([v.number(), v.nullable(v.number())])),
+    host: optionalString,
+    tags: nullableTags,
+    type: optionalString,
+    interval: v.optional(v.nullable(v.number())),
+  })),
+});
+
+/** `/api/v1/check_run`: a list of service checks, status 0 (OK) to 3 (UNKNOWN). */
+const checkRunsSchema = v.array(v.looseObject({
+  check: v.string(),
+  status: v.picklist([0, 1, 2, 3], "expected 0, 1, 2 or 3"),
+  host_name: optionalString,
+  timestamp: v.optional(v.nullable(v.number())),
+  message: optionalString,
+  tags: nullableTags,
+}));
+
 /** A point of `/api/v1/distribution_points`: `[timestamp, [value, …]]`. */
 const distributionPointSchema = v.tuple([v.number(), v.array(v.number())]);
 
@@ -45,8 +71,6 @@ const distributionPointsSchema = v.object({
     type: v.optional(v.literal("distribution")),
   })),
 });
-
-const optionalString = v.optional(v.nullable(v.string()));
 
 /** The body of `/api/v1/events`. */
 const eventSchema = v.looseObject({
@@ -139,6 +163,12 @@ const checkWith = (schema: v.GenericSchema) => (content: unknown): Problem | nul
   const parsed = v.safeParse(schema, content);
   return parsed.success ? null : { status: 400, error: describe(parsed.issues) };
 };
+
+/** Checks a `/api/v1/series` body; null when it is fine. */
+export const checkSeriesV1 = checkWith(seriesV1Schema);
+
+/** Checks a `/api/v1/check_run` body; null when it is fine. */
+export const checkCheckRuns = checkWith(checkRunsSchema);
 
 /** Checks a `/api/v1/distribution_points` body; null when it is fine. */
 export const checkDistributionPoints = checkWith(distributionPointsSchema);

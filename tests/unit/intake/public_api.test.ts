@@ -82,6 +82,44 @@ describe("intake: v2 series in JSON", () => {
   });
 });
 
+describe("intake: v1 series and service checks", () => {
+  it("accepts what the agent and the clients send, and answers 400 naming the bad field", async () => {
+    const { app } = makeIntake();
+    const series = {
+      series: [{
+        metric: "v1.m",
+        points: [[1, 2]],
+        host: "",
+        tags: [],
+        type: "gauge",
+        interval: 0,
+      }],
+    };
+    assert.equal((await post(app, "/api/v1/series", JSON.stringify(series))).status, 202);
+    const checks = [{
+      check: "c",
+      status: 0,
+      host_name: "h",
+      timestamp: 1,
+      message: "",
+      tags: null,
+    }];
+    assert.equal((await post(app, "/api/v1/check_run", JSON.stringify(checks))).status, 202);
+    const cases: Array<[string, unknown, RegExp]> = [
+      ["/api/v1/series", { series: [{ metric: "m", points: [[1]] }] }, /^series\[0\]\.points\[0\]/],
+      ["/api/v1/series", { series: [{ points: [] }] }, /^series\[0\]\.metric: /],
+      ["/api/v1/check_run", [{ check: "c", status: 4 }], /^\[0\]\.status: expected 0, 1, 2 or 3/],
+      ["/api/v1/check_run", { check: "c", status: 0 }, /array/i],
+    ];
+    for (const [path, body, reason] of cases) {
+      const res = await post(app, path, JSON.stringify(body));
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.match((await res.json()).errors[0], reason);
+    }
+    assert.equal((await get(app, "/outpost/intake/stats")).store.records, 2);
+  });
+});
+
 describe("intake: /api/v1/distribution_points", () => {
   it("stores the points and lists them with the count and sum of their values", async () => {
     const { app } = makeIntake();
