@@ -1,6 +1,6 @@
 /**
- * The intake's HTTP surface as a hono app: the routes the agent sends to, the flare upload,
- * the fault switch and the queries under `/outpost/intake/`.
+ * The intake's HTTP surface as a hono app: the routes the agent and the public API clients send
+ * to, the flare upload, the fault switch and the queries under `/outpost/intake/`.
  *
  * @module
  */
@@ -11,9 +11,10 @@ import type { Runtime } from "../runtime/types.ts";
 import { intakeEvents, Registry } from "../telemetry/mod.ts";
 import { type BodyKind, decodeBody, decompress } from "./_decode.ts";
 import { type Fault, FaultQueue, faultSchema } from "./_faults.ts";
-import type { IntakeStore, NewRecord } from "./_store.ts";
+import type { IntakeStore, NewRecord, StoredRecord } from "./_store.ts";
 import {
   queryCheckRuns,
+  queryDistributionPoints,
   queryEvents,
   queryFlares,
   queryPayloads,
@@ -21,7 +22,17 @@ import {
   querySketches,
 } from "./_queries.ts";
 import { EVP_KIND, queryTraces, queryTraceStats, TRACE_ROUTES } from "./_traces.ts";
-import { checkLogsPayload, type LogsProblem, queryLogs } from "./_logs.ts";
+import { checkLogsPayload, queryLogs } from "./_logs.ts";
+import {
+  checkCheckRuns,
+  checkDistributionPoints,
+  checkEvent,
+  checkEventV2,
+  checkSeriesV1,
+  eventAnswer,
+  eventV2Answer,
+  type Problem,
+} from "./_public.ts";
 
 /** Options of {@linkcode createIntakeApp}. */
 export interface IntakeAppOptions {
@@ -29,8 +40,8 @@ export interface IntakeAppOptions {
   runtime: Runtime;
   store: IntakeStore;
   /**
-   * Valid API keys. When set, every agent route answers 403 to another key; when empty, any
-   * key is valid and data routes accept requests without one. @default []
+   * Valid API keys. Every agent route answers 403 to a request without a key, as Datadog's
+   * intake does; when set, to any other key as well. @default []
    */
   apiKeys?: string[];
   /** @default a new queue */
@@ -47,22 +58,58 @@ export interface IntakeAppOptions {
 interface Route {
   path: string;
   body: BodyKind;
+  /** How the body is decoded when it says `Content-Type: application/json`. @default body */
+  json?: BodyKind;
   kind: string;
-  /** Answer body; the intake answers 202 like Datadog's. */
-  answer: Record<string, unknown>;
+  /** Answer body, or how to make it from the stored record; the intake answers 202 like Datadog's. */
+  answer: Record<string, unknown> | ((stored: StoredRecord) => Record<string, unknown>);
   /** Refuses a decoded body the real intake would refuse (content, decoded bytes). */
-  check?: (content: unknown, bytes: number) => LogsProblem | null;
+  check?: (content: unknown, bytes: number) => Problem | null;
 }
 
 const OK_V2 = { errors: [] };
 const OK_V1 = { status: "ok" };
+const NO_KEY = "Forbidden: no API key (send it in the DD-API-KEY header or the api_key parameter)";
 
-/** Every data route the agent sends to. */
+/** Every data route the agent and the public API clients send to. */
 export const DATA_ROUTES: readonly Route[] = [
-  { path: "/api/v2/series", body: "metric_payload", kind: "series", answer: OK_V2 },
+  {
+    path: "/api/v2/series",
+    body: "metric_payload",
+    json: "series_json",
+    kind: "series",
+    answer: OK_V2,
+  },
   { path: "/api/beta/sketches", body: "sketch_payload", kind: "sketches", answer: OK_V2 },
-  { path: "/api/v1/series", body: "json", kind: "series_v1", answer: OK_V1 },
-  { path: "/api/v1/check_run", body: "json", kind: "check_run", answer: OK_V1 },
+  {
+    path: "/api/v1/series",
+    body: "json",
+    kind: "series_v1",
+    answer: OK_V1,
+    check: checkSeriesV1,
+  },
+  {
+    path: "/api/v1/check_run",
+    body: "json",
+    kind: "check_run",
+    answer: OK_V1,
+    check: checkCheckRuns,
+  },
+  {
+    path: "/api/v1/distribution_points",
+    body: "json",
+    kind: "distribution_points",
+    answer: OK_V1,
+    check: checkDistributionPoints,
+  },
+  { path: "/api/v1/events", body: "json", kind: "events", answer: eventAnswer, check: checkEvent },
+  {
+    path: "/api/v2/events",
+    body: "json",
+    kind: "events",
+    answer: eventV2Answer,
+    check: checkEventV2,
+  },
   { path: "/intake/", body: "json", kind: "intake", answer: OK_V1 },
   { path: "/api/v1/metadata", body: "json", kind: "metadata", answer: OK_V1 },
   { path: "/api/v1/orchestrator", body: "opaque", kind: "orchestrator", answer: OK_V1 },
@@ -105,6 +152,17 @@ export function maskApiKey(key: string): string {
   const tail = key.length > 4 ? key.slice(-4) : "";
   return "*".repeat(Math.max(0, key.length - tail.length)) + tail;
 }
+
+/**
+ * Requests the key check leaves alone: validate answers 403 itself, and the flare sender's HEAD
+ * (or GET) only resolves the upload URL, carrying no data.
+ */
+const needsNoKey = (c: Context) =>
+  c.req.path === "/api/v1/validate" ||
+  (c.req.method !== "POST" && c.req.path.startsWith("/support/flare"));
+
+const isJson = (contentType: string | undefined) =>
+  /^application\/json\s*(;|$)/i.test((contentType ?? "").trim());
 
 function apiKeyOf(c: Context): string {
   return (c.req.header("dd-api-key") ?? c.req.query("api_key") ?? "").trim();
@@ -159,7 +217,11 @@ const intParam = (s: string | undefined, def: number) => {
  * const dir = mkdtempSync(join(tmpdir(), "intake-"));
  * const store = new IntakeStore({ dir });
  * const app = createIntakeApp({ runtime, store });
- * await app.request("/api/v1/check_run", { method: "POST", body: '[{"check":"ok","status":0}]' });
+ * await app.request("/api/v1/check_run", {
+ *   method: "POST",
+ *   headers: { "DD-API-KEY": "0123456789abcdef0123456789abcdef" },
+ *   body: '[{"check":"ok","status":0}]',
+ * });
  * const res = await app.request("/outpost/intake/check_runs?check=ok");
  * console.log((await res.json()).count); // 1
  * rmSync(dir, { recursive: true });
@@ -193,11 +255,12 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
       const answer = await applyFault(c, fault);
       if (answer) return answer;
     }
-    if (validKeys.size > 0 && c.req.path !== "/api/v1/validate") {
+    // Before the body is read: a refused request costs no decoding.
+    if (!needsNoKey(c)) {
       const key = apiKeyOf(c);
-      if (!validKeys.has(key)) {
+      if (key === "" || (validKeys.size > 0 && !validKeys.has(key))) {
         rejected.with(`${route} forbidden`).inc();
-        return c.json({ errors: ["Forbidden"] }, 403);
+        return c.json({ errors: [key === "" ? NO_KEY : "Forbidden"] }, 403);
       }
     }
     return next();
@@ -256,19 +319,20 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
         }
         const raw = decompress(runtime, wire, c.req.header("content-encoding"));
         if (!raw.ok) return reject(c, r.path, 400, raw.error);
-        const decoded = decodeBody(r.body, raw.value);
+        const body = r.json && isJson(c.req.header("content-type")) ? r.json : r.body;
+        const decoded = decodeBody(body, raw.value);
         if (!decoded.ok) return reject(c, r.path, 400, decoded.error);
         const problem = r.check?.(decoded.value, raw.value.length);
         if (problem) return reject(c, r.path, problem.status, problem.error);
         maskBodyKeys(decoded.value);
         const kind = r.path === "/intake/" ? intakeKind(decoded.value) : r.kind;
-        record(c, r.path, kind, {
+        const rec = record(c, r.path, kind, {
           wire_bytes: wire.length,
           decoded_bytes: raw.value.length,
           content: decoded.value,
         });
         stored.with(r.path).inc();
-        return c.json(r.answer, 202);
+        return c.json(typeof r.answer === "function" ? r.answer(rec) : r.answer, 202);
       });
     }
   }
@@ -348,6 +412,10 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
   });
   app.get("/outpost/intake/series", (c) => c.json(querySeries(store, filterOf(c))));
   app.get("/outpost/intake/sketches", (c) => c.json(querySketches(store, filterOf(c))));
+  app.get(
+    "/outpost/intake/distribution_points",
+    (c) => c.json(queryDistributionPoints(store, filterOf(c))),
+  );
   app.get("/outpost/intake/check_runs", (c) => c.json(queryCheckRuns(store, c.req.query("check"))));
   app.get("/outpost/intake/events", (c) => c.json(queryEvents(store, c.req.query("source"))));
   app.get("/outpost/intake/payloads", (c) =>

@@ -7,6 +7,7 @@
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { Runtime } from "../runtime/types.ts";
 import { decodeMetricPayload, decodeSketchPayload } from "./_protobuf.ts";
+import { decodeSeriesJson } from "./_public.ts";
 import { decodeAgentPayload, decodeMsgpack } from "./_traces.ts";
 
 /** A decoded value or the reason it could not be decoded. */
@@ -15,8 +16,9 @@ export type Decoded<T = unknown> = { ok: true; value: T } | { ok: false; error: 
 const fail = (error: string): Decoded<never> => ({ ok: false, error });
 
 /**
- * Undoes `encoding` (zstd, deflate/zlib, gzip, identity). `deflate` is a zlib stream as the agent
- * sends it; a raw deflate stream is accepted too, as some HTTP clients send that.
+ * Undoes `encoding` (zstd, deflate/zlib, gzip, identity). `zstd1` is the official API clients'
+ * name for zstd. `deflate` is a zlib stream as the agent sends it; a raw deflate stream is
+ * accepted too, as some HTTP clients send that.
  */
 export function decompress(
   runtime: Runtime,
@@ -30,6 +32,7 @@ export function decompress(
       case "identity":
         return { ok: true, value: body };
       case "zstd":
+      case "zstd1":
         return { ok: true, value: runtime.zstdDecompress(body) };
       case "deflate":
       case "zlib":
@@ -56,6 +59,7 @@ export type BodyKind =
   | "agent_payload"
   | "msgpack"
   | "json"
+  | "series_json"
   | "opaque";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -74,11 +78,13 @@ export function decodeBody(kind: BodyKind, bytes: Uint8Array): Decoded {
         return { ok: true, value: decodeMsgpack(bytes) };
       case "json":
         return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+      case "series_json":
+        return { ok: true, value: decodeSeriesJson(JSON.parse(utf8.decode(bytes))) };
       case "opaque":
         return { ok: true, value: { size: bytes.length, base64: toBase64(bytes) } };
     }
   } catch (e) {
-    const what = kind === "json"
+    const what = kind === "json" || kind === "series_json"
       ? "JSON"
       : kind === "opaque"
       ? "body"

@@ -211,7 +211,8 @@ export interface DecodedSeries {
   points: Array<{ value: number; timestamp: number }>;
   unit: string;
   source_type_name: string;
-  metadata?: DecodedMetadata;
+  /** The protobuf origin, or the JSON body's `metadata` object as it came. */
+  metadata?: DecodedMetadata | Record<string, unknown>;
 }
 
 /** `Metadata { Origin origin = 1 }`. */

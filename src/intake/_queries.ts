@@ -1,11 +1,12 @@
 /**
  * Read-side of the intake: flattens stored payloads into the shapes tests and people ask for
- * (points of a metric with their sums, sketches, check runs, events, flares).
+ * (points of a metric with their sums, sketches, distribution points, check runs, events, flares).
  *
  * @module
  */
 import type { IntakeStore, StoredRecord } from "./_store.ts";
 import type { DecodedSeries, DecodedSketchPayload } from "./_protobuf.ts";
+import { apiEventAsIntakeEvent, distributionPointsOf } from "./_public.ts";
 
 /** One point of a series, with the context it came with. */
 export interface FlatPoint {
@@ -126,6 +127,25 @@ export function querySketches(store: IntakeStore, filter: MetricFilter) {
   };
 }
 
+/** Points of `/api/v1/distribution_points`, one entry per point, with totals over the values. */
+export function queryDistributionPoints(store: IntakeStore, filter: MetricFilter) {
+  const points = [];
+  for (const rec of store.records(hintFor(filter.metric))) {
+    if (rec.route !== "/api/v1/distribution_points") continue;
+    for (const p of distributionPointsOf(rec)) {
+      if (filter.metric !== undefined && p.metric !== filter.metric) continue;
+      if (matches(p, filter)) points.push(p);
+    }
+  }
+  const values = points.flatMap((p) => p.values);
+  return {
+    metric: filter.metric ?? null,
+    count: values.length,
+    sum: values.reduce((s, x) => s + x, 0),
+    points,
+  };
+}
+
 /** Stored service checks, optionally of one check name. */
 export function queryCheckRuns(store: IntakeStore, check?: string) {
   const runs = [];
@@ -139,11 +159,24 @@ export function queryCheckRuns(store: IntakeStore, check?: string) {
   return { check: check ?? null, count: runs.length, check_runs: runs };
 }
 
-/** Stored events, each with the source-type group it arrived under. */
+/**
+ * Stored events, each with the source-type group it arrived under; those of the public API
+ * (`/api/v1/events`, `/api/v2/events`) in the agent's shape (`msg_title`, `msg_text`, `timestamp`) with the `id` they were given.
+ */
 export function queryEvents(store: IntakeStore, source?: string) {
   const events = [];
   for (const rec of store.records('"kind":"events"')) {
     if (rec.kind !== "events") continue;
+    if (rec.route === "/api/v1/events" || rec.route === "/api/v2/events") {
+      const e = apiEventAsIntakeEvent(rec);
+      // The group the agent files an event without a source type under.
+      const group = typeof e.source_type_name === "string" && e.source_type_name !== ""
+        ? e.source_type_name
+        : "api";
+      if (source !== undefined && group !== source) continue;
+      events.push({ ...e, source_group: group, internal_hostname: "", seq: rec.seq });
+      continue;
+    }
     const content = rec.content as { events: Record<string, unknown[]>; internalHostname?: string };
     for (const [group, list] of Object.entries(content.events)) {
       if (source !== undefined && group !== source) continue;

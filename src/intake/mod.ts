@@ -1,5 +1,6 @@
 /**
- * The embedded local intake: an HTTP server that accepts every route the agent sends to,
+ * The embedded local intake: an HTTP server that accepts every route the agent sends to and the
+ * public API's submission routes, refuses a request without an API key as Datadog does,
  * decompresses and decodes each payload (protobuf and JSON), stores it decoded as JSON lines
  * under a byte cap, answers queries about what arrived, and fails on purpose when told to.
  * `outpost intake` runs it alone; `outpost run --dev` starts it in the agent's process.
@@ -26,7 +27,7 @@ export interface IntakeSettings {
   dataDir: string;
   /** Byte cap of the stored payloads. @default 64 MiB */
   maxBytes?: number;
-  /** Valid API keys; empty accepts any. @default [] */
+  /** Valid API keys; empty accepts any, but a request without a key gets 403. @default [] */
   apiKeys?: string[];
 }
 

@@ -15,6 +15,8 @@ import { tempDir as makeTempDir } from "../_temp.ts";
 const ROOT = resolve(import.meta.dirname!, "../..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const tempDir = () => makeTempDir("outpost-intake-it-");
+/** The intake refuses a request without an API key; these carry this one. */
+const API_KEY = "abcdefabcdefabcdefabcdefabcd1234";
 
 function seriesBody(i: number): Uint8Array {
   const payload = encode(MetricPayload, {
@@ -43,7 +45,7 @@ describe("local intake over HTTP", () => {
             headers: {
               "Content-Type": "application/x-protobuf",
               "Content-Encoding": "zstd",
-              "DD-API-KEY": "abcdefabcdefabcdefabcdefabcd1234",
+              "DD-API-KEY": API_KEY,
             },
           }).then(async (r) => [r.status, await r.text()] as const)),
       );
@@ -88,6 +90,7 @@ describe("local intake over HTTP", () => {
         const r = await fetch(`${intake.url}/api/beta/sketches`, {
           method: "POST",
           body: body as BodyInit,
+          headers: { "DD-API-KEY": API_KEY },
         });
         await r.text();
         statuses.push(r.status);
@@ -115,7 +118,11 @@ describe("local intake over HTTP", () => {
       form.append("flare_file", new Blob([zip]), "outpost-flare-edge-1.zip");
       form.append("agent_version", "0.1.0");
       form.append("hostname", "edge-1");
-      const res = await fetch(`${intake.url}/support/flare/777`, { method: "POST", body: form });
+      const res = await fetch(`${intake.url}/support/flare/777`, {
+        method: "POST",
+        body: form,
+        headers: { "DD-API-KEY": API_KEY },
+      });
       assert.deepEqual(await res.json(), { case_id: 777 });
       const { flares } = await (await fetch(`${intake.url}/outpost/intake/flares`)).json();
       assert.equal(flares[0].email, "ops@example.com");

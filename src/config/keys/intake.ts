@@ -16,7 +16,7 @@ export const intakeKeys = {
       data_dir: path(""),
       /** Byte cap of the stored payloads; the oldest files go first. */
       max_bytes: size(64 * MiB),
-      /** API keys the intake accepts; empty accepts any. */
+      /** API keys the intake accepts; empty accepts any (a request without a key gets 403). */
       api_keys: list(),
     }),
     {},

@@ -40,12 +40,19 @@ export function makeIntake(options: Partial<IntakeAppOptions> & { maxBytes?: num
   return { app, store, dir: store.dir, slept, faults };
 }
 
-/** POSTs `body` to the app and returns the response. */
-export function post(
-  app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
-  path: string,
-  body: BodyInit,
-  headers: Record<string, string> = {},
-) {
-  return app.request(path, { method: "POST", body, headers });
+/** The API key the agent-route requests of these tests carry (the intake refuses none). */
+export const TEST_API_KEY = "0123456789abcdef0123456789abcdef";
+
+type App = { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
+
+/** Requests `path` as the agent does: with an API key unless `init` names one. */
+export function agentRequest(app: App, path: string, init: RequestInit = {}) {
+  const headers = new Headers(init.headers);
+  if (!headers.has("dd-api-key")) headers.set("DD-API-KEY", TEST_API_KEY);
+  return app.request(path, { ...init, headers });
+}
+
+/** POSTs `body` to the app with an API key (unless `headers` names one) and returns the response. */
+export function post(app: App, path: string, body: BodyInit, headers: Record<string, string> = {}) {
+  return agentRequest(app, path, { method: "POST", body, headers });
 }

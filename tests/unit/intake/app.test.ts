@@ -4,7 +4,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { maskApiKey } from "../../../src/intake/_app.ts";
-import { encode, makeIntake, MetricPayload, post, runtime, SketchPayload } from "./_support.ts";
+import {
+  agentRequest,
+  encode,
+  makeIntake,
+  MetricPayload,
+  post,
+  runtime,
+  SketchPayload,
+} from "./_support.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 
@@ -240,7 +248,7 @@ describe("createIntakeApp() data routes", () => {
 
   it("answers 404 with a JSON error on an unknown route", async () => {
     const { app } = makeIntake();
-    const res = await app.request("/api/v9/nothing", { method: "POST", body: "x" });
+    const res = await agentRequest(app, "/api/v9/nothing", { method: "POST", body: "x" });
     assert.equal(res.status, 404);
     assert.match((await res.json()).errors[0], /no route for POST \/api\/v9\/nothing/);
   });

@@ -9,7 +9,7 @@ import {
   wantsDevIntake,
 } from "../../../src/intake/mod.ts";
 import { DEV_API_KEY } from "../../../src/intake/_dev.ts";
-import { runtime, tempDir } from "./_support.ts";
+import { runtime, tempDir, TEST_API_KEY } from "./_support.ts";
 
 describe("buildIntake()", () => {
   it("serves on a free port and a dropped-connection fault is a network error for the client", async () => {
@@ -17,6 +17,7 @@ describe("buildIntake()", () => {
     await intake.start();
     try {
       assert.ok(intake.port > 0);
+      const headers = { "DD-API-KEY": TEST_API_KEY };
       // Several drops: a client may resend once on its own when a reused connection closes
       // before answering (Deno's fetch does).
       await fetch(`${intake.url}/outpost/intake/faults`, {
@@ -24,14 +25,18 @@ describe("buildIntake()", () => {
         body: JSON.stringify({ drop_connection: true, count: 3 }),
       }).then((r) => r.body?.cancel());
       await assert.rejects(
-        fetch(`${intake.url}/api/v1/check_run`, { method: "POST", body: "[]" }).then((r) =>
+        fetch(`${intake.url}/api/v1/check_run`, { method: "POST", body: "[]", headers }).then((r) =>
           r.text()
         ),
       );
       await fetch(`${intake.url}/outpost/intake/faults`, { method: "DELETE" }).then((r) =>
         r.body?.cancel()
       );
-      const ok = await fetch(`${intake.url}/api/v1/check_run`, { method: "POST", body: "[]" });
+      const ok = await fetch(`${intake.url}/api/v1/check_run`, {
+        method: "POST",
+        body: "[]",
+        headers,
+      });
       assert.equal(ok.status, 202);
       await ok.body?.cancel();
       assert.equal(healthcheck(), true);

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { makeIntake } from "./_support.ts";
+import { agentRequest, makeIntake } from "./_support.ts";
 
 const ZIP = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4, 5]);
 
@@ -72,7 +72,7 @@ describe("createIntakeApp() flares", () => {
   it("gives a new case id when the upload has none", async () => {
     const { app } = makeIntake();
     const post = () =>
-      app.request("/support/flare", { method: "POST", body: flareForm({ source: "local" }) });
+      agentRequest(app, "/support/flare", { method: "POST", body: flareForm({ source: "local" }) });
     const first = await (await post()).json();
     const second = await (await post()).json();
     assert.equal(typeof first.case_id, "number");
@@ -81,13 +81,13 @@ describe("createIntakeApp() flares", () => {
 
   it("answers 400 with a JSON error without the flare_file part or a multipart body", async () => {
     const { app } = makeIntake();
-    const noFile = await app.request("/support/flare/1", {
+    const noFile = await agentRequest(app, "/support/flare/1", {
       method: "POST",
       body: flareForm({ case_id: "1" }, false),
     });
     assert.equal(noFile.status, 400);
     assert.match((await noFile.json()).errors[0], /flare_file/);
-    const notMultipart = await app.request("/support/flare/1", { method: "POST", body: "x" });
+    const notMultipart = await agentRequest(app, "/support/flare/1", { method: "POST", body: "x" });
     assert.equal(notMultipart.status, 400);
   });
 

@@ -8,6 +8,7 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { IntakeStore } from "../../../src/intake/_store.ts";
 import { createIntakeApp } from "../../../src/intake/_app.ts";
 import { AgentPayload } from "../../_trace_payload.ts";
+import { agentRequest } from "./_support.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "intake-traces-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,7 +83,7 @@ function statsMsgpack(): Uint8Array {
 
 describe("intake trace routes", () => {
   it("/api/v0.2/traces decodes AgentPayloads; /outpost/intake/traces lists spans with exact ids", async () => {
-    const res = await app.request("/api/v0.2/traces", {
+    const res = await agentRequest(app, "/api/v0.2/traces", {
       method: "POST",
       headers: { "content-type": "application/x-protobuf", "content-encoding": "gzip" },
       body: gzipSync(payload),
@@ -116,7 +117,7 @@ describe("intake trace routes", () => {
   });
 
   it("an undecodable AgentPayload is a 400", async () => {
-    const res = await app.request("/api/v0.2/traces", {
+    const res = await agentRequest(app, "/api/v0.2/traces", {
       method: "POST",
       body: new Uint8Array([0x2a, 0xff, 0xff]),
     });
@@ -125,7 +126,7 @@ describe("intake trace routes", () => {
 
   it("/api/v0.2/stats decodes msgpack; /outpost/intake/trace_stats sums per resource", async () => {
     for (let i = 0; i < 2; i++) {
-      const res = await app.request("/api/v0.2/stats", {
+      const res = await agentRequest(app, "/api/v0.2/stats", {
         method: "POST",
         headers: { "content-type": "application/msgpack", "content-encoding": "gzip" },
         body: gzipSync(statsMsgpack()),
@@ -146,7 +147,7 @@ describe("intake trace routes", () => {
   });
 
   it("EVP products are stored by subdomain, whatever their path", async () => {
-    const res = await app.request("/api/v2/citestcycle", {
+    const res = await agentRequest(app, "/api/v2/citestcycle", {
       method: "POST",
       headers: { "x-datadog-evp-subdomain": "citestcycle-intake" },
       body: "{}",
@@ -156,7 +157,7 @@ describe("intake trace routes", () => {
     assert.equal(got.count, 1);
     assert.equal(got.payloads[0].content.subdomain, "citestcycle-intake");
     assert.equal(got.payloads[0].route, "/api/v2/citestcycle");
-    const unknown = await app.request("/api/v2/nothing", { method: "POST", body: "{}" });
+    const unknown = await agentRequest(app, "/api/v2/nothing", { method: "POST", body: "{}" });
     assert.equal(unknown.status, 404);
   });
 });
