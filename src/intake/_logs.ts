@@ -4,18 +4,13 @@
  *
  * @module
  */
+import type { Problem } from "./_public.ts";
 import type { IntakeStore } from "./_store.ts";
 
 /** Uncompressed bytes of one logs payload the intake accepts (the public API's 5 MB). */
 export const MAX_LOGS_PAYLOAD_BYTES = 5_000_000;
 /** Events per payload. */
 export const MAX_LOGS_PER_PAYLOAD = 1000;
-
-/** Why a logs payload was refused: the status to answer and the message. */
-export interface LogsProblem {
-  status: 400 | 413;
-  error: string;
-}
 
 const STRING_FIELDS = ["status", "hostname", "service", "ddsource", "ddtags"] as const;
 
@@ -31,7 +26,7 @@ const STRING_FIELDS = ["status", "hostname", "service", "ddsource", "ddtags"] as
  * console.assert(checkLogsPayload({ message: "hi" })?.status === 400);
  * ```
  */
-export function checkLogsPayload(content: unknown, bytes = 0): LogsProblem | null {
+export function checkLogsPayload(content: unknown, bytes = 0): Problem | null {
   if (bytes > MAX_LOGS_PAYLOAD_BYTES) {
     return { status: 413, error: `payload of ${bytes} bytes is over ${MAX_LOGS_PAYLOAD_BYTES}` };
   }
