@@ -1,0 +1,53 @@
+import type { Command } from "./_command.ts";
+import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
+import { runtime } from "../src/runtime/mod.ts";
+import { createLogger } from "../src/log/mod.ts";
+import { buildAgent } from "../src/agent.ts";
+import { lambdaSettings, runExtension } from "../src/serverless/mod.ts";
+
+/** Where a Lambda function's own files are: a `datadog.yaml` there configures the extension. */
+const TASK_CONFIG = "/var/task/datadog.yaml";
+
+/** Lambda lets an extension write under /tmp only. */
+const LAMBDA_RUN_PATH = "/tmp/outpost";
+
+export const lambda: Command = {
+  name: "lambda",
+  usage: [
+    "outpost lambda [-c FILE]",
+    "",
+    "  -c, --config FILE   config file (default: /var/task/datadog.yaml when it exists)",
+    "",
+    "Runs as an AWS Lambda extension: registers with the Runtime API at AWS_LAMBDA_RUNTIME_API,",
+    "flushes metrics, traces and logs per invocation, and stops on SHUTDOWN. Started from",
+    "/opt/extensions/<name>, outpost runs this mode by itself.",
+  ].join("\n"),
+  flags: { ...CONFIG_FLAG },
+  async main(values) {
+    const startedAt = performance.now();
+    const loaded = await loadOrReport({
+      path: values.config as string | undefined,
+      searchPaths: [TASK_CONFIG],
+      defaults: { run_path: LAMBDA_RUN_PATH },
+    });
+    if (!loaded) return 1;
+    const { config, file } = loaded;
+    const logger = createLogger({ level: config.log_level, console: true });
+    const log = logger.for("lambda");
+    for (const w of loaded.warnings) log.warn(w);
+    let settings;
+    try {
+      settings = lambdaSettings(config, process.env, process.execPath);
+    } catch (e) {
+      log.error((e as Error).message);
+      return 1;
+    }
+    return await runExtension({
+      runtime,
+      settings,
+      logger,
+      startedAt,
+      buildAgent: () => buildAgent({ runtime, config, configFile: file, logger }),
+    });
+  },
+};
