@@ -129,4 +129,126 @@ describe("lambda extension mode", () => {
       }
     });
   });
+
+  it("without an API key registers, acknowledges every event and exits 0 on SHUTDOWN", async () => {
+    const api = new TestRuntimeApi();
+    await api.start();
+    try {
+      const config = await lambdaConfig("");
+      const settings = lambdaSettings(config, { AWS_LAMBDA_RUNTIME_API: api.address }, "/x/ext");
+      assert.equal(settings.hasApiKey, false);
+      let built = 0;
+      const stats: LoopStats = { invocations: 0, flushes: 0, failedFlushes: 0 };
+      const run = runExtension({
+        runtime,
+        settings,
+        logger: createLogger({ level: "off" }),
+        stats,
+        buildAgent: () => {
+          built++;
+          return buildAgent({ runtime, config, configFile: null, logger: createLogger() });
+        },
+      });
+      await api.waitFor("/event/next", 1);
+      assert.equal(api.callsTo("/register")[0].headers["lambda-extension-name"], "ext");
+      for (let i = 1; i <= 3; i++) {
+        api.invoke(`idle-${i}`);
+        await api.waitFor("/event/next", i + 1);
+      }
+      api.shutdown();
+      assert.equal(await run, 0);
+      assert.equal(built, 0, "no agent is built without a key");
+      assert.deepEqual(stats, { invocations: 3, flushes: 0, failedFlushes: 0 });
+      assert.equal(api.callsTo("/init/error").length, 0, "the function's init is never failed");
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("answers /lambda/hello, and /lambda/flush flushes only with DD_LOCAL_TEST", {
+    timeout: 30_000,
+  }, async () => {
+    for (const localTest of [true, false]) {
+      await withIntake(async (intakeUrl) => {
+        const api = new TestRuntimeApi();
+        await api.start();
+        const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
+        const env = { AWS_LAMBDA_RUNTIME_API: api.address, DD_LOCAL_TEST: String(localTest) };
+        const settings = lambdaSettings(config, env, "/opt/extensions/datadog-agent");
+        const logger = createLogger({ level: "off" });
+        try {
+          const run = runExtension({
+            runtime,
+            settings,
+            logger,
+            buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
+          });
+          await api.waitFor("/event/next", 1);
+          const daemon = `http://127.0.0.1:${config.serverless_daemon_port}`;
+          assert.equal((await fetch(`${daemon}/lambda/hello`)).status, 200);
+          assert.equal((await fetch(`${daemon}/lambda/nothing`)).status, 404);
+          api.invoke("local-1");
+          await api.waitFor("/event/next", 2);
+          await sendStatsd(config.dogstatsd_port, ["lambda.test.local:3|c"]);
+          await new Promise((r) => setTimeout(r, 100));
+          const res = await fetch(`${daemon}/lambda/flush`, { method: "POST", body: "{}" });
+          assert.equal(res.status, 200);
+          assert.deepEqual(await res.json(), {});
+          const q: Series = await (await fetch(
+            `${intakeUrl}/outpost/intake/series?metric=lambda.test.local`,
+          )).json();
+          assert.equal(q.points.length, localTest ? 1 : 0, `DD_LOCAL_TEST=${localTest}`);
+          api.shutdown();
+          assert.equal(await run, 0);
+        } finally {
+          await api.close();
+        }
+      });
+    }
+  });
+
+  it("an intake that never answers does not hold `next` past the invocation's deadline", {
+    timeout: 30_000,
+  }, async () => {
+    // Accepts connections and never answers, like an intake behind a black hole.
+    const silent = await runtime.listenTcp("127.0.0.1", 0, {
+      onConnection: () => ({ onData() {}, onClose() {} }),
+    });
+    const api = new TestRuntimeApi();
+    await api.start();
+    try {
+      const config = {
+        ...(await lambdaConfig("x")),
+        dd_url: `http://127.0.0.1:${silent.port}`,
+      };
+      const settings = lambdaSettings(config, { AWS_LAMBDA_RUNTIME_API: api.address }, "/x/o");
+      const logger = createLogger({ level: "off" });
+      const stats: LoopStats = { invocations: 0, flushes: 0, failedFlushes: 0 };
+      const run = runExtension({
+        runtime,
+        settings,
+        logger,
+        stats,
+        buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
+      });
+      await api.waitFor("/event/next", 1);
+      api.invoke("slow-1");
+      await api.waitFor("/event/next", 2);
+      await sendStatsd(config.dogstatsd_port, ["lambda.test.lost:1|c"]);
+      await new Promise((r) => setTimeout(r, 100));
+      const invokedAt = Date.now();
+      api.invoke("slow-2", 600);
+      await api.waitFor("/event/next", 3);
+      const held = Date.now() - invokedAt;
+      assert.ok(held < 900, `next came ${held} ms after an INVOKE with a 600 ms deadline`);
+      assert.equal(stats.failedFlushes, 1);
+      const shutdownAt = Date.now();
+      api.shutdown();
+      assert.equal(await run, 0);
+      assert.ok(Date.now() - shutdownAt < 2_000, "stopped within the 2 s of SHUTDOWN");
+    } finally {
+      await api.close();
+      await silent.close();
+    }
+  });
 });
