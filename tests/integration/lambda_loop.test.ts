@@ -7,21 +7,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import * as outpost from "../../mod.ts";
-import { type LoopStats, runExtension } from "../../src/serverless/mod.ts";
-import { lambdaSettings } from "../../src/serverless/mod.ts";
-import { freePort } from "../../scripts/bench/_agent.ts";
+import { lambdaSettings, type LoopStats, runExtension } from "../../src/serverless/mod.ts";
+import { freePort, freeUdpPort } from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 import { EXTENSION_ID, TestRuntimeApi } from "../_lambda_runtime_api.ts";
 
 const { buildAgent, buildIntake, configDefaults, createLogger, intakeSettings, runtime } = outpost;
-
-async function freeUdpPort(): Promise<number> {
-  const probe = createSocket("udp4");
-  await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
-  const { port } = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 type Series = { points: Array<{ value: number; interval: number }> };
 
