@@ -24,7 +24,6 @@ export const lambda: Command = {
   ].join("\n"),
   flags: { ...CONFIG_FLAG },
   async main(values) {
-    const startedAt = performance.now();
     const loaded = await loadOrReport({
       path: values.config as string | undefined,
       searchPaths: [TASK_CONFIG],
@@ -46,7 +45,6 @@ export const lambda: Command = {
       runtime,
       settings,
       logger,
-      startedAt,
       buildAgent: () => buildAgent({ runtime, config, configFile: file, logger }),
     });
   },
