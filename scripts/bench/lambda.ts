@@ -76,6 +76,7 @@ async function env(api: TestRuntimeApi, dogstatsd: number, apm: number) {
     DD_CMD_PORT: "0",
     DD_EXPVAR_PORT: "0",
     DD_SERVERLESS_DAEMON_PORT: String(await freePort()),
+    DD_SERVERLESS_FLUSH_STRATEGY: "end",
   };
 }
 

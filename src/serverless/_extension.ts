@@ -10,6 +10,7 @@ import { ExtensionsClient } from "./_extensions_api.ts";
 import type { LambdaSettings } from "./_settings.ts";
 import { DEADLINE_MARGIN_MS, type LoopStats, runInvocationLoop } from "./_loop.ts";
 import { startDaemon } from "./_daemon.ts";
+import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
@@ -41,6 +42,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   const log = logger.for("lambda");
   const startedAt = ctx.startedAt ?? 0;
   const client = new ExtensionsClient(runtime, settings.runtimeApi);
+  for (const w of settings.warnings) log.warn(w);
 
   if (!settings.hasApiKey) {
     log.error(
@@ -92,7 +94,8 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   let code = 0;
   let stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
   try {
-    const shutdown = await runInvocationLoop({ client, flush, log, stats: ctx.stats });
+    const planner = new FlushPlanner(settings.flushStrategy, Date.now());
+    const shutdown = await runInvocationLoop({ client, flush, log, planner, stats: ctx.stats });
     stopBy = Math.min(stopBy, shutdown.deadlineMs);
   } catch (e) {
     log.error(`Extensions API: ${(e as Error).message}`);

@@ -1,13 +1,14 @@
 /**
  * The invocation loop: wait for the next event, and hand on what the function produced.
  *
- * For now every flush happens when `next` returns: the end of one invocation is known when
- * the next event arrives, so what invocation N buffered is flushed at the start of N+1 (the
- * sandbox is thawed then, and the flush does not add to N's duration), bounded by the new
- * event's deadline. SHUTDOWN gets the final flush, bounded by its own deadline.
+ * Flushes happen when `next` returns: the end of one invocation is known when the next event
+ * arrives, so what invocation N buffered is flushed at the start of N+1 (the sandbox is thawed
+ * then, and the flush does not add to N's duration), when the flush strategy says so, bounded
+ * by the new event's deadline. SHUTDOWN always gets the final flush, bounded by its deadline.
  */
 import type { Log } from "../log/mod.ts";
 import type { ExtensionEvent, ExtensionsClient, ShutdownEvent } from "./_extensions_api.ts";
+import { FlushPlanner } from "./_strategy.ts";
 
 /** Kept off the deadline so the platform still has time to read our `next` or our exit. */
 export const DEADLINE_MARGIN_MS = 20;
@@ -62,6 +63,8 @@ export interface LoopOptions {
   /** Absent in the idle loop (no API key): events are only acknowledged. */
   flush?: Flush;
   log: Log;
+  /** @default the `end` strategy: a flush at every event */
+  planner?: FlushPlanner;
   stats?: LoopStats;
   /** @default Date.now */
   now?: () => number;
@@ -75,18 +78,23 @@ export async function runInvocationLoop(options: LoopOptions): Promise<ShutdownE
   const { client, flush, log } = options;
   const stats = options.stats ?? { invocations: 0, flushes: 0, failedFlushes: 0 };
   const now = options.now ?? Date.now;
+  const planner = options.planner ?? new FlushPlanner({ kind: "end" }, now());
   let buffered = false;
   while (true) {
     const event = await client.next();
-    if (flush && (buffered || event.eventType === "SHUTDOWN")) {
+    const shutdown = event.eventType === "SHUTDOWN";
+    if (flush && (shutdown || (buffered && planner.shouldFlush(now())))) {
       stats.flushes++;
-      if (!await boundedFlush(flush, flushBudget(event, now()), log)) stats.failedFlushes++;
+      const ok = await boundedFlush(flush, flushBudget(event, now()), log);
+      if (!ok) stats.failedFlushes++;
+      planner.flushed(ok, now());
     }
     if (event.eventType === "SHUTDOWN") {
       log.info(`Shutdown (${event.shutdownReason}) after ${stats.invocations} invocations`);
       return event;
     }
     stats.invocations++;
+    planner.invoked(now());
     buffered = true;
     log.debug(`Invocation ${event.requestId}`);
   }

@@ -5,6 +5,7 @@
 import { basename } from "node:path";
 import type { Config } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
+import { type FlushStrategy, parseFlushStrategy } from "./_strategy.ts";
 
 /** Where Lambda runs external extensions: each executable file there is one extension. */
 export const EXTENSIONS_DIR = "/opt/extensions";
@@ -24,6 +25,10 @@ export interface LambdaSettings {
   localTest: boolean;
   /** False when no API key is configured: the extension registers and idles. */
   hasApiKey: boolean;
+  /** When invocations are flushed (`serverless_flush_strategy`). */
+  flushStrategy: FlushStrategy;
+  /** Settings that were not understood and fell back to a default, to be logged. */
+  warnings: string[];
 }
 
 /**
@@ -54,11 +59,14 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
       "AWS_LAMBDA_RUNTIME_API: expected the Runtime API's host:port (Lambda sets it)",
     );
   }
+  const { strategy, warning } = parseFlushStrategy(config.serverless_flush_strategy);
   return {
     runtimeApi,
     extensionName: basename(execPath),
     daemonPort: config.serverless_daemon_port,
     localTest: truthy(env.DD_LOCAL_TEST),
     hasApiKey: config.api_key !== "",
+    flushStrategy: strategy,
+    warnings: warning ? [warning] : [],
   };
 }

@@ -29,5 +29,14 @@ export {
   runInvocationLoop,
 } from "./_loop.ts";
 export { type Daemon, startDaemon } from "./_daemon.ts";
+export {
+  ADAPTIVE_FREQUENT_MS,
+  ADAPTIVE_MIN_INVOCATIONS,
+  DEFAULT_PERIOD_MS,
+  FlushPlanner,
+  type FlushStrategy,
+  MAX_BACKOFF_MS,
+  parseFlushStrategy,
+} from "./_strategy.ts";
 export { agentFlush } from "./_flush.ts";
 export { type ExtensionContext, runExtension, SHUTDOWN_BUDGET_MS } from "./_extension.ts";

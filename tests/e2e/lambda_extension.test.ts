@@ -95,6 +95,7 @@ describe("outpost as a Lambda extension", () => {
         DD_EXPVAR_PORT: "0",
         DD_SERVERLESS_DAEMON_PORT: String(await freePort()),
         DD_LOG_LEVEL: "info",
+        DD_SERVERLESS_FLUSH_STRATEGY: "end",
       },
       stdout: "ignore",
       stderr: "pipe",

@@ -61,7 +61,10 @@ describe("lambda extension mode", () => {
     await withIntake(async (intakeUrl) => {
       const api = new TestRuntimeApi();
       await api.start();
-      const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
+      const config = {
+        ...outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl),
+        serverless_flush_strategy: "end",
+      };
       const settings = lambdaSettings(
         config,
         { AWS_LAMBDA_RUNTIME_API: api.address },
@@ -241,5 +244,40 @@ describe("lambda extension mode", () => {
       await api.close();
       await silent.close();
     }
+  });
+
+  it("adaptive flushing: each of the first invocations, then every 10 s while they are fast", {
+    timeout: 30_000,
+  }, async () => {
+    await withIntake(async (intakeUrl) => {
+      const api = new TestRuntimeApi();
+      await api.start();
+      const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
+      const settings = lambdaSettings(config, { AWS_LAMBDA_RUNTIME_API: api.address }, "/x/o");
+      assert.deepEqual(settings.flushStrategy, { kind: "adaptive" });
+      const logger = createLogger({ level: "off" });
+      const stats: LoopStats = { invocations: 0, flushes: 0, failedFlushes: 0 };
+      try {
+        const run = runExtension({
+          runtime,
+          settings,
+          logger,
+          stats,
+          buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
+        });
+        await api.waitFor("/event/next", 1);
+        for (let i = 1; i <= 25; i++) {
+          api.invoke(`fast-${i}`);
+          await api.waitFor("/event/next", i + 1);
+        }
+        // Invocations 2 and 3 flushed the ones before; 22 more within a second did not.
+        assert.equal(stats.flushes, 2);
+        api.shutdown();
+        assert.equal(await run, 0);
+        assert.deepEqual(stats, { invocations: 25, flushes: 3, failedFlushes: 0 });
+      } finally {
+        await api.close();
+      }
+    });
   });
 });

@@ -36,6 +36,8 @@ describe("lambdaSettings", () => {
       daemonPort: 8124,
       localTest: true,
       hasApiKey: true,
+      flushStrategy: { kind: "adaptive" },
+      warnings: [],
     });
   });
 
@@ -45,6 +47,18 @@ describe("lambdaSettings", () => {
       assert.equal(s.localTest, expected, `DD_LOCAL_TEST=${value}`);
       assert.equal(s.hasApiKey, false);
     }
+  });
+
+  it("reads the flush strategy, and falls back to adaptive with a warning on a bad one", () => {
+    const at = (v: string) =>
+      lambdaSettings({ ...configDefaults(), serverless_flush_strategy: v }, API, "/x/o");
+    assert.deepEqual(at("periodically,250").flushStrategy, {
+      kind: "periodically",
+      intervalMs: 250,
+    });
+    const bad = at("sometimes");
+    assert.deepEqual(bad.flushStrategy, { kind: "adaptive" });
+    assert.match(bad.warnings[0], /^serverless_flush_strategy: expected end, periodically/);
   });
 
   it("names AWS_LAMBDA_RUNTIME_API when it is missing", () => {
