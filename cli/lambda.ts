@@ -41,10 +41,16 @@ export const lambda: Command = {
       log.error((e as Error).message);
       return 1;
     }
-    return await runExtension({
+    // SHUTDOWN is how Lambda stops an extension; a signal is how a person running it does.
+    const { promise: stopRequested, resolve: onSignal } = Promise.withResolvers<string>();
+    const offs = (["SIGTERM", "SIGINT"] as const).map((s) =>
+      runtime.onSignal(s, () => onSignal(`Received ${s}`))
+    );
+    const code = await runExtension({
       runtime,
       settings,
       logger,
+      stopRequested,
       // No checks: they would describe the sandbox's host, and cost start-up time; the Datadog
       // serverless agent runs none either.
       buildAgent: () =>
@@ -56,5 +62,7 @@ export const lambda: Command = {
           checks: { loadConfigs: () => ({ configs: [], errors: {} }) },
         }),
     });
+    for (const off of offs) off();
+    return code;
   },
 };

@@ -8,7 +8,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Agent } from "../agent.ts";
 import { ExtensionsClient } from "./_extensions_api.ts";
 import type { LambdaSettings } from "./_settings.ts";
-import { DEADLINE_MARGIN_MS, type LoopStats, runInvocationLoop } from "./_loop.ts";
+import { boundedFlush, DEADLINE_MARGIN_MS, type LoopStats, runInvocationLoop } from "./_loop.ts";
 import { startDaemon } from "./_daemon.ts";
 import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
@@ -31,6 +31,11 @@ export interface ExtensionContext {
   startedAt?: number;
   /** Filled while the loop runs (tests). */
   stats?: LoopStats;
+  /**
+   * Resolves with a reason when the process is asked to stop outside Lambda's SHUTDOWN (a
+   * signal, when run by hand): the extension then flushes and stops as for SHUTDOWN.
+   */
+  stopRequested?: Promise<string>;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   const log = logger.for("lambda");
   const startedAt = ctx.startedAt ?? 0;
   const client = new ExtensionsClient(runtime, settings.runtimeApi);
+  const stopRequested = ctx.stopRequested ?? new Promise<never>(() => {});
   for (const w of settings.warnings) log.warn(w);
 
   if (!settings.hasApiKey) {
@@ -50,7 +56,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     );
     try {
       await client.register(settings.extensionName);
-      await runInvocationLoop({ client, log, stats: ctx.stats });
+      await Promise.race([runInvocationLoop({ client, log, stats: ctx.stats }), stopRequested]);
       return 0;
     } catch (e) {
       log.error(`Extensions API: ${(e as Error).message}`);
@@ -92,14 +98,29 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   log.info(`ready in ${Math.round(performance.now() - startedAt)} ms`);
 
   let code = 0;
-  let stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
+  let stopBy = 0;
   try {
     const planner = new FlushPlanner(settings.flushStrategy, Date.now());
-    const shutdown = await runInvocationLoop({ client, flush, log, planner, stats: ctx.stats });
-    stopBy = Math.min(stopBy, shutdown.deadlineMs);
+    const loop = runInvocationLoop({ client, flush, log, planner, stats: ctx.stats });
+    const outcome = await Promise.race([
+      loop.then((event) => ({ event, reason: null })),
+      stopRequested.then((reason) => ({
+        event: null,
+        reason,
+      })),
+    ]);
+    if (outcome.event) {
+      stopBy = outcome.event.deadlineMs;
+    } else {
+      stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
+      // The loop is waiting in `next`; that call is left to the process exit.
+      log.info(`${outcome.reason}: final flush and stop`);
+      await boundedFlush(flush, stopBy - Date.now() - DEADLINE_MARGIN_MS, log);
+    }
   } catch (e) {
     log.error(`Extensions API: ${(e as Error).message}`);
     await client.exitError("NextFailed", (e as Error).message).catch(() => {});
+    stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
     code = 1;
   }
   await daemon.close();

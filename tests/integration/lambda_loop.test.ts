@@ -280,4 +280,51 @@ describe("lambda extension mode", () => {
       }
     });
   });
+
+  it("a stop asked outside SHUTDOWN (a signal) flushes and stops, idle or not", {
+    timeout: 30_000,
+  }, async () => {
+    await withIntake(async (intakeUrl) => {
+      for (const key of ["x", ""]) {
+        const api = new TestRuntimeApi();
+        await api.start();
+        // pointAtIntake gives a keyless config the intake's key: set the URL by hand instead.
+        const config = {
+          ...await lambdaConfig(key),
+          dd_url: intakeUrl,
+          apm_config: { ...configDefaults().apm_config, receiver_port: 0, apm_dd_url: intakeUrl },
+          serverless_flush_strategy: "end",
+        };
+        const settings = lambdaSettings(config, { AWS_LAMBDA_RUNTIME_API: api.address }, "/x/o");
+        assert.equal(settings.hasApiKey, key !== "");
+        const logger = createLogger({ level: "off" });
+        const { promise: stopRequested, resolve: stop } = Promise.withResolvers<string>();
+        try {
+          const run = runExtension({
+            runtime,
+            settings,
+            logger,
+            stopRequested,
+            buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
+          });
+          await api.waitFor("/event/next", 1);
+          api.invoke("signal-1");
+          await api.waitFor("/event/next", 2);
+          const metric = `lambda.test.signal.${key ? "agent" : "idle"}`;
+          await sendStatsd(config.dogstatsd_port, [`${metric}:4|c`]);
+          await new Promise((r) => setTimeout(r, 100));
+          stop("Received SIGTERM");
+          assert.equal(await run, 0, `api_key ${JSON.stringify(key)}`);
+          const q: Series = await (await fetch(
+            `${intakeUrl}/outpost/intake/series?metric=${metric}`,
+          )).json();
+          const sum = q.points.reduce((s, p) => s + p.value * p.interval, 0);
+          // With a key the metric was flushed before stopping; the idle extension has no agent.
+          assert.equal(Math.round(sum), key ? 4 : 0, `api_key ${JSON.stringify(key)}`);
+        } finally {
+          await api.close();
+        }
+      }
+    });
+  });
 });
