@@ -19,7 +19,7 @@ describe("isLambdaExtension", () => {
 
   it("leaves the outpost CLI alone in a Lambda container image", () => {
     assert.equal(isLambdaExtension("/usr/bin/outpost", API), false);
-    assert.equal(isLambdaExtension("/work/dist/outpost-linux-x64", API), false);
+    assert.equal(isLambdaExtension("/usr/local/lib/outpost/outpost-linux-x64", API), false);
   });
 });
 
