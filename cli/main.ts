@@ -7,6 +7,7 @@
  */
 import { type Command, parse, UsageError } from "./_command.ts";
 import { runtime } from "../src/runtime/mod.ts";
+import { isLambdaExtension } from "../src/serverless/mod.ts";
 
 /**
  * Commands are loaded only when chosen: each pulls in its own part of the agent, and loading
@@ -91,6 +92,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./stream_logs.ts")).streamLogs,
   },
   {
+    name: "lambda",
+    summary: "Run as an AWS Lambda extension",
+    load: async () => (await import("./lambda.ts")).lambda,
+  },
+  {
     name: "version",
     summary: "Print the version, commit, runtime and target platform",
     load: async () => (await import("./version.ts")).version,
@@ -117,6 +123,9 @@ function usage(): string {
 
 /** Runs the CLI with `argv` (without the executable) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // Lambda starts extensions without arguments: from /opt/extensions/ (or under another name
+  // with the Runtime API set) no command means the extension mode.
+  if (argv.length === 0 && isLambdaExtension(process.execPath, process.env)) argv = ["lambda"];
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     if (name === undefined) {

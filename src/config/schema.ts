@@ -19,6 +19,7 @@ import { intakeKeys } from "./keys/intake.ts";
 import { checksKeys } from "./keys/checks.ts";
 import { apmKeys } from "./keys/apm.ts";
 import { logsKeys } from "./keys/logs.ts";
+import { serverlessKeys } from "./keys/serverless.ts";
 
 export { LOG_LEVELS } from "./keys/core.ts";
 
@@ -36,6 +37,7 @@ export const configSchema = v.object({
   ...checksKeys,
   ...apmKeys,
   ...logsKeys,
+  ...serverlessKeys,
 });
 
 /** The validated configuration, every default applied. */

@@ -1,0 +1,68 @@
+import type { Command } from "./_command.ts";
+import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
+import { runtime } from "../src/runtime/mod.ts";
+import { createLogger } from "../src/log/mod.ts";
+import { buildAgent } from "../src/agent.ts";
+import { lambdaSettings, runExtension } from "../src/serverless/mod.ts";
+
+/** Where a Lambda function's own files are: a `datadog.yaml` there configures the extension. */
+const TASK_CONFIG = "/var/task/datadog.yaml";
+
+/** Lambda lets an extension write under /tmp only. */
+const LAMBDA_RUN_PATH = "/tmp/outpost";
+
+export const lambda: Command = {
+  name: "lambda",
+  usage: [
+    "outpost lambda [-c FILE]",
+    "",
+    "  -c, --config FILE   config file (default: /var/task/datadog.yaml when it exists)",
+    "",
+    "Runs as an AWS Lambda extension: registers with the Runtime API at AWS_LAMBDA_RUNTIME_API,",
+    "flushes metrics, traces and logs per invocation, and stops on SHUTDOWN. Started from",
+    "/opt/extensions/<name>, outpost runs this mode by itself.",
+  ].join("\n"),
+  flags: { ...CONFIG_FLAG },
+  async main(values) {
+    const loaded = await loadOrReport({
+      path: values.config as string | undefined,
+      searchPaths: [TASK_CONFIG],
+      defaults: { run_path: LAMBDA_RUN_PATH },
+    });
+    if (!loaded) return 1;
+    const { config, file } = loaded;
+    const logger = createLogger({ level: config.log_level, console: true });
+    const log = logger.for("lambda");
+    for (const w of loaded.warnings) log.warn(w);
+    let settings;
+    try {
+      settings = lambdaSettings(config, process.env, process.execPath);
+    } catch (e) {
+      log.error((e as Error).message);
+      return 1;
+    }
+    // SHUTDOWN is how Lambda stops an extension; a signal is how a person running it does.
+    const { promise: stopRequested, resolve: onSignal } = Promise.withResolvers<string>();
+    const offs = (["SIGTERM", "SIGINT"] as const).map((s) =>
+      runtime.onSignal(s, () => onSignal(`Received ${s}`))
+    );
+    const code = await runExtension({
+      runtime,
+      settings,
+      logger,
+      stopRequested,
+      // No checks: they would describe the sandbox's host, and cost start-up time; the Datadog
+      // serverless agent runs none either.
+      buildAgent: () =>
+        buildAgent({
+          runtime,
+          config,
+          configFile: file,
+          logger,
+          checks: { loadConfigs: () => ({ configs: [], errors: {} }) },
+        }),
+    });
+    for (const off of offs) off();
+    return code;
+  },
+};

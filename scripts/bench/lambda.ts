@@ -1,0 +1,214 @@
+/**
+ * Cold start, idle memory and per-invocation flush cost of the Lambda extension mode.
+ *
+ *   bun scripts/bench/lambda.ts [--bin dist/outpost-linux-x64] [--runs 20] [--idle 3]
+ *
+ * - registered / ready: exec of the binary (copied as `datadog-agent`, started without
+ *   arguments with AWS_LAMBDA_RUNTIME_API set) until its register call, and until its first
+ *   `next` call (the extension is ready: Lambda starts the runtime then), median of N cold
+ *   starts against a test Runtime API; also the `ready in N ms` figure the binary logs;
+ * - baseline: a compiled Bun hello-world that registers and calls `next` the same way, timed
+ *   in the same rounds, so the ratio survives a noisy machine;
+ * - idle RSS: VmRSS of both after --idle seconds of waiting in `next`;
+ * - flush: per invocation, 100 DogStatsD metrics and one trace sent, then the time from the
+ *   next INVOKE until the extension calls `next` again (its flush to the local intake done),
+ *   median over N invocations.
+ * Goals: ready ≤ 60 ms p50, idle RSS ≤ 40 MB.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { median, report } from "./_report.ts";
+import { freePort, freeUdpPort, sleep, startIntake } from "./_agent.ts";
+import { TestRuntimeApi } from "../../tests/_lambda_runtime_api.ts";
+
+const { values } = parseArgs({
+  options: {
+    bin: { type: "string", default: resolve(import.meta.dirname, "../../dist/outpost-linux-x64") },
+    runs: { type: "string", default: "20" },
+    idle: { type: "string", default: "3" },
+  },
+});
+const RUNS = Number(values.runs);
+const IDLE_S = Number(values.idle);
+const dir = mkdtempSync(join(tmpdir(), "outpost-bench-lambda-"));
+const OUTPOST = join(dir, "datadog-agent");
+copyFileSync(resolve(values.bin!), OUTPOST);
+
+/** The baseline: the least a Bun extension does to be ready (register, then `next`). */
+const HELLO = `
+const base = "http://" + process.env.AWS_LAMBDA_RUNTIME_API + "/2020-01-01/extension";
+const res = await fetch(base + "/register", {
+  method: "POST",
+  headers: { "Lambda-Extension-Name": "hello" },
+  body: JSON.stringify({ events: ["INVOKE", "SHUTDOWN"] }),
+});
+const id = res.headers.get("Lambda-Extension-Identifier");
+for (;;) {
+  const ev = await (await fetch(base + "/event/next", { headers: { "Lambda-Extension-Identifier": id } })).json();
+  if (ev.eventType === "SHUTDOWN") process.exit(0);
+}
+`;
+writeFileSync(join(dir, "hello.ts"), HELLO);
+const HELLO_BIN = join(dir, "hello");
+const built = Bun.spawnSync({
+  cmd: [process.execPath, "build", "--compile", join(dir, "hello.ts"), "--outfile", HELLO_BIN],
+  stdout: "ignore",
+  stderr: "inherit",
+});
+if (built.exitCode !== 0) throw new Error("cannot compile the hello-world baseline");
+
+const intake = await startIntake(OUTPOST, join(dir, "intake"), "1gb");
+
+async function env(api: TestRuntimeApi, dogstatsd: number, apm: number) {
+  return {
+    PATH: process.env.PATH ?? "",
+    AWS_LAMBDA_RUNTIME_API: api.address,
+    DD_API_KEY: "bench-key",
+    DD_DD_URL: intake.url,
+    DD_APM_DD_URL: intake.url,
+    DD_HOSTNAME: "lambda-bench",
+    DD_RUN_PATH: join(dir, "run"),
+    DD_DOGSTATSD_PORT: String(dogstatsd),
+    DD_APM_RECEIVER_PORT: String(apm),
+    DD_CMD_PORT: "0",
+    DD_EXPVAR_PORT: "0",
+    DD_SERVERLESS_DAEMON_PORT: String(await freePort()),
+    DD_SERVERLESS_FLUSH_STRATEGY: "end",
+  };
+}
+
+function rssMiB(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+  return kb / 1024;
+}
+
+interface ColdStart {
+  registeredMs: number;
+  readyMs: number;
+  loggedMs: number | null;
+  rss: number | null;
+}
+
+/** One cold start of `bin`: exec → register → first `next`, then SHUTDOWN. */
+async function coldStart(bin: string, idle: boolean): Promise<ColdStart> {
+  const api = new TestRuntimeApi();
+  await api.start();
+  const t0 = performance.now();
+  const proc = Bun.spawn({
+    cmd: [bin],
+    env: await env(api, await freeUdpPort(), await freePort()),
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const stderr = new Response(proc.stderr).text();
+  await api.waitFor("/event/next", 1, 30_000);
+  const [register, next] = [api.callsTo("/register")[0], api.callsTo("/event/next")[0]];
+  const timing = { registeredMs: register.at, readyMs: next.at };
+  let rss = null;
+  if (idle) {
+    await sleep(IDLE_S * 1000);
+    rss = rssMiB(proc.pid);
+  }
+  api.shutdown();
+  if (await proc.exited !== 0) throw new Error(`${bin} failed: ${await stderr}`);
+  await api.close();
+  const logged = /ready in (\d+) ms/.exec(await stderr);
+  // `at` is wall-clock ms; the spawn was timed on the performance clock at about the same time.
+  const spawnedAt = performance.timeOrigin + t0;
+  return {
+    registeredMs: timing.registeredMs - spawnedAt,
+    readyMs: timing.readyMs - spawnedAt,
+    loggedMs: logged ? Number(logged[1]) : null,
+    rss,
+  };
+}
+
+const outpost: ColdStart[] = [];
+const hello: ColdStart[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const idle = i === RUNS - 1;
+  outpost.push(await coldStart(OUTPOST, idle));
+  hello.push(await coldStart(HELLO_BIN, idle));
+}
+
+/** Per-invocation flush: 100 metrics + 1 trace, INVOKE → next `next`. */
+async function flushCost(): Promise<number[]> {
+  const api = new TestRuntimeApi();
+  await api.start();
+  const dogstatsd = await freeUdpPort();
+  const apm = await freePort();
+  const proc = Bun.spawn({
+    cmd: [OUTPOST],
+    env: await env(api, dogstatsd, apm),
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const sock = createSocket("udp4");
+  const lines = Array.from({ length: 100 }, (_, m) => `bench.lambda.m${m}:1|c|#inv:x`);
+  const costs: number[] = [];
+  await api.waitFor("/event/next", 1, 30_000);
+  for (let i = 1; i <= RUNS + 1; i++) {
+    const invokedAt = Date.now();
+    api.invoke(`bench-${i}`);
+    await api.waitFor("/event/next", i + 1);
+    // The first INVOKE has nothing to flush yet.
+    if (i > 1) costs.push(api.callsTo("/event/next")[i].at - invokedAt);
+    await new Promise<void>((ok) =>
+      sock.send(lines.join("\n"), dogstatsd, "127.0.0.1", () => ok())
+    );
+    const span = {
+      trace_id: i,
+      span_id: 1,
+      parent_id: 0,
+      name: "aws.lambda",
+      resource: "bench",
+      service: "lambda-bench",
+      start: Date.now() * 1e6,
+      duration: 1e6,
+    };
+    await (await fetch(`http://127.0.0.1:${apm}/v0.4/traces`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify([[span]]),
+    })).body?.cancel();
+    await sleep(50);
+  }
+  sock.close();
+  api.shutdown();
+  await proc.exited;
+  await api.close();
+  return costs;
+}
+const flush = await flushCost();
+await intake.stop();
+rmSync(dir, { recursive: true, force: true });
+
+const m = (xs: ColdStart[], k: "registeredMs" | "readyMs") => median(xs.map((x) => x[k]));
+const ready = m(outpost, "readyMs");
+const helloReady = m(hello, "readyMs");
+const logged = outpost.map((x) => x.loggedMs).filter((x): x is number => x !== null);
+const rss = outpost.at(-1)!.rss!;
+const helloRss = hello.at(-1)!.rss!;
+report("lambda", [
+  { measure: "outpost exec → register, median ms", value: m(outpost, "registeredMs").toFixed(1) },
+  {
+    measure: "outpost exec → ready (first next), median ms",
+    value: ready.toFixed(1),
+    goal: "≤ 60",
+  },
+  { measure: "outpost `ready in` logged, median ms", value: median(logged).toFixed(1) },
+  { measure: "hello-world exec → ready, median ms", value: helloReady.toFixed(1) },
+  { measure: "ready ratio outpost / hello-world", value: (ready / helloReady).toFixed(2) },
+  { measure: "outpost idle RSS, MiB", value: rss.toFixed(1), goal: "≤ 40" },
+  { measure: "hello-world idle RSS, MiB", value: helloRss.toFixed(1) },
+  { measure: "RSS ratio outpost / hello-world", value: (rss / helloRss).toFixed(2) },
+  { measure: "flush of 100 metrics + 1 trace, median ms", value: median(flush).toFixed(1) },
+], {
+  runs: RUNS,
+  outpost,
+  hello,
+  flush_ms: { median: median(flush), all: flush },
+});

@@ -1,0 +1,9 @@
+/** Keys of the Lambda extension mode (`outpost lambda`). */
+import { port, str } from "../_kinds.ts";
+
+export const serverlessKeys = {
+  /** The daemon the Datadog Lambda libraries call (`/lambda/hello`, `/lambda/flush`). */
+  serverless_daemon_port: port(8124),
+  /** `end`, `periodically` or `periodically,<ms>`; empty is adaptive (src/serverless/_strategy.ts). */
+  serverless_flush_strategy: str("", 64),
+};

@@ -1,0 +1,130 @@
+/**
+ * The Lambda extension's life: register while the agent is built, serve the daemon, run the
+ * invocation loop, and on SHUTDOWN flush and stop inside the 2 s the platform allows. With no
+ * API key it registers and idles: the function must never fail because of its extension.
+ */
+import type { Runtime } from "../runtime/types.ts";
+import type { Logger } from "../log/mod.ts";
+import type { Agent } from "../agent.ts";
+import { ExtensionsClient } from "./_extensions_api.ts";
+import type { LambdaSettings } from "./_settings.ts";
+import { boundedFlush, DEADLINE_MARGIN_MS, type LoopStats, runInvocationLoop } from "./_loop.ts";
+import { startDaemon } from "./_daemon.ts";
+import { FlushPlanner } from "./_strategy.ts";
+import { agentFlush } from "./_flush.ts";
+
+/** External extensions get 2 s between SHUTDOWN and SIGKILL. */
+export const SHUTDOWN_BUDGET_MS = 2_000;
+
+/** What {@linkcode runExtension} needs. */
+export interface ExtensionContext {
+  runtime: Runtime;
+  settings: LambdaSettings;
+  logger: Logger;
+  /** Builds the agent (not started); called only when there is an API key. */
+  buildAgent: () => Promise<Agent>;
+  /**
+   * Where the `ready in N ms` line counts from, on the `performance.now()` clock, which starts
+   * with the process: the default counts the runtime's own start-up too, as the platform does.
+   * @default 0
+   */
+  startedAt?: number;
+  /** Filled while the loop runs (tests). */
+  stats?: LoopStats;
+  /**
+   * Resolves with a reason when the process is asked to stop outside Lambda's SHUTDOWN (a
+   * signal, when run by hand): the extension then flushes and stops as for SHUTDOWN.
+   */
+  stopRequested?: Promise<string>;
+}
+
+/**
+ * Runs the extension until SHUTDOWN and returns the exit code: 0 after a SHUTDOWN, 1 when the
+ * Runtime API could not be used (an error is reported to it first when possible).
+ */
+export async function runExtension(ctx: ExtensionContext): Promise<number> {
+  const { runtime, settings, logger } = ctx;
+  const log = logger.for("lambda");
+  const startedAt = ctx.startedAt ?? 0;
+  const client = new ExtensionsClient(runtime, settings.runtimeApi);
+  const stopRequested = ctx.stopRequested ?? new Promise<never>(() => {});
+  for (const w of settings.warnings) log.warn(w);
+
+  if (!settings.hasApiKey) {
+    log.error(
+      "No API key configured (DD_API_KEY or api_key): the extension registers and stays idle",
+    );
+    try {
+      await client.register(settings.extensionName);
+      await Promise.race([runInvocationLoop({ client, log, stats: ctx.stats }), stopRequested]);
+      return 0;
+    } catch (e) {
+      log.error(`Extensions API: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+
+  // Register while the agent is built: both take time, and the function waits for both.
+  const registered = client.register(settings.extensionName);
+  registered.catch(() => {}); // awaited below; this only avoids an unhandled rejection meanwhile
+  let agent: Agent;
+  try {
+    agent = await ctx.buildAgent();
+    await agent.start();
+  } catch (e) {
+    const message = `Cannot start the agent: ${(e as Error).message}`;
+    log.error(message);
+    await registered.then(() => client.initError("AgentStart", message)).catch(() => {});
+    return 1;
+  }
+  const flush = agentFlush(agent);
+  let daemon;
+  try {
+    const registration = await registered;
+    log.info(`Registered as ${settings.extensionName} for ${registration.functionName}`);
+    daemon = await startDaemon({
+      runtime,
+      port: settings.daemonPort,
+      localTest: settings.localTest,
+      flush,
+      log,
+    });
+  } catch (e) {
+    log.error(`Cannot start the extension: ${(e as Error).message}`);
+    await client.initError("Start", (e as Error).message).catch(() => {});
+    await agent.stop(SHUTDOWN_BUDGET_MS);
+    return 1;
+  }
+  log.info(`ready in ${Math.round(performance.now() - startedAt)} ms`);
+
+  let code = 0;
+  let stopBy = 0;
+  try {
+    const planner = new FlushPlanner(settings.flushStrategy, Date.now());
+    const loop = runInvocationLoop({ client, flush, log, planner, stats: ctx.stats });
+    const outcome = await Promise.race([
+      loop.then((event) => ({ event, reason: null })),
+      stopRequested.then((reason) => ({
+        event: null,
+        reason,
+      })),
+    ]);
+    if (outcome.event) {
+      stopBy = outcome.event.deadlineMs;
+    } else {
+      stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
+      // The loop is waiting in `next`; that call is left to the process exit.
+      log.info(`${outcome.reason}: final flush and stop`);
+      await boundedFlush(flush, stopBy - Date.now() - DEADLINE_MARGIN_MS, log);
+    }
+  } catch (e) {
+    log.error(`Extensions API: ${(e as Error).message}`);
+    await client.exitError("NextFailed", (e as Error).message).catch(() => {});
+    stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
+    code = 1;
+  }
+  await daemon.close();
+  // What is left after the final flush (nothing, usually) is the components' to store.
+  await agent.stop(Math.max(stopBy - Date.now() - DEADLINE_MARGIN_MS, 0));
+  return code;
+}

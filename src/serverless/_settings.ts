@@ -1,0 +1,72 @@
+/**
+ * When outpost runs as an AWS Lambda extension, and what that mode reads from the config and
+ * the Lambda environment.
+ */
+import { basename } from "node:path";
+import type { Config } from "../config/mod.ts";
+import { OutpostError } from "../errors.ts";
+import { type FlushStrategy, parseFlushStrategy } from "./_strategy.ts";
+
+/** Where Lambda runs external extensions: each executable file there is one extension. */
+export const EXTENSIONS_DIR = "/opt/extensions";
+
+/** The environment variables this mode reads. */
+export type LambdaEnv = Record<string, string | undefined>;
+
+/** Everything the Lambda mode needs, resolved once at start. */
+export interface LambdaSettings {
+  /** `host:port` of the Runtime API (`AWS_LAMBDA_RUNTIME_API`). */
+  runtimeApi: string;
+  /** `Lambda-Extension-Name`: Lambda requires the extension's file name. */
+  extensionName: string;
+  /** Port of the daemon the Datadog libraries call. */
+  daemonPort: number;
+  /** `DD_LOCAL_TEST`: `/lambda/flush` then counts as the end of the invocation. */
+  localTest: boolean;
+  /** False when no API key is configured: the extension registers and idles. */
+  hasApiKey: boolean;
+  /** When invocations are flushed (`serverless_flush_strategy`). */
+  flushStrategy: FlushStrategy;
+  /** Settings that were not understood and fell back to a default, to be logged. */
+  warnings: string[];
+}
+
+/**
+ * Whether this process should run as a Lambda extension without being told: the executable
+ * lives in `/opt/extensions/`, or the Runtime API is set and the executable is not named like
+ * the `outpost` CLI (so `outpost run` in a Lambda container image still runs the agent).
+ */
+export function isLambdaExtension(execPath: string, env: LambdaEnv): boolean {
+  if (execPath.startsWith(`${EXTENSIONS_DIR}/`)) return true;
+  const name = basename(execPath);
+  const isCli = name === "outpost" || name.startsWith("outpost-");
+  return !isCli && !!env.AWS_LAMBDA_RUNTIME_API;
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
+}
+
+/**
+ * The Lambda mode's settings. Throws a config error naming `AWS_LAMBDA_RUNTIME_API` when it
+ * is missing: outside Lambda (or its emulator) there is nothing to register with.
+ */
+export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string): LambdaSettings {
+  const runtimeApi = env.AWS_LAMBDA_RUNTIME_API?.trim() ?? "";
+  if (!runtimeApi) {
+    throw new OutpostError(
+      "config_invalid",
+      "AWS_LAMBDA_RUNTIME_API: expected the Runtime API's host:port (Lambda sets it)",
+    );
+  }
+  const { strategy, warning } = parseFlushStrategy(config.serverless_flush_strategy);
+  return {
+    runtimeApi,
+    extensionName: basename(execPath),
+    daemonPort: config.serverless_daemon_port,
+    localTest: truthy(env.DD_LOCAL_TEST),
+    hasApiKey: config.api_key !== "",
+    flushStrategy: strategy,
+    warnings: warning ? [warning] : [],
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The AWS Lambda extension mode: the same binary registers with the Extensions API, flushes
+ * per invocation and stops on SHUTDOWN.
+ *
+ * @module
+ */
+export {
+  EXTENSIONS_DIR,
+  isLambdaExtension,
+  type LambdaEnv,
+  type LambdaSettings,
+  lambdaSettings,
+} from "./_settings.ts";
+export {
+  EVENTS,
+  type ExtensionEvent,
+  ExtensionsClient,
+  type InvokeEvent,
+  type Registration,
+  type ShutdownEvent,
+} from "./_extensions_api.ts";
+export {
+  boundedFlush,
+  DEADLINE_MARGIN_MS,
+  type Flush,
+  FLUSH_TIMEOUT_MS,
+  flushBudget,
+  type LoopStats,
+  runInvocationLoop,
+} from "./_loop.ts";
+export { type Daemon, startDaemon } from "./_daemon.ts";
+export {
+  ADAPTIVE_FREQUENT_MS,
+  ADAPTIVE_MIN_INVOCATIONS,
+  DEFAULT_PERIOD_MS,
+  FlushPlanner,
+  type FlushStrategy,
+  MAX_BACKOFF_MS,
+  parseFlushStrategy,
+} from "./_strategy.ts";
+export { agentFlush } from "./_flush.ts";
+export { type ExtensionContext, runExtension, SHUTDOWN_BUDGET_MS } from "./_extension.ts";

@@ -1,0 +1,119 @@
+/**
+ * A Lambda Runtime API for tests (the Extensions API part): register, next, init/error and
+ * exit/error on 127.0.0.1, with the events handed out under the test's control. Runs on the
+ * project's runtime layer, so it works under Bun and Deno.
+ */
+import { runtime } from "../src/runtime/mod.ts";
+import type { HttpServer } from "../src/runtime/types.ts";
+
+/** One call the extension made, as received. */
+export interface Call {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+/** The identifier handed out at register. */
+export const EXTENSION_ID = "2b1e7f1c-0d1a-4a3e-9d51-4c1b3f0e9a77";
+
+export class TestRuntimeApi {
+  readonly calls: Call[] = [];
+  #server: HttpServer | undefined;
+  readonly #events: unknown[] = [];
+  #waiting: ((event: unknown) => void) | null = null;
+  #watchers: Array<() => void> = [];
+
+  /** `host:port`, the value of AWS_LAMBDA_RUNTIME_API. */
+  get address(): string {
+    return `127.0.0.1:${this.#server!.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.#server = await runtime.serve(
+      { hostname: "127.0.0.1", port: 0 },
+      (req) => this.#handle(req),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#waiting?.({ eventType: "SHUTDOWN", shutdownReason: "failure", deadlineMs: Date.now() });
+    await this.#server?.close();
+  }
+
+  /** Calls to `path` so far. */
+  callsTo(path: string): Call[] {
+    return this.calls.filter((c) => c.path === path);
+  }
+
+  /** Resolves once the extension made `n` calls to `path`. */
+  async waitFor(path: string, n: number, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.callsTo(path).length < n) {
+      if (Date.now() > end) {
+        throw new Error(`${path} called ${this.callsTo(path).length} times, waited for ${n}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.#watchers.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  /** Hands out one INVOKE with a deadline `timeoutMs` from now. */
+  invoke(requestId: string, timeoutMs = 3_000): void {
+    this.#push({
+      eventType: "INVOKE",
+      deadlineMs: Date.now() + timeoutMs,
+      requestId,
+      invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:outpost-test",
+      tracing: { type: "X-Amzn-Trace-Id", value: "Root=1-5759e988-bd862e3fe1be46a994272793" },
+    });
+  }
+
+  /** Hands out SHUTDOWN with the 2 s an external extension gets. */
+  shutdown(reason = "spindown"): void {
+    this.#push({ eventType: "SHUTDOWN", shutdownReason: reason, deadlineMs: Date.now() + 2_000 });
+  }
+
+  #push(event: unknown): void {
+    if (this.#waiting) {
+      const deliver = this.#waiting;
+      this.#waiting = null;
+      deliver(event);
+    } else {
+      this.#events.push(event);
+    }
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const path = new URL(req.url).pathname.replace("/2020-01-01/extension", "");
+    const headers: Record<string, string> = {};
+    req.headers.forEach((v, k) => (headers[k] = v));
+    this.calls.push({ method: req.method, path, headers, body: await req.text(), at: Date.now() });
+    for (const w of this.#watchers.splice(0)) w();
+    if (path === "/register" && req.method === "POST") {
+      return Response.json(
+        { functionName: "outpost-test", functionVersion: "$LATEST", handler: "index.handler" },
+        { headers: { "Lambda-Extension-Identifier": EXTENSION_ID } },
+      );
+    }
+    if (headers["lambda-extension-identifier"] !== EXTENSION_ID) {
+      return Response.json({ errorMessage: "unknown extension", errorType: "Extension.Unknown" }, {
+        status: 403,
+      });
+    }
+    if (path === "/event/next" && req.method === "GET") {
+      const event = this.#events.shift() ??
+        await new Promise((resolve) => (this.#waiting = resolve));
+      return Response.json(event, {
+        headers: { "Lambda-Extension-Event-Identifier": crypto.randomUUID() },
+      });
+    }
+    if ((path === "/init/error" || path === "/exit/error") && req.method === "POST") {
+      return Response.json({ status: "OK" }, { status: 202 });
+    }
+    return Response.json({ errorMessage: `no route ${path}` }, { status: 404 });
+  }
+}

@@ -1,0 +1,70 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { configDefaults } from "../../../src/config/mod.ts";
+import { isLambdaExtension, lambdaSettings } from "../../../src/serverless/mod.ts";
+
+const API = { AWS_LAMBDA_RUNTIME_API: "127.0.0.1:9001" };
+
+describe("isLambdaExtension", () => {
+  it("is true for any executable in /opt/extensions/, Runtime API or not", () => {
+    assert.equal(isLambdaExtension("/opt/extensions/datadog-agent", {}), true);
+    assert.equal(isLambdaExtension("/opt/extensions/outpost", {}), true);
+  });
+
+  it("is true under another name only with the Runtime API set", () => {
+    assert.equal(isLambdaExtension("/layer/datadog-agent", API), true);
+    assert.equal(isLambdaExtension("/layer/datadog-agent", {}), false);
+    assert.equal(isLambdaExtension("/layer/datadog-agent", { AWS_LAMBDA_RUNTIME_API: "" }), false);
+  });
+
+  it("leaves the outpost CLI alone in a Lambda container image", () => {
+    assert.equal(isLambdaExtension("/usr/bin/outpost", API), false);
+    assert.equal(isLambdaExtension("/usr/local/lib/outpost/outpost-linux-x64", API), false);
+  });
+});
+
+describe("lambdaSettings", () => {
+  it("takes the extension name from the file name and the key from the config", () => {
+    const s = lambdaSettings(
+      { ...configDefaults(), api_key: "k" },
+      { ...API, DD_LOCAL_TEST: "true" },
+      "/opt/extensions/datadog-agent",
+    );
+    assert.deepEqual(s, {
+      runtimeApi: "127.0.0.1:9001",
+      extensionName: "datadog-agent",
+      daemonPort: 8124,
+      localTest: true,
+      hasApiKey: true,
+      flushStrategy: { kind: "adaptive" },
+      warnings: [],
+    });
+  });
+
+  it("reads DD_LOCAL_TEST as a boolean and notices a missing key", () => {
+    for (const [value, expected] of [["1", true], ["false", false], ["", false]] as const) {
+      const s = lambdaSettings(configDefaults(), { ...API, DD_LOCAL_TEST: value }, "/x/o");
+      assert.equal(s.localTest, expected, `DD_LOCAL_TEST=${value}`);
+      assert.equal(s.hasApiKey, false);
+    }
+  });
+
+  it("reads the flush strategy, and falls back to adaptive with a warning on a bad one", () => {
+    const at = (v: string) =>
+      lambdaSettings({ ...configDefaults(), serverless_flush_strategy: v }, API, "/x/o");
+    assert.deepEqual(at("periodically,250").flushStrategy, {
+      kind: "periodically",
+      intervalMs: 250,
+    });
+    const bad = at("sometimes");
+    assert.deepEqual(bad.flushStrategy, { kind: "adaptive" });
+    assert.match(bad.warnings[0], /^serverless_flush_strategy: expected end, periodically/);
+  });
+
+  it("names AWS_LAMBDA_RUNTIME_API when it is missing", () => {
+    assert.throws(
+      () => lambdaSettings(configDefaults(), {}, "/opt/extensions/datadog-agent"),
+      /AWS_LAMBDA_RUNTIME_API: expected the Runtime API's host:port/,
+    );
+  });
+});
