@@ -15,8 +15,7 @@ import { type Agent, buildAgent } from "../../src/agent.ts";
 import { readAuthToken } from "../../src/api/mod.ts";
 import type { CheckConfig, ConfdResult, Loader } from "../../src/checks/_types.ts";
 import { tempDir } from "../_temp.ts";
-
-const ROOT = join(import.meta.dirname, "../..");
+import { outpost } from "./_cli.ts";
 
 function cfg(name: string, digest = "00000000000000aa"): CheckConfig {
   return {
@@ -112,21 +111,6 @@ before(async () => {
 after(async () => {
   await agent.stop();
 });
-
-async function outpost(args: string[]) {
-  const proc = Bun.spawn({
-    cmd: [process.execPath, join(ROOT, "cli/main.ts"), ...args],
-    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
 
 /** Polls the JSON status until `ok` holds (each poll is a real request; no timing asserted). */
 async function statusUntil(ok: (s: any) => boolean): Promise<any> {

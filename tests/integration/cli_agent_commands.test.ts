@@ -13,8 +13,8 @@ import { createLogger } from "../../src/log/mod.ts";
 import { type Agent, buildAgent } from "../../src/agent.ts";
 import type { Loader } from "../../src/checks/_types.ts";
 import { tempDir } from "../_temp.ts";
+import { outpost } from "./_cli.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
 const API_KEY = "0123456789abcdef0123456789abcdef";
 
 /** A loader whose checks finish loading only when `release` is called: "checks" is unhealthy until then. */
@@ -102,21 +102,6 @@ before(async () => {
 after(async () => {
   await agent.stop();
 });
-
-async function outpost(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn({
-    cmd: [process.execPath, join(ROOT, "cli/main.ts"), ...args],
-    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
 
 describe("outpost health", () => {
   it("prints FAIL with the unhealthy component and exits 1 while checks are loading", async () => {

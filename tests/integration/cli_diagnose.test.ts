@@ -15,8 +15,8 @@ import { runtime } from "../../src/runtime/mod.ts";
 import { buildIntake } from "../../src/intake/mod.ts";
 import { tempDir } from "../_temp.ts";
 import { testCertificate } from "../unit/forwarder/_helpers.ts";
+import { outpost } from "./_cli.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
 const KEY = "0123456789abcdef0123456789abcdef";
 const dir = tempDir("outpost-diagnose-");
 
@@ -76,21 +76,6 @@ function configFor(name: string, base: string, extra: string[] = []): string {
     ].join("\n") + "\n",
   );
   return file;
-}
-
-async function outpost(args: string[]) {
-  const proc = Bun.spawn({
-    cmd: [process.execPath, join(ROOT, "cli/main.ts"), ...args],
-    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
 }
 
 describe("outpost diagnose", { timeout: 60_000 }, () => {

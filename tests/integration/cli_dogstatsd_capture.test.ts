@@ -16,8 +16,8 @@ import { createLogger } from "../../src/log/mod.ts";
 import { type Agent, buildAgent } from "../../src/agent.ts";
 import { readCapture } from "../../src/dogstatsd/mod.ts";
 import { tempDir } from "../_temp.ts";
+import { outpost } from "./_cli.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
 const API_KEY = "0123456789abcdef0123456789abcdef";
 
 async function freeUdpPort(): Promise<number> {
@@ -67,20 +67,6 @@ async function startAgent(name: string, dir: string): Promise<Side> {
       `dogstatsd_port: ${udpPort}\n`,
   );
   return { agent, dir, file, udpPort };
-}
-
-function outpost(args: string[]) {
-  const proc = Bun.spawn({
-    cmd: [process.execPath, join(ROOT, "cli/main.ts"), ...args],
-    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]).then(([stdout, stderr, code]) => ({ stdout, stderr, code }));
 }
 
 /** `[name, tags, count]` of every context, as `dogstatsd-stats --json` prints them. */

@@ -13,8 +13,8 @@ import { loadConfig } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { type Agent, buildAgent } from "../../src/agent.ts";
 import { tempDir } from "../_temp.ts";
+import { outpost } from "./_cli.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
 const API_KEY = "0123456789abcdef0123456789abcdef";
 const dir = tempDir("outpost-cli-dsd-");
 let agent: Agent;
@@ -65,21 +65,6 @@ before(async () => {
 after(async () => {
   await agent.stop();
 });
-
-async function outpost(args: string[]) {
-  const proc = Bun.spawn({
-    cmd: [process.execPath, join(ROOT, "cli/main.ts"), ...args],
-    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
 
 describe("outpost dogstatsd-stats", { timeout: 30_000 }, () => {
   it("counts the samples received per metric and tag set", async () => {
