@@ -8,7 +8,13 @@ import type { Logger } from "../log/mod.ts";
 import type { Agent } from "../agent.ts";
 import { ExtensionsClient } from "./_extensions_api.ts";
 import type { LambdaSettings } from "./_settings.ts";
-import { boundedFlush, DEADLINE_MARGIN_MS, type LoopStats, runInvocationLoop } from "./_loop.ts";
+import {
+  boundedFlush,
+  DEADLINE_MARGIN_MS,
+  type LoopStats,
+  runInvocationLoop,
+  STOP_RESERVE_MS,
+} from "./_loop.ts";
 import { startDaemon } from "./_daemon.ts";
 import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
@@ -115,7 +121,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
       stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
       // The loop is waiting in `next`; that call is left to the process exit.
       log.info(`${outcome.reason}: final flush and stop`);
-      await boundedFlush(flush, stopBy - Date.now() - DEADLINE_MARGIN_MS, log);
+      await boundedFlush(flush, stopBy - Date.now() - DEADLINE_MARGIN_MS - STOP_RESERVE_MS, log);
     }
   } catch (e) {
     log.error(`Extensions API: ${(e as Error).message}`);

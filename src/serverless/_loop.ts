@@ -13,6 +13,12 @@ import { FlushPlanner } from "./_strategy.ts";
 /** Kept off the deadline so the platform still has time to read our `next` or our exit. */
 export const DEADLINE_MARGIN_MS = 20;
 
+/**
+ * Kept free after SHUTDOWN's final flush for stopping the components and the daemon, so the
+ * exit still comes inside the 2 s before the platform's SIGKILL on a loaded machine.
+ */
+export const STOP_RESERVE_MS = 300;
+
 /** A flush never takes longer than this, whatever the deadline (the Go agent's FlushTimeout). */
 export const FLUSH_TIMEOUT_MS = 5_000;
 
@@ -52,9 +58,10 @@ export async function boundedFlush(flush: Flush, budgetMs: number, log: Log): Pr
   }
 }
 
-/** The time a flush may take before `event`'s deadline. */
+/** The time a flush may take before `event`'s deadline (SHUTDOWN's leaves time to stop). */
 export function flushBudget(event: ExtensionEvent, now: number): number {
-  return Math.min(event.deadlineMs - now - DEADLINE_MARGIN_MS, FLUSH_TIMEOUT_MS);
+  const reserve = event.eventType === "SHUTDOWN" ? STOP_RESERVE_MS : 0;
+  return Math.min(event.deadlineMs - now - DEADLINE_MARGIN_MS - reserve, FLUSH_TIMEOUT_MS);
 }
 
 /** Options of {@linkcode runInvocationLoop}. */

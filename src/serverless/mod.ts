@@ -27,6 +27,7 @@ export {
   flushBudget,
   type LoopStats,
   runInvocationLoop,
+  STOP_RESERVE_MS,
 } from "./_loop.ts";
 export { type Daemon, startDaemon } from "./_daemon.ts";
 export {

@@ -10,6 +10,7 @@ import {
   flushBudget,
   type LoopStats,
   runInvocationLoop,
+  STOP_RESERVE_MS,
 } from "../../../src/serverless/mod.ts";
 import { EXTENSION_ID, TestRuntimeApi } from "../../_lambda_runtime_api.ts";
 
@@ -62,15 +63,22 @@ describe("boundedFlush", () => {
     assert.equal(await boundedFlush(() => Promise.resolve(), 50, log), true);
   });
 
-  it("budgets the deadline less the margin, at most the flush timeout", () => {
-    const event = {
+  it("budgets the deadline less the margin (and SHUTDOWN's stop reserve), at most the flush timeout", () => {
+    const shutdown = {
       eventType: "SHUTDOWN",
       shutdownReason: "spindown",
       deadlineMs: 10_000,
     } as const;
-    assert.equal(flushBudget(event, 9_000), 1_000 - DEADLINE_MARGIN_MS);
-    assert.equal(flushBudget(event, 0), FLUSH_TIMEOUT_MS);
-    assert.ok(flushBudget(event, 10_000) <= 0);
+    assert.equal(flushBudget(shutdown, 9_000), 1_000 - DEADLINE_MARGIN_MS - STOP_RESERVE_MS);
+    assert.equal(flushBudget(shutdown, 0), FLUSH_TIMEOUT_MS);
+    assert.ok(flushBudget(shutdown, 10_000) <= 0);
+    const invoke = {
+      eventType: "INVOKE",
+      deadlineMs: 10_000,
+      requestId: "r1",
+      invokedFunctionArn: "arn:aws:lambda:eu-west-1:1:function:f",
+    } as const;
+    assert.equal(flushBudget(invoke, 9_000), 1_000 - DEADLINE_MARGIN_MS);
   });
 });
 
