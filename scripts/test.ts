@@ -14,8 +14,8 @@
  *
  * `bun scripts/test.ts --only unit|bun|deno|doc|e2e` runs one part while developing.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, statfsSync } from "node:fs";
+import { availableParallelism, freemem, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -81,15 +81,30 @@ function countJunit(xml: string) {
   return {
     passed: leaves.length - failedCases.length - skipped,
     failed: failedCases.length,
-    failedNames: failedCases.map((c) => c.name),
+    failedNames: failedCases.map((c) => `${c.name}${reason(c.body)}`),
   };
 }
 
+/**
+ * The first lines of a failure's message, so the summary at the end of a CI log (often all of
+ * it that is kept) says why, not only what.
+ */
+function reason(body: string): string {
+  const tag = /<(failure|error)\b([^>]*)>([\s\S]*?)<\/\1>|<(?:failure|error)\b([^>]*)\/>/.exec(
+    body,
+  );
+  if (!tag) return "";
+  const attrs = tag[2] ?? tag[4] ?? "";
+  const message = /\bmessage="([^"]*)"/.exec(attrs)?.[1] || tag[3] || "";
+  const text = unescape(message).replace(/<!\[CDATA\[|\]\]>/g, "");
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 3).join(" | ");
+  if (!lines) return "";
+  return `\n      ${lines.length > 400 ? lines.slice(0, 400) + "…" : lines}`;
+}
+
 function unescape(s: string): string {
-  return s.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(
-    /&#39;/g,
-    "'",
-  )
+  return s.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)))
     .replace(/&amp;/g, "&");
 }
 
@@ -155,6 +170,17 @@ if (!only || only === "e2e") {
 }
 
 rmSync(reports, { recursive: true, force: true });
-if (failures.length > 0) console.log(`\nFailed:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+if (failures.length > 0) {
+  console.log(`\nFailed:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+  // What the machine was like, for failures that depend on it (load, space, user).
+  const tmp = statfsSync(tmpdir());
+  console.log(
+    `machine: uid ${process.getuid?.()}, ${availableParallelism()} cpus, load ${
+      loadavg().map((l) => l.toFixed(1)).join(" ")
+    }, ${Math.round(freemem() / 2 ** 20)} MiB free memory, ${
+      Math.round((tmp.bavail * tmp.bsize) / 2 ** 20)
+    } MiB free in ${tmpdir()}`,
+  );
+}
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
