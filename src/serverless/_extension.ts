@@ -102,6 +102,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
         functionName: registration.functionName,
         service: ctx.service,
         sink: (payload) => trace.addTraces(payload),
+        rates: () => trace.rateByService(),
         log,
       });
       ctx.onLifecycle?.(lifecycle);

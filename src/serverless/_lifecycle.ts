@@ -9,6 +9,7 @@
  */
 import type { Log } from "../log/mod.ts";
 import {
+  DEFAULT_RATE_KEY,
   emptySpan,
   emptyTracerPayload,
   PRIORITY_NONE,
@@ -33,6 +34,11 @@ export interface LifecycleOptions {
   /** `DD_SERVICE`; the Go agent's default is `aws.lambda`. */
   service?: string;
   sink: SpanSink;
+  /**
+   * The trace agent's `rate_by_service`: for a trace started here, the extension decides its
+   * sampling priority as a tracer would with those rates. @default keep everything
+   */
+  rates?: () => Record<string, number>;
   log: Log;
   /** Epoch nanoseconds. @default the wall clock */
   nowNs?: () => bigint;
@@ -51,9 +57,23 @@ interface Invocation {
   tags: Record<string, string>;
   trigger: Trigger;
   coldStart: boolean;
+  /** True when the event carried no context and the trace was started here. */
+  created: boolean;
 }
 
 const SAMPLING_PRIORITY_KEY = "_sampling_priority_v1";
+const KNUTH_FACTOR = 1111111111111111111n;
+const UINT64 = 1n << 64n;
+
+/**
+ * The tracers' rate decision: a trace is kept (priority 1, else 0) when its id times Knuth's
+ * factor, modulo 2^64, is at most `rate` × 2^64, so every party decides alike for one id.
+ */
+export function priorityByRate(traceId: bigint, rate: number): number {
+  if (rate >= 1) return 1;
+  const threshold = BigInt(Math.floor(Math.max(rate, 0) * 2 ** 64));
+  return (traceId * KNUTH_FACTOR) % UINT64 <= threshold && rate > 0 ? 1 : 0;
+}
 
 /** A random non-zero 63-bit id, as tracers make them. */
 export function randomId(): bigint {
@@ -136,21 +156,36 @@ export class Lifecycle {
     this.#starts++;
     const trigger = body ? readTrigger(parseBody(body)) : readTrigger(null);
     const context: TraceContext | null = trigger.context;
+    const traceId = context?.traceId ?? randomId();
     this.#current = {
       requestId: requestId ?? this.#requestId,
       startNs: this.#nowNs(),
-      traceId: context?.traceId ?? randomId(),
+      traceId,
       spanId: randomId(),
       parentId: context?.parentId ?? 0n,
-      samplingPriority: context?.samplingPriority ?? null,
+      // A trace started here is decided here, so the tracer's spans and ours agree.
+      samplingPriority: context ? context.samplingPriority : priorityByRate(traceId, this.#rate()),
       tags: context?.tags ?? {},
       trigger,
       coldStart: this.#starts === 1,
+      created: !context,
     };
     if (context) {
       this.#options.log.debug(`Trace context from the ${trigger.eventSource || "event"}`);
     }
     return this.traceContext();
+  }
+
+  /** The agent's rate for the span's service, else its rate for services not seen yet. */
+  #rate(): number {
+    const rates = this.#options.rates?.() ?? {};
+    const prefix = `service:${this.#service},`;
+    const own = Object.entries(rates).find(([k]) => k.startsWith(prefix));
+    return own?.[1] ?? rates[DEFAULT_RATE_KEY] ?? 1;
+  }
+
+  get #service(): string {
+    return this.#options.service || "aws.lambda";
   }
 
   /** The current invocation's trace headers (`/trace-context`); empty between invocations. */
@@ -185,17 +220,21 @@ export class Lifecycle {
     const endNs = this.#nowNs();
     const header = (name: string) => headers.get(name) ?? undefined;
     const traceId = parseUint64(header("x-datadog-trace-id")) ?? inv.traceId;
-    // The event's caller stays the parent; a tracer that started the trace names its own.
-    const parentId = inv.parentId !== 0n
+    // The event's caller stays the parent. A trace started here has none: a parent the tracer
+    // names then only echoes what start-invocation answered (datadog-lambda-go takes the
+    // trace id as the parent id when no parent id is answered).
+    const parentId = inv.created
+      ? 0n
+      : inv.parentId !== 0n
       ? inv.parentId
       : parseUint64(header("x-datadog-parent-id")) ?? 0n;
     const priorityHeader = Number.parseInt(header("x-datadog-sampling-priority") ?? "", 10);
     const priority = inv.samplingPriority ??
       (Number.isFinite(priorityHeader) ? priorityHeader : null);
-    const { functionName, service } = this.#options;
+    const { functionName } = this.#options;
     const span: Span = {
       ...emptySpan(),
-      service: service || "aws.lambda",
+      service: this.#service,
       name: "aws.lambda",
       resource: functionName,
       type: "serverless",

@@ -70,6 +70,8 @@ export interface TraceComponent extends Component {
    * as if a tracer had sent them.
    */
   addTraces(payload: TracerPayload): void;
+  /** The sampling rates the receiver answers tracers (`rate_by_service`). */
+  rateByService(): Record<string, number>;
 }
 
 /**
@@ -201,6 +203,7 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
       writeStats(true);
     },
     addTraces: (payload) => addTraces(payload),
+    rateByService: () => processor.rateByService(),
     async flush() {
       writeStats(true);
       await Promise.all([writer.flush(), statsWriter.flush()]);

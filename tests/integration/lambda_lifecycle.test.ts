@@ -85,7 +85,8 @@ describe("lambda invocation lifecycle", () => {
         assert.deepEqual(await start1.json(), {});
         const newTrace = start1.headers.get("x-datadog-trace-id");
         assert.match(newTrace ?? "", /^[1-9]\d*$/);
-        assert.equal(start1.headers.get("x-datadog-sampling-priority"), null, "nobody decided yet");
+        // Decided here with the agent's rate (1 while nothing was seen), as a tracer would.
+        assert.equal(start1.headers.get("x-datadog-sampling-priority"), "1");
         const context1 = await fetch(`${daemon}/trace-context`);
         assert.equal(context1.headers.get("x-datadog-trace-id"), newTrace);
         assert.equal(lifecycle.coldStart, true, "the first invocation is the cold start");
@@ -96,6 +97,8 @@ describe("lambda invocation lifecycle", () => {
           "x-datadog-invocation-error-type": b64("OrderError"),
           "x-datadog-invocation-error-stack": b64("OrderError: order 1 failed\n    at handler"),
           "x-datadog-trace-id": newTrace!,
+          // datadog-lambda-go echoes the trace id as the parent id when none was answered.
+          "x-datadog-parent-id": newTrace!,
           "x-datadog-span-id": "1111111111111111111",
           "x-datadog-sampling-priority": "1",
         });
@@ -165,7 +168,7 @@ describe("lambda invocation lifecycle", () => {
         assert.equal(s1.resource, "outpost-test");
         assert.equal(s1.trace_id, newTrace);
         assert.equal(s1.span_id, "1111111111111111111");
-        assert.equal(s1.parent_id, "0");
+        assert.equal(s1.parent_id, "0", "a trace started here has no parent");
         assert.equal(s1.error, 1);
         assert.equal(s1.meta["error.msg"], "order 1 failed");
         assert.equal(s1.meta["error.type"], "OrderError");
