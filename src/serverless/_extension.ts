@@ -91,22 +91,22 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   }
   const flush = agentFlush(agent);
   let daemon;
-  let lifecycle: Lifecycle | undefined;
+  let lifecycle: Lifecycle;
   try {
     const registration = await registered;
     log.info(`Registered as ${settings.extensionName} for ${registration.functionName}`);
-    // Without the trace component (apm_config.enabled: false) there is nowhere to send spans.
+    // With apm_config.enabled: false there is nowhere to send the span, but the routes still
+    // answer and the cold start is still known (enhanced metrics).
     const trace = agent.component<TraceComponent>("trace");
-    if (trace) {
-      lifecycle = new Lifecycle({
-        functionName: registration.functionName,
-        service: ctx.service,
-        sink: (payload) => trace.addTraces(payload),
-        rates: () => trace.rateByService(),
-        log,
-      });
-      ctx.onLifecycle?.(lifecycle);
-    }
+    if (!trace) log.debug("No trace agent: start/end-invocation make no aws.lambda span");
+    lifecycle = new Lifecycle({
+      functionName: registration.functionName,
+      service: ctx.service,
+      sink: (payload) => trace?.addTraces(payload),
+      rates: trace ? () => trace.rateByService() : undefined,
+      log,
+    });
+    ctx.onLifecycle?.(lifecycle);
     daemon = await startDaemon({
       runtime,
       port: settings.daemonPort,
@@ -133,7 +133,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
       log,
       planner,
       stats: ctx.stats,
-      onInvoke: (e) => lifecycle?.invoked(e.requestId, e.invokedFunctionArn),
+      onInvoke: (e) => lifecycle.invoked(e.requestId, e.invokedFunctionArn),
     });
     const outcome = await Promise.race([
       loop.then((event) => ({ event, reason: null })),

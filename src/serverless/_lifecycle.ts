@@ -117,6 +117,8 @@ export class Lifecycle {
   /** `start-invocation` calls seen: what the span's `cold_start` counts. */
   #starts = 0;
   #requestId = "";
+  /** The request id of the process's first invocation: the cold start. */
+  #firstRequestId: string | null = null;
   #functionArn = "";
   #current: Invocation | null = null;
   #libraryDetected = false;
@@ -134,9 +136,18 @@ export class Lifecycle {
     return Math.max(this.#invocations, this.#starts) <= 1;
   }
 
+  /**
+   * Whether the invocation `requestId` is the process's cold start, for what is tagged after
+   * the next invocation began (enhanced metrics from the Telemetry API's report).
+   */
+  isColdStart(requestId: string): boolean {
+    return this.#firstRequestId === null || this.#firstRequestId === requestId;
+  }
+
   /** An INVOKE event: the request id the routes use when the tracer sends none. */
   invoked(requestId: string, functionArn: string): void {
     this.#invocations++;
+    this.#firstRequestId ??= requestId;
     this.#requestId = requestId;
     this.#functionArn = functionArn;
   }

@@ -53,6 +53,8 @@ describe("Lifecycle", () => {
 
     l.invoked("req-2", "arn:aws:lambda:eu-west-1:123456789012:function:Checkout");
     assert.equal(l.coldStart, false);
+    assert.equal(l.isColdStart("req-1"), true, "still known once the next invocation began");
+    assert.equal(l.isColdStart("req-2"), false);
     l.start(null, "hdr-2");
     const warm = l.end(null, new Headers(), null)!;
     assert.equal(warm.meta.cold_start, "false");
