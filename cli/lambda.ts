@@ -51,6 +51,7 @@ export const lambda: Command = {
       settings,
       logger,
       stopRequested,
+      service: process.env.DD_SERVICE?.trim() || undefined,
       // No checks: they would describe the sandbox's host, and cost start-up time; the Datadog
       // serverless agent runs none either.
       buildAgent: () =>

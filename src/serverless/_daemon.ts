@@ -1,11 +1,20 @@
 /**
- * The daemon the Datadog Lambda libraries call on port 8124: `/lambda/hello` (the library
- * announces itself) and `/lambda/flush` (legacy: a flush only in local-test mode, where no
- * Telemetry API tells the end of an invocation).
+ * The daemon the Datadog Lambda libraries and tracers call on port 8124: `/lambda/hello` (a
+ * library announces itself), `/lambda/flush` (legacy: a flush only in local-test mode, where
+ * no Telemetry API tells the end of an invocation), `/lambda/start-invocation` and
+ * `/lambda/end-invocation` (the invocation lifecycle, `_lifecycle.ts`) and `/trace-context`.
  */
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import type { Log } from "../log/mod.ts";
+import { readBody } from "../trace/mod.ts";
 import type { Flush } from "./_loop.ts";
+import type { Lifecycle } from "./_lifecycle.ts";
+
+/** Lambda's largest synchronous invocation payload: no event or response is larger. */
+export const MAX_LIFECYCLE_BODY = 6 * 1024 * 1024;
+
+/** A body must arrive within this long; the tracers give up after 3 s themselves. */
+const BODY_TIMEOUT_MS = 3_000;
 
 /** Options of {@linkcode startDaemon}. */
 export interface DaemonOptions {
@@ -15,6 +24,8 @@ export interface DaemonOptions {
   localTest: boolean;
   flush: Flush;
   log: Log;
+  /** The invocation lifecycle; without it the lifecycle routes answer 404. */
+  lifecycle?: Lifecycle;
 }
 
 /** The running daemon. */
@@ -25,24 +36,56 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-const json = (status: number, body: unknown) =>
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
     status,
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...headers },
   });
 
 /** Starts the daemon on 127.0.0.1:`port` (0 picks a free port). */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { runtime, localTest, flush, log } = options;
+  const { runtime, localTest, flush, log, lifecycle } = options;
   let libraryDetected = false;
+
+  /**
+   * The body of a lifecycle call, or null with the reason when it cannot be read whole: the
+   * call still counts (without its body), so the invocation's span is not lost.
+   */
+  async function lifecycleBody(req: Request) {
+    const read = await readBody(req, { maxBytes: MAX_LIFECYCLE_BODY, timeoutMs: BODY_TIMEOUT_MS });
+    if (read.ok) return { bytes: read.bytes, refusal: null };
+    const path = new URL(req.url).pathname;
+    log.warn(`${path}: ${read.message}; the invocation is traced without it`);
+    const status = read.reason === "payload-too-large" ? 413 : 400;
+    return { bytes: null, refusal: { status, error: `${path}: ${read.message}` } };
+  }
+
   const server: HttpServer = await runtime.serve(
     { hostname: "127.0.0.1", port: options.port },
     async (req) => {
       const { pathname } = new URL(req.url);
+      const requestId = req.headers.get("lambda-runtime-aws-request-id");
+      if (lifecycle && pathname === "/lambda/start-invocation" && req.method === "POST") {
+        const { bytes, refusal } = await lifecycleBody(req);
+        const headers = lifecycle.start(bytes, requestId);
+        return refusal
+          ? json(refusal.status, { error: refusal.error }, headers)
+          : json(200, {}, headers);
+      }
+      if (lifecycle && pathname === "/lambda/end-invocation" && req.method === "POST") {
+        const { bytes, refusal } = await lifecycleBody(req);
+        lifecycle.end(bytes, req.headers, requestId);
+        return refusal ? json(refusal.status, { error: refusal.error }) : json(200, {});
+      }
       await req.body?.cancel();
+      if (lifecycle && pathname === "/trace-context") {
+        if (req.method !== "GET" && req.method !== "POST") return json(405, { error: "use GET" });
+        return json(200, {}, lifecycle.traceContext());
+      }
       if (pathname === "/lambda/hello") {
         if (!libraryDetected) log.debug("A Datadog Lambda library announced itself");
         libraryDetected = true;
+        lifecycle?.libraryDetected();
         return json(200, {});
       }
       if (pathname === "/lambda/flush") {
@@ -56,7 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }
         return json(200, {});
       }
-      return json(404, { error: `no route ${pathname}` });
+      return json(404, { error: `no route ${req.method} ${pathname}` });
     },
   );
   return {

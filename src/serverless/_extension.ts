@@ -18,6 +18,8 @@ import {
 import { startDaemon } from "./_daemon.ts";
 import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
+import { Lifecycle } from "./_lifecycle.ts";
+import type { TraceComponent } from "../trace/mod.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -42,6 +44,10 @@ export interface ExtensionContext {
    * signal, when run by hand): the extension then flushes and stops as for SHUTDOWN.
    */
   stopRequested?: Promise<string>;
+  /** `DD_SERVICE`, the `aws.lambda` span's service. @default "aws.lambda" (the Go agent's) */
+  service?: string;
+  /** Told of the invocation lifecycle once it exists (cold start for enhanced metrics, tests). */
+  onLifecycle?: (lifecycle: Lifecycle) => void;
 }
 
 /**
@@ -85,15 +91,29 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   }
   const flush = agentFlush(agent);
   let daemon;
+  let lifecycle: Lifecycle;
   try {
     const registration = await registered;
     log.info(`Registered as ${settings.extensionName} for ${registration.functionName}`);
+    // With apm_config.enabled: false there is nowhere to send the span, but the routes still
+    // answer and the cold start is still known (enhanced metrics).
+    const trace = agent.component<TraceComponent>("trace");
+    if (!trace) log.debug("No trace agent: start/end-invocation make no aws.lambda span");
+    lifecycle = new Lifecycle({
+      functionName: registration.functionName,
+      service: ctx.service,
+      sink: (payload) => trace?.addTraces(payload),
+      rates: trace ? () => trace.rateByService() : undefined,
+      log,
+    });
+    ctx.onLifecycle?.(lifecycle);
     daemon = await startDaemon({
       runtime,
       port: settings.daemonPort,
       localTest: settings.localTest,
       flush,
       log,
+      lifecycle,
     });
   } catch (e) {
     log.error(`Cannot start the extension: ${(e as Error).message}`);
@@ -107,7 +127,14 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   let stopBy = 0;
   try {
     const planner = new FlushPlanner(settings.flushStrategy, Date.now());
-    const loop = runInvocationLoop({ client, flush, log, planner, stats: ctx.stats });
+    const loop = runInvocationLoop({
+      client,
+      flush,
+      log,
+      planner,
+      stats: ctx.stats,
+      onInvoke: (e) => lifecycle.invoked(e.requestId, e.invokedFunctionArn),
+    });
     const outcome = await Promise.race([
       loop.then((event) => ({ event, reason: null })),
       stopRequested.then((reason) => ({

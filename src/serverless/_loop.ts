@@ -7,7 +7,12 @@
  * by the new event's deadline. SHUTDOWN always gets the final flush, bounded by its deadline.
  */
 import type { Log } from "../log/mod.ts";
-import type { ExtensionEvent, ExtensionsClient, ShutdownEvent } from "./_extensions_api.ts";
+import type {
+  ExtensionEvent,
+  ExtensionsClient,
+  InvokeEvent,
+  ShutdownEvent,
+} from "./_extensions_api.ts";
 import { FlushPlanner } from "./_strategy.ts";
 
 /** Kept off the deadline so the platform still has time to read our `next` or our exit. */
@@ -73,6 +78,8 @@ export interface LoopOptions {
   /** @default the `end` strategy: a flush at every event */
   planner?: FlushPlanner;
   stats?: LoopStats;
+  /** Told of each INVOKE once it is read (the invocation lifecycle's request id). */
+  onInvoke?: (event: InvokeEvent) => void;
   /** @default Date.now */
   now?: () => number;
 }
@@ -101,6 +108,7 @@ export async function runInvocationLoop(options: LoopOptions): Promise<ShutdownE
       return event;
     }
     stats.invocations++;
+    options.onInvoke?.(event);
     planner.invoked(now());
     buffered = true;
     log.debug(`Invocation ${event.requestId}`);

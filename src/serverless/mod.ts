@@ -29,7 +29,14 @@ export {
   runInvocationLoop,
   STOP_RESERVE_MS,
 } from "./_loop.ts";
-export { type Daemon, startDaemon } from "./_daemon.ts";
+export { type Daemon, MAX_LIFECYCLE_BODY, startDaemon } from "./_daemon.ts";
+export {
+  type ContextHeaders,
+  Lifecycle,
+  type LifecycleOptions,
+  type SpanSink,
+} from "./_lifecycle.ts";
+export { contextFromHeaders, readTrigger, type TraceContext, type Trigger } from "./_trigger.ts";
 export {
   ADAPTIVE_FREQUENT_MS,
   ADAPTIVE_MIN_INVOCATIONS,

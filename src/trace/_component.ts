@@ -23,6 +23,14 @@ import { StatsWriter } from "./_writer_stats.ts";
 /** The Agent's stats bucket: agent-computed stats are flushed every 10 s. */
 export const STATS_FLUSH_MS = 10_000;
 
+/** The hints of spans the agent made: nothing computed by a client. */
+const AGENT_MADE: ReceivedHints = {
+  computedTopLevel: false,
+  computedStats: false,
+  droppedP0Traces: 0,
+  droppedP0Spans: 0,
+};
+
 /** What the component needs from the processing core (`TraceProcessor`). */
 export interface TraceProcessing {
   process(
@@ -57,6 +65,13 @@ export interface TraceComponent extends Component {
   readonly statusProvider: StatusProvider;
   /** Hands what is buffered (traces, stats) to the forwarder and waits until it is delivered or stored. */
   flush(): Promise<void>;
+  /**
+   * Processes, samples and buffers spans made inside the agent (the Lambda `aws.lambda` span)
+   * as if a tracer had sent them.
+   */
+  addTraces(payload: TracerPayload): void;
+  /** The sampling rates the receiver answers tracers (`rate_by_service`). */
+  rateByService(): Record<string, number>;
 }
 
 /**
@@ -98,10 +113,7 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
     counters,
     dogstatsd: deps.dogstatsd,
     sink: {
-      traces(payload, hints) {
-        const { kept } = processor.process(payload, hints);
-        if (kept) writer.add(kept);
-      },
+      traces: addTraces,
       clientStats(payload) {
         clientStats.push(processor.processClientStats(payload));
       },
@@ -128,6 +140,11 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
     };
     clientStats = [];
     statsWriter.write(stats);
+  }
+
+  function addTraces(payload: TracerPayload, hints: ReceivedHints = AGENT_MADE): void {
+    const { kept } = processor.process(payload, hints);
+    if (kept) writer.add(kept);
   }
 
   const component: TraceComponent = {
@@ -185,6 +202,8 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
       writer.tick();
       writeStats(true);
     },
+    addTraces: (payload) => addTraces(payload),
+    rateByService: () => processor.rateByService(),
     async flush() {
       writeStats(true);
       await Promise.all([writer.flush(), statsWriter.flush()]);

@@ -45,3 +45,4 @@ export {
   type TraceProcessing,
 } from "./_component.ts";
 export { type TraceSettings, traceSettings } from "./_settings.ts";
+export { type BodyRead, readBody } from "./_receiver_body.ts";

@@ -8,40 +8,12 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import * as outpost from "../../mod.ts";
 import { lambdaSettings, type LoopStats, runExtension } from "../../src/serverless/mod.ts";
-import { freePort, freeUdpPort } from "../../scripts/bench/_agent.ts";
-import { tempDir } from "../_temp.ts";
+import { lambdaConfig, withIntake } from "./_lambda.ts";
 import { EXTENSION_ID, TestRuntimeApi } from "../_lambda_runtime_api.ts";
 
-const { buildAgent, buildIntake, configDefaults, createLogger, intakeSettings, runtime } = outpost;
+const { buildAgent, configDefaults, createLogger, runtime } = outpost;
 
 type Series = { points: Array<{ value: number; interval: number }> };
-
-/** An agent config on free ports, sending to `intakeUrl`. */
-async function lambdaConfig(apiKey: string) {
-  const base = {
-    ...configDefaults(),
-    api_key: apiKey,
-    run_path: tempDir("outpost-lambda-"),
-    hostname: "lambda-test",
-    cmd_port: 0,
-    expvar_port: 0,
-    dogstatsd_port: await freeUdpPort(),
-    serverless_daemon_port: await freePort(),
-    apm_config: { ...configDefaults().apm_config, receiver_port: 0 },
-  };
-  return base;
-}
-
-async function withIntake<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const config = { ...configDefaults(), run_path: tempDir("outpost-lambda-intake-") };
-  const intake = buildIntake(intakeSettings(config), { runtime });
-  await intake.component.start();
-  try {
-    return await fn(intake.component.url);
-  } finally {
-    await intake.component.stop();
-  }
-}
 
 function sendStatsd(port: number, lines: string[]): Promise<void> {
   const sock = createSocket("udp4");
