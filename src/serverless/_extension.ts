@@ -18,6 +18,7 @@ import {
 import { startDaemon } from "./_daemon.ts";
 import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
+import { STATE_FILE, StateFile } from "./_state.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -42,6 +43,8 @@ export interface ExtensionContext {
    * signal, when run by hand): the extension then flushes and stops as for SHUTDOWN.
    */
   stopRequested?: Promise<string>;
+  /** @default STATE_FILE */
+  statePath?: string;
 }
 
 /**
@@ -55,6 +58,14 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   const client = new ExtensionsClient(runtime, settings.runtimeApi);
   const stopRequested = ctx.stopRequested ?? new Promise<never>(() => {});
   for (const w of settings.warnings) log.warn(w);
+  // Each INVOKE is recorded as `next` returns it, so a restarted extension knows where it was.
+  const state = new StateFile(log, ctx.statePath ?? STATE_FILE);
+  const next = client.next.bind(client);
+  client.next = async () => {
+    const event = await next();
+    state.record(event);
+    return event;
+  };
 
   if (!settings.hasApiKey) {
     log.error(

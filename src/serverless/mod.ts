@@ -41,3 +41,4 @@ export {
 } from "./_strategy.ts";
 export { agentFlush } from "./_flush.ts";
 export { type ExtensionContext, runExtension, SHUTDOWN_BUDGET_MS } from "./_extension.ts";
+export { type LambdaState, STATE_FILE, StateFile } from "./_state.ts";
