@@ -2,7 +2,6 @@ import type { Command } from "./_command.ts";
 import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
-import { buildAgent } from "../src/agent.ts";
 import { lambdaSettings, runExtension } from "../src/serverless/mod.ts";
 
 /** Where a Lambda function's own files are: a `datadog.yaml` there configures the extension. */
@@ -52,15 +51,15 @@ export const lambda: Command = {
       logger,
       stopRequested,
       service: process.env.DD_SERVICE?.trim() || undefined,
-      // No checks: they would describe the sandbox's host, and cost start-up time; the Datadog
-      // serverless agent runs none either.
-      buildAgent: () =>
-        buildAgent({
+      // The pipeline only (no checks, API, expvar or host metadata: the Datadog serverless
+      // agent runs none either), loaded once there is a key to send with.
+      buildAgent: async () =>
+        (await import("../src/agent.ts")).buildAgent({
           runtime,
           config,
           configFile: file,
           logger,
-          checks: { loadConfigs: () => ({ configs: [], errors: {} }) },
+          lambda: true,
         }),
     });
     for (const off of offs) off();

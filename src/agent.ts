@@ -10,57 +10,17 @@ import type { Config } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import { LossReporter, Registry } from "./telemetry/mod.ts";
 import type { Built, Component } from "./component.ts";
-import {
-  apiSettings,
-  authTokenPath,
-  buildApi,
-  ensureAuthToken,
-  ensureRunPath,
-  type HealthReport,
-  isLoopbackHost,
-} from "./api/mod.ts";
+import { type HealthReport, isLoopbackHost } from "./api/mod.ts";
 import { OutpostError } from "./errors.ts";
-import { flareApiArea, recordVersion } from "./flare/mod.ts";
 import { BUILD } from "./version.ts";
-import { buildDogstatsd, dogstatsdApiArea, dogstatsdSettings } from "./dogstatsd/mod.ts";
-import {
-  AGENT_FLAVOR,
-  BUILD_ARCH,
-  buildHostMetadata,
-  HostMetadata,
-  hostMetadataSettings,
-  metadataApiArea,
-  resolveHostname,
-} from "./metadata/mod.ts";
-import {
-  aggregatorStatusProvider,
-  buildExpvar,
-  dogstatsdStatusProvider,
-  expvarSettings,
-  expvarSnapshot,
-  forwarderStatusProvider,
-  hostMetadataStatusProvider,
-  statusApiArea,
-  StatusCollector,
-} from "./status/mod.ts";
 import { aggregatorSettings, buildAggregator } from "./aggregator/mod.ts";
 import { Serializer, serializerSettings } from "./serializer/mod.ts";
 import { buildForwarder, type DomainKeys, forwarderSettings } from "./forwarder/mod.ts";
 import { createHttpClient, httpSettings } from "./http/mod.ts";
-import { buildChecks, type ChecksSettings, checksSettings } from "./checks/mod.ts";
+import type { ChecksSettings } from "./checks/mod.ts";
 import type { ConfdResult, Loader } from "./checks/_types.ts";
-import { defaultLoaders, loadConfigs } from "./checks/_wiring.ts";
-import { buildTrace, TraceProcessor, traceSettings } from "./trace/mod.ts";
-import {
-  Auditor,
-  buildLogs,
-  buildLogSources,
-  LOGS_PIPELINE,
-  LOGS_UNRELIABLE_PIPELINE,
-  logsComponentSettings,
-  logsSettings,
-  logsStatusProvider,
-} from "./logs/mod.ts";
+import type { StatusCollector } from "./status/mod.ts";
+import type { HostMetadata } from "./metadata/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -170,77 +130,52 @@ export interface AgentContext {
     loaders?: Loader[];
     loadConfigs?: (settings: ChecksSettings) => ConfdResult;
   };
+  /**
+   * The Lambda extension's agent: the pipeline only (forwarder, aggregator, DogStatsD read on
+   * the main thread, trace, logs when enabled). No API, expvar, host metadata, checks, status
+   * or flare: nothing in the sandbox asks for them, and their modules are never loaded, which
+   * is most of the extension's memory (`scripts/bench/lambda.ts`).
+   * @default false
+   */
+  lambda?: boolean;
 }
 
 /** Builds the agent and its components from the config. */
 export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const { runtime, config, logger } = ctx;
+  const lambda = ctx.lambda ?? false;
   const registry = ctx.registry ?? new Registry();
   const log = logger.for("agent");
+  const { ensureRunPath } = await import("./api/mod.ts");
   ensureRunPath(config.run_path);
-  const exposed = cmdHostWarning(config.cmd_host, config.cmd_port);
-  if (exposed) log.warn(exposed);
-  const token = ensureAuthToken(authTokenPath(config, ctx.configFile));
-  try {
-    recordVersion(config.run_path, BUILD.version);
-  } catch (e) {
-    log.warn(`Cannot record the version history: ${(e as Error).message}`);
-  }
   const built: Built[] = [];
   const agent = new Agent(built, logger);
 
+  const { resolveHostname } = await import("./metadata/mod.ts");
   const hostname = await resolveHostname(runtime, config);
   log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
-  const metadata = new HostMetadata({ config, configFile: ctx.configFile, hostname });
-  const status = new StatusCollector({
-    header: {
-      version: BUILD.version,
-      flavor: AGENT_FLAVOR,
-      runtime: runtime.name,
-      runtimeVersion: runtime.version,
-      buildArch: BUILD_ARCH,
-      pid: process.pid,
-      startMs: Date.now(),
-      confFile: ctx.configFile,
-      logFile: config.log_file,
-      logLevel: config.log_level,
-    },
-  });
-  status.register(dogstatsdStatusProvider(registry));
-  status.register(aggregatorStatusProvider(registry));
-  status.register(forwarderStatusProvider(registry));
-  status.register(hostMetadataStatusProvider(registry, metadata));
 
-  const flare = flareApiArea({
-    runtime,
-    config,
-    configFile: ctx.configFile,
-    env: process.env,
-    authToken: token,
-    sources: {
-      statusText: () => status.text(),
-      statusJson: () => status.json(),
-      expvars: () => expvarSnapshot(runtime, registry, process.argv),
-      hostMetadata: () => metadata.getFromCache(),
-      healthYaml: () => agent.health(),
-    },
-  });
+  // A component the config turns off is not even loaded in Lambda; the host agent still
+  // loads it for its status section and API routes.
+  const traceMod = config.apm_config.enabled || !lambda ? await import("./trace/mod.ts") : null;
+  const logsMod = config.logs_enabled || !lambda ? await import("./logs/mod.ts") : null;
+  const dsdMod = config.use_dogstatsd || !lambda ? await import("./dogstatsd/mod.ts") : null;
 
   // The metrics pipeline, from the forwarder back to the sources, each handing to the next.
   // One loss reporter for every component: each loss is counted and logged, rate limited.
   const losses = new LossReporter({ registry, logger });
   const http = createHttpClient(runtime, httpSettings(config, process.env));
-  const traceConfig = traceSettings(config);
-  const logsConfig = logsComponentSettings(config, BUILD.version);
-  const logsPipelines: Record<string, DomainKeys[]> = logsConfig.enabled
+  const traceConfig = traceMod?.traceSettings(config) ?? null;
+  const logsConfig = logsMod?.logsComponentSettings(config, BUILD.version) ?? null;
+  const logsPipelines: Record<string, DomainKeys[]> = logsMod && logsConfig?.enabled
     ? {
-      [LOGS_PIPELINE]: logsConfig.sender.reliable,
-      [LOGS_UNRELIABLE_PIPELINE]: logsConfig.sender.unreliable,
+      [logsMod.LOGS_PIPELINE]: logsConfig.sender.reliable,
+      [logsMod.LOGS_UNRELIABLE_PIPELINE]: logsConfig.sender.unreliable,
     }
     : {};
   const forwarder = buildForwarder({
     ...forwarderSettings(config),
-    pipelines: { traces: traceConfig.domains, ...logsPipelines },
+    pipelines: { ...(traceConfig ? { traces: traceConfig.domains } : {}), ...logsPipelines },
   }, {
     runtime,
     http,
@@ -262,9 +197,123 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     log: logger.for("aggregator"),
     losses,
   });
+  // Logs: sources → sender → the forwarder's `logs` pipeline; delivered file lines are acked to
+  // the auditor, which alone moves the registry's offsets.
+  const logsSources = logsMod && logsConfig?.enabled
+    ? logsMod.logsSettings(config, ctx.configFile)
+    : null;
+  const auditor = logsMod && logsSources && new logsMod.Auditor({
+    path: logsSources.registryPath,
+    ttlMs: logsSources.auditorTtlMs,
+    log: logger.for("logs"),
+  });
+  const logs = logsMod && logsConfig && logsSources && auditor &&
+    logsMod.buildLogs(logsConfig, {
+      runtime,
+      registry,
+      logger,
+      submit: (p) => forwarder.component.submit(p),
+      auditor,
+      sources: (out) =>
+        logsMod.buildLogSources(logsSources, {
+          runtime,
+          registry,
+          logger,
+          hostname: hostname.hostname,
+          auditor,
+          ...out,
+        }),
+      configErrors: logsSources.errors,
+      configWarnings: logsSources.warnings,
+    });
+  const dogstatsd = dsdMod?.buildDogstatsd(
+    { ...dsdMod.dogstatsdSettings(config, hostname.hostname), mainThreadReader: lambda },
+    { runtime, sink: aggregator.component.aggregator, registry, logger, losses },
+  ) ?? null;
+  // Traces: the receiver feeds the processing core, whose kept traces and stats go to the
+  // forwarder's `traces` pipeline; `/dogstatsd/*/proxy` feeds DogStatsD's batch path.
+  const trace = traceMod && traceConfig && traceMod.buildTrace(traceConfig, {
+    runtime,
+    registry,
+    logger,
+    http,
+    hostname: hostname.hostname,
+    submit: (p) => forwarder.component.submit(p),
+    processor: new traceMod.TraceProcessor(traceConfig.processing, {
+      registry,
+      hostname: hostname.hostname,
+    }),
+    dogstatsd: dogstatsd?.component ?? null,
+  });
+
+  // Started in this order, stopped in reverse: the aggregator's last flush reaches a forwarder
+  // that is still running, and the forwarder persists what it could not send.
+  if (ctx.intake) built.push(ctx.intake);
+  built.push(forwarder, aggregator);
+  if (lambda) {
+    if (logs) built.push(logs);
+    if (dogstatsd) built.push(dogstatsd);
+    if (trace) built.push(trace);
+    return agent;
+  }
+
+  const exposed = cmdHostWarning(config.cmd_host, config.cmd_port);
+  if (exposed) log.warn(exposed);
+  const [apiMod, flareMod, metadataMod, statusMod, checksMod, checksWiring] = await Promise.all([
+    import("./api/mod.ts"),
+    import("./flare/mod.ts"),
+    import("./metadata/mod.ts"),
+    import("./status/mod.ts"),
+    import("./checks/mod.ts"),
+    import("./checks/_wiring.ts"),
+  ]);
+  const token = apiMod.ensureAuthToken(apiMod.authTokenPath(config, ctx.configFile));
+  try {
+    flareMod.recordVersion(config.run_path, BUILD.version);
+  } catch (e) {
+    log.warn(`Cannot record the version history: ${(e as Error).message}`);
+  }
+  const metadata: HostMetadata = new metadataMod.HostMetadata({
+    config,
+    configFile: ctx.configFile,
+    hostname,
+  });
+  const status: StatusCollector = new statusMod.StatusCollector({
+    header: {
+      version: BUILD.version,
+      flavor: metadataMod.AGENT_FLAVOR,
+      runtime: runtime.name,
+      runtimeVersion: runtime.version,
+      buildArch: metadataMod.BUILD_ARCH,
+      pid: process.pid,
+      startMs: Date.now(),
+      confFile: ctx.configFile,
+      logFile: config.log_file,
+      logLevel: config.log_level,
+    },
+  });
+  status.register(statusMod.dogstatsdStatusProvider(registry));
+  status.register(statusMod.aggregatorStatusProvider(registry));
+  status.register(statusMod.forwarderStatusProvider(registry));
+  status.register(statusMod.hostMetadataStatusProvider(registry, metadata));
+
+  const flare = flareMod.flareApiArea({
+    runtime,
+    config,
+    configFile: ctx.configFile,
+    env: process.env,
+    authToken: token,
+    sources: {
+      statusText: () => status.text(),
+      statusJson: () => status.json(),
+      expvars: () => statusMod.expvarSnapshot(runtime, registry, process.argv),
+      hostMetadata: () => metadata.getFromCache(),
+      healthYaml: () => agent.health(),
+    },
+  });
   // Checks submit into the aggregator; status, configcheck and the API read the one collector.
-  const checksConfig = checksSettings(config, ctx.configFile);
-  const checks = buildChecks(checksConfig, {
+  const checksConfig = checksMod.checksSettings(config, ctx.configFile);
+  const checks = checksMod.buildChecks(checksConfig, {
     runtime,
     config,
     registry,
@@ -273,101 +322,58 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     http,
     hostname: hostname.hostname,
     loaders: ctx.checks?.loaders ??
-      defaultLoaders({ aggregator: aggregator.component.aggregator, hostname: hostname.hostname }),
-    loadConfigs: () => (ctx.checks?.loadConfigs ?? loadConfigs)(checksConfig),
+      checksWiring.defaultLoaders({
+        aggregator: aggregator.component.aggregator,
+        hostname: hostname.hostname,
+      }),
+    loadConfigs: () => (ctx.checks?.loadConfigs ?? checksWiring.loadConfigs)(checksConfig),
   });
   status.register(checks.component.statusProvider);
-  // Logs: sources → sender → the forwarder's `logs` pipeline; delivered file lines are acked to
-  // the auditor, which alone moves the registry's offsets.
-  const logsSources = logsConfig.enabled ? logsSettings(config, ctx.configFile) : null;
-  const auditor = logsSources && new Auditor({
-    path: logsSources.registryPath,
-    ttlMs: logsSources.auditorTtlMs,
-    log: logger.for("logs"),
-  });
-  const logs = logsSources && auditor && buildLogs(logsConfig, {
-    runtime,
-    registry,
-    logger,
-    submit: (p) => forwarder.component.submit(p),
-    auditor,
-    sources: (out) =>
-      buildLogSources(logsSources, {
-        runtime,
-        registry,
-        logger,
-        hostname: hostname.hostname,
-        auditor,
-        ...out,
-      }),
-    configErrors: logsSources.errors,
-    configWarnings: logsSources.warnings,
-  });
-  status.register(logs ? logs.component.statusProvider : logsStatusProvider(registry, null));
-  const dogstatsd = buildDogstatsd(dogstatsdSettings(config, hostname.hostname), {
-    runtime,
-    sink: aggregator.component.aggregator,
-    registry,
-    logger,
-    losses,
-  });
-  // Traces: the receiver feeds the processing core, whose kept traces and stats go to the
-  // forwarder's `traces` pipeline; `/dogstatsd/*/proxy` feeds DogStatsD's batch path.
-  const trace = buildTrace(traceConfig, {
-    runtime,
-    registry,
-    logger,
-    http,
-    hostname: hostname.hostname,
-    submit: (p) => forwarder.component.submit(p),
-    processor: new TraceProcessor(traceConfig.processing, {
-      registry,
-      hostname: hostname.hostname,
-    }),
-    dogstatsd: dogstatsd?.component ?? null,
-  });
+  status.register(
+    logs ? logs.component.statusProvider : logsMod!.logsStatusProvider(registry, null),
+  );
   if (trace) status.register(trace.component.statusProvider);
-  const api = buildApi(apiSettings(config), {
+  const api = apiMod.buildApi(apiMod.apiSettings(config), {
     runtime,
     token,
     agent: { health: () => agent.health(), requestStop: () => agent.requestStop() },
     areas: [
-      statusApiArea(status, config),
-      metadataApiArea(metadata),
+      statusMod.statusApiArea(status, config),
+      metadataMod.metadataApiArea(metadata),
       flare,
       checks.component.apiArea,
-      dogstatsdApiArea(dogstatsd?.component ?? null, join(config.run_path, "dsd_capture")),
+      dsdMod!.dogstatsdApiArea(dogstatsd?.component ?? null, join(config.run_path, "dsd_capture")),
       ...(logs ? [logs.component.apiArea] : []),
     ],
   });
-  const expvar = buildExpvar(expvarSettings(config), {
+  const expvar = statusMod.buildExpvar(statusMod.expvarSettings(config), {
     runtime,
     registry,
     cmdline: process.argv,
   });
   const metadataLog = logger.for("metadata");
-  const hostMetadata = buildHostMetadata(hostMetadataSettings(config, metadataLog), {
-    metadata,
-    // Host metadata carries the API key: high priority, and never written to the disk queue.
-    // Counted as sent only once the intake accepted it.
-    send: async ({ route, payload }) => {
-      const sent = serializer.sendJson(route, payload, {
-        kind: "host_metadata",
-        storable: false,
-        priority: "high",
-      });
-      if (!sent.ok) throw new Error(`host metadata not sent: ${sent.reason}`);
-      const { status, reason } = await sent.delivery.done;
-      if (status !== "delivered") throw new Error(`host metadata not delivered: ${reason}`);
+  const hostMetadata = metadataMod.buildHostMetadata(
+    metadataMod.hostMetadataSettings(config, metadataLog),
+    {
+      metadata,
+      // Host metadata carries the API key: high priority, and never written to the disk queue.
+      // Counted as sent only once the intake accepted it.
+      send: async ({ route, payload }) => {
+        const sent = serializer.sendJson(route, payload, {
+          kind: "host_metadata",
+          storable: false,
+          priority: "high",
+        });
+        if (!sent.ok) throw new Error(`host metadata not sent: ${sent.reason}`);
+        const { status, reason } = await sent.delivery.done;
+        if (status !== "delivered") throw new Error(`host metadata not delivered: ${reason}`);
+      },
+      log: metadataLog,
+      registry,
     },
-    log: metadataLog,
-    registry,
-  });
+  );
 
-  // Started in this order, stopped in reverse: the aggregator's last flush reaches a forwarder
-  // that is still running, and the forwarder persists what it could not send.
-  if (ctx.intake) built.push(ctx.intake);
-  built.push(forwarder, aggregator, checks);
+  built.push(checks);
   if (logs) built.push(logs);
   if (dogstatsd) built.push(dogstatsd);
   if (trace) built.push(trace);

@@ -239,3 +239,34 @@ export async function paced(
   await sender.drain();
   return { emitted: i, rate: i / ((performance.now() - start) / 1000) };
 }
+
+/** A minimal msgpack writer for trace bodies, in the widths dd-trace-js uses (ids uint64, start int64). */
+export class Pack {
+  bytes: number[] = [];
+  u8(...b: number[]) {
+    this.bytes.push(...b);
+  }
+  str(s: string) {
+    const b = new TextEncoder().encode(s);
+    if (b.length < 32) this.u8(0xa0 | b.length);
+    else this.u8(0xd9, b.length);
+    this.bytes.push(...b);
+  }
+  map(n: number) {
+    this.u8(0x80 | n);
+  }
+  arr(n: number) {
+    if (n < 16) this.u8(0x90 | n);
+    else this.u8(0xdc, n >> 8, n & 0xff);
+  }
+  u64(v: bigint, code = 0xcf) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v));
+    this.u8(code, ...b);
+  }
+  f64(v: number) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, v);
+    this.u8(0xcb, ...b);
+  }
+}

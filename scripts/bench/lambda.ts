@@ -9,10 +9,13 @@
  *   starts against a test Runtime API; also the `ready in N ms` figure the binary logs;
  * - baseline: a compiled Bun hello-world that registers and calls `next` the same way, timed
  *   in the same rounds, so the ratio survives a noisy machine;
- * - idle RSS: VmRSS of both after --idle seconds of waiting in `next`;
- * - flush: per invocation, 100 DogStatsD metrics and one trace sent, then the time from the
- *   next INVOKE until the extension calls `next` again (its flush to the local intake done),
- *   median over N invocations.
+ * - idle RSS of both after --idle seconds of waiting in `next`, from /proc/<pid>/smaps_rollup:
+ *   the total (what the goal counts, as VmRSS does), anonymous (heaps, the JS VM) and
+ *   file-backed (pages of the executable touched, shared with the page cache);
+ * - flush: per invocation, the function side sends 100 DogStatsD metrics and one v0.4 msgpack
+ *   trace, then the invocation ends (the next INVOKE) and the time until the extension calls
+ *   `next` again is measured: its flush waits for the local intake's answer, so that is
+ *   end of invocation → data at the intake; median over N invocations.
  * Goals: ready ≤ 60 ms p50, idle RSS ≤ 40 MB.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { median, report } from "./_report.ts";
-import { freePort, freeUdpPort, sleep, startIntake } from "./_agent.ts";
+import { freePort, freeUdpPort, Pack, sleep, startIntake } from "./_agent.ts";
 import { TestRuntimeApi } from "../../tests/_lambda_runtime_api.ts";
 
 const { values } = parseArgs({
@@ -80,16 +83,25 @@ async function env(api: TestRuntimeApi, dogstatsd: number, apm: number) {
   };
 }
 
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
-  return kb / 1024;
+interface Memory {
+  rss: number;
+  anon: number;
+  file: number;
+}
+
+/** Resident memory of `pid` in MiB: total, anonymous, and the rest (file-backed, shmem). */
+function memoryMiB(pid: number): Memory {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(rollup)![1]);
+  const [rss, anon] = [kb("Rss") / 1024, kb("Anonymous") / 1024];
+  return { rss, anon, file: rss - anon };
 }
 
 interface ColdStart {
   registeredMs: number;
   readyMs: number;
   loggedMs: number | null;
-  rss: number | null;
+  memory: Memory | null;
 }
 
 /** One cold start of `bin`: exec → register → first `next`, then SHUTDOWN. */
@@ -107,10 +119,10 @@ async function coldStart(bin: string, idle: boolean): Promise<ColdStart> {
   await api.waitFor("/event/next", 1, 30_000);
   const [register, next] = [api.callsTo("/register")[0], api.callsTo("/event/next")[0]];
   const timing = { registeredMs: register.at, readyMs: next.at };
-  let rss = null;
+  let memory = null;
   if (idle) {
     await sleep(IDLE_S * 1000);
-    rss = rssMiB(proc.pid);
+    memory = memoryMiB(proc.pid);
   }
   api.shutdown();
   if (await proc.exited !== 0) throw new Error(`${bin} failed: ${await stderr}`);
@@ -122,7 +134,7 @@ async function coldStart(bin: string, idle: boolean): Promise<ColdStart> {
     registeredMs: timing.registeredMs - spawnedAt,
     readyMs: timing.readyMs - spawnedAt,
     loggedMs: logged ? Number(logged[1]) : null,
-    rss,
+    memory,
   };
 }
 
@@ -134,7 +146,30 @@ for (let i = 0; i < RUNS; i++) {
   hello.push(await coldStart(HELLO_BIN, idle));
 }
 
-/** Per-invocation flush: 100 metrics + 1 trace, INVOKE → next `next`. */
+/** One v0.4 trace of one `aws.lambda` span, as a tracer in the function sends it. */
+function traceBody(i: number): Uint8Array<ArrayBuffer> {
+  const p = new Pack();
+  p.arr(1);
+  p.arr(1);
+  p.map(9);
+  for (const [k, v] of [["trace_id", BigInt(i)], ["span_id", 1n], ["parent_id", 0n]] as const) {
+    p.str(k);
+    p.u64(v);
+  }
+  for (const [k, v] of [["name", "aws.lambda"], ["resource", "bench"], ["service", "bench"]]) {
+    p.str(k);
+    p.str(v);
+  }
+  p.str("start");
+  p.u64(BigInt(Date.now()) * 1_000_000n, 0xd3);
+  p.str("duration");
+  p.u64(1_000_000n, 0xd3);
+  p.str("error");
+  p.u8(0);
+  return new Uint8Array(p.bytes);
+}
+
+/** Per-invocation flush: 100 metrics + 1 trace, end of invocation (INVOKE) → next `next`. */
 async function flushCost(): Promise<number[]> {
   const api = new TestRuntimeApi();
   await api.start();
@@ -159,20 +194,10 @@ async function flushCost(): Promise<number[]> {
     await new Promise<void>((ok) =>
       sock.send(lines.join("\n"), dogstatsd, "127.0.0.1", () => ok())
     );
-    const span = {
-      trace_id: i,
-      span_id: 1,
-      parent_id: 0,
-      name: "aws.lambda",
-      resource: "bench",
-      service: "lambda-bench",
-      start: Date.now() * 1e6,
-      duration: 1e6,
-    };
     await (await fetch(`http://127.0.0.1:${apm}/v0.4/traces`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify([[span]]),
+      method: "PUT",
+      headers: { "Content-Type": "application/msgpack", "X-Datadog-Trace-Count": "1" },
+      body: traceBody(i),
     })).body?.cancel();
     await sleep(50);
   }
@@ -183,6 +208,12 @@ async function flushCost(): Promise<number[]> {
   return costs;
 }
 const flush = await flushCost();
+// The flushes must have reached the intake for the figure to mean anything.
+const routes = (await intake.get("/outpost/intake/stats")).routes as Record<
+  string,
+  { stored: number }
+>;
+const stored = Object.fromEntries(Object.entries(routes).map(([r, v]) => [r, v.stored]));
 await intake.stop();
 rmSync(dir, { recursive: true, force: true });
 
@@ -190,8 +221,8 @@ const m = (xs: ColdStart[], k: "registeredMs" | "readyMs") => median(xs.map((x) 
 const ready = m(outpost, "readyMs");
 const helloReady = m(hello, "readyMs");
 const logged = outpost.map((x) => x.loggedMs).filter((x): x is number => x !== null);
-const rss = outpost.at(-1)!.rss!;
-const helloRss = hello.at(-1)!.rss!;
+const mem = outpost.at(-1)!.memory!;
+const helloMem = hello.at(-1)!.memory!;
 report("lambda", [
   { measure: "outpost exec → register, median ms", value: m(outpost, "registeredMs").toFixed(1) },
   {
@@ -202,13 +233,21 @@ report("lambda", [
   { measure: "outpost `ready in` logged, median ms", value: median(logged).toFixed(1) },
   { measure: "hello-world exec → ready, median ms", value: helloReady.toFixed(1) },
   { measure: "ready ratio outpost / hello-world", value: (ready / helloReady).toFixed(2) },
-  { measure: "outpost idle RSS, MiB", value: rss.toFixed(1), goal: "≤ 40" },
-  { measure: "hello-world idle RSS, MiB", value: helloRss.toFixed(1) },
-  { measure: "RSS ratio outpost / hello-world", value: (rss / helloRss).toFixed(2) },
-  { measure: "flush of 100 metrics + 1 trace, median ms", value: median(flush).toFixed(1) },
+  { measure: "outpost idle RSS, MiB", value: mem.rss.toFixed(1), goal: "≤ 40" },
+  { measure: "  of which anonymous, MiB", value: mem.anon.toFixed(1) },
+  { measure: "  of which file-backed, MiB", value: mem.file.toFixed(1) },
+  { measure: "hello-world idle RSS, MiB", value: helloMem.rss.toFixed(1) },
+  { measure: "  of which anonymous, MiB", value: helloMem.anon.toFixed(1) },
+  { measure: "  of which file-backed, MiB", value: helloMem.file.toFixed(1) },
+  { measure: "RSS ratio outpost / hello-world", value: (mem.rss / helloMem.rss).toFixed(2) },
+  {
+    measure: "end of invocation → flush of 100 metrics + 1 trace done, median ms",
+    value: median(flush).toFixed(1),
+  },
 ], {
   runs: RUNS,
   outpost,
   hello,
   flush_ms: { median: median(flush), all: flush },
+  intake_stored: stored,
 });

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { binary, freePort, freeUdpPort, sleep, waitFor } from "./_agent.ts";
+import { binary, freePort, freeUdpPort, Pack, sleep, waitFor } from "./_agent.ts";
 import { report } from "./_report.ts";
 
 const { values } = parseArgs({
@@ -31,37 +31,6 @@ const SPANS = 10;
 const BODIES = 64;
 /** The Datadog Agent's published sizing: spans per second one core handles, and its memory. */
 const PUBLISHED = { spansPerSecondPerCore: 58_000, memoryMB: 70 };
-
-// A minimal msgpack writer for the bodies, in the widths dd-trace-js uses (ids uint64, start int64).
-class Pack {
-  bytes: number[] = [];
-  u8(...b: number[]) {
-    this.bytes.push(...b);
-  }
-  str(s: string) {
-    const b = new TextEncoder().encode(s);
-    if (b.length < 32) this.u8(0xa0 | b.length);
-    else this.u8(0xd9, b.length);
-    this.bytes.push(...b);
-  }
-  map(n: number) {
-    this.u8(0x80 | n);
-  }
-  arr(n: number) {
-    if (n < 16) this.u8(0x90 | n);
-    else this.u8(0xdc, n >> 8, n & 0xff);
-  }
-  u64(v: bigint, code = 0xcf) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v));
-    this.u8(code, ...b);
-  }
-  f64(v: number) {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, v);
-    this.u8(0xcb, ...b);
-  }
-}
 
 const rand64 = () =>
   (BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n) |

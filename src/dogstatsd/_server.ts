@@ -52,6 +52,12 @@ export interface DogStatsDSettings {
   parser: ParserOptions;
   /** `dogstatsd_stats_enable`: count samples per context for `dogstatsd-stats`. @default false */
   metricStats?: boolean;
+  /**
+   * UDP read on the main thread with the OS receive buffer, no reader thread: the Lambda mode,
+   * where one function sends between flushes and a worker's VM would cost megabytes.
+   * @default false
+   */
+  mainThreadReader?: boolean;
 }
 
 /**
@@ -229,9 +235,9 @@ export class DogStatsDServer implements Component {
       else {
         this.#udpSocket = await runtime.listenUdp(s.udpHost, s.udpPort, {
           bufferSize: s.bufferSize,
-          receiveBufferSize: this.#receiveBuffer,
+          receiveBufferSize: s.mainThreadReader ? 0 : this.#receiveBuffer,
           maxQueueBytes: s.queueBytes,
-          dedicatedReader: true,
+          dedicatedReader: !s.mainThreadReader,
           onBatch: (batch) => this.handleBatch(batch, "udp"),
           onError: (e) => this.#readError(this.#udp, "udp", e),
         });

@@ -20,6 +20,7 @@ import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
 import { Lifecycle } from "./_lifecycle.ts";
 import type { TraceComponent } from "../trace/mod.ts";
+import { StateFile } from "./_state.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -61,6 +62,14 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   const client = new ExtensionsClient(runtime, settings.runtimeApi);
   const stopRequested = ctx.stopRequested ?? new Promise<never>(() => {});
   for (const w of settings.warnings) log.warn(w);
+  // Each INVOKE is recorded as `next` returns it, so a restarted extension knows where it was.
+  const state = new StateFile(log, settings.statePath);
+  const next = client.next.bind(client);
+  client.next = async () => {
+    const event = await next();
+    state.record(event);
+    return event;
+  };
 
   if (!settings.hasApiKey) {
     log.error(
@@ -104,6 +113,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
       service: ctx.service,
       sink: (payload) => trace?.addTraces(payload),
       rates: trace ? () => trace.rateByService() : undefined,
+      warm: state.state.ColdstartRequestID !== "",
       log,
     });
     ctx.onLifecycle?.(lifecycle);

@@ -40,6 +40,11 @@ export interface LifecycleOptions {
    */
   rates?: () => Record<string, number>;
   log: Log;
+  /**
+   * A previous run of the extension in this sandbox had the cold start (the state file says
+   * so): no invocation of this process is one. @default false
+   */
+  warm?: boolean;
   /** Epoch nanoseconds. @default the wall clock */
   nowNs?: () => bigint;
 }
@@ -133,7 +138,7 @@ export class Lifecycle {
    * the span and of the enhanced metrics.
    */
   get coldStart(): boolean {
-    return Math.max(this.#invocations, this.#starts) <= 1;
+    return !this.#options.warm && Math.max(this.#invocations, this.#starts) <= 1;
   }
 
   /**
@@ -141,6 +146,7 @@ export class Lifecycle {
    * the next invocation began (enhanced metrics from the Telemetry API's report).
    */
   isColdStart(requestId: string): boolean {
+    if (this.#options.warm) return false;
     return this.#firstRequestId === null || this.#firstRequestId === requestId;
   }
 
@@ -178,7 +184,7 @@ export class Lifecycle {
       samplingPriority: context ? context.samplingPriority : priorityByRate(traceId, this.#rate()),
       tags: context?.tags ?? {},
       trigger,
-      coldStart: this.#starts === 1,
+      coldStart: !this.#options.warm && this.#starts === 1,
       created: !context,
     };
     if (context) {

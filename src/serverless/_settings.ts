@@ -2,10 +2,11 @@
  * When outpost runs as an AWS Lambda extension, and what that mode reads from the config and
  * the Lambda environment.
  */
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import type { Config } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
 import { type FlushStrategy, parseFlushStrategy } from "./_strategy.ts";
+import { STATE_FILE_NAME } from "./_state.ts";
 
 /** Where Lambda runs external extensions: each executable file there is one extension. */
 export const EXTENSIONS_DIR = "/opt/extensions";
@@ -27,6 +28,8 @@ export interface LambdaSettings {
   hasApiKey: boolean;
   /** When invocations are flushed (`serverless_flush_strategy`). */
   flushStrategy: FlushStrategy;
+  /** The state file (`run_path`/dd-lambda-extension-cache.json), restored at start. */
+  statePath: string;
   /** Settings that were not understood and fell back to a default, to be logged. */
   warnings: string[];
 }
@@ -67,6 +70,7 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     localTest: truthy(env.DD_LOCAL_TEST),
     hasApiKey: config.api_key !== "",
     flushStrategy: strategy,
+    statePath: join(config.run_path, STATE_FILE_NAME),
     warnings: warning ? [warning] : [],
   };
 }

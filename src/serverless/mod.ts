@@ -48,3 +48,4 @@ export {
 } from "./_strategy.ts";
 export { agentFlush } from "./_flush.ts";
 export { type ExtensionContext, runExtension, SHUTDOWN_BUDGET_MS } from "./_extension.ts";
+export { type LambdaState, STATE_FILE_NAME, StateFile } from "./_state.ts";

@@ -26,7 +26,7 @@ describe("isLambdaExtension", () => {
 describe("lambdaSettings", () => {
   it("takes the extension name from the file name and the key from the config", () => {
     const s = lambdaSettings(
-      { ...configDefaults(), api_key: "k" },
+      { ...configDefaults(), api_key: "k", run_path: "/tmp/outpost" },
       { ...API, DD_LOCAL_TEST: "true" },
       "/opt/extensions/datadog-agent",
     );
@@ -37,6 +37,7 @@ describe("lambdaSettings", () => {
       localTest: true,
       hasApiKey: true,
       flushStrategy: { kind: "adaptive" },
+      statePath: "/tmp/outpost/dd-lambda-extension-cache.json",
       warnings: [],
     });
   });

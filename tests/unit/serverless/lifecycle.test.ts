@@ -9,7 +9,9 @@ import type { TracerPayload } from "../../../src/trace/mod.ts";
 const log = createLogger({ level: "off" }).for("lambda");
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-function lifecycle(options: { service?: string; rates?: Record<string, number> } = {}) {
+function lifecycle(
+  options: { service?: string; rates?: Record<string, number>; warm?: boolean } = {},
+) {
   const sent: TracerPayload[] = [];
   let now = 1_700_000_000_000_000_000n;
   const l = new Lifecycle({
@@ -17,6 +19,7 @@ function lifecycle(options: { service?: string; rates?: Record<string, number> }
     service: options.service,
     rates: options.rates ? () => options.rates! : undefined,
     sink: (p) => sent.push(p),
+    warm: options.warm,
     log,
     nowNs: () => (now += 5_000_000n),
   });
@@ -24,6 +27,17 @@ function lifecycle(options: { service?: string; rates?: Record<string, number> }
 }
 
 describe("Lifecycle", () => {
+  it("after a restart in a sandbox that had its cold start (warm), no invocation is one", () => {
+    const { l, sent } = lifecycle({ warm: true });
+    l.invoked("req-9", "arn:aws:lambda:eu-west-1:123456789012:function:Checkout");
+    assert.equal(l.coldStart, false);
+    assert.equal(l.isColdStart("req-9"), false);
+    l.start(utf8("{}"), null);
+    const span = l.end(utf8("{}"), new Headers(), null)!;
+    assert.equal(sent.length, 1);
+    assert.equal(span.meta.cold_start, "false");
+  });
+
   it("makes the aws.lambda span with the Lambda tags, on the first invocation a cold start", () => {
     const { l, sent } = lifecycle();
     l.invoked("req-1", "arn:aws:lambda:eu-west-1:123456789012:function:Checkout");
