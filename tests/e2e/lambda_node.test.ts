@@ -20,7 +20,13 @@ import assert from "node:assert/strict";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BIN } from "./_binary.ts";
-import { buildEmulator, firstInvoke, startEmulator, startTelemetryStandIn } from "./_lambda_rie.ts";
+import {
+  buildEmulator,
+  firstInvoke,
+  startEmulator,
+  startTelemetryStandIn,
+  type TelemetryStandIn,
+} from "./_lambda_rie.ts";
 import { freePort, freeUdpPort, type Intake, startIntake } from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -42,14 +48,14 @@ before(async () => {
 after(() => intake.stop());
 
 describe("a Node function with datadog-lambda-js and dd-trace under the emulator", () => {
-  it("ten invocations: custom metrics, aws.lambda traces, logs and enhanced metrics", {
-    timeout: 180_000,
-  }, async () => {
+  let standIn: TelemetryStandIn;
+  let why = "";
+  before(async () => {
     const runtimeApiPort = await freePort();
     const functionLog = join(dir, "function.log");
     const runtimePid = join(dir, "runtime.pid");
     writeFileSync(functionLog, "");
-    const standIn = startTelemetryStandIn({
+    standIn = startTelemetryStandIn({
       upstream: `127.0.0.1:${runtimeApiPort}`,
       functionLog,
       runtimePidFile: runtimePid,
@@ -113,17 +119,19 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
       emu.kill();
       standIn.stop();
     }
-    const why = `${logs}\n--- function ---\n${await Bun.file(functionLog).text()}`;
+    why = `${logs}\n--- function ---\n${await Bun.file(functionLog).text()}`;
     assert.match(logs, /Registered as datadog-agent/, why);
     assert.match(logs, /Shutdown \(\w+\) after 10 invocations/, why);
     assert.equal(standIn.requestIds.length, 10, why);
+  }, { timeout: 180_000 });
 
-    // The custom distribution: orders 1..10, one sample each.
+  it("the custom distribution: orders 1..10, one sample each", async () => {
     const dist = await intake.get("/outpost/intake/sketches?metric=rie.node.order_value");
     assert.equal(dist.count, 10, `${JSON.stringify(dist)}\n${why}`);
     assert.equal(dist.sum, 55, JSON.stringify(dist));
+  });
 
-    // One aws.lambda root span per invocation, each the parent of a `work` span.
+  it("one aws.lambda root span per invocation, each the parent of a work span", async () => {
     const traces = await intake.get("/outpost/intake/traces");
     const spans = traces.spans as Array<Record<string, any>>;
     const roots = spans.filter((s) => s.name === "aws.lambda");
@@ -139,9 +147,10 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
       new Set(roots.map((r) => r.meta?.request_id)),
       new Set(standIn.requestIds),
     );
+  });
 
-    // Needs the Telemetry API work: the subscription, function logs with request ids, the
-    // enhanced invocations count.
+  // The next two need the Telemetry API subscription and listener.
+  it("the function's log lines, with their request ids", async () => {
     assert.equal(standIn.subscriptions.length, 1, why);
     assert.equal(standIn.failedPosts, 0);
     const lines = (await intake.get("/outpost/intake/logs?q=handling%20order")).logs as Array<
@@ -150,6 +159,9 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
     assert.equal(lines?.length, 10, JSON.stringify(lines));
     const ids = new Set(lines.map((l) => /\t([0-9a-f-]{36})\t/.exec(l.message)?.[1]));
     assert.deepEqual(ids, new Set(standIn.requestIds));
+  });
+
+  it("aws.lambda.enhanced.invocations counts 10", async () => {
     const enhanced = await intake.get(
       "/outpost/intake/sketches?metric=aws.lambda.enhanced.invocations",
     );
