@@ -151,7 +151,7 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
 
   // The next two need the Telemetry API subscription and listener.
   it("the function's log lines, with their request ids", async () => {
-    assert.equal(standIn.subscriptions.length, 1, why);
+    assert.equal(standIn.subscriptions.length, 1, `no Telemetry API subscription came\n${why}`);
     assert.equal(standIn.failedPosts, 0);
     const lines = (await intake.get("/outpost/intake/logs?q=handling%20order")).logs as Array<
       Record<string, any>
