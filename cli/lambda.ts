@@ -26,7 +26,9 @@ export const lambda: Command = {
     const loaded = await loadOrReport({
       path: values.config as string | undefined,
       searchPaths: [TASK_CONFIG],
-      defaults: { run_path: LAMBDA_RUN_PATH },
+      // datadog-lambda-js stamps every distribution with `|T`; like the Datadog serverless agent,
+      // which has no no-aggregation pipeline, timestamped samples go to their time's bucket.
+      defaults: { run_path: LAMBDA_RUN_PATH, dogstatsd_no_aggregation_pipeline: false },
     });
     if (!loaded) return 1;
     const { config, file } = loaded;

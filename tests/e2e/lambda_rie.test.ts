@@ -6,27 +6,19 @@
  * bootstrap speaking the Runtime API with curl and sending one DogStatsD count per invocation:
  * ten invocations through the emulator's invoke endpoint, each answered, and after SIGTERM (the
  * emulator's SHUTDOWN) the ten counts are at the local intake and the extension has exited.
- * Not yet here: a Node function with datadog-lambda-js and dd-trace, and the Telemetry API.
+ * The Node function with datadog-lambda-js and dd-trace is lambda_node.test.ts.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { BIN } from "./_binary.ts";
-import {
-  freePort,
-  freeUdpPort,
-  type Intake,
-  startIntake,
-  waitFor,
-} from "../../scripts/bench/_agent.ts";
+import { buildEmulator, firstInvoke, startEmulator } from "./_lambda_rie.ts";
+import { freePort, freeUdpPort, type Intake, startIntake } from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const RIE = join(ROOT, ".tools", "bin", "aws-lambda-rie");
 const dir = tempDir("outpost-lambda-rie-");
 let intake: Intake;
-
 const BOOTSTRAP = `#!/bin/bash
 API="$AWS_LAMBDA_RUNTIME_API"
 H=$(mktemp)
@@ -38,15 +30,7 @@ while true; do
 done
 `;
 
-before(() => {
-  const tools = Bun.spawnSync({
-    cmd: [process.execPath, join(ROOT, "scripts/tools.ts")],
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  assert.equal(tools.exitCode, 0, "scripts/tools.ts could not build aws-lambda-rie");
-  assert.ok(existsSync(RIE));
-});
+before(buildEmulator);
 before(async () => {
   intake = await startIntake(BIN, join(dir, "intake"), "1gb");
 });
@@ -56,33 +40,15 @@ describe("outpost under the AWS Lambda Runtime Interface Emulator", () => {
   it("ten invocations answered, their metrics at the intake after SHUTDOWN", {
     timeout: 120_000,
   }, async () => {
-    const opt = join(dir, "opt");
-    mkdirSync(join(opt, "extensions"), { recursive: true });
-    copyFileSync(BIN, join(opt, "extensions", "datadog-agent"));
     const bootstrap = join(dir, "bootstrap");
     writeFileSync(bootstrap, BOOTSTRAP);
     chmodSync(bootstrap, 0o755);
-    const invokePort = await freePort();
     const dogstatsd = await freeUdpPort();
-    const script = [
-      `mount --bind ${opt} /opt || exit 9`,
-      `exec ${RIE} --runtime-interface-emulator-address 127.0.0.1:${invokePort} ` +
-      `--runtime-api-address 127.0.0.1:${await freePort()} ${bootstrap}`,
-    ].join("\n");
-    const proc = Bun.spawn({
-      // Not root: a user namespace (`-r`) makes the private mount possible all the same.
-      cmd: [
-        "unshare",
-        ...(process.getuid?.() === 0 ? [] : ["-r"]),
-        "-m",
-        "--propagation",
-        "private",
-        "bash",
-        "-c",
-        script,
-      ],
+    const emu = await startEmulator({
+      dir,
+      bootstrap,
+      opt: { "extensions/datadog-agent": BIN },
       env: {
-        PATH: process.env.PATH ?? "",
         DD_API_KEY: "rie-key",
         DD_DD_URL: intake.url,
         DD_APM_DD_URL: intake.url,
@@ -95,33 +61,20 @@ describe("outpost under the AWS Lambda Runtime Interface Emulator", () => {
         DD_SERVERLESS_DAEMON_PORT: String(await freePort()),
         DD_SERVERLESS_FLUSH_STRATEGY: "end",
       },
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const out = new Response(proc.stdout).text();
-    const err = new Response(proc.stderr).text();
     try {
-      const invoke = async () => {
-        const res = await fetch(
-          `http://127.0.0.1:${invokePort}/2015-03-31/functions/function/invocations`,
-          { method: "POST", body: "{}" },
-        );
-        return await res.json();
-      };
-      assert.deepEqual(await waitFor("the emulator", invoke, 30_000), { ok: true });
-      for (let i = 2; i <= 10; i++) assert.deepEqual(await invoke(), { ok: true });
-      proc.kill("SIGTERM");
-      await proc.exited;
+      assert.deepEqual(await firstInvoke(emu, {}), { ok: true });
+      for (let i = 2; i <= 10; i++) assert.deepEqual(await emu.invoke({}), { ok: true });
+      const logs = await emu.shutdown();
       const series = await intake.get("/outpost/intake/series?metric=rie.test.calls");
       const calls = (series.points as Array<{ value: number; interval: number }>)
         .reduce((s, p) => s + p.value * p.interval, 0);
-      const logs = (await out) + (await err);
       assert.equal(Math.round(calls), 10, logs);
       assert.match(logs, /Registered as datadog-agent/);
       assert.match(logs, /ready in \d+ ms/);
       assert.match(logs, /Shutdown \(\w+\) after 10 invocations/);
     } finally {
-      proc.kill("SIGKILL");
+      emu.kill();
     }
   });
 });
