@@ -3,7 +3,7 @@ import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
 import { buildAgent } from "../src/agent.ts";
-import { lambdaSettings, runExtension } from "../src/serverless/mod.ts";
+import { lambdaSettings, resolveSecrets, runExtension } from "../src/serverless/mod.ts";
 
 /** Where a Lambda function's own files are: a `datadog.yaml` there configures the extension. */
 const TASK_CONFIG = "/var/task/datadog.yaml";
@@ -24,11 +24,14 @@ export const lambda: Command = {
   ].join("\n"),
   flags: { ...CONFIG_FLAG },
   async main(values) {
-    const loaded = await loadOrReport({
-      path: values.config as string | undefined,
-      searchPaths: [TASK_CONFIG],
-      defaults: { run_path: LAMBDA_RUN_PATH },
-    });
+    const load = (env: Record<string, string | undefined>) =>
+      loadOrReport({
+        path: values.config as string | undefined,
+        searchPaths: [TASK_CONFIG],
+        defaults: { run_path: LAMBDA_RUN_PATH },
+        env,
+      });
+    const loaded = await load(process.env);
     if (!loaded) return 1;
     const { config, file } = loaded;
     const logger = createLogger({ level: config.log_level, console: true });
@@ -51,16 +54,23 @@ export const lambda: Command = {
       settings,
       logger,
       stopRequested,
+      resolveSecrets: () => resolveSecrets(runtime, process.env),
       // No checks: they would describe the sandbox's host, and cost start-up time; the Datadog
       // serverless agent runs none either.
-      buildAgent: () =>
-        buildAgent({
+      buildAgent: async (secrets) => {
+        // The resolved DD_ variables are read as if set in the environment.
+        const withSecrets = Object.keys(secrets).length
+          ? await load({ ...process.env, ...secrets })
+          : loaded;
+        if (!withSecrets) throw new Error("the config with the resolved secrets is invalid");
+        return buildAgent({
           runtime,
-          config,
+          config: withSecrets.config,
           configFile: file,
           logger,
           checks: { loadConfigs: () => ({ configs: [], errors: {} }) },
-        }),
+        });
+      },
     });
     for (const off of offs) off();
     return code;

@@ -25,6 +25,8 @@ export interface SecretRef {
 
 /** What the resolution gives: the values, and lines to log. */
 export interface ResolvedSecrets {
+  /** Every `DD_<NAME>` that was asked for, resolved or not. */
+  targets: string[];
   /** `DD_<NAME>` → value, for the variables that resolved. */
   values: Record<string, string>;
   /** One line per failure, naming the variable, the ARN or key and the cause. */
@@ -82,7 +84,12 @@ export async function resolveSecrets(
   timeoutMs = RESOLVE_TIMEOUT_MS,
 ): Promise<ResolvedSecrets> {
   const { refs, warnings } = secretRefs(env);
-  const out: ResolvedSecrets = { values: {}, errors: [], warnings };
+  const out: ResolvedSecrets = {
+    targets: refs.map((r) => r.target),
+    values: {},
+    errors: [],
+    warnings,
+  };
   if (refs.length === 0) return out;
   const abort = new AbortController();
   const timer = setTimeout(

@@ -41,3 +41,10 @@ export {
 } from "./_strategy.ts";
 export { agentFlush } from "./_flush.ts";
 export { type ExtensionContext, runExtension, SHUTDOWN_BUDGET_MS } from "./_extension.ts";
+export {
+  RESOLVE_TIMEOUT_MS,
+  type ResolvedSecrets,
+  resolveSecrets,
+  type SecretRef,
+  secretRefs,
+} from "./_apikey.ts";

@@ -108,6 +108,7 @@ describe("secretRefs", () => {
 describe("resolveSecrets", () => {
   it("costs nothing without secret variables", async () => {
     assert.deepEqual(await resolveSecrets(runtime, { DD_API_KEY: "k" }), {
+      targets: [],
       values: {},
       errors: [],
       warnings: [],
