@@ -2,7 +2,7 @@ import type { Command } from "./_command.ts";
 import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
-import { lambdaSettings, runExtension } from "../src/serverless/mod.ts";
+import { lambdaSettings, resolveSecrets, runExtension } from "../src/serverless/mod.ts";
 
 /** Where a Lambda function's own files are: a `datadog.yaml` there configures the extension. */
 const TASK_CONFIG = "/var/task/datadog.yaml";
@@ -23,13 +23,17 @@ export const lambda: Command = {
   ].join("\n"),
   flags: { ...CONFIG_FLAG },
   async main(values) {
-    const loaded = await loadOrReport({
-      path: values.config as string | undefined,
-      searchPaths: [TASK_CONFIG],
-      // datadog-lambda-js stamps every distribution with `|T`; like the Datadog serverless agent,
-      // which has no no-aggregation pipeline, timestamped samples go to their time's bucket.
-      defaults: { run_path: LAMBDA_RUN_PATH, dogstatsd_no_aggregation_pipeline: false },
-    });
+    const load = (env: Record<string, string | undefined>) =>
+      loadOrReport({
+        path: values.config as string | undefined,
+        searchPaths: [TASK_CONFIG],
+        // datadog-lambda-js stamps every distribution with `|T`; like the Datadog serverless
+        // agent, which has no no-aggregation pipeline, timestamped samples go to their time's
+        // bucket.
+        defaults: { run_path: LAMBDA_RUN_PATH, dogstatsd_no_aggregation_pipeline: false },
+        env,
+      });
+    const loaded = await load(process.env);
     if (!loaded) return 1;
     const { config, file } = loaded;
     const logger = createLogger({ level: config.log_level, console: true });
@@ -53,16 +57,23 @@ export const lambda: Command = {
       logger,
       stopRequested,
       service: process.env.DD_SERVICE?.trim() || undefined,
+      resolveSecrets: () => resolveSecrets(runtime, process.env),
       // The pipeline only (no checks, API, expvar or host metadata: the Datadog serverless
       // agent runs none either), loaded once there is a key to send with.
-      buildAgent: async () =>
-        (await import("../src/agent.ts")).buildAgent({
+      buildAgent: async (secrets) => {
+        // The resolved DD_ variables are read as if set in the environment.
+        const withSecrets = Object.keys(secrets).length
+          ? await load({ ...process.env, ...secrets })
+          : loaded;
+        if (!withSecrets) throw new Error("the config with the resolved secrets is invalid");
+        return (await import("../src/agent.ts")).buildAgent({
           runtime,
-          config,
+          config: withSecrets.config,
           configFile: file,
           logger,
           lambda: true,
-        }),
+        });
+      },
     });
     for (const off of offs) off();
     return code;

@@ -21,6 +21,7 @@ import { agentFlush } from "./_flush.ts";
 import { Lifecycle } from "./_lifecycle.ts";
 import type { TraceComponent } from "../trace/mod.ts";
 import { StateFile } from "./_state.ts";
+import type { ResolvedSecrets } from "./_apikey.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -30,8 +31,16 @@ export interface ExtensionContext {
   runtime: Runtime;
   settings: LambdaSettings;
   logger: Logger;
-  /** Builds the agent (not started); called only when there is an API key. */
-  buildAgent: () => Promise<Agent>;
+  /**
+   * Builds the agent (not started); called only when there is an API key, with the `DD_`
+   * variables {@linkcode ExtensionContext.resolveSecrets} resolved (to apply to the config).
+   */
+  buildAgent: (secrets: Record<string, string>) => Promise<Agent>;
+  /**
+   * Resolves the `DD_*_SECRET_ARN` / `*_KMS_ENCRYPTED` variables while registration runs; a
+   * failure is logged and, for the API key, makes the extension idle.
+   */
+  resolveSecrets?: () => Promise<ResolvedSecrets>;
   /**
    * Where the `ready in N ms` line counts from, on the `performance.now()` clock, which starts
    * with the process: the default counts the runtime's own start-up too, as the platform does.
@@ -71,12 +80,27 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     return event;
   };
 
-  if (!settings.hasApiKey) {
+  // Register while the key is resolved and the agent built: the function waits for all three.
+  const registered = client.register(settings.extensionName);
+  registered.catch(() => {}); // awaited below; this only avoids an unhandled rejection meanwhile
+  let hasApiKey = settings.hasApiKey;
+  let secrets: Record<string, string> = {};
+  if (ctx.resolveSecrets) {
+    const resolved = await ctx.resolveSecrets();
+    for (const w of resolved.warnings) log.warn(w);
+    for (const e of resolved.errors) log.error(e);
+    secrets = resolved.values;
+    // A key asked from KMS or Secrets Manager that did not come is a missing key.
+    if (resolved.targets.includes("DD_API_KEY")) hasApiKey = "DD_API_KEY" in secrets;
+  }
+
+  if (!hasApiKey) {
     log.error(
-      "No API key configured (DD_API_KEY or api_key): the extension registers and stays idle",
+      "No API key configured (DD_API_KEY, its KMS or Secrets Manager variant, or api_key): " +
+        "the extension registers and stays idle",
     );
     try {
-      await client.register(settings.extensionName);
+      await registered;
       await Promise.race([runInvocationLoop({ client, log, stats: ctx.stats }), stopRequested]);
       return 0;
     } catch (e) {
@@ -85,12 +109,9 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     }
   }
 
-  // Register while the agent is built: both take time, and the function waits for both.
-  const registered = client.register(settings.extensionName);
-  registered.catch(() => {}); // awaited below; this only avoids an unhandled rejection meanwhile
   let agent: Agent;
   try {
-    agent = await ctx.buildAgent();
+    agent = await ctx.buildAgent(secrets);
     await agent.start();
   } catch (e) {
     const message = `Cannot start the agent: ${(e as Error).message}`;

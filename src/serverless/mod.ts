@@ -49,3 +49,10 @@ export {
 export { agentFlush } from "./_flush.ts";
 export { type ExtensionContext, runExtension, SHUTDOWN_BUDGET_MS } from "./_extension.ts";
 export { type LambdaState, STATE_FILE_NAME, StateFile } from "./_state.ts";
+export {
+  RESOLVE_TIMEOUT_MS,
+  type ResolvedSecrets,
+  resolveSecrets,
+  type SecretRef,
+  secretRefs,
+} from "./_apikey.ts";
