@@ -18,6 +18,13 @@ import {
 import { startDaemon } from "./_daemon.ts";
 import { FlushPlanner } from "./_strategy.ts";
 import { agentFlush } from "./_flush.ts";
+import type { AggregatorComponent } from "../aggregator/mod.ts";
+import {
+  EnhancedMetrics,
+  startTelemetryListener,
+  subscribeTelemetry,
+  type TelemetryListener,
+} from "./_telemetry.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -101,6 +108,33 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     await agent.stop(SHUTDOWN_BUDGET_MS);
     return 1;
   }
+  // Telemetry feeds the enhanced metrics; without it the extension still runs.
+  let telemetry: TelemetryListener | undefined;
+  try {
+    const registration = await registered;
+    const aggregator = agent.component<AggregatorComponent>("aggregator")?.aggregator;
+    const enhanced = new EnhancedMetrics({
+      functionName: registration.functionName,
+      region: settings.region,
+      accountId: registration.accountId ?? "",
+      memorySizeMB: settings.memorySizeMB,
+      architecture: process.arch === "arm64" ? "arm64" : "x86_64",
+    });
+    telemetry = await startTelemetryListener(
+      runtime,
+      { hostname: "0.0.0.0", port: settings.telemetryPort, log },
+      (events) => aggregator?.addSamples(enhanced.samples(events)),
+    );
+    await subscribeTelemetry(runtime, {
+      runtimeApi: settings.runtimeApi,
+      extensionId: client.id,
+      port: telemetry.port,
+      types: ["platform"],
+      log,
+    });
+  } catch (e) {
+    log.warn(`Telemetry listener not started: ${(e as Error).message}`);
+  }
   log.info(`ready in ${Math.round(performance.now() - startedAt)} ms`);
 
   let code = 0;
@@ -130,6 +164,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     code = 1;
   }
   await daemon.close();
+  await telemetry?.close();
   // What is left after the final flush (nothing, usually) is the components' to store.
   await agent.stop(Math.max(stopBy - Date.now() - DEADLINE_MARGIN_MS, 0));
   return code;

@@ -25,6 +25,11 @@ export interface LambdaSettings {
   localTest: boolean;
   /** False when no API key is configured: the extension registers and idles. */
   hasApiKey: boolean;
+  /** Port of the Telemetry API listener. */
+  telemetryPort: number;
+  /** `AWS_REGION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: tags of the enhanced metrics. */
+  region: string;
+  memorySizeMB: number;
   /** When invocations are flushed (`serverless_flush_strategy`). */
   flushStrategy: FlushStrategy;
   /** Settings that were not understood and fell back to a default, to be logged. */
@@ -66,6 +71,9 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     daemonPort: config.serverless_daemon_port,
     localTest: truthy(env.DD_LOCAL_TEST),
     hasApiKey: config.api_key !== "",
+    telemetryPort: config.serverless_telemetry_port,
+    region: env.AWS_REGION ?? "",
+    memorySizeMB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0) || 0,
     flushStrategy: strategy,
     warnings: warning ? [warning] : [],
   };
