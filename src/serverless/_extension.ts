@@ -110,6 +110,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   }
   // Telemetry feeds the enhanced metrics; without it the extension still runs.
   let telemetry: TelemetryListener | undefined;
+  let onInvoke: (() => void) | undefined;
   try {
     const registration = await registered;
     const aggregator = agent.component<AggregatorComponent>("aggregator")?.aggregator;
@@ -125,13 +126,15 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
       { hostname: "0.0.0.0", port: settings.telemetryPort, log },
       (events) => aggregator?.addSamples(enhanced.samples(events)),
     );
-    await subscribeTelemetry(runtime, {
+    const subscribed = await subscribeTelemetry(runtime, {
       runtimeApi: settings.runtimeApi,
       extensionId: client.id,
       port: telemetry.port,
       types: ["platform"],
       log,
     });
+    // Without telemetry (an emulator without the API) INVOKE events still count invocations.
+    if (!subscribed) onInvoke = () => aggregator?.addSamples(enhanced.invocation());
   } catch (e) {
     log.warn(`Telemetry listener not started: ${(e as Error).message}`);
   }
@@ -141,7 +144,14 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
   let stopBy = 0;
   try {
     const planner = new FlushPlanner(settings.flushStrategy, Date.now());
-    const loop = runInvocationLoop({ client, flush, log, planner, stats: ctx.stats });
+    const loop = runInvocationLoop({
+      client,
+      flush,
+      log,
+      planner,
+      stats: ctx.stats,
+      onInvoke,
+    });
     const outcome = await Promise.race([
       loop.then((event) => ({ event, reason: null })),
       stopRequested.then((reason) => ({

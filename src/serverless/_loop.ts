@@ -75,6 +75,8 @@ export interface LoopOptions {
   stats?: LoopStats;
   /** @default Date.now */
   now?: () => number;
+  /** Called at each INVOKE (the enhanced `invocations` count when there is no telemetry). */
+  onInvoke?: (event: ExtensionEvent) => void;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function runInvocationLoop(options: LoopOptions): Promise<ShutdownE
     stats.invocations++;
     planner.invoked(now());
     buffered = true;
+    options.onInvoke?.(event);
     log.debug(`Invocation ${event.requestId}`);
   }
 }

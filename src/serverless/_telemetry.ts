@@ -162,6 +162,11 @@ export class EnhancedMetrics {
     ];
   }
 
+  /** The `invocations` sample of one INVOKE, for when the Telemetry API is not there. */
+  invocation(): MetricSample[] {
+    return this.samples([{ time: "", type: "platform.start", record: {} }]);
+  }
+
   /** The samples `events` give. */
   samples(events: TelemetryEvent[]): MetricSample[] {
     const out: MetricSample[] = [];

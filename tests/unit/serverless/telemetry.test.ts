@@ -66,6 +66,14 @@ describe("enhanced metrics from telemetry", () => {
     assert.ok(!second.some((s) => s.name.endsWith("init_duration")));
   });
 
+  it("counts an INVOKE as one invocation when there is no telemetry", () => {
+    const [s] = new EnhancedMetrics(info).invocation();
+    assert.equal(s.name, "aws.lambda.enhanced.invocations");
+    assert.equal(s.value, 1);
+    assert.equal(s.type, "distribution");
+    assert.ok(s.tags.includes("functionname:fn"));
+  });
+
   it("counts errors, timeouts and out-of-memory", () => {
     const m = new EnhancedMetrics(info);
     const names = m.samples([
