@@ -24,6 +24,8 @@ export class TestRuntimeApi {
   readonly #events: unknown[] = [];
   #waiting: ((event: unknown) => void) | null = null;
   #watchers: Array<() => void> = [];
+  /** The subscribed destination's port (the host, sandbox.localdomain, is this machine). */
+  #telemetryPort = 0;
 
   /** `host:port`, the value of AWS_LAMBDA_RUNTIME_API. */
   get address(): string {
@@ -72,6 +74,22 @@ export class TestRuntimeApi {
     });
   }
 
+  /**
+   * Posts `events` to the subscribed telemetry destination, as Lambda delivers a batch; throws
+   * when there is no subscription yet.
+   */
+  async postTelemetry(events: Array<{ type: string; record: unknown }>): Promise<number> {
+    if (!this.#telemetryPort) throw new Error("no telemetry subscription");
+    const time = new Date().toISOString();
+    const res = await fetch(`http://127.0.0.1:${this.#telemetryPort}/`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(events.map((e) => ({ time, ...e }))),
+    });
+    await res.body?.cancel();
+    return res.status;
+  }
+
   /** Hands out SHUTDOWN with the 2 s an external extension gets. */
   shutdown(reason = "spindown"): void {
     this.#push({ eventType: "SHUTDOWN", shutdownReason: reason, deadlineMs: Date.now() + 2_000 });
@@ -110,6 +128,11 @@ export class TestRuntimeApi {
       return Response.json(event, {
         headers: { "Lambda-Extension-Event-Identifier": crypto.randomUUID() },
       });
+    }
+    if (path === "/2022-07-01/telemetry" && req.method === "PUT") {
+      const uri = JSON.parse(this.calls[this.calls.length - 1].body)?.destination?.URI ?? "";
+      this.#telemetryPort = Number(new URL(uri).port);
+      return new Response("OK", { status: 200 });
     }
     if ((path === "/init/error" || path === "/exit/error") && req.method === "POST") {
       return Response.json({ status: "OK" }, { status: 202 });

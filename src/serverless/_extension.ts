@@ -22,6 +22,13 @@ import { Lifecycle } from "./_lifecycle.ts";
 import type { TraceComponent } from "../trace/mod.ts";
 import { StateFile } from "./_state.ts";
 import type { ResolvedSecrets } from "./_apikey.ts";
+import type { AggregatorComponent } from "../aggregator/mod.ts";
+import {
+  EnhancedMetrics,
+  startTelemetryListener,
+  subscribeTelemetry,
+  type TelemetryListener,
+} from "./_telemetry.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -152,6 +159,36 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     await agent.stop(SHUTDOWN_BUDGET_MS);
     return 1;
   }
+  // Telemetry feeds the enhanced metrics; without it the extension still runs.
+  let telemetry: TelemetryListener | undefined;
+  let onInvoke: (() => void) | undefined;
+  try {
+    const registration = await registered;
+    const aggregator = agent.component<AggregatorComponent>("aggregator")?.aggregator;
+    const enhanced = new EnhancedMetrics({
+      functionName: registration.functionName,
+      region: settings.region,
+      accountId: registration.accountId ?? "",
+      memorySizeMB: settings.memorySizeMB,
+      architecture: process.arch === "arm64" ? "arm64" : "x86_64",
+    });
+    telemetry = await startTelemetryListener(
+      runtime,
+      { hostname: "0.0.0.0", port: settings.telemetryPort, log },
+      (events) => aggregator?.addSamples(enhanced.samples(events)),
+    );
+    const subscribed = await subscribeTelemetry(runtime, {
+      runtimeApi: settings.runtimeApi,
+      extensionId: client.id,
+      port: telemetry.port,
+      types: ["platform"],
+      log,
+    });
+    // Without telemetry (an emulator without the API) INVOKE events still count invocations.
+    if (!subscribed) onInvoke = () => aggregator?.addSamples(enhanced.invocation());
+  } catch (e) {
+    log.warn(`Telemetry listener not started: ${(e as Error).message}`);
+  }
   log.info(`ready in ${Math.round(performance.now() - startedAt)} ms`);
 
   let code = 0;
@@ -164,7 +201,10 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
       log,
       planner,
       stats: ctx.stats,
-      onInvoke: (e) => lifecycle.invoked(e.requestId, e.invokedFunctionArn),
+      onInvoke: (e) => {
+        lifecycle.invoked(e.requestId, e.invokedFunctionArn);
+        onInvoke?.();
+      },
     });
     const outcome = await Promise.race([
       loop.then((event) => ({ event, reason: null })),
@@ -188,6 +228,7 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     code = 1;
   }
   await daemon.close();
+  await telemetry?.close();
   // What is left after the final flush (nothing, usually) is the components' to store.
   await agent.stop(Math.max(stopBy - Date.now() - DEADLINE_MARGIN_MS, 0));
   return code;

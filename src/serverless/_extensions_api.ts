@@ -51,6 +51,11 @@ export class ExtensionsClient {
     this.#base = `http://${runtimeApi}/2020-01-01/extension`;
   }
 
+  /** `Lambda-Extension-Identifier` once registered ("" before). */
+  get id(): string {
+    return this.#id;
+  }
+
   /** Registers as `name` for INVOKE and SHUTDOWN; throws when the Runtime API refuses. */
   async register(name: string): Promise<Registration> {
     const res = await this.#runtime.fetch(`${this.#base}/register`, {

@@ -78,7 +78,10 @@ export interface LoopOptions {
   /** @default the `end` strategy: a flush at every event */
   planner?: FlushPlanner;
   stats?: LoopStats;
-  /** Told of each INVOKE once it is read (the invocation lifecycle's request id). */
+  /**
+   * Told of each INVOKE once it is read: the invocation lifecycle's request id, and the
+   * enhanced `invocations` count when there is no telemetry.
+   */
   onInvoke?: (event: InvokeEvent) => void;
   /** @default Date.now */
   now?: () => number;

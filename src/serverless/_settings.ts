@@ -26,6 +26,11 @@ export interface LambdaSettings {
   localTest: boolean;
   /** False when no API key is configured: the extension registers and idles. */
   hasApiKey: boolean;
+  /** Port of the Telemetry API listener. */
+  telemetryPort: number;
+  /** `AWS_REGION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: tags of the enhanced metrics. */
+  region: string;
+  memorySizeMB: number;
   /** When invocations are flushed (`serverless_flush_strategy`). */
   flushStrategy: FlushStrategy;
   /** The state file (`run_path`/dd-lambda-extension-cache.json), restored at start. */
@@ -69,6 +74,9 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     daemonPort: config.serverless_daemon_port,
     localTest: truthy(env.DD_LOCAL_TEST),
     hasApiKey: config.api_key !== "",
+    telemetryPort: config.serverless_telemetry_port,
+    region: env.AWS_REGION ?? "",
+    memorySizeMB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0) || 0,
     flushStrategy: strategy,
     statePath: join(config.run_path, STATE_FILE_NAME),
     warnings: warning ? [warning] : [],

@@ -16,6 +16,7 @@ export async function lambdaConfig(apiKey: string) {
     expvar_port: 0,
     dogstatsd_port: await freeUdpPort(),
     serverless_daemon_port: await freePort(),
+    serverless_telemetry_port: 0,
     apm_config: { ...configDefaults().apm_config, receiver_port: 0 },
   };
 }

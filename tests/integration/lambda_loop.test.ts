@@ -70,9 +70,24 @@ describe("lambda extension mode", () => {
           EXTENSION_ID,
         );
 
+        const [subscribe] = api.callsTo("/2022-07-01/telemetry");
+        assert.equal(subscribe.method, "PUT");
+        const sub = JSON.parse(subscribe.body);
+        assert.equal(sub.schemaVersion, "2022-12-13");
+        assert.deepEqual(sub.types, ["platform"]);
+        assert.match(sub.destination.URI, /^http:\/\/sandbox\.localdomain:\d+\/$/);
+        assert.deepEqual(sub.buffering, { maxItems: 1000, maxBytes: 262144, timeoutMs: 1000 });
+
         let expected = 0;
         for (let i = 1; i <= 10; i++) {
           api.invoke(`req-${i}`);
+          assert.equal(
+            await api.postTelemetry([{
+              type: "platform.start",
+              record: { requestId: `req-${i}`, version: "$LATEST" },
+            }]),
+            200,
+          );
           // Invocation i-1 ended when i arrived: its metrics were flushed before this `next`.
           await api.waitFor("/event/next", i + 1);
           assert.equal(await sum(), expected, `at the start of invocation ${i}`);
@@ -90,6 +105,10 @@ describe("lambda extension mode", () => {
         assert.equal(await sum(), expected, "the final flush carried the last invocation");
         assert.equal(stats.invocations, 10);
         assert.equal(stats.failedFlushes, 0);
+        const sketches: { count: number } = await (await fetch(
+          `${intakeUrl}/outpost/intake/sketches?metric=aws.lambda.enhanced.invocations`,
+        )).json();
+        assert.equal(sketches.count, 10, "aws.lambda.enhanced.invocations from telemetry");
       } finally {
         await api.close();
       }

@@ -4,6 +4,8 @@ import { port, str } from "../_kinds.ts";
 export const serverlessKeys = {
   /** The daemon the Datadog Lambda libraries call (`/lambda/hello`, `/lambda/flush`). */
   serverless_daemon_port: port(8124),
+  /** The Telemetry API listener (bottlecap's port); 0 picks a free one. */
+  serverless_telemetry_port: port(8999),
   /** `end`, `periodically` or `periodically,<ms>`; empty is adaptive (src/serverless/_strategy.ts). */
   serverless_flush_strategy: str("", 64),
 };

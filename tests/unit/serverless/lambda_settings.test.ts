@@ -27,13 +27,21 @@ describe("lambdaSettings", () => {
   it("takes the extension name from the file name and the key from the config", () => {
     const s = lambdaSettings(
       { ...configDefaults(), api_key: "k", run_path: "/tmp/outpost" },
-      { ...API, DD_LOCAL_TEST: "true" },
+      {
+        ...API,
+        DD_LOCAL_TEST: "true",
+        AWS_REGION: "eu-west-1",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+      },
       "/opt/extensions/datadog-agent",
     );
     assert.deepEqual(s, {
       runtimeApi: "127.0.0.1:9001",
       extensionName: "datadog-agent",
       daemonPort: 8124,
+      telemetryPort: 8999,
+      region: "eu-west-1",
+      memorySizeMB: 512,
       localTest: true,
       hasApiKey: true,
       flushStrategy: { kind: "adaptive" },

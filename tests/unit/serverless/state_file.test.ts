@@ -25,6 +25,9 @@ const settings = (statePath: string): LambdaSettings => ({
   hasApiKey: false,
   flushStrategy: { kind: "end" },
   statePath,
+  telemetryPort: 0,
+  region: "us-east-1",
+  memorySizeMB: 128,
   warnings: [],
 });
 

@@ -1,0 +1,236 @@
+/**
+ * The Telemetry API: a listener the Runtime API posts event batches to, its subscription, and
+ * the `aws.lambda.enhanced.*` distributions made from the platform events.
+ *
+ * Not done yet (issue 15): START/END/REPORT log lines, the function's log records, the flush
+ * after `platform.runtimeDone`, and Managed Instances.
+ */
+import type { Runtime } from "../runtime/types.ts";
+import type { HttpServer } from "../runtime/types.ts";
+import type { MetricSample } from "../metrics/model.ts";
+import type { Log } from "../log/mod.ts";
+
+/** The schema Lambda on-demand functions get; Managed Instances need `2025-01-29`. */
+export const TELEMETRY_SCHEMA = "2022-12-13";
+/** The Telemetry API's documented default buffering. */
+export const BUFFERING = { maxItems: 1000, maxBytes: 262144, timeoutMs: 1000 };
+
+/** One event of a batch. */
+export interface TelemetryEvent {
+  time: string;
+  type: string;
+  record: unknown;
+}
+
+/** What the listener counts. */
+export interface TelemetryStats {
+  batches: number;
+  events: number;
+  /** Batches that did not parse and were dropped. */
+  badBatches: number;
+}
+
+/** A running listener. */
+export interface TelemetryListener {
+  port: number;
+  stats: TelemetryStats;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `hostname:port` (0: any free port) and hands each parsed batch to `onEvents`.
+ * Every batch is answered 200 at once, as Lambda wants; one that does not parse is counted and
+ * dropped.
+ */
+export async function startTelemetryListener(
+  runtime: Runtime,
+  options: { hostname: string; port: number; log: Log },
+  onEvents: (events: TelemetryEvent[]) => void,
+): Promise<TelemetryListener> {
+  const stats: TelemetryStats = { batches: 0, events: 0, badBatches: 0 };
+  const server: HttpServer = await runtime.serve(
+    { hostname: options.hostname, port: options.port },
+    async (req) => {
+      const text = await req.text();
+      let events: unknown;
+      try {
+        events = JSON.parse(text);
+      } catch {
+        events = null;
+      }
+      if (!Array.isArray(events)) {
+        stats.badBatches++;
+        options.log.debug(`Telemetry batch dropped: not a JSON array (${text.length} bytes)`);
+        return new Response(null, { status: 200 });
+      }
+      stats.batches++;
+      stats.events += events.length;
+      try {
+        onEvents(events as TelemetryEvent[]);
+      } catch (e) {
+        options.log.error(`Telemetry batch: ${(e as Error).message}`);
+      }
+      return new Response(null, { status: 200 });
+    },
+  );
+  return { port: server.port, stats, close: () => server.close() };
+}
+
+/**
+ * Subscribes to `types`, delivered to `http://sandbox.localdomain:<port>/`. Resolves with false
+ * (logged once) when the Runtime API refuses or lacks the Telemetry API: the extension goes on.
+ */
+export async function subscribeTelemetry(
+  runtime: Runtime,
+  options: {
+    runtimeApi: string;
+    extensionId: string;
+    port: number;
+    types: string[];
+    schema?: string;
+    log: Log;
+  },
+): Promise<boolean> {
+  const body = {
+    schemaVersion: options.schema ?? TELEMETRY_SCHEMA,
+    destination: { protocol: "HTTP", URI: `http://sandbox.localdomain:${options.port}/` },
+    types: options.types,
+    buffering: BUFFERING,
+  };
+  try {
+    const res = await runtime.fetch(`http://${options.runtimeApi}/2022-07-01/telemetry`, {
+      method: "PUT",
+      headers: {
+        "Lambda-Extension-Identifier": options.extensionId,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await res.text();
+    if (res.status !== 200) {
+      options.log.warn(`Telemetry subscription refused (${res.status} ${text.slice(0, 200)})`);
+      return false;
+    }
+    return true;
+  } catch (e) {
+    options.log.warn(`Telemetry subscription failed: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/** The function the enhanced metrics are about, and their tags. */
+export interface FunctionInfo {
+  functionName: string;
+  region: string;
+  accountId: string;
+  memorySizeMB: number;
+  architecture: "x86_64" | "arm64";
+  runtime?: string;
+}
+
+/** Per GB-second and per request, from bottlecap's pricing. */
+const PRICE_PER_GB_S = { x86_64: 0.0000166667, arm64: 0.0000133334 };
+const PRICE_PER_REQUEST = 0.0000002;
+
+/** Turns platform events into `aws.lambda.enhanced.*` distribution samples. */
+export class EnhancedMetrics {
+  readonly #info: FunctionInfo;
+  #coldStart = true;
+  readonly #runtimeDone = new Map<string, number>();
+  #initDurationMs: number | undefined;
+
+  constructor(info: FunctionInfo) {
+    this.#info = info;
+  }
+
+  /** The tags every enhanced metric carries. */
+  tags(): string[] {
+    const i = this.#info;
+    const arn = `arn:aws:lambda:${i.region}:${i.accountId}:function:${i.functionName}`;
+    return [
+      `functionname:${i.functionName.toLowerCase()}`,
+      `region:${i.region}`,
+      `account_id:${i.accountId}`,
+      `aws_account:${i.accountId}`,
+      `function_arn:${arn.toLowerCase()}`,
+      `resource:${i.functionName}`,
+      `memorysize:${i.memorySizeMB}`,
+      `architecture:${i.architecture}`,
+      ...(i.runtime ? [`runtime:${i.runtime}`] : []),
+      `cold_start:${this.#coldStart}`,
+    ];
+  }
+
+  /** The `invocations` sample of one INVOKE, for when the Telemetry API is not there. */
+  invocation(): MetricSample[] {
+    return this.samples([{ time: "", type: "platform.start", record: {} }]);
+  }
+
+  /** The samples `events` give. */
+  samples(events: TelemetryEvent[]): MetricSample[] {
+    const out: MetricSample[] = [];
+    const add = (name: string, value: number) =>
+      out.push({
+        name: `aws.lambda.enhanced.${name}`,
+        value,
+        type: "distribution",
+        tags: this.tags(),
+        host: "",
+        sampleRate: 1,
+        timestamp: 0,
+      });
+    for (const e of events) {
+      const r = (e?.record ?? {}) as Record<string, unknown>;
+      const m = (r.metrics ?? {}) as Record<string, number>;
+      switch (e?.type) {
+        case "platform.initReport":
+          if (typeof m.durationMs === "number") this.#initDurationMs = m.durationMs;
+          break;
+        case "platform.start":
+          add("invocations", 1);
+          break;
+        case "platform.runtimeDone": {
+          if (typeof m.durationMs === "number") {
+            add("runtime_duration", m.durationMs);
+            this.#runtimeDone.set(String(r.requestId), m.durationMs);
+          }
+          if (typeof m.producedBytes === "number") add("produced_bytes", m.producedBytes);
+          for (const s of (r.spans ?? []) as Array<{ name?: string; durationMs?: number }>) {
+            if (s?.name === "responseLatency" && typeof s.durationMs === "number") {
+              add("response_latency", s.durationMs);
+            }
+          }
+          if (r.status === "timeout") add("timeouts", 1);
+          else if (r.status === "error" || r.status === "failure") add("errors", 1);
+          if (r.errorType === "Runtime.OutOfMemory") add("out_of_memory", 1);
+          break;
+        }
+        case "platform.report": {
+          if (typeof m.durationMs !== "number") break;
+          add("duration", m.durationMs);
+          if (typeof m.billedDurationMs === "number") {
+            add("billed_duration", m.billedDurationMs);
+            const gbS = (m.billedDurationMs / 1000) * ((m.memorySizeMB ?? 0) / 1024);
+            add(
+              "estimated_cost",
+              gbS * PRICE_PER_GB_S[this.#info.architecture] + PRICE_PER_REQUEST,
+            );
+          }
+          if (typeof m.maxMemoryUsedMB === "number") add("max_memory_used", m.maxMemoryUsedMB);
+          if (typeof m.memorySizeMB === "number") add("memorysize", m.memorySizeMB);
+          const initMs = m.initDurationMs ?? this.#initDurationMs;
+          if (typeof initMs === "number" && this.#coldStart) add("init_duration", initMs);
+          const done = this.#runtimeDone.get(String(r.requestId));
+          if (done !== undefined) {
+            add("post_runtime_duration", m.durationMs - done);
+            this.#runtimeDone.delete(String(r.requestId));
+          }
+          this.#coldStart = false;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
