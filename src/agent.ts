@@ -195,6 +195,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const status = new StatusCollector({
     header: {
       version: BUILD.version,
+      commit: BUILD.commit,
+      buildDate: BUILD.buildDate,
+      agentVersion: BUILD.agentVersion,
       flavor: AGENT_FLAVOR,
       runtime: runtime.name,
       runtimeVersion: runtime.version,
@@ -231,7 +234,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const losses = new LossReporter({ registry, logger });
   const http = createHttpClient(runtime, httpSettings(config, process.env));
   const traceConfig = traceSettings(config);
-  const logsConfig = logsComponentSettings(config, BUILD.version);
+  const logsConfig = logsComponentSettings(config, BUILD.agentVersion);
   const logsPipelines: Record<string, DomainKeys[]> = logsConfig.enabled
     ? {
       [LOGS_PIPELINE]: logsConfig.sender.reliable,

@@ -478,7 +478,7 @@ export class Aggregator {
     series.push({
       name: `datadog.${this.#o.flavor}.running`,
       points: [[stamp, 1]],
-      tags: [`version:${BUILD.version}`],
+      tags: [`version:${BUILD.agentVersion}`],
       host: this.#o.hostname,
       type: "gauge",
       interval: 0,

@@ -90,7 +90,7 @@ test("hot-shots → DogStatsD server → aggregator: the flushed series equal th
   const running = {
     name: "datadog.agent.running",
     points: [[1_700_000_020, 1]],
-    tags: [`version:${BUILD.version}`],
+    tags: [`version:${BUILD.agentVersion}`],
     host: "agent-host",
     type: "gauge",
     interval: 0,

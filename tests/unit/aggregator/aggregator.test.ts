@@ -35,7 +35,7 @@ describe("Aggregator flush", () => {
     assert.deepEqual(one(sink.received.series, "datadog.agent.running"), {
       name: "datadog.agent.running",
       points: [[1234, 1]],
-      tags: [`version:${BUILD.version}`],
+      tags: [`version:${BUILD.agentVersion}`],
       host: "agent-host",
       type: "gauge",
       interval: 0,
