@@ -29,6 +29,7 @@ import {
   buildHostMetadata,
   HostMetadata,
   hostMetadataSettings,
+  hostnameWarnings,
   metadataApiArea,
   resolveHostname,
 } from "./metadata/mod.ts";
@@ -190,6 +191,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const agent = new Agent(built, logger);
 
   const hostname = await resolveHostname(runtime, config);
+  for (const line of hostnameWarnings(hostname)) log.warn(line);
   log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
   const metadata = new HostMetadata({ config, configFile: ctx.configFile, hostname });
   const status = new StatusCollector({
