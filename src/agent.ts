@@ -85,14 +85,16 @@ export class Agent {
     this.stopRequested = new Promise((resolve) => (this.#stopRequested = resolve));
   }
 
-  /** Starts every component in order; on a failure stops those started and throws. */
+  /**
+   * Starts every component in order; on a failure stops those started and throws, with the
+   * reason as the message: the caller tells it, once.
+   */
   async start(): Promise<void> {
     for (const { component: c } of this.#built) {
       try {
         await c.start();
       } catch (e) {
         const reason = `Cannot start ${c.name}: ${(e as Error).message}`;
-        this.#log.error(reason);
         await this.stop();
         throw new OutpostError("start_failed", reason, { cause: e });
       }
