@@ -89,10 +89,10 @@ export interface AggregatorReaders {
   dogstatsdContextsBytes: () => number;
   /** Contexts by metric type. */
   dogstatsdContextsByMtype: () => Record<string, number>;
-  /** `aggregator.Flush`: durations by step. @default not published */
-  flush?: () => unknown;
-  /** `aggregator.FlushCount`: item counts by kind. @default not published */
-  flushCount?: () => unknown;
+  /** `aggregator.Flush`: durations by step. */
+  flush: () => unknown;
+  /** `aggregator.FlushCount`: item counts by kind. */
+  flushCount: () => unknown;
 }
 
 /**
@@ -107,6 +107,8 @@ export interface AggregatorReaders {
  *   dogstatsdContexts: () => 2,
  *   dogstatsdContextsBytes: () => 300,
  *   dogstatsdContextsByMtype: () => ({ Gauge: 2 }),
+ *   flush: () => ({}),
+ *   flushCount: () => ({}),
  * });
  * events.numberOfFlush.inc();
  * console.assert(registry.read(AGGREGATOR.numberOfFlush) === 1);
@@ -117,8 +119,8 @@ export function aggregatorEvents(registry: Registry, readers: AggregatorReaders)
   registry.publish(AGGREGATOR.dogstatsdContexts, readers.dogstatsdContexts);
   registry.publish(AGGREGATOR.dogstatsdContextsBytes, readers.dogstatsdContextsBytes);
   registry.publish(AGGREGATOR.dogstatsdContextsByMtype, readers.dogstatsdContextsByMtype);
-  if (readers.flush) registry.publish(AGGREGATOR.flush, readers.flush);
-  if (readers.flushCount) registry.publish(AGGREGATOR.flushCount, readers.flushCount);
+  registry.publish(AGGREGATOR.flush, readers.flush);
+  registry.publish(AGGREGATOR.flushCount, readers.flushCount);
   return {
     dogstatsdContextsEvicted: registry.counter(AGGREGATOR.dogstatsdContextsEvicted),
     dogstatsdMetricSample: registry.counter(AGGREGATOR.dogstatsdMetricSample),

@@ -69,8 +69,8 @@ export interface ForwarderReaders {
   endpoints: () => unknown;
   /** What the previous run lost, or null. */
   previousRun: () => unknown;
-  /** Per endpoint: failure run, last error, HTTP codes, drops by reason. @default not published */
-  endpointHealth?: () => unknown;
+  /** Per endpoint: failure run, last error, HTTP codes, drops by reason. */
+  endpointHealth: () => unknown;
 }
 
 /**
@@ -83,6 +83,7 @@ export interface ForwarderReaders {
  * const registry = new Registry();
  * const events = forwarderEvents(registry, {
  *   apiKeyStatus: () => ({}), domains: () => ({}), endpoints: () => ({}), previousRun: () => null,
+ *   endpointHealth: () => ({}),
  * });
  * events.transactionsSuccess.with("https://app.datadoghq.com/api/v2/series").inc();
  * console.assert(registry.read(FORWARDER.previousRun) === null);
@@ -105,6 +106,6 @@ export function forwarderEvents(registry: Registry, readers: ForwarderReaders) {
   registry.publish(FORWARDER.domains, readers.domains);
   registry.publish(FORWARDER.endpoints, readers.endpoints);
   registry.publish(FORWARDER.previousRun, readers.previousRun);
-  if (readers.endpointHealth) registry.publish(FORWARDER.endpointHealth, readers.endpointHealth);
+  registry.publish(FORWARDER.endpointHealth, readers.endpointHealth);
   return events;
 }
