@@ -122,7 +122,9 @@ async function checkEndpoint(
   };
   let res: Response;
   try {
-    res = await http.fetch(target, { headers: { "User-Agent": `datadog-agent/${BUILD.agentVersion}` } });
+    res = await http.fetch(target, {
+      headers: { "User-Agent": `datadog-agent/${BUILD.agentVersion}` },
+    });
     await res.arrayBuffer().catch(() => undefined);
   } catch (e) {
     return { ...base, apiKey: "unreachable", ok: false, detail: networkErrorReason(e) };
