@@ -98,12 +98,12 @@ export const flare: Command = {
       }
     }
     const hostname = cleanHostname(config.hostname || runtime.hostname());
-    const result = await sendFlare(zip, flareBaseUrl(config, BUILD.version), {
+    const result = await sendFlare(zip, flareBaseUrl(config, BUILD.agentVersion), {
       apiKey: config.api_key,
       caseId,
       email: email || undefined,
       hostname,
-      agentVersion: BUILD.version,
+      agentVersion: BUILD.agentVersion,
       fetch: createHttpClient(runtime, httpSettings(config, process.env)).fetch,
     });
     if (result.ok) {

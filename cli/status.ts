@@ -52,7 +52,12 @@ export const status: Command = {
         hostname: await resolveHostname(runtime, config),
       });
       try {
-        const s = await remoteStatus(values["expvar-url"], { runtime, config, metadata });
+        // The token when this host has one: a Go process-agent's expvar server may ask for it.
+        let token: string | undefined;
+        try {
+          token = readAuthToken(clientAuthTokenPath(config, file));
+        } catch { /* no token here: sent without */ }
+        const s = await remoteStatus(values["expvar-url"], { runtime, config, metadata, token });
         if (asJson) printJson(s);
         else process.stdout.write(renderRemoteStatus(s, color ? COLOR : PLAIN));
         return 0;

@@ -10,6 +10,8 @@ export const version: Command = {
     const info = {
       version: BUILD.version,
       commit: BUILD.commit,
+      build_date: BUILD.buildDate,
+      datadog_agent_version: BUILD.agentVersion,
       runtime: runtime.name,
       runtime_version: runtime.version,
       target: BUILD.target,
@@ -17,7 +19,9 @@ export const version: Command = {
     console.log(
       values.json
         ? JSON.stringify(info)
-        : `Outpost ${info.version} - Commit: ${info.commit} - Runtime: ${info.runtime} ${info.runtime_version} - Target: ${info.target}`,
+        : `Outpost ${info.version} - Commit: ${info.commit} - Build date: ${
+          info.build_date || "(from source)"
+        } - Datadog Agent version sent: ${info.datadog_agent_version} - Runtime: ${info.runtime} ${info.runtime_version} - Target: ${info.target}`,
     );
     return 0;
   },

@@ -9,7 +9,8 @@
  * Cross-compiling needs the Bun runtime of each target. Bun would download it from its
  * release site, which this project must not depend on, so the script takes it from the
  * target's `@oven/bun-*` package on the npm registry (`npm pack`) and caches it in `.cache/`.
- * Version, commit and target are baked in with `--define`.
+ * Version, commit, build date (`SOURCE_DATE_EPOCH` when set) and target are baked in with
+ * `--define`.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -47,6 +48,10 @@ for (const t of targets) {
 }
 
 const commit = git(["rev-parse", "--short=10", "HEAD"]) ?? "none";
+// SOURCE_DATE_EPOCH (seconds) makes the date, and so the binary, reproducible.
+const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+const buildDate = new Date(Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.now())
+  .toISOString().replace(/\.\d{3}Z$/, "Z");
 mkdirSync(DIST, { recursive: true });
 
 for (const name of targets) {
@@ -67,6 +72,7 @@ for (const name of targets) {
     `--define=OUTPOST_VERSION=${JSON.stringify(version)}`,
     `--define=OUTPOST_COMMIT=${JSON.stringify(commit)}`,
     `--define=OUTPOST_TARGET=${JSON.stringify(name)}`,
+    `--define=OUTPOST_BUILD_DATE=${JSON.stringify(buildDate)}`,
     ...(values.broken ? [`--define=OUTPOST_BROKEN="1"`] : []),
   ];
   const res = Bun.spawnSync({ cmd, cwd: ROOT, stdout: "pipe", stderr: "pipe" });

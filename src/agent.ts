@@ -44,14 +44,16 @@ export class Agent {
     this.stopRequested = new Promise((resolve) => (this.#stopRequested = resolve));
   }
 
-  /** Starts every component in order; on a failure stops those started and throws. */
+  /**
+   * Starts every component in order; on a failure stops those started and throws, with the
+   * reason as the message: the caller tells it, once.
+   */
   async start(): Promise<void> {
     for (const { component: c } of this.#built) {
       try {
         await c.start();
       } catch (e) {
         const reason = `Cannot start ${c.name}: ${(e as Error).message}`;
-        this.#log.error(reason);
         await this.stop();
         throw new OutpostError("start_failed", reason, { cause: e });
       }
@@ -151,8 +153,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const built: Built[] = [];
   const agent = new Agent(built, logger);
 
-  const { resolveHostname } = await import("./metadata/mod.ts");
+  const { hostnameWarnings, resolveHostname } = await import("./metadata/mod.ts");
   const hostname = await resolveHostname(runtime, config);
+  for (const line of hostnameWarnings(hostname)) log.warn(line);
   log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
 
   // A component the config turns off is not even loaded in Lambda; the host agent still
@@ -166,7 +169,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const losses = new LossReporter({ registry, logger });
   const http = createHttpClient(runtime, httpSettings(config, process.env));
   const traceConfig = traceMod?.traceSettings(config) ?? null;
-  const logsConfig = logsMod?.logsComponentSettings(config, BUILD.version) ?? null;
+  const logsConfig = logsMod?.logsComponentSettings(config, BUILD.agentVersion) ?? null;
   const logsPipelines: Record<string, DomainKeys[]> = logsMod && logsConfig?.enabled
     ? {
       [logsMod.LOGS_PIPELINE]: logsConfig.sender.reliable,
@@ -281,6 +284,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const status: StatusCollector = new statusMod.StatusCollector({
     header: {
       version: BUILD.version,
+      commit: BUILD.commit,
+      buildDate: BUILD.buildDate,
+      agentVersion: BUILD.agentVersion,
       flavor: metadataMod.AGENT_FLAVOR,
       runtime: runtime.name,
       runtimeVersion: runtime.version,

@@ -12,7 +12,7 @@ import type {
   SketchSeries,
 } from "../metrics/model.ts";
 import type { Log } from "../log/mod.ts";
-import { aggregatorEvents, LossReporter, type Registry } from "../telemetry/mod.ts";
+import { aggregatorEvents, LossReporter, type Registry, SERIALIZER } from "../telemetry/mod.ts";
 import { type Config, configDefaults } from "../config/mod.ts";
 import type { Built, Component } from "../component.ts";
 import { BUILD } from "../version.ts";
@@ -21,6 +21,7 @@ import { sortUniq } from "./_context.ts";
 import { type HistogramConfig, histogramConfig } from "./_histogram.ts";
 import { BUCKET_SECONDS, TimeSampler } from "./_time_sampler.ts";
 import { type BucketSample, CheckSampler } from "./_check_sampler.ts";
+import { FLUSH_COUNT_NAMES, FLUSH_TIME_NAMES, FlushStats } from "./_flush_stats.ts";
 
 export type { BucketSample } from "./_check_sampler.ts";
 
@@ -111,6 +112,12 @@ export interface AggregatorDeps {
   now?: () => number;
   /** Agent flavor in `datadog.<flavor>.running`. @default "agent" */
   flavor?: string;
+  /**
+   * Payload items dropped so far because no payload within the intake limits could hold them:
+   * the value of `n_o_i_n_d_e_x.datadog.<flavor>.payload.dropped`.
+   * @default the sum of the registry's `serializer.items_too_big`
+   */
+  payloadDrops?: () => number;
 }
 
 /**
@@ -193,11 +200,14 @@ export class Aggregator {
   #evictedUnlogged = 0;
   #lastFlushOk = true;
   readonly #t: ReturnType<typeof telemetry>;
+  readonly #flushTimes = new FlushStats(FLUSH_TIME_NAMES);
+  readonly #flushCounts = new FlushStats(FLUSH_COUNT_NAMES);
 
   constructor(options: AggregatorOptions) {
     this.#o = {
       now: () => Date.now() / 1000,
       flavor: "agent",
+      payloadDrops: () => totalOf(options.registry.read(SERIALIZER.itemsTooBig)),
       ...aggregatorSettings(configDefaults()),
       ...options,
     };
@@ -219,7 +229,7 @@ export class Aggregator {
       contextLimit: this.#o.contextLimit,
       contextBytesLimit: this.#o.contextBytesLimit,
     });
-    this.#t = telemetry(options.registry, this.#ts);
+    this.#t = telemetry(options.registry, this.#ts, this.#flushTimes, this.#flushCounts);
   }
 
   /** The options in force, defaults applied. */
@@ -468,11 +478,22 @@ export class Aggregator {
     series.push({
       name: `datadog.${this.#o.flavor}.running`,
       points: [[stamp, 1]],
-      tags: [`version:${BUILD.version}`],
+      tags: [`version:${BUILD.agentVersion}`],
       host: this.#o.hostname,
       type: "gauge",
       interval: 0,
       sourceTypeName: "System",
+    });
+    // As the Datadog Agent: a running total of items dropped for size, never indexed.
+    series.push({
+      name: `n_o_i_n_d_e_x.datadog.${this.#o.flavor}.payload.dropped`,
+      points: [[stamp, this.#o.payloadDrops()]],
+      tags: [],
+      host: this.#o.hostname,
+      type: "gauge",
+      interval: 0,
+      sourceTypeName: "System",
+      noIndex: true,
     });
     const serviceChecks = this.#serviceChecks;
     const events = this.#events;
@@ -492,16 +513,26 @@ export class Aggregator {
     if (this.#o.logPayloads) this.#logPayloads(series, sketches, serviceChecks, events);
 
     const sink = this.#o.sink;
-    await this.#deliver("series", () => sink.series(series));
-    await this.#deliver("sketches", () => sink.sketches(sketches));
-    await this.#deliver("service_checks", () => sink.serviceChecks(serviceChecks));
-    await this.#deliver("events", () => sink.events(events));
+    const counts = this.#flushCounts;
+    counts.add("Series", series.length);
+    counts.add("Sketches", sketches.length);
+    counts.add("ServiceChecks", serviceChecks.length);
+    if (events.length > 0) counts.add("Events", events.length);
+    await this.#deliver("series", () => sink.series(series), "ChecksMetricSampleFlushTime");
+    await this.#deliver("sketches", () => sink.sketches(sketches), "MetricSketchFlushTime");
+    await this.#deliver(
+      "service_checks",
+      () => sink.serviceChecks(serviceChecks),
+      "ServiceCheckFlushTime",
+    );
+    await this.#deliver("events", () => sink.events(events), "EventFlushTime");
     await noAggSent;
 
     const t = this.#t;
     const ms = performance.now() - started;
     t.numberOfFlush.inc();
     t.flushTimeMs.set(Math.round(ms * 1000) / 1000);
+    this.#flushTimes.add("MainFlushTime", Math.round(ms * 1e6));
     t.seriesFlushed.inc(series.length);
     t.sketchesFlushed.inc(sketches.length);
     t.serviceCheckFlushed.inc(serviceChecks.length);
@@ -515,14 +546,24 @@ export class Aggregator {
     };
   }
 
-  /** Calls the sink, counting a failure by kind instead of letting it escape. */
-  async #deliver(kind: string, call: () => void | Promise<void>): Promise<void> {
+  /**
+   * Calls the sink, counting a failure by kind instead of letting it escape; with `timeName`,
+   * records how long the hand-off took (ns) under that `aggregator.Flush` name.
+   */
+  async #deliver(
+    kind: string,
+    call: () => void | Promise<void>,
+    timeName?: string,
+  ): Promise<void> {
+    const started = performance.now();
     try {
       await call();
     } catch (e) {
       this.#t.errors.with(`sink_${kind}`).inc();
+      this.#t.flushErrors[kind]?.inc();
       this.#log.error(`Cannot hand ${kind} to the serializer: ${(e as Error).message}`);
     }
+    if (timeName) this.#flushTimes.add(timeName, Math.round((performance.now() - started) * 1e6));
   }
 
   #track(p: Promise<unknown>): void {
@@ -554,8 +595,16 @@ export class Aggregator {
   }
 }
 
-function telemetry(r: Registry, ts: TimeSampler) {
+/** The sum of a labelled counter's values as the registry reads it (0 when absent). */
+function totalOf(read: unknown): number {
+  if (typeof read !== "object" || read === null) return 0;
+  return Object.values(read as Record<string, number>).reduce((a, b) => a + b, 0);
+}
+
+function telemetry(r: Registry, ts: TimeSampler, times: FlushStats, counts: FlushStats) {
   return aggregatorEvents(r, {
+    flush: () => times.toJSON(),
+    flushCount: () => counts.toJSON(),
     dogstatsdContexts: () => ts.size,
     dogstatsdContextsBytes: () => ts.bytes,
     dogstatsdContextsByMtype: () => {

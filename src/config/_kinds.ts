@@ -92,7 +92,11 @@ export const size = (def: number, max = TiB) =>
     v.pipe(
       v.union([
         v.pipe(v.number(), v.integer(), v.minValue(0)),
-        v.pipe(v.string(), v.maxLength(64), v.regex(/^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i)),
+        v.pipe(
+          v.string(),
+          v.maxLength(64, SIZE),
+          v.regex(/^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i, SIZE),
+        ),
       ], SIZE),
       v.transform((x) => {
         if (typeof x === "number") return x;

@@ -133,13 +133,14 @@ function readYaml(file: string): RawConfig {
   }
   const fail = (why: string) => new ConfigError([`Cannot parse config file "${file}": ${why}`]);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lines, prettyErrors: true });
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const first = doc.errors[0].message.split("\n")[0];
+    const err = doc.errors[0];
     // The parser recurses per level: a deep enough nesting overflows its stack first.
-    throw fail(
-      first.includes("call stack") ? `nested more than ${MAX_CONFIG_DEPTH} levels` : first,
-    );
+    if (err.message.includes("call stack")) {
+      throw fail(`nested more than ${MAX_CONFIG_DEPTH} levels`);
+    }
+    throw fail(yamlProblem(err.message, lines.linePos(err.pos[0]), text));
   }
   const problem = shapeProblem(doc.contents, lines);
   if (problem) throw fail(problem);
@@ -154,6 +155,20 @@ function readYaml(file: string): RawConfig {
     throw fail("expected a mapping of keys at the top level");
   }
   return js as RawConfig;
+}
+
+/**
+ * `line 4, column 3: all mapping items must start at the same column (line 4: "  bad: :")`:
+ * the place first, the parser's reason in our style, and the line itself, never a dangling
+ * colon where the parser would draw its code frame.
+ */
+function yamlProblem(message: string, at: { line: number; col: number }, text: string): string {
+  const reason = message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "").trim();
+  const src = text.split("\n")[at.line - 1]?.replace(/\r$/, "") ?? "";
+  const quoted = src.length > 80 ? `${src.slice(0, 80)}…` : src;
+  return `line ${at.line}, column ${at.col}: ${reason[0].toLowerCase()}${
+    reason.slice(1)
+  } (line ${at.line}: ${JSON.stringify(quoted)})`;
 }
 
 /** The file's text, refused past {@linkcode MAX_CONFIG_BYTES} without reading further. */
@@ -262,11 +277,11 @@ function shown(x: unknown, secret: boolean, received: string): string {
     const cut = x.length > SHOWN_CHARS ? `${x.slice(0, SHOWN_CHARS)}…` : x;
     return `string ${JSON.stringify(cut)}`;
   }
-  return `${typeName(x)} ${received}`;
-}
-
-function typeName(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return "list";
-  return typeof x === "object" ? "map" : typeof x;
+  if (x === null || x === undefined) return "no value (the key is empty)";
+  if (Array.isArray(x)) return `a list of ${x.length} item${x.length === 1 ? "" : "s"}`;
+  if (typeof x === "object") {
+    const n = Object.keys(x).length;
+    return `a map of ${n} key${n === 1 ? "" : "s"}`;
+  }
+  return `${typeof x} ${secret ? "(hidden)" : received}`;
 }

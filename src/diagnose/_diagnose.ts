@@ -64,7 +64,7 @@ function pipelines(config: Config): Array<[string, DomainKeys[]]> {
   const traces = traceSettings(config);
   if (traces.enabled) all.push(["traces", traces.domains]);
   if (config.logs_enabled) {
-    const logs = logsSenderSettings(config, BUILD.version);
+    const logs = logsSenderSettings(config, BUILD.agentVersion);
     all.push(["logs", logs.reliable]);
     if (logs.unreliable.length > 0) all.push(["logs-unreliable", logs.unreliable]);
   }
@@ -122,7 +122,9 @@ async function checkEndpoint(
   };
   let res: Response;
   try {
-    res = await http.fetch(target, { headers: { "User-Agent": `datadog-agent/${BUILD.version}` } });
+    res = await http.fetch(target, {
+      headers: { "User-Agent": `datadog-agent/${BUILD.agentVersion}` },
+    });
     await res.arrayBuffer().catch(() => undefined);
   } catch (e) {
     return { ...base, apiKey: "unreachable", ok: false, detail: networkErrorReason(e) };

@@ -77,9 +77,11 @@ const DESERIALIZE =
   "Error: could not deserialize response body -- Please contact support by email.";
 
 /**
- * Uploads the zip at `zipPath` to `<base>/support/flare[/caseId]`: HEAD (following redirects,
- * accepting 200 or 404) to find the target, then a streamed multipart POST. 5xx answers and
- * network errors are retried up to `attempts` times (`isTransient` of the shared table).
+ * Uploads the zip at `zipPath` to `<base>/support/flare[/caseId]`, as the Datadog Agent does:
+ * one HEAD (following redirects, accepting 200 or 404, never retried) finds the target, then a
+ * streamed multipart POST is retried on 5xx answers and network errors (`isTransient` of the
+ * shared table) up to `attempts` times; past them the message is `failed to send flare after
+ * N attempts: <last error>`. The API key is trimmed first.
  */
 export async function sendFlare(
   zipPath: string,
@@ -87,51 +89,66 @@ export async function sendFlare(
   options: SendFlareOptions,
 ): Promise<FlareSendResult> {
   const { attempts = 3, retryDelayMs = 1000, sleep } = options;
-  const url = flareUrl(base, options.caseId);
-  const upload = withRetry((o: SendFlareOptions) => attemptOnce(zipPath, url, o), {
+  const o = { ...options, apiKey: options.apiKey.trim() };
+  const url = flareUrl(base, o.caseId);
+  const target = await resolveTarget(url, o);
+  if (typeof target !== "string") return target;
+  const upload = withRetry(() => postOnce(zipPath, target, o), {
     attempts,
     delayMs: retryDelayMs,
     sleep,
     isRetriable: (attempt) => attempt.retry,
   });
-  return (await upload(options)).result;
+  const { result, retry } = await upload(undefined);
+  if (!retry) return result;
+  return {
+    ...result,
+    message: `failed to send flare after ${attempts} attempts: ${result.error ?? result.message}`,
+  };
 }
 
-async function attemptOnce(
+/** The URL the POST goes to, after the HEAD's redirects; or why there is none. */
+async function resolveTarget(url: string, o: SendFlareOptions): Promise<string | FlareSendResult> {
+  const doFetch = o.fetch ?? directFetch;
+  let head: Response;
+  try {
+    head = await doFetch(url, {
+      method: "HEAD",
+      headers: { "DD-API-KEY": o.apiKey },
+      redirect: "follow",
+      signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
+    });
+  } catch (e) {
+    const err = describeError(e);
+    return { ok: false, message: `Cannot reach the flare backend ${url}: ${err}`, error: err };
+  }
+  await head.body?.cancel();
+  if (head.status === 200 || head.status === 404) return head.url || url;
+  // The backend is reached but refuses the key: say so, not that it could not be reached.
+  if (head.status === 403) return forbidden(o.apiKey);
+  return {
+    ok: false,
+    status: head.status,
+    message:
+      `We couldn't reach the flare backend ${url} via redirects: ${head.status} ${head.statusText}`
+        .trimEnd(),
+  };
+}
+
+async function postOnce(
   zipPath: string,
-  url: string,
+  target: string,
   o: SendFlareOptions,
 ): Promise<{ result: FlareSendResult; retry: boolean }> {
   const doFetch = o.fetch ?? directFetch;
-  const headers = { "DD-API-KEY": o.apiKey };
-  const timeoutMs = o.timeoutMs ?? 60_000;
   try {
-    const head = await doFetch(url, {
-      method: "HEAD",
-      headers,
-      redirect: "follow",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (head.status !== 200 && head.status !== 404) {
-      return {
-        result: {
-          ok: false,
-          status: head.status,
-          message:
-            `We couldn't reach the flare backend ${url} via redirects: ${head.status} ${head.statusText}`
-              .trimEnd(),
-        },
-        retry: isTransient(classifyStatus(head.status)),
-      };
-    }
-    const target = head.url || url;
     const { body, contentType } = multipart(zipPath, o);
     const res = await doFetch(target, {
       method: "POST",
-      headers: { ...headers, "Content-Type": contentType },
+      headers: { "DD-API-KEY": o.apiKey, "Content-Type": contentType },
       body,
       redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
       // A stream body needs half duplex in the fetch standard.
       duplex: "half",
     } as RequestInit);
@@ -142,10 +159,23 @@ async function attemptOnce(
   } catch (e) {
     const err = describeError(e);
     return {
-      result: { ok: false, message: `Cannot upload the flare to ${url}: ${err}`, error: err },
+      result: { ok: false, message: `Cannot upload the flare to ${target}: ${err}`, error: err },
       retry: isTransient(classifyError(e)),
     };
   }
+}
+
+/** The Datadog Agent's 403 message: the key's last 5 characters, or that it is missing. */
+function forbidden(apiKey: string): FlareSendResult {
+  return {
+    ok: false,
+    status: 403,
+    message: apiKey
+      ? `HTTP 403 Forbidden: Make sure your API key is valid. API Key ending with: ${
+        apiKey.slice(-5)
+      }`
+      : "HTTP 403 Forbidden: API key is missing",
+  };
 }
 
 function describeError(e: unknown): string {
@@ -174,21 +204,16 @@ export async function analyzeResponse(res: Response, apiKey: string): Promise<Fl
   const status = res.status;
   if (status === 403) {
     await res.body?.cancel();
-    return {
-      ok: false,
-      status,
-      message: apiKey
-        ? `HTTP 403 Forbidden: Make sure your API key is valid. API Key ending with: ${
-          apiKey.slice(-5)
-        }`
-        : "HTTP 403 Forbidden: API key is missing",
-    };
+    return forbidden(apiKey.trim());
   }
   const body = await res.text();
-  const type = res.headers.get("content-type") ?? "";
+  const type = res.headers.get("content-type");
   const detail = `HTTP ${status}: ${body.slice(0, 150)}`;
-  if (status !== 200 || !type.includes("application/json")) {
-    return { ok: false, status, message: DESERIALIZE, error: detail };
+  if (status !== 200) return { ok: false, status, message: DESERIALIZE, error: detail };
+  // As the Go agent: the type must start with application/json.
+  if (!type?.startsWith("application/json")) {
+    const why = type ? `unknown content-type ${type}` : "no content-type header";
+    return { ok: false, status, message: DESERIALIZE, error: `${why}; ${detail}` };
   }
   let answer: { case_id?: unknown; error?: unknown; request_uuid?: unknown };
   try {
@@ -208,13 +233,21 @@ export async function analyzeResponse(res: Response, apiKey: string): Promise<Fl
         `An error occurred while uploading the flare: ${answer.error}. Please contact support by email${uuid}.`,
     };
   }
+  // Go decodes into an int: another type is a decode failure; a missing id reads 0.
+  const caseId = answer.case_id ?? 0;
+  if (typeof caseId !== "number" || !Number.isInteger(caseId)) {
+    return {
+      ok: false,
+      status,
+      message: DESERIALIZE,
+      error: `case_id is not an integer; ${detail}`,
+    };
+  }
   return {
     ok: true,
     status,
     message:
-      `Your logs were successfully uploaded. For future reference, your internal case id is ${
-        answer.case_id ?? ""
-      }`,
+      `Your logs were successfully uploaded. For future reference, your internal case id is ${caseId}`,
   };
 }
 

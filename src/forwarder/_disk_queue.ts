@@ -170,6 +170,11 @@ export class DiskQueue {
   get files(): number {
     return this.#files.length;
   }
+  /** Creation time (epoch ms) of the oldest transaction on disk, from its file name; null when none. */
+  get oldestMs(): number | null {
+    const first = this.#files[0];
+    return first ? Number(first.name.slice(0, 15)) : null;
+  }
   /** Transactions in files not loaded into memory. */
   get waiting(): number {
     return this.#files.reduce((n, f) => n + (f.entries ? 0 : f.count), 0);

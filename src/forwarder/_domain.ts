@@ -47,6 +47,8 @@ export interface DomainSnapshot {
   highPrio: number;
   lowPrio: number;
   inFlight: number;
+  /** Creation time (epoch ms) of the oldest payload still queued, memory or disk; null when none. */
+  oldestQueuedMs: number | null;
 }
 
 /** Transactions held only in memory, with their bytes and the oldest creation time. */
@@ -166,7 +168,16 @@ export class DomainForwarder {
       highPrio: this.#high.length,
       lowPrio: this.#low.length,
       inFlight: this.#flying.size,
+      oldestQueuedMs: this.#oldestQueued(),
     };
+  }
+
+  #oldestQueued(): number | null {
+    let oldest = this.#o.disk.oldestMs;
+    for (const group of [this.#high, this.#low, this.#retry.items, this.#flying]) {
+      for (const tx of group) if (oldest === null || tx.createdAt < oldest) oldest = tx.createdAt;
+    }
+    return oldest;
   }
 
   /**
@@ -229,11 +240,10 @@ export class DomainForwarder {
     if (this.#flying.size === 0) { for (const w of this.#landedWaiters.splice(0)) w(); }
     const { stats } = this.#o;
     if (outcome.kind === "ok") {
-      stats.success.with(tx.url).inc();
+      stats.delivered(tx);
       this.#settle(tx, "delivered", "delivered");
     } else if (outcome.kind === "drop") {
-      if (outcome.status) stats.httpErrors.with(String(outcome.status)).inc();
-      stats.dropTx(tx, outcome.reason); // told, rate limited, by the loss reporter
+      stats.rejected(tx, outcome); // told, rate limited, by the loss reporter
       this.#settle(tx, "rejected", outcome.reason);
     }
     // While the endpoint answers, keep draining retries and the disk without waiting for the
@@ -247,9 +257,7 @@ export class DomainForwarder {
   #requeue(tx: Transaction, outcome: Outcome): void {
     const { stats, log } = this.#o;
     if (outcome.reason !== "endpoint_blocked" && outcome.reason !== "aborted") {
-      stats.errors.with(tx.url).inc();
-      stats.errorsByType.with(outcome.reason).inc();
-      if (outcome.status) stats.httpErrors.with(String(outcome.status)).inc();
+      stats.failed(tx, outcome);
       if (log.enabled("debug")) log.debug(`Will retry ${tx.url}: ${outcome.reason}`);
     }
     stats.retried.with(tx.url).inc();

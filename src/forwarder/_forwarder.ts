@@ -99,7 +99,7 @@ export function buildForwarder(settings: ForwarderSettings, deps: ForwarderDeps)
     apiKeyStatus,
     domains: snapshot,
     previousRun: () => previous,
-  });
+  }, { log, now });
   const { clientFor, timeoutMs } = deps.http;
   const send = withTimeout(createSend(runtime, { clientFor }), timeoutMs);
   const breaker = new CircuitBreaker({ policy: settings.backoff, now, random });

@@ -80,7 +80,7 @@ export function domainDir(root: string, domain: string): string {
  */
 export function forwarderSettings(
   config: Config,
-  version: string = BUILD.version,
+  version: string = BUILD.agentVersion,
 ): ForwarderSettings {
   return {
     domains: resolveDomains(config, version),

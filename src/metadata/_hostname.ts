@@ -93,6 +93,34 @@ export async function resolveHostname(
   return { hostname: "unknown", provider: "", osHostname, fqdn: fqdn ?? osHostname, errors };
 }
 
+const SOURCE: Record<HostnameProvider, string> = {
+  configuration: 'the "hostname" key',
+  hostnameFile: 'the file of "hostname_file"',
+  fqdn: 'the FQDN ("hostname_fqdn")',
+  os: "the operating system",
+};
+
+/**
+ * One warning line per source that was set but refused, naming the name used instead; the
+ * agent writes them at start so a fallback is never silent.
+ *
+ * @example
+ * ```ts
+ * import { hostnameWarnings } from "./_hostname.ts";
+ * hostnameWarnings({
+ *   hostname: "box", provider: "os", osHostname: "box", fqdn: "box",
+ *   errors: { hostnameFile: "ENOENT: no such file" },
+ * });
+ * // ['Cannot use the hostname from the file of "hostname_file": ENOENT: no such file; using "box" from the operating system']
+ * ```
+ */
+export function hostnameWarnings(info: HostnameInfo): string[] {
+  const used = info.provider ? `"${info.hostname}" from ${SOURCE[info.provider]}` : `"unknown"`;
+  return Object.entries(info.errors).map(([p, why]) =>
+    `Cannot use the hostname from ${SOURCE[p as HostnameProvider]}: ${why}; using ${used}`
+  );
+}
+
 /** `hostname -f`, as the Datadog Agent reads the FQDN on Linux; null when it fails. */
 async function readFqdn(runtime: Runtime): Promise<string | null> {
   try {

@@ -129,7 +129,7 @@ export class HostMetadata {
     const empty: [string, string, string] = ["", "", ""];
     return {
       apiKey: config.api_key,
-      agentVersion: BUILD.version,
+      agentVersion: BUILD.agentVersion,
       uuid: this.#facts.uuid(hostname.hostname),
       internalHostname: hostname.hostname,
       os: platform(),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { type HostnameSettings, resolveHostname } from "./_hostname.ts";
+export { type HostnameSettings, hostnameWarnings, resolveHostname } from "./_hostname.ts";
 export { AGENT_FLAVOR, BUILD_ARCH, HostMetadata, type HostPayload } from "./_payload.ts";
 export {
   buildHostMetadata,

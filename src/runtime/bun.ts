@@ -26,9 +26,21 @@ export const bunRuntime: Runtime = {
 
   async serve(address, fetch) {
     if ("path" in address) removeStaleSocket(address.path);
-    const server = "path" in address
-      ? Bun.serve({ unix: address.path, fetch })
-      : Bun.serve({ hostname: address.hostname, port: address.port, fetch });
+    let server: ReturnType<typeof Bun.serve>;
+    try {
+      server = "path" in address
+        ? Bun.serve({ unix: address.path, fetch })
+        : Bun.serve({ hostname: address.hostname, port: address.port, fetch });
+    } catch (e) {
+      // Bun says "Failed to start server. Is port N in use?": say it in the style of the rest.
+      if ((e as { code?: string }).code !== "EADDRINUSE") throw e;
+      const where = "path" in address
+        ? `"${address.path}"`
+        : `tcp ${address.hostname}:${address.port}`;
+      throw Object.assign(new Error(`Cannot listen on ${where}: address already in use`), {
+        code: "EADDRINUSE",
+      });
+    }
     if ("path" in address) setSocketMode(address.path, address.mode ?? 0o600);
     return {
       port: server.port ?? 0,

@@ -22,7 +22,14 @@ export interface StatusProvider {
 
 /** What the header shows about this process. */
 export interface StatusHeader {
+  /** Outpost's version. */
   version: string;
+  /** Commit of the build. @default not shown */
+  commit?: string;
+  /** ISO time of the build; "" from source. @default not shown */
+  buildDate?: string;
+  /** The Datadog Agent version sent to Datadog. @default not shown */
+  agentVersion?: string;
   flavor: string;
   /** Runtime name and version, e.g. `bun` and `1.2.3`. */
   runtime: string;
@@ -145,6 +152,9 @@ export class StatusCollector {
     const h = this.#header;
     return {
       version: h.version,
+      ...(h.commit === undefined ? {} : { commit: h.commit }),
+      ...(h.buildDate === undefined ? {} : { build_date: h.buildDate }),
+      ...(h.agentVersion === undefined ? {} : { datadog_agent_version: h.agentVersion }),
       flavor: h.flavor,
       conf_file: h.confFile ?? "",
       pid: h.pid,
@@ -165,6 +175,9 @@ export class StatusCollector {
         ["Status date", formatTime(this.#now())],
         ["Agent start", formatTime(h.startMs)],
         ["Pid", h.pid],
+        ["Commit", h.commit],
+        ["Build date", h.buildDate === "" ? "(from source)" : h.buildDate],
+        ["Datadog Agent version sent", h.agentVersion],
         ["Runtime", `${h.runtime} ${h.runtimeVersion}`],
         ["Build arch", h.buildArch],
         ["Agent flavor", h.flavor],

@@ -208,7 +208,10 @@ export function aggregatorStatusProvider(registry: Registry): StatusProvider {
 }
 
 /** Forwarder: per endpoint successes, errors, retries and drops; queue bytes; API key validity. */
-export function forwarderStatusProvider(registry: Registry): StatusProvider {
+export function forwarderStatusProvider(
+  registry: Registry,
+  { now = Date.now }: { now?: () => number } = {},
+): StatusProvider {
   const perEndpoint: Record<string, TelemetryName> = {
     successes: FORWARDER.transactionsSuccess,
     errors: FORWARDER.transactionsErrors,
@@ -232,13 +235,29 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
       ) {
         return { forwarderStats: null };
       }
-      const endpoints: Record<string, Record<string, number>> = {};
+      const endpoints: Record<string, Record<string, unknown>> = {};
+      const blank = () => ({
+        ...Object.fromEntries(Object.keys(perEndpoint).map((p) => [p, 0])),
+        http_codes: {},
+        drops_by_reason: {},
+        last_error: null,
+        failing_since_ms: null,
+      });
       for (const [k, f] of Object.entries(counts)) {
         if (f === undefined) continue;
         // A plain counter (no endpoint label) is shown under "all".
         for (const [url, n] of Object.entries(typeof f === "number" ? { all: f } : f)) {
-          (endpoints[url] ??= Object.fromEntries(Object.keys(perEndpoint).map((p) => [p, 0])))[k] =
-            n;
+          (endpoints[url] ??= blank())[k] = n;
+        }
+      }
+      const health = read(registry, FORWARDER.endpointHealth);
+      if (health && typeof health === "object") {
+        for (const [url, h] of Object.entries(health as Record<string, Record<string, unknown>>)) {
+          const e = endpoints[url] ??= blank();
+          e.http_codes = h?.httpCodes ?? {};
+          e.drops_by_reason = h?.dropsByReason ?? {};
+          e.last_error = h?.lastError ?? null;
+          e.failing_since_ms = h?.failingSinceMs ?? null;
         }
       }
       const sum = (field: string) =>
@@ -246,12 +265,23 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
           ? Object.values(domains as Record<string, Record<string, unknown>>)
             .reduce((a, d) => a + (typeof d?.[field] === "number" ? d[field] as number : 0), 0)
           : null;
+      const oldest = domains && typeof domains === "object"
+        ? Object.values(domains as Record<string, Record<string, unknown>>)
+          .map((d) => d?.oldestQueuedMs)
+          .filter((v): v is number => typeof v === "number")
+          .reduce<number | null>((a, b) => a === null || b < a ? b : a, null)
+        : null;
       return {
         forwarderStats: {
           endpoints,
           errors_by_type: figure(registry, FORWARDER.transactionsErrorsByType) ?? {},
           queue_bytes_memory: sum("retryQueueBytes"),
           queue_bytes_disk: sum("diskBytes"),
+          queue_transactions_memory: sum("retryQueueTransactions"),
+          queue_transactions_disk: sum("diskTransactionsWaiting"),
+          oldest_queued_age_s: oldest === null
+            ? null
+            : Math.max(0, Math.round((now() - oldest) / 1000)),
           lost_by_reason: lost ?? {},
           disk_write_errors: figure(registry, FORWARDER.diskQueueWriteErrors) ?? {},
           previous_run: uncleanStop(previous),
@@ -269,6 +299,12 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
         lines([
           ["Queue bytes in memory", s.queue_bytes_memory ?? "-"],
           ["Queue bytes on disk", s.queue_bytes_disk ?? "-"],
+          ["Queued payloads in memory", s.queue_transactions_memory ?? "-"],
+          ["Queued payloads on disk", s.queue_transactions_disk ?? "-"],
+          [
+            "Oldest queued payload",
+            s.oldest_queued_age_s === null ? "-" : `${s.oldest_queued_age_s} s old`,
+          ],
           ["Errors by type", show(s.errors_by_type)],
           ["Lost by reason", paintErr(s.lost_by_reason)],
           ["Disk write errors", paintErr(s.disk_write_errors)],
@@ -284,16 +320,25 @@ export function forwarderStatusProvider(registry: Registry): StatusProvider {
             : []),
         ]),
       ];
-      for (
-        const [url, c] of Object.entries(s.endpoints as Record<string, Record<string, number>>)
-      ) {
-        out.push(
-          `  ${url}`,
-          lines(
-            Object.keys(perEndpoint).map((k) => [k[0].toUpperCase() + k.slice(1), c[k]]),
-            "    ",
-          ),
-        );
+      for (const [url, c] of Object.entries(s.endpoints as Record<string, Record<string, any>>)) {
+        const rows: [string, unknown][] = Object.keys(perEndpoint).map((k) => [
+          k[0].toUpperCase() + k.slice(1),
+          k === "dropped" && Object.keys(c.drops_by_reason ?? {}).length > 0
+            ? paintErr(c.drops_by_reason)
+            : c[k],
+        ]);
+        if (Object.keys(c.http_codes ?? {}).length > 0) {
+          rows.push(["HTTP errors", show(c.http_codes)]);
+        }
+        const e = c.last_error as { reason: string; status?: number; atMs: number } | null;
+        if (e) {
+          const what = e.status ? `HTTP ${e.status} (${e.reason})` : e.reason;
+          rows.push(["Last error", `${what} at ${at(e.atMs)}`]);
+        }
+        if (typeof c.failing_since_ms === "number") {
+          rows.push(["Failing since", style.error(at(c.failing_since_ms))]);
+        }
+        out.push(`  ${url}`, lines(rows, "    "));
       }
       const domains = Object.entries(s.api_key_status as Record<string, unknown>);
       if (domains.length > 0) {

@@ -35,22 +35,32 @@ export interface RemoteStatusOptions {
   metadata: HostMetadata;
   /** @default 10000 */
   timeoutMs?: number;
+  /** The agent's auth token, sent as `Authorization: Bearer` as the Datadog Agent does. @default none */
+  token?: string;
   /** @default Date.now */
   now?: () => number;
 }
 
 /**
- * GETs `url` and returns its JSON object. Throws an {@linkcode OutpostError} with one line:
- * `expvar_unreachable`, `expvar_http_status` or `expvar_not_json`.
+ * GETs `url` as the Datadog Agent's `DoGet` does (`Content-Type: application/json`, the bearer
+ * token when given, `Connection: close`) and returns its JSON object. Throws an
+ * {@linkcode OutpostError} with one line: `expvar_unreachable`, `expvar_http_status` (with the
+ * start of the answer's body, which Go uses as the error text) or `expvar_not_json`.
  */
 export async function fetchExpvars(
   url: string,
   timeoutMs = 10_000,
+  token?: string,
 ): Promise<Record<string, unknown>> {
   let res: Response;
   try {
     res = await fetch(url, {
-      headers: { Connection: "close", Accept: "application/json" },
+      headers: {
+        Connection: "close",
+        Accept: "application/json",
+        "Content-Type": "application/json",
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
@@ -61,9 +71,11 @@ export async function fetchExpvars(
   }
   const body = await res.text();
   if (!res.ok) {
+    const text = body.trim().replace(/\s+/g, " ");
+    const said = text ? `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}` : "";
     throw new OutpostError(
       "expvar_http_status",
-      `Cannot read expvars from ${url}: HTTP ${res.status} ${res.statusText}`.trim(),
+      `Cannot read expvars from ${url}: HTTP ${`${res.status} ${res.statusText}`.trim()}${said}`,
     );
   }
   let parsed: unknown;
@@ -109,9 +121,9 @@ export async function fetchExpvars(
  */
 export async function remoteStatus(
   url: string,
-  { runtime, config, metadata, timeoutMs, now = Date.now }: RemoteStatusOptions,
+  { runtime, config, metadata, timeoutMs, token, now = Date.now }: RemoteStatusOptions,
 ): Promise<RemoteStatus> {
-  const expvars = await fetchExpvars(url, timeoutMs);
+  const expvars = await fetchExpvars(url, timeoutMs, token);
   return {
     date: now() * 1e6,
     core: {

@@ -134,7 +134,7 @@ export function buildTrace(settings: TraceSettings, deps: TraceDeps): Built<Trac
       agentHostname: hostname,
       agentEnv: settings.processing.defaultEnv,
       stats: clientStats,
-      agentVersion: BUILD.version,
+      agentVersion: BUILD.agentVersion,
       clientComputed: true,
       splitPayload: false,
     };

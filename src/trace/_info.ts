@@ -57,7 +57,7 @@ export interface InfoDocument {
 export function infoDocument(s: TraceSettings): InfoDocument {
   const o = s.processing.obfuscation;
   const info = {
-    version: BUILD.version,
+    version: BUILD.agentVersion,
     git_commit: BUILD.commit,
     endpoints: visibleEndpoints(s),
     feature_flags: [],

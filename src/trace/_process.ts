@@ -140,7 +140,7 @@ export class TraceProcessor {
         peerTagKeys: settings.peerTagKeys,
         agentHostname: deps.hostname,
         agentEnv: settings.defaultEnv,
-        agentVersion: BUILD.version,
+        agentVersion: BUILD.agentVersion,
       },
       this.#nowNs(),
       deps.random,

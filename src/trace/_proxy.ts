@@ -143,7 +143,7 @@ export function mountProxies(app: Hono, options: ProxyOptions): void {
     c.req.raw.headers.forEach((v, k) => {
       if (!NOT_FORWARDED.has(k)) out[k] = v;
     });
-    return { ...out, "Via": `trace-agent ${BUILD.version}`, ...extra };
+    return { ...out, "Via": `trace-agent ${BUILD.agentVersion}`, ...extra };
   }
 
   const simple = (path: string, product: string, target: ProxyTarget) =>
@@ -223,7 +223,7 @@ export function mountProxies(app: Hono, options: ProxyOptions): void {
     }
     const containerId = c.req.header("datadog-container-id");
     Object.assign(headers, {
-      "Via": `trace-agent ${BUILD.version}`,
+      "Via": `trace-agent ${BUILD.agentVersion}`,
       "X-Datadog-Hostname": hostname,
       "X-Datadog-AgentDefaultEnv": settings.processing.defaultEnv,
       ...(containerId ? { "Datadog-Container-ID": containerId } : {}),

@@ -136,7 +136,7 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
   const app = new Hono();
 
   app.use("*", async (c, next) => {
-    c.header("Datadog-Agent-Version", BUILD.version);
+    c.header("Datadog-Agent-Version", BUILD.agentVersion);
     c.header("Datadog-Agent-State", info.state);
     if (c.req.header("sec-fetch-site") === "cross-site") {
       counters.requestErrors.with(`${endpointOf(c.req.path)} cross-site`).inc();

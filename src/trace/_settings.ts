@@ -115,7 +115,7 @@ export function traceSettings(
     maxEPS: apm.max_events_per_second,
     domains: mergeDomains(
       [[traceUrl, [key]], ...Object.entries(apm.additional_endpoints)],
-      BUILD.version,
+      BUILD.agentVersion,
     ),
     apiKey: key,
     site,

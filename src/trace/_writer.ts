@@ -119,7 +119,7 @@ export class TraceWriter {
       env,
       tracerPayloads,
       tags: {},
-      agentVersion: BUILD.version,
+      agentVersion: BUILD.agentVersion,
       targetTPS,
       errorTPS,
       rareSamplerEnabled: false,

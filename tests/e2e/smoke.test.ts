@@ -9,7 +9,7 @@ describe("outpost binary", () => {
     assert.equal(code, 0);
     assert.match(
       stdout,
-      /^Outpost \d+\.\d+\.\d+\S* - Commit: [0-9a-f]+ - Runtime: bun \d+\.\d+\.\d+ - Target: linux-x64\n$/,
+      /^Outpost \d+\.\d+\.\d+\S* - Commit: [0-9a-f]+ - Build date: \d{4}-\d\d-\d\dT\S+Z - Datadog Agent version sent: 7\.\d+\.\d+ - Runtime: bun \d+\.\d+\.\d+ - Target: linux-x64\n$/,
     );
   });
 

@@ -90,15 +90,22 @@ test("hot-shots → DogStatsD server → aggregator: the flushed series equal th
   const running = {
     name: "datadog.agent.running",
     points: [[1_700_000_020, 1]],
-    tags: [`version:${BUILD.version}`],
+    tags: [`version:${BUILD.agentVersion}`],
     host: "agent-host",
     type: "gauge",
     interval: 0,
     sourceTypeName: "System",
   };
+  const dropped = {
+    ...running,
+    name: "n_o_i_n_d_e_x.datadog.agent.payload.dropped",
+    points: [[1_700_000_020, 0]],
+    tags: [],
+    noIndex: true,
+  };
   const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
   const got = plain(sink.received.series).map(({ unit: _unit, ...s }) => s).sort(byName);
-  assert.deepEqual(got, [...expectedSeries, running].sort(byName));
+  assert.deepEqual(got, [...expectedSeries, running, dropped].sort(byName));
 
   // distribution 7, weight 1: one sketch point of one value
   assert.deepEqual(plain(sink.received.sketches), [{

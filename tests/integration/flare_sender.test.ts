@@ -126,7 +126,7 @@ test("sendFlare() retries a 500 and succeeds on the next attempt", async () => {
   assert.equal(r.message, success("12345"));
   assert.deepEqual(sleeps, [1000]);
   const after = await flareStats();
-  assert.equal(after.requests - before.requests, 4); // HEAD, POST (500), HEAD, POST
+  assert.equal(after.requests - before.requests, 3); // one HEAD, POST (500), POST
   assert.equal(after.stored - before.stored, 1);
 });
 
@@ -168,7 +168,7 @@ test("sendFlare() cannot deserialize an HTML 200", async () => {
   });
   const r = await sendFlare(zip, intake.url, options());
   assert.equal(r.message, DESERIALIZE);
-  assert.match(r.error!, /^HTTP 200: <html><body>Welcome/);
+  assert.match(r.error!, /^unknown content-type text\/html; HTTP 200: <html><body>Welcome/);
 });
 
 test("sendFlare() reports a JSON error with the request uuid", async () => {
@@ -196,7 +196,30 @@ test("sendFlare() stops when the HEAD ends on a status other than 200 or 404", a
   assert.equal((await flareStats()).requests - before.requests, 1);
 });
 
-test("sendFlare() makes 3 attempts on a network error", async () => {
+test("sendFlare() reports a 403 on the HEAD as a refused key, not as an unreachable backend", async () => {
+  const before = await flareStats();
+  await faults({ route: FLARE_ROUTE, method: "HEAD", status: 403 });
+  const r = await sendFlare(zip, intake.url, options({ apiKey: ` ${API_KEY} ` }));
+  // The key is trimmed, as the Go agent's SanitizeAPIKey does.
+  assert.equal(
+    r.message,
+    "HTTP 403 Forbidden: Make sure your API key is valid. API Key ending with: bcdef",
+  );
+  assert.equal((await flareStats()).requests - before.requests, 1);
+});
+
+test("sendFlare() says 'failed to send flare after 3 attempts' when every POST answers 503", async () => {
+  sleeps.length = 0;
+  const before = await flareStats();
+  await faults({ ...POST, status: 503, body: "down", count: 3 });
+  const r = await sendFlare(zip, intake.url, options());
+  assert.equal(r.ok, false);
+  assert.match(r.message, /^failed to send flare after 3 attempts: HTTP 503: down/);
+  assert.deepEqual(sleeps, [1000, 1000]);
+  assert.equal((await flareStats()).requests - before.requests, 4); // one HEAD, three POSTs
+});
+
+test("sendFlare() does the HEAD once: a closed port is not retried", async () => {
   const closed = await runtime.serve({ hostname: "127.0.0.1", port: 0 }, () => new Response());
   const port = closed.port;
   await closed.close();
@@ -210,10 +233,10 @@ test("sendFlare() makes 3 attempts on a network error", async () => {
     }),
   );
   assert.equal(r.ok, false);
-  assert.equal(calls, 3);
-  assert.deepEqual(sleeps, [1000, 1000]);
+  assert.equal(calls, 1);
+  assert.deepEqual(sleeps, []);
   assert.match(
     r.message,
-    new RegExp(`^Cannot upload the flare to http://127.0.0.1:${port}/support/flare/12345: `),
+    new RegExp(`^Cannot reach the flare backend http://127.0.0.1:${port}/support/flare/12345: `),
   );
 });

@@ -44,7 +44,10 @@ async function start(args: string[], ready: string, env: Record<string, string> 
 test("bin/outpost.js version prints the version line of the Bun runtime and exits 0", () => {
   const r = outpost("version");
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^Outpost \d+\.\d+\.\d+ - Commit: \S+ - Runtime: bun \d+\.\d+\.\d+ - /);
+  assert.match(
+    r.stdout,
+    /^Outpost \d+\.\d+\.\d+ - Commit: \S+ - Build date: \(from source\) - Datadog Agent version sent: 7\.\d+\.\d+ - Runtime: bun \d+\.\d+\.\d+ - /,
+  );
 });
 
 test("bin/outpost.js --help prints the usage and exits 0", () => {

@@ -52,7 +52,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const normalizeName = (n: string) => n.toLowerCase().replace(/_/g, "");
 
 /** The agent's own series and service check, which a check did not submit. */
-const AGENT_SERIES = new Set(["datadog.agent.running"]);
+const AGENT_SERIES = new Set([
+  "datadog.agent.running",
+  "n_o_i_n_d_e_x.datadog.agent.payload.dropped",
+]);
 const AGENT_SERVICE_CHECKS = new Set(["datadog.agent.up"]);
 
 function seriesJson(s: Serie) {

@@ -2,6 +2,7 @@
  * The collector: loads conf.d, turns each instance into a check with the loaders, schedules
  * and runs the checks, and keeps what status, configcheck and the API show.
  */
+import { DATADOG_AGENT_VERSION } from "../../version.ts";
 import { dirname, join } from "node:path";
 import type {
   Check,
@@ -28,7 +29,7 @@ import type { CollectorStatus } from "./_status.ts";
  * The Datadog Agent version checks are told they run in (`datadog_agent.get_version()`): a
  * 7.x release whose check APIs outpost provides.
  */
-export const CHECKS_AGENT_VERSION = "7.64.0";
+export const CHECKS_AGENT_VERSION = DATADOG_AGENT_VERSION;
 
 /** What the config sets in the checks subsystem (see {@linkcode checksSettings}). */
 export interface ChecksSettings {

@@ -20,6 +20,7 @@ import {
   url,
   urlKey,
 } from "../_kinds.ts";
+import { hostnameProblem } from "../../metadata/_hostname.ts";
 
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "critical", "off"] as const;
@@ -28,8 +29,23 @@ export const coreKeys = {
   api_key: str("", 256),
   site: site("datadoghq.com"),
   dd_url: url(),
-  /** Checked further (length, characters) when the hostname is resolved. */
-  hostname: str("", 255),
+  /**
+   * Refused at load rather than replaced by the OS name: data sent under another host than
+   * the one configured would land on the wrong host in Datadog.
+   */
+  hostname: v.optional(
+    v.pipe(
+      text(255),
+      v.check(
+        (s) => s === "" || hostnameProblem(s) === null,
+        (issue) =>
+          `${
+            hostnameProblem(String(issue.input))
+          }: expected a host name of letters, digits, "-" and "." other than localhost (or remove the key to use the system's name)`,
+      ),
+    ),
+    "",
+  ),
   hostname_file: path(""),
   hostname_fqdn: bool(false),
   tags: list(),

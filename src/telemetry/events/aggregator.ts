@@ -17,6 +17,9 @@
  * | `aggregator.SeriesFlushed`, `.SketchesFlushed`, `.ServiceCheckFlushed`, `.EventsFlushed` | counter | what flushes handed to the serializer |
  * | `aggregator.Dropped` | by reason | samples or payloads lost (`context_limit`, `invalid_value`…) |
  * | `aggregator.Errors` | by kind | failed flushes (`flush`) and sink failures (`sink_<kind>`) |
+ * | `aggregator.SeriesFlushErrors`, `.SketchesFlushErrors`, `.ServiceCheckFlushErrors`, `.EventsFlushErrors` | counter | flushes whose hand-off to the serializer failed, by kind |
+ * | `aggregator.Flush` | published | per step (`ChecksMetricSampleFlushTime`, `MetricSketchFlushTime`, `ServiceCheckFlushTime`, `EventFlushTime`, `MainFlushTime`, `ManifestsTime`): the last 32 durations in ns |
+ * | `aggregator.FlushCount` | published | per kind (`Series`, `Sketches`, `ServiceChecks`, `Events`, `Manifests`): the last 32 item counts |
  *
  * @module
  */
@@ -63,6 +66,18 @@ export const AGGREGATOR = Object.freeze(
     errors: "aggregator.Errors",
     /** Samples or payloads lost, by reason. */
     dropped: "aggregator.Dropped",
+    /** Failed hand-offs of series to the serializer. */
+    seriesFlushErrors: "aggregator.SeriesFlushErrors",
+    /** Failed hand-offs of sketches. */
+    sketchesFlushErrors: "aggregator.SketchesFlushErrors",
+    /** Failed hand-offs of service checks. */
+    serviceCheckFlushErrors: "aggregator.ServiceCheckFlushErrors",
+    /** Failed hand-offs of events. */
+    eventsFlushErrors: "aggregator.EventsFlushErrors",
+    /** Published: the last 32 durations of each flush step, ns. */
+    flush: "aggregator.Flush",
+    /** Published: the last 32 item counts of each flush, by kind. */
+    flushCount: "aggregator.FlushCount",
   } as const,
 );
 
@@ -74,6 +89,10 @@ export interface AggregatorReaders {
   dogstatsdContextsBytes: () => number;
   /** Contexts by metric type. */
   dogstatsdContextsByMtype: () => Record<string, number>;
+  /** `aggregator.Flush`: durations by step. */
+  flush: () => unknown;
+  /** `aggregator.FlushCount`: item counts by kind. */
+  flushCount: () => unknown;
 }
 
 /**
@@ -88,6 +107,8 @@ export interface AggregatorReaders {
  *   dogstatsdContexts: () => 2,
  *   dogstatsdContextsBytes: () => 300,
  *   dogstatsdContextsByMtype: () => ({ Gauge: 2 }),
+ *   flush: () => ({}),
+ *   flushCount: () => ({}),
  * });
  * events.numberOfFlush.inc();
  * console.assert(registry.read(AGGREGATOR.numberOfFlush) === 1);
@@ -98,6 +119,8 @@ export function aggregatorEvents(registry: Registry, readers: AggregatorReaders)
   registry.publish(AGGREGATOR.dogstatsdContexts, readers.dogstatsdContexts);
   registry.publish(AGGREGATOR.dogstatsdContextsBytes, readers.dogstatsdContextsBytes);
   registry.publish(AGGREGATOR.dogstatsdContextsByMtype, readers.dogstatsdContextsByMtype);
+  registry.publish(AGGREGATOR.flush, readers.flush);
+  registry.publish(AGGREGATOR.flushCount, readers.flushCount);
   return {
     dogstatsdContextsEvicted: registry.counter(AGGREGATOR.dogstatsdContextsEvicted),
     dogstatsdMetricSample: registry.counter(AGGREGATOR.dogstatsdMetricSample),
@@ -115,5 +138,11 @@ export function aggregatorEvents(registry: Registry, readers: AggregatorReaders)
     noAggregationFlushes: registry.counter(AGGREGATOR.noAggregationFlushes),
     errors: registry.counterVec(AGGREGATOR.errors),
     dropped: registry.counterVec(AGGREGATOR.dropped),
+    flushErrors: {
+      series: registry.counter(AGGREGATOR.seriesFlushErrors),
+      sketches: registry.counter(AGGREGATOR.sketchesFlushErrors),
+      service_checks: registry.counter(AGGREGATOR.serviceCheckFlushErrors),
+      events: registry.counter(AGGREGATOR.eventsFlushErrors),
+    } as Record<string, { inc(n?: number): void } | undefined>,
   };
 }

@@ -17,6 +17,7 @@
  * | `forwarder.Domains` | published | `{domain: {retryQueueBytes, diskBytes, …}}` |
  * | `forwarder.Endpoints` | published | `{endpoint: {success, errors, retries, drops}}` |
  * | `forwarder.PreviousRun` | published | null, or what a run killed without a clean stop lost |
+ * | `forwarder.EndpointHealth` | published | `{endpoint: {failingSinceMs, failedAttempts, lastError, httpCodes, dropsByReason}}` |
  *
  * @module
  */
@@ -53,6 +54,8 @@ export const FORWARDER = Object.freeze(
     endpoints: "forwarder.Endpoints",
     /** Published: null, or what the previous run lost when it was killed. */
     previousRun: "forwarder.PreviousRun",
+    /** Published: per endpoint the current failure run, last error, HTTP codes and drops. */
+    endpointHealth: "forwarder.EndpointHealth",
   } as const,
 );
 
@@ -66,6 +69,8 @@ export interface ForwarderReaders {
   endpoints: () => unknown;
   /** What the previous run lost, or null. */
   previousRun: () => unknown;
+  /** Per endpoint: failure run, last error, HTTP codes, drops by reason. */
+  endpointHealth: () => unknown;
 }
 
 /**
@@ -78,6 +83,7 @@ export interface ForwarderReaders {
  * const registry = new Registry();
  * const events = forwarderEvents(registry, {
  *   apiKeyStatus: () => ({}), domains: () => ({}), endpoints: () => ({}), previousRun: () => null,
+ *   endpointHealth: () => ({}),
  * });
  * events.transactionsSuccess.with("https://app.datadoghq.com/api/v2/series").inc();
  * console.assert(registry.read(FORWARDER.previousRun) === null);
@@ -100,5 +106,6 @@ export function forwarderEvents(registry: Registry, readers: ForwarderReaders) {
   registry.publish(FORWARDER.domains, readers.domains);
   registry.publish(FORWARDER.endpoints, readers.endpoints);
   registry.publish(FORWARDER.previousRun, readers.previousRun);
+  registry.publish(FORWARDER.endpointHealth, readers.endpointHealth);
   return events;
 }

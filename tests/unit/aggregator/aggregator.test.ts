@@ -35,7 +35,7 @@ describe("Aggregator flush", () => {
     assert.deepEqual(one(sink.received.series, "datadog.agent.running"), {
       name: "datadog.agent.running",
       points: [[1234, 1]],
-      tags: [`version:${BUILD.version}`],
+      tags: [`version:${BUILD.agentVersion}`],
       host: "agent-host",
       type: "gauge",
       interval: 0,
@@ -108,7 +108,59 @@ describe("Aggregator flush", () => {
     await agg.flush();
     assert.equal(sink.received.events.length, 1);
     assert.deepEqual(registry.read("aggregator.Errors"), { sink_series: 1 });
+    assert.equal(registry.read("aggregator.SeriesFlushErrors"), 1);
+    assert.equal(registry.read("aggregator.EventsFlushErrors"), 0);
     assert.ok(lines.some((l) => l.includes("Cannot hand series to the serializer: disk full")));
+  });
+
+  it("flush() adds n_o_i_n_d_e_x.datadog.agent.payload.dropped: a no-index gauge of the serializer's items too big", async () => {
+    const { agg, sink, registry, clock } = setup();
+    clock.t = 2000;
+    await agg.flush();
+    const zero = one(sink.received.series, "n_o_i_n_d_e_x.datadog.agent.payload.dropped");
+    assert.deepEqual(zero, {
+      name: "n_o_i_n_d_e_x.datadog.agent.payload.dropped",
+      points: [[2000, 0]],
+      tags: [],
+      host: "agent-host",
+      type: "gauge",
+      interval: 0,
+      sourceTypeName: "System",
+      noIndex: true,
+    });
+    registry.counterVec("serializer.items_too_big").with("series").inc(2);
+    registry.counterVec("serializer.items_too_big").with("events").inc(1);
+    sink.clear();
+    clock.t = 2015;
+    await agg.flush();
+    const dropped = one(sink.received.series, "n_o_i_n_d_e_x.datadog.agent.payload.dropped");
+    assert.deepEqual(dropped.points, [[2015, 3]]);
+  });
+
+  it("flush() records the Go agent's aggregator.Flush and aggregator.FlushCount rings", async () => {
+    const { agg, registry } = setup();
+    agg.addEvent(event());
+    await agg.flush();
+    await agg.flush();
+    type Stat = { Flushes: number[]; FlushIndex: number; LastFlush: number; Name: string };
+    const times = registry.read("aggregator.Flush") as Record<string, Stat>;
+    assert.deepEqual(Object.keys(times).sort(), [
+      "ChecksMetricSampleFlushTime",
+      "EventFlushTime",
+      "MainFlushTime",
+      "ManifestsTime",
+      "MetricSketchFlushTime",
+      "ServiceCheckFlushTime",
+    ]);
+    assert.equal(times.MainFlushTime.FlushIndex, 1);
+    assert.equal(times.MainFlushTime.Flushes.length, 32);
+    assert.ok(times.MainFlushTime.LastFlush > 0);
+    assert.equal(times.ManifestsTime.FlushIndex, -1);
+    const counts = registry.read("aggregator.FlushCount") as Record<string, Stat>;
+    // datadog.agent.running and payload.dropped; one event in the first flush only.
+    assert.deepEqual(counts.Series.Flushes.slice(0, 2), [2, 2]);
+    assert.deepEqual([counts.Events.FlushIndex, counts.Events.LastFlush], [0, 1]);
+    assert.deepEqual([counts.ServiceChecks.FlushIndex, counts.ServiceChecks.LastFlush], [1, 1]);
   });
 
   it("flush() counts and logs its own failure, marks the component unhealthy, and recovers", async () => {
@@ -164,10 +216,10 @@ describe("Aggregator flush", () => {
   it("flush() records flush count and flush time in telemetry", async () => {
     const { agg, registry } = setup();
     const summary = await agg.flush();
-    assert.equal(summary.series, 1);
+    assert.equal(summary.series, 2); // datadog.agent.running and payload.dropped
     assert.equal(registry.read("aggregator.NumberOfFlush"), 1);
     assert.equal(typeof registry.read("aggregator.FlushTimeMs"), "number");
-    assert.equal(registry.read("aggregator.SeriesFlushed"), 1);
+    assert.equal(registry.read("aggregator.SeriesFlushed"), 2);
   });
 });
 

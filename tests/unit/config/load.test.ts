@@ -122,6 +122,53 @@ describe("loadConfig()", () => {
     assert.match(line, new RegExp(`^Cannot parse config file "${path}": .*line \\d+`));
   });
 
+  it("says what a size value should look like, not the pattern that checks it", async () => {
+    const path = configFile("forwarder_retry_queue_payloads_max_size: 10 megabytes\n");
+    assert.deepEqual(await problems({ path, env: {} }), [
+      'Invalid config key "forwarder_retry_queue_payloads_max_size": expected a size in bytes or a number with a unit (b, kb, mb, gb), got string "10 megabytes"',
+    ]);
+  });
+
+  it("describes a list, a map or an empty value given where a string is expected", async () => {
+    for (
+      const [yaml, got] of [
+        ["hostname: [a, b]\n", "a list of 2 items"],
+        ["hostname: {a: 1}\n", "a map of 1 key"],
+        ["hostname:\n", "no value (the key is empty)"],
+      ]
+    ) {
+      assert.deepEqual(await problems({ path: configFile(yaml), env: {} }), [
+        `Invalid config key "hostname": expected a string, got ${got}`,
+      ]);
+    }
+  });
+
+  it("refuses an invalid configured hostname instead of silently using the system's", async () => {
+    assert.deepEqual(await problems({ path: configFile("hostname: my_host!\n"), env: {} }), [
+      `Invalid config key "hostname": "my_host!" is not a valid RFC 1123 host name: expected a host name of letters, digits, "-" and "." other than localhost (or remove the key to use the system's name), got string "my_host!"`,
+    ]);
+    const [local] = await problems({ searchPaths: [], env: { DD_HOSTNAME: "localhost" } });
+    assert.match(
+      local,
+      /^Invalid config key "hostname" \(from DD_HOSTNAME\): "localhost" is a local name: /,
+    );
+    const { config } = await loadConfig(runtime, {
+      searchPaths: [],
+      env: { DD_HOSTNAME: "edge-1.example" },
+    });
+    assert.equal(config.hostname, "edge-1.example");
+  });
+
+  it("puts the YAML error's place first and quotes the line, with no dangling colon", async () => {
+    const path = configFile("log_level: info\ntags:\n  - a\n  bad: :\n");
+    const [line] = await problems({ path, env: {} });
+    assert.equal(
+      line,
+      `Cannot parse config file "${path}": line 4, column 1: all mapping items must start at the same column (line 4: "  bad: :")`,
+    );
+    assert.doesNotMatch(line, /:\s*$/);
+  });
+
   it("names the key, the value's type and what was expected for a wrong type", async () => {
     assert.deepEqual(await problems({ path: configFile("dogstatsd_port: abc\n"), env: {} }), [
       'Invalid config key "dogstatsd_port": expected an integer, got string "abc"',
@@ -188,7 +235,7 @@ describe("loadConfig()", () => {
     const yaml = `tags:\n${"  - [nested]\n".repeat(80_000)}`;
     const lines = await problems({ path: configFile(yaml), env: {} });
     assert.deepEqual(lines, [
-      'Invalid config key "tags.0": expected a string, got list Array',
+      'Invalid config key "tags.0": expected a string, got a list of 1 item',
     ]);
   });
 

@@ -59,7 +59,19 @@ test("analyzeResponse() cannot deserialize a non-200, an HTML 200 or bad JSON, a
     "k",
   );
   assert.equal(html.message, msg);
-  assert.equal(html.error, "HTTP 200: <html>" + "x".repeat(144));
+  assert.equal(html.error, "unknown content-type text/html; HTTP 200: <html>" + "x".repeat(144));
+  // As Go: the type must start with application/json, and a missing one is named.
+  const odd = await analyzeResponse(
+    new Response("{}", { headers: { "content-type": "text/x-application/json" } }),
+    "k",
+  );
+  assert.equal(odd.message, msg);
+  const none = await analyzeResponse(new Response(new TextEncoder().encode("{}")), "k");
+  assert.equal(none.ok, false);
+  assert.match(none.error!, /^no content-type header; /);
+  // Go decodes case_id into an integer.
+  const text = await analyzeResponse(json({ case_id: "123" }), "k");
+  assert.equal(text.message, msg);
   assert.equal((await analyzeResponse(json({ case_id: 1 }, 500), "k")).message, msg);
   const bad = new Response("{nope", { headers: { "content-type": "application/json" } });
   assert.equal((await analyzeResponse(bad, "k")).message, msg);
@@ -73,6 +85,13 @@ test("analyzeResponse() reports a backend error with and without a request uuid"
   assert.equal(
     (await analyzeResponse(json({ error: "case closed" }), "k")).message,
     "An error occurred while uploading the flare: case closed. Please contact support by email.",
+  );
+});
+
+test("analyzeResponse() prints 0 for a missing case id, as the Go agent does", async () => {
+  assert.equal(
+    (await analyzeResponse(json({}), "k")).message,
+    "Your logs were successfully uploaded. For future reference, your internal case id is 0",
   );
 });
 

@@ -146,7 +146,7 @@ export type TestForwarderOptions = Omit<ForwarderDeps, "runtime" | "http"> & {
   config: Config;
   /** @default process.env */
   env?: Record<string, string | undefined>;
-  /** @default BUILD.version */
+  /** @default BUILD.agentVersion */
   version?: string;
   /** Other pipelines than metrics (`ForwarderSettings.pipelines`). */
   pipelines?: ForwarderSettings["pipelines"];

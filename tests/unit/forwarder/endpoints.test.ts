@@ -8,6 +8,8 @@ import {
   versionedDomain,
 } from "../../../src/forwarder/_endpoints.ts";
 import { testConfig } from "./_helpers.ts";
+import { forwarderSettings } from "../../../src/forwarder/_settings.ts";
+import { BUILD, DATADOG_AGENT_VERSION } from "../../../src/version.ts";
 
 test("versionedDomain() prefixes Datadog intake hosts with the agent version only", () => {
   const v = "7.56.0";
@@ -110,4 +112,17 @@ test("validationUrl() rewrites Datadog domains to api.<site> and keeps others", 
     validationUrl("http://127.0.0.1:9", "a b"),
     "http://127.0.0.1:9/api/v1/validate?api_key=a%20b",
   );
+});
+
+test("forwarderSettings() sends the Datadog Agent version, not outpost's own, in headers and the domain", () => {
+  const s = forwarderSettings(testConfig({ site: "datadoghq.eu", api_key: "k" }));
+  const [major, minor, patch] = DATADOG_AGENT_VERSION.split(".");
+  assert.equal(s.version, DATADOG_AGENT_VERSION);
+  assert.equal(s.domains[0].url, `https://${major}-${minor}-${patch}-app.agent.datadoghq.eu.`);
+  const h = transactionHeaders({}, { apiKey: "k", version: s.version });
+  assert.equal(h["DD-Agent-Version"], DATADOG_AGENT_VERSION);
+  assert.equal(h["User-Agent"], `datadog-agent/${DATADOG_AGENT_VERSION}`);
+  // Outpost's own version stays for the user and the fleet; it is not a 7.x release.
+  assert.notEqual(BUILD.version, DATADOG_AGENT_VERSION);
+  assert.equal(BUILD.agentVersion, DATADOG_AGENT_VERSION);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
 import type { Runtime } from "../../../src/runtime/mod.ts";
-import { resolveHostname } from "../../../src/metadata/mod.ts";
+import { hostnameWarnings, resolveHostname } from "../../../src/metadata/mod.ts";
 import { hostnameProblem } from "../../../src/metadata/_hostname.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "outpost-hostname-"));
@@ -87,5 +87,22 @@ describe("hostnameProblem()", () => {
     assert.match(hostnameProblem("-x")!, /not a valid/);
     assert.match(hostnameProblem("a".repeat(256))!, /not a valid/);
     assert.equal(hostnameProblem(""), "empty");
+  });
+});
+
+describe("hostnameWarnings()", () => {
+  it("names each refused source, why, and the name used instead", async () => {
+    const info = await resolveHostname(host("os-box", null), {
+      hostname: "",
+      hostname_file: join(tmpdir(), "outpost-no-such-hostname-file"),
+      hostname_fqdn: false,
+    });
+    const [line, ...rest] = hostnameWarnings(info);
+    assert.equal(rest.length, 0);
+    assert.match(
+      line,
+      /^Cannot use the hostname from the file of "hostname_file": .*ENOENT.*; using "os-box" from the operating system$/,
+    );
+    assert.deepEqual(hostnameWarnings({ ...info, errors: {} }), []);
   });
 });

@@ -125,10 +125,24 @@ describe("forwarderStatusProvider()", () => {
     const p = forwarderStatusProvider(r);
     const data = await p.data();
     assert.deepEqual(data.forwarderStats, {
-      endpoints: { [url]: { successes: 4, errors: 2, retries: 2, dropped: 0 } },
+      endpoints: {
+        [url]: {
+          successes: 4,
+          errors: 2,
+          retries: 2,
+          dropped: 0,
+          http_codes: {},
+          drops_by_reason: {},
+          last_error: null,
+          failing_since_ms: null,
+        },
+      },
       errors_by_type: { http_503: 2 },
       queue_bytes_memory: 2048,
       queue_bytes_disk: 512,
+      queue_transactions_memory: 0,
+      queue_transactions_disk: 0,
+      oldest_queued_age_s: null,
       lost_by_reason: {},
       disk_write_errors: {},
       previous_run: null,
@@ -165,6 +179,44 @@ describe("forwarderStatusProvider()", () => {
       text,
       /Previous run: ended without a clean stop after 2026-01-01T00:05:00.000Z: data held in memory since 2026-01-01T00:04:22.000Z was lost \(4 payloads/,
     );
+  });
+
+  it("shows per endpoint the drops by reason, HTTP codes, last error, failure run and the oldest queued payload", async () => {
+    const r = new Registry();
+    const url = "https://intake.example/api/v2/series";
+    const t0 = Date.UTC(2026, 0, 1);
+    r.counterVec("forwarder.Transactions.DroppedByEndpoint").with(url).inc(3);
+    r.publish("forwarder.EndpointHealth", () => ({
+      [url]: {
+        failingSinceMs: t0,
+        failedAttempts: 5,
+        lastError: { reason: "payload_too_large", status: 413, atMs: t0 + 1000 },
+        httpCodes: { 413: 2, 403: 1 },
+        dropsByReason: { payload_too_large: 2, api_key_invalid: 1 },
+      },
+    }));
+    r.publish("forwarder.Domains", () => ({
+      "https://intake.example": {
+        retryQueueBytes: 10,
+        retryQueueTransactions: 2,
+        diskBytes: 0,
+        diskTransactionsWaiting: 4,
+        oldestQueuedMs: t0,
+      },
+    }));
+    const p = forwarderStatusProvider(r, { now: () => t0 + 90_000 });
+    const data = await p.data();
+    const s = data.forwarderStats as Record<string, any>;
+    assert.equal(s.oldest_queued_age_s, 90);
+    assert.equal(s.queue_transactions_disk, 4);
+    assert.deepEqual(s.endpoints[url].http_codes, { 413: 2, 403: 1 });
+    const text = p.text(data, PLAIN);
+    assert.match(text, /Queued payloads in memory: 2\n {2}Queued payloads on disk: 4/);
+    assert.match(text, /Oldest queued payload: 90 s old/);
+    assert.match(text, /Dropped: 3 \(payload_too_large=2, api_key_invalid=1\)/);
+    assert.match(text, /HTTP errors: 3 \(403=1, 413=2\)/);
+    assert.match(text, /Last error: HTTP 413 \(payload_too_large\) at 2026-01-01T00:00:01.000Z/);
+    assert.match(text, /Failing since: 2026-01-01T00:00:00.000Z/);
   });
 
   it("renders 'not running' without forwarder variables", async () => {

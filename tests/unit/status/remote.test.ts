@@ -16,11 +16,16 @@ import { fetchExpvars } from "../../../src/status/_remote.ts";
 
 let server: HttpServer;
 let closedPort: number;
+const seen: Record<string, string | null>[] = [];
 const base = () => `http://127.0.0.1:${server.port}`;
 
 before(async () => {
   server = await runtime.serve({ hostname: "127.0.0.1", port: 0 }, (req) => {
     const path = new URL(req.url).pathname;
+    seen.push({
+      authorization: req.headers.get("authorization"),
+      "content-type": req.headers.get("content-type"),
+    });
     if (path === "/debug/vars") {
       return Response.json({ pid: 77, uptime: 5, memstats: { alloc: 1024 } });
     }
@@ -69,6 +74,21 @@ describe("fetchExpvars()", () => {
       `${base()}/html`,
       "expvar_not_json",
       /is not a JSON object \(text\/html, starts with "<html><body>/,
+    );
+  });
+  it("sends the bearer token and Content-Type: application/json, as the Go agent's DoGet", async () => {
+    seen.length = 0;
+    await fetchExpvars(`${base()}/debug/vars`, 5000, "t".repeat(64));
+    assert.deepEqual(seen, [{
+      authorization: `Bearer ${"t".repeat(64)}`,
+      "content-type": "application/json",
+    }]);
+  });
+  it("puts the answer's body in the expvar_http_status message, as Go uses it as the error text", async () => {
+    await expectError(
+      `${base()}/other`,
+      "expvar_http_status",
+      /: HTTP 500 Internal Server Error: boom$/,
     );
   });
   it("fails with expvar_http_status on an error status", async () => {

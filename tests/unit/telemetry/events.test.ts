@@ -49,6 +49,8 @@ function registerAll(registry: Registry): void {
     dogstatsdContexts: () => 1,
     dogstatsdContextsBytes: () => 100,
     dogstatsdContextsByMtype: () => ({ Gauge: 1 }),
+    flush: () => ({}),
+    flushCount: () => ({}),
   });
   serializerEvents(registry);
   forwarderEvents(registry, {
@@ -56,6 +58,7 @@ function registerAll(registry: Registry): void {
     domains: () => ({}),
     endpoints: () => ({}),
     previousRun: () => null,
+    endpointHealth: () => ({}),
   });
   intakeEvents(registry, { store: () => ({ files: 0 }) });
   metadataEvents(registry, { hostLastSent: () => 0 });
