@@ -33,6 +33,9 @@ import {
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
 
+/** Kept free once the components have stopped, for the exit itself on a loaded machine. */
+const EXIT_RESERVE_MS = 150;
+
 /** What {@linkcode runExtension} needs. */
 export interface ExtensionContext {
   runtime: Runtime;
@@ -227,9 +230,8 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     stopBy = Date.now() + SHUTDOWN_BUDGET_MS;
     code = 1;
   }
-  await daemon.close();
-  await telemetry?.close();
+  await Promise.all([daemon.close(), telemetry?.close()]);
   // What is left after the final flush (nothing, usually) is the components' to store.
-  await agent.stop(Math.max(stopBy - Date.now() - DEADLINE_MARGIN_MS, 0));
+  await agent.stop(Math.max(stopBy - Date.now() - DEADLINE_MARGIN_MS - EXIT_RESERVE_MS, 0));
   return code;
 }

@@ -96,7 +96,7 @@ function handler(
       req.on("end", () => {
         served.push(`received ${size > 1000 ? "a flare" : "too little"}`);
         res.writeHead(200, { "Content-Type": "application/json" })
-          .end(JSON.stringify({ case_id: CASE_ID }));
+          .end(JSON.stringify({ case_id: Number(CASE_ID) }));
       });
       return;
     }

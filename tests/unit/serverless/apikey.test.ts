@@ -116,9 +116,10 @@ describe("resolveSecrets", () => {
   });
 
   it("gives up after its bound with a line naming the ARN, when the endpoint never answers", async () => {
+    // Answers long after the bound (not never: Deno's server close waits for its handlers).
     const server = await runtime.serve(
       { hostname: "127.0.0.1", port: 0 },
-      () => new Promise<Response>(() => {}),
+      () => new Promise<Response>((r) => setTimeout(() => r(new Response("late")), 1_000)),
     );
     try {
       const started = Date.now();
