@@ -149,8 +149,11 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
     );
   });
 
-  // The next two need the Telemetry API subscription and listener.
-  it("the function's log lines, with their request ids", async () => {
+  // Needs the function's log records from the Telemetry API, not forwarded yet: the
+  // subscription asks for `platform` events only (issue 15 continues).
+  it("the function's log lines, with their request ids", {
+    todo: "function log records from the Telemetry API are not forwarded yet",
+  }, async () => {
     assert.equal(standIn.subscriptions.length, 1, `no Telemetry API subscription came\n${why}`);
     assert.equal(standIn.failedPosts, 0);
     const lines = (await intake.get("/outpost/intake/logs?q=handling%20order")).logs as Array<
