@@ -122,6 +122,10 @@ if (!only || only === "bun" || only === "unit") {
   suite("bun", [
     join(BIN, "bun"),
     "test",
+    // 5 s by default, hooks included (they take no timeout option under Bun): too short on a
+    // loaded machine for a hook that builds an agent right after the flare profile tests.
+    "--timeout",
+    "20000",
     ...dirs.map((d) => `./${d}`),
     "--reporter=junit",
     `--reporter-outfile=${report}`,
