@@ -105,7 +105,7 @@ function reason(body: string): string {
 function unescape(s: string): string {
   return s.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"')
     .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)))
-    .replace(/&amp;/g, "&");
+    .replace(/&apos;/g, "'").replace(/&amp;/g, "&");
 }
 
 const only = values.only;
