@@ -9,6 +9,7 @@ import type { Runtime } from "../runtime/types.ts";
 import type { HttpServer } from "../runtime/types.ts";
 import type { MetricSample } from "../metrics/model.ts";
 import type { Log } from "../log/mod.ts";
+import { readBody } from "../trace/mod.ts";
 
 /** The schema Lambda on-demand functions get; Managed Instances need `2025-01-29`. */
 export const TELEMETRY_SCHEMA = "2022-12-13";
@@ -22,11 +23,19 @@ export interface TelemetryEvent {
   record: unknown;
 }
 
+/**
+ * The largest batch read: four times the most Lambda buffers (1 MiB), so a listener that binds
+ * every interface never holds more for a client that is not Lambda.
+ */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** A batch must arrive within this; Lambda posts from the same sandbox. */
+const BATCH_TIMEOUT_MS = 5_000;
+
 /** What the listener counts. */
 export interface TelemetryStats {
   batches: number;
   events: number;
-  /** Batches that did not parse and were dropped. */
+  /** Batches that did not parse, or were too large or too slow, and were dropped. */
   badBatches: number;
 }
 
@@ -51,7 +60,16 @@ export async function startTelemetryListener(
   const server: HttpServer = await runtime.serve(
     { hostname: options.hostname, port: options.port },
     async (req) => {
-      const text = await req.text();
+      const read = await readBody(req, { maxBytes: MAX_BATCH_BYTES, timeoutMs: BATCH_TIMEOUT_MS });
+      if (!read.ok) {
+        stats.badBatches++;
+        options.log.warn(`Telemetry batch dropped: ${read.message}`);
+        return new Response(JSON.stringify({ error: read.message }), {
+          status: read.reason === "payload-too-large" ? 413 : 408,
+          headers: { "Content-Type": "application/json" },
+        });
+      }
+      const text = new TextDecoder().decode(read.bytes);
       let events: unknown;
       try {
         events = JSON.parse(text);

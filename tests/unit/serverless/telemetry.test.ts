@@ -4,6 +4,7 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import {
   EnhancedMetrics,
+  MAX_BATCH_BYTES,
   startTelemetryListener,
   type TelemetryEvent,
 } from "../../../src/serverless/_telemetry.ts";
@@ -108,6 +109,17 @@ describe("telemetry listener", () => {
       assert.equal(bad.status, 200);
       assert.equal(got.length, 3);
       assert.deepEqual(l.stats, { batches: 1, events: 3, badBatches: 1 });
+      // Not Lambda: a body past the cap is refused unread, counted, and the listener goes on.
+      const huge = await fetch(url, {
+        method: "POST",
+        body: new Uint8Array(MAX_BATCH_BYTES + 1),
+      });
+      assert.equal(huge.status, 413);
+      assert.match((await huge.json()).error, /limit|large|bytes/);
+      assert.deepEqual(l.stats, { batches: 1, events: 3, badBatches: 2 });
+      const again = await fetch(url, { method: "POST", body: JSON.stringify(invocation) });
+      assert.equal(again.status, 200);
+      assert.equal(got.length, 6);
     } finally {
       await l.close();
     }
