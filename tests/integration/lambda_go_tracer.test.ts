@@ -17,18 +17,10 @@ import { lambdaSettings, runExtension } from "../../src/serverless/mod.ts";
 import { TestRuntimeApi } from "../_lambda_runtime_api.ts";
 import { tempDir } from "../_temp.ts";
 import { lambdaConfig, withIntake } from "./_lambda.ts";
+import type { FlatSpan } from "../../src/intake/_traces.ts";
 
 const { buildAgent, createLogger, runtime } = outpost;
 const SOURCE = join(import.meta.dir, "..", "fixtures", "go_lambda");
-
-interface IntakeSpan {
-  trace_id: string;
-  span_id: string;
-  parent_id: string;
-  error: number;
-  name: string;
-  meta: Record<string, string>;
-}
 
 /** Builds the Go function; the first build downloads its modules. */
 function buildGoFunction(dir: string): string {
@@ -113,7 +105,7 @@ describe("datadog-lambda-go against the lifecycle routes", () => {
         assert.equal(await run, 0);
 
         const q = await (await fetch(`${intakeUrl}/outpost/intake/traces`)).json() as {
-          spans: IntakeSpan[];
+          spans: FlatSpan[];
         };
         const spans = q.spans.filter((s) => s.name === "aws.lambda");
         assert.equal(spans.length, 2, JSON.stringify(spans));

@@ -11,24 +11,9 @@ import * as outpost from "../../mod.ts";
 import { lambdaSettings, type Lifecycle, runExtension } from "../../src/serverless/mod.ts";
 import { TestRuntimeApi } from "../_lambda_runtime_api.ts";
 import { lambdaConfig, withIntake } from "./_lambda.ts";
+import type { FlatSpan } from "../../src/intake/_traces.ts";
 
 const { buildAgent, createLogger, runtime } = outpost;
-
-interface IntakeSpan {
-  service: string;
-  name: string;
-  resource: string;
-  type: string;
-  trace_id: string;
-  span_id: string;
-  parent_id: string;
-  start: string;
-  duration: string;
-  error: number;
-  meta: Record<string, string>;
-  metrics: Record<string, number>;
-  priority: number;
-}
 
 const b64 = (s: string) => btoa(s);
 const SEVEN_MIB = 7 * 1024 * 1024;
@@ -155,7 +140,7 @@ describe("lambda invocation lifecycle", () => {
         assert.equal(await run, 0);
 
         const q = await (await fetch(`${intakeUrl}/outpost/intake/traces?service=aws.lambda`))
-          .json() as { spans: IntakeSpan[] };
+          .json() as { spans: FlatSpan[] };
         const spans = q.spans.filter((s) => s.name === "aws.lambda");
         assert.equal(spans.length, 3, JSON.stringify(spans.map((s) => s.meta.request_id)));
         const [s1, s2, s3] = ["req-1", "hdr-2", "req-3"].map((id) => {
