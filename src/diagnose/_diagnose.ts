@@ -121,17 +121,19 @@ async function checkEndpoint(
     tls,
   };
   let res: Response;
+  const sentAt = Date.now();
+  let answeredAt: number;
   try {
     res = await http.fetch(target, {
       headers: { "User-Agent": `datadog-agent/${BUILD.agentVersion}` },
     });
+    answeredAt = Date.now();
     await res.arrayBuffer().catch(() => undefined);
   } catch (e) {
     return { ...base, apiKey: "unreachable", ok: false, detail: networkErrorReason(e) };
   }
   const date = Date.parse(res.headers.get("date") ?? "");
-  // The header has whole seconds: the skew is rounded to them.
-  const clockSkewS = Number.isNaN(date) ? undefined : Math.round((date - Date.now()) / 1000);
+  const clockSkewS = Number.isNaN(date) ? undefined : skewSeconds(date, sentAt, answeredAt);
   const skewed = clockSkewS !== undefined && Math.abs(clockSkewS) > MAX_CLOCK_SKEW_S;
   const status = res.status;
   const state = status === 200 ? "valid" : status === 403 ? "invalid" : "not checked";
@@ -220,4 +222,18 @@ export function renderDiagnosis(d: Diagnosis): string {
     failed === 0 ? "Diagnose: PASS" : `Diagnose: FAIL (${failed} failed)`,
     "",
   ].join("\n");
+}
+
+/**
+ * The intake's clock stood somewhere in [date, date + 1 s) (the header drops the fraction) while
+ * ours ran from `sentAt` to `answeredAt`: only the gap between the two intervals is skew, so a slow
+ * answer on a loaded machine is not mistaken for a clock that is off.
+ */
+function skewSeconds(date: number, sentAt: number, answeredAt: number): number {
+  const gap = date > answeredAt
+    ? date - answeredAt
+    : date + 1000 < sentAt
+    ? date + 1000 - sentAt
+    : 0;
+  return Math.round(gap / 1000);
 }
