@@ -231,6 +231,12 @@ export class IntakeStore {
       // NORMAL syncs at checkpoints only: a lost machine may lose the last payloads, a killed
       // process loses none (the kernel holds what was written).
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      // The log is folded into the database (with an fsync) every 1/16 of the cap, within
+      // 1 .. 4 MiB, and cut back to that size: small beside the cap, rare enough to be cheap.
+      const walPages = Math.min(1024, Math.max(256, Math.floor(maxBytes / 16 / 4096)));
+      this.#db.exec(
+        `PRAGMA wal_autocheckpoint = ${walPages}; PRAGMA journal_size_limit = ${walPages * 4096};`,
+      );
       this.#migrate();
     } catch (e) {
       throw new Error(`Cannot open the intake store ${path}: ${(e as Error).message}`);
