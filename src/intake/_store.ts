@@ -317,7 +317,13 @@ export class IntakeStore {
         .all(metric);
     return rows.map((r) => {
       const context = JSON.parse(r.context as string) as StoredContext["context"];
-      return { id: num(r.id), route: r.route as string, host: context.host, tags: context.tags, context };
+      return {
+        id: num(r.id),
+        route: r.route as string,
+        host: context.host,
+        tags: context.tags,
+        context,
+      };
     });
   }
 

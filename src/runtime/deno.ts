@@ -249,7 +249,9 @@ export const denoRuntime: Runtime = {
   },
   cpuProfile: inspectorCpuProfile,
   openSqlite(path) {
-    const { DatabaseSync } = process.getBuiltinModule("node:sqlite") as typeof import("node:sqlite");
+    const { DatabaseSync } = process.getBuiltinModule(
+      "node:sqlite",
+    ) as typeof import("node:sqlite");
     const db = new DatabaseSync(path);
     return {
       exec: (sql) => db.exec(sql),
