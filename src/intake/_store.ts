@@ -237,6 +237,10 @@ export class IntakeStore {
       this.#db.exec(
         `PRAGMA wal_autocheckpoint = ${walPages}; PRAGMA journal_size_limit = ${walPages * 4096};`,
       );
+      // Ingest writes at the tail of every context in the points index: a page cache that
+      // holds those pages halves its cost. Up to 32 MiB, taken only as pages are read.
+      const cacheKiB = Math.min(32 * 1024, Math.max(2048, Math.floor(maxBytes / 2048)));
+      this.#db.exec(`PRAGMA cache_size = -${cacheKiB}`);
       this.#migrate();
     } catch (e) {
       throw new Error(`Cannot open the intake store ${path}: ${(e as Error).message}`);
