@@ -215,6 +215,8 @@ export class IntakeStore {
   #evictedFiles = 0;
   #evictedRecords = 0;
   #evictedBytes = 0;
+  /** Records evicted since the last sweep of unused contexts. */
+  #sinceSweep = 0;
 
   constructor(
     { dir, runtime, maxBytes = configDefaults().local_intake.max_bytes }: StoreOptions,
@@ -225,8 +227,9 @@ export class IntakeStore {
     // --dev it is created inside run_path before the agent checks that directory's mode.
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, DB_FILE);
+    let db: SqlDatabase | undefined;
     try {
-      this.#db = runtime.openSqlite(path);
+      this.#db = db = runtime.openSqlite(path);
       // WAL: a commit is one append to the log, and a killed writer leaves whole transactions.
       // NORMAL syncs at checkpoints only: a lost machine may lose the last payloads, a killed
       // process loses none (the kernel holds what was written).
@@ -243,6 +246,7 @@ export class IntakeStore {
       this.#db.exec(`PRAGMA cache_size = -${cacheKiB}`);
       this.#migrate();
     } catch (e) {
+      db?.close();
       throw new Error(`Cannot open the intake store ${path}: ${(e as Error).message}`);
     }
     this.#load();
@@ -412,7 +416,6 @@ export class IntakeStore {
   #transaction(fn: () => void): void {
     const counters = [this.#records, this.#blobs, this.#bytes, this.#lastSeries, this.#lastPoint];
     const evicted = [this.#evictedFiles, this.#evictedRecords, this.#evictedBytes];
-    const contexts = this.#lastContext;
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       fn();
@@ -421,8 +424,7 @@ export class IntakeStore {
       this.#db.exec("ROLLBACK");
       [this.#records, this.#blobs, this.#bytes, this.#lastSeries, this.#lastPoint] = counters;
       [this.#evictedFiles, this.#evictedRecords, this.#evictedBytes] = evicted;
-      for (const [key, id] of this.#contexts) if (id > contexts) this.#contexts.delete(key);
-      this.#lastContext = contexts;
+      this.#loadContexts(); // the transaction may have added or swept some
       throw e;
     }
   }
@@ -453,6 +455,12 @@ export class IntakeStore {
     const b = this.#sql("SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM blobs").get()!;
     this.#blobs = num(b.n);
     this.#bytes += num(b.b);
+    this.#loadContexts();
+  }
+
+  #loadContexts(): void {
+    this.#contexts.clear();
+    this.#lastContext = 0;
     for (const c of this.#sql("SELECT id, key FROM contexts").iterate()) {
       this.#contexts.set(c.key as string, num(c.id));
       this.#lastContext = Math.max(this.#lastContext, num(c.id));
@@ -560,7 +568,22 @@ export class IntakeStore {
       this.#bytes -= freed;
       this.#evictedRecords += n;
       this.#evictedBytes += freed;
+      this.#sinceSweep += n;
+      if (this.#sinceSweep > Math.max(1000, this.#records)) this.#sweepContexts();
     }
+  }
+
+  /**
+   * Drops the contexts no stored series has any more (a tag set that stopped reporting), once
+   * the cap has replaced about the whole store since the last sweep: a cost spread thin.
+   */
+  #sweepContexts(): void {
+    this.#sinceSweep = 0;
+    const gone = this.#sql(
+      "DELETE FROM contexts WHERE NOT EXISTS (SELECT 1 FROM series WHERE ctx = contexts.id) " +
+        "RETURNING key",
+    ).all();
+    for (const r of gone) this.#contexts.delete(r.key as string);
   }
 
   /**

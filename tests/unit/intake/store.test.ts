@@ -76,6 +76,24 @@ describe("IntakeStore", () => {
     store.close();
   });
 
+  it("drops the tag sets no stored series has any more once the cap has turned the store over", () => {
+    const store = open(tempDir(), 20_000);
+    const one = (i: number, metric: string) => {
+      const r = seriesRec(i, 1, 1);
+      r.content.series[0].metric = metric;
+      return r;
+    };
+    store.append(one(0, "gone.metric"));
+    for (let i = 1; i <= 1200; i++) store.append(one(i, "kept.metric"));
+    assert.ok(store.stats().evicted_records > 1000);
+    assert.deepEqual(store.seriesContexts("gone.metric"), []);
+    assert.equal(store.seriesContexts("kept.metric").length, 1);
+    // A swept tag set that reports again gets a new context.
+    store.append(one(1201, "gone.metric"));
+    assert.equal(querySeries(store, { metric: "gone.metric" }).count, 1);
+    store.close();
+  });
+
   it("continues numbering and finds old records after a restart", () => {
     const dir = tempDir();
     const first = open(dir);
