@@ -215,7 +215,7 @@ const intParam = (s: string | undefined, def: number) => {
  * import { IntakeStore } from "./_store.ts";
  * import { createIntakeApp } from "./_app.ts";
  * const dir = mkdtempSync(join(tmpdir(), "intake-"));
- * const store = new IntakeStore({ dir });
+ * const store = new IntakeStore({ dir, runtime });
  * const app = createIntakeApp({ runtime, store });
  * await app.request("/api/v1/check_run", {
  *   method: "POST",
@@ -224,6 +224,7 @@ const intParam = (s: string | undefined, def: number) => {
  * });
  * const res = await app.request("/outpost/intake/check_runs?check=ok");
  * console.log((await res.json()).count); // 1
+ * store.close();
  * rmSync(dir, { recursive: true });
  * ```
  */
@@ -410,7 +411,19 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
     host: c.req.query("host"),
     tags: c.req.queries("tag") ?? [],
   });
-  app.get("/outpost/intake/series", (c) => c.json(querySeries(store, filterOf(c))));
+  app.get("/outpost/intake/series", (c) => {
+    const range: Record<string, number> = {};
+    for (const key of ["from", "to"] as const) {
+      const raw = c.req.query(key);
+      if (raw === undefined) continue;
+      const n = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(n)) {
+        return c.json({ errors: [`"${key}" must be a number of seconds since the epoch`] }, 400);
+      }
+      range[key] = n;
+    }
+    return c.json(querySeries(store, { ...filterOf(c), ...range }));
+  });
   app.get("/outpost/intake/sketches", (c) => c.json(querySketches(store, filterOf(c))));
   app.get(
     "/outpost/intake/distribution_points",

@@ -87,12 +87,11 @@ export interface LogsFilter {
  */
 export function queryLogs(store: IntakeStore, filter: LogsFilter) {
   const { service, source, host, status, q, limit = 1000 } = filter;
-  // A stored line holds the JSON-quoted value: a cheap prefilter before parsing.
-  const hint = service !== undefined ? JSON.stringify(service) : undefined;
   const logs: StoredLog[] = [];
   let count = 0;
-  for (const rec of store.records(hint)) {
-    if (rec.route !== "/api/v2/logs" || !Array.isArray(rec.content)) continue;
+  // Payloads are looked up by service name, a cheap prefilter before parsing.
+  for (const rec of store.records({ route: "/api/v2/logs", name: service })) {
+    if (!Array.isArray(rec.content)) continue;
     (rec.content as Record<string, unknown>[]).forEach((e, index) => {
       const message = typeof e.message === "string" ? e.message : JSON.stringify(e.message);
       if (service !== undefined && e.service !== service) return;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { IntakeStore, StoredRecord } from "./_store.ts";
-import type { DecodedSeries, DecodedSketchPayload } from "./_protobuf.ts";
+import type { IntakeStore } from "./_store.ts";
+import type { DecodedSketchPayload } from "./_protobuf.ts";
 import { apiEventAsIntakeEvent, distributionPointsOf } from "./_public.ts";
 
 /** One point of a series, with the context it came with. */
@@ -32,85 +32,55 @@ export interface MetricFilter {
   tags?: string[];
 }
 
-/** The substring every line with `value` as a JSON string contains (a cheap prefilter). */
-const hintFor = (value: string | undefined) =>
-  value === undefined ? undefined : JSON.stringify(value);
+/** Filters of the series query: a metric filter and a time range (seconds, inclusive). */
+export interface SeriesFilter extends MetricFilter {
+  from?: number;
+  to?: number;
+}
 
 function matches(p: { host: string; tags: string[] }, f: MetricFilter): boolean {
   if (f.host !== undefined && p.host !== f.host) return false;
   return (f.tags ?? []).every((t) => p.tags.includes(t));
 }
 
-/** Points of stored series (v2 protobuf and v1 JSON), oldest payload first, with totals. */
-export function querySeries(store: IntakeStore, filter: MetricFilter) {
+/**
+ * Points of stored series (v2 protobuf and v1 JSON), oldest payload first, with totals; read
+ * from the points index (by metric, tag set and time), never from the payloads.
+ */
+export function querySeries(store: IntakeStore, filter: SeriesFilter) {
+  const filtered = filter.metric !== undefined || filter.host !== undefined ||
+    (filter.tags ?? []).length > 0;
+  const contexts = new Map(
+    store.seriesContexts(filter.metric).filter((c) => matches(c, filter)).map((c) => [c.id, c]),
+  );
+  const ids = filtered ? [...contexts.keys()] : undefined;
+  const ranged = filter.from !== undefined || filter.to !== undefined;
   const points: FlatPoint[] = [];
-  let series = 0;
-  for (const rec of store.records(hintFor(filter.metric))) {
-    for (const p of seriesOf(rec)) {
-      if (filter.metric !== undefined && p.metric !== filter.metric) continue;
-      if (!matches(p, filter)) continue;
-      series++;
-      for (const [timestamp, value] of p.points) {
-        const { points: _pts, ...context } = p;
-        points.push({ ...context, value, timestamp, route: rec.route, seq: rec.seq });
-      }
+  const seen = new Set<number>();
+  let total = 0;
+  if (ids === undefined || ids.length > 0) {
+    for (const p of store.points(ids, filter)) {
+      const c = contexts.get(p.ctx)!;
+      if (ranged) seen.add(p.series);
+      total += p.value;
+      points.push({
+        ...c.context,
+        value: p.value,
+        timestamp: p.timestamp,
+        route: c.route,
+        seq: p.seq,
+      });
     }
   }
-  return {
-    metric: filter.metric ?? null,
-    series,
-    count: points.length,
-    total: points.reduce((s, p) => s + p.value, 0),
-    points,
-  };
-}
-
-type SeriesContext = Omit<FlatPoint, "value" | "timestamp" | "route" | "seq"> & {
-  points: Array<[number, number]>;
-};
-
-function* seriesOf(rec: StoredRecord): Generator<SeriesContext> {
-  if (rec.route === "/api/v2/series") {
-    for (const s of (rec.content as { series: DecodedSeries[] }).series) {
-      const host = s.resources.find((r) => r.type === "host")?.name ?? "";
-      const device = s.resources.find((r) => r.type === "device")?.name;
-      yield {
-        metric: s.metric,
-        type: s.type,
-        interval: s.interval,
-        host,
-        tags: s.tags,
-        ...(device !== undefined ? { device } : {}),
-        source_type_name: s.source_type_name,
-        points: s.points.map((p) => [p.timestamp, p.value]),
-      };
-    }
-  } else if (rec.route === "/api/v1/series") {
-    const list = (rec.content as { series?: unknown[] })?.series;
-    if (!Array.isArray(list)) return;
-    for (const raw of list) {
-      const s = raw as Record<string, any>;
-      yield {
-        metric: String(s.metric ?? ""),
-        type: String(s.type ?? ""),
-        interval: Number(s.interval ?? 0),
-        host: String(s.host ?? ""),
-        tags: Array.isArray(s.tags) ? s.tags : [],
-        ...(s.device !== undefined ? { device: String(s.device) } : {}),
-        source_type_name: String(s.source_type_name ?? ""),
-        points: Array.isArray(s.points)
-          ? s.points.map((p: unknown[]) => [Number(p[0]), Number(p[1])] as [number, number])
-          : [],
-      };
-    }
-  }
+  // A series entry without points in range is not counted; without a range, every entry is.
+  const series = ranged ? seen.size : ids?.length === 0 ? 0 : store.seriesCount(ids);
+  return { metric: filter.metric ?? null, series, count: points.length, total, points };
 }
 
 /** Dogsketches of stored sketch payloads, one entry per bucket, with totals of count and sum. */
 export function querySketches(store: IntakeStore, filter: MetricFilter) {
   const sketches = [];
-  for (const rec of store.records(hintFor(filter.metric))) {
-    if (rec.route !== "/api/beta/sketches") continue;
+  for (const rec of store.records({ route: "/api/beta/sketches", name: filter.metric })) {
     for (const s of (rec.content as DecodedSketchPayload).sketches) {
       if (filter.metric !== undefined && s.metric !== filter.metric) continue;
       if (!matches(s, filter)) continue;
@@ -130,8 +100,8 @@ export function querySketches(store: IntakeStore, filter: MetricFilter) {
 /** Points of `/api/v1/distribution_points`, one entry per point, with totals over the values. */
 export function queryDistributionPoints(store: IntakeStore, filter: MetricFilter) {
   const points = [];
-  for (const rec of store.records(hintFor(filter.metric))) {
-    if (rec.route !== "/api/v1/distribution_points") continue;
+  const route = "/api/v1/distribution_points";
+  for (const rec of store.records({ route, name: filter.metric })) {
     for (const p of distributionPointsOf(rec)) {
       if (filter.metric !== undefined && p.metric !== filter.metric) continue;
       if (matches(p, filter)) points.push(p);
@@ -149,8 +119,8 @@ export function queryDistributionPoints(store: IntakeStore, filter: MetricFilter
 /** Stored service checks, optionally of one check name. */
 export function queryCheckRuns(store: IntakeStore, check?: string) {
   const runs = [];
-  for (const rec of store.records(hintFor(check))) {
-    if (rec.route !== "/api/v1/check_run" || !Array.isArray(rec.content)) continue;
+  for (const rec of store.records({ route: "/api/v1/check_run", name: check })) {
+    if (!Array.isArray(rec.content)) continue;
     for (const run of rec.content as Array<Record<string, unknown>>) {
       if (check !== undefined && run.check !== check) continue;
       runs.push({ ...run, seq: rec.seq });
@@ -165,8 +135,7 @@ export function queryCheckRuns(store: IntakeStore, check?: string) {
  */
 export function queryEvents(store: IntakeStore, source?: string) {
   const events = [];
-  for (const rec of store.records('"kind":"events"')) {
-    if (rec.kind !== "events") continue;
+  for (const rec of store.records({ kind: "events" })) {
     if (rec.route === "/api/v1/events" || rec.route === "/api/v2/events") {
       const e = apiEventAsIntakeEvent(rec);
       // The group the agent files an event without a source type under.
@@ -198,22 +167,14 @@ export function queryPayloads(
   store: IntakeStore,
   { route, kind, limit = 100 }: { route?: string; kind?: string; limit?: number },
 ) {
-  const hint = route !== undefined ? `"route":${JSON.stringify(route)}` : undefined;
-  const out: StoredRecord[] = [];
-  for (const rec of store.records(hint)) {
-    if (route !== undefined && rec.route !== route) continue;
-    if (kind !== undefined && rec.kind !== kind) continue;
-    out.push(rec);
-    if (out.length > limit) out.shift();
-  }
-  return { count: out.length, payloads: out };
+  const payloads = [...store.records({ route, kind, last: limit })];
+  return { count: payloads.length, payloads };
 }
 
 /** Received flares with their form fields and whether the archive is still stored. */
 export function queryFlares(store: IntakeStore) {
   const flares = [];
-  for (const rec of store.records('"kind":"flare"')) {
-    if (rec.kind !== "flare") continue;
+  for (const rec of store.records({ kind: "flare" })) {
     const c = rec.content as { file?: { blob?: string } };
     const present = c.file?.blob !== undefined && store.hasBlob(c.file.blob);
     flares.push({

@@ -596,8 +596,7 @@ export interface FlatSpan extends DecodedSpan {
 export function queryTraces(store: IntakeStore, { service }: { service?: string }) {
   const spans: FlatSpan[] = [];
   let payloads = 0;
-  for (const rec of store.records('"kind":"traces"')) {
-    if (rec.kind !== "traces") continue;
+  for (const rec of store.records({ kind: "traces" })) {
     payloads++;
     const p = rec.content as DecodedAgentPayload;
     for (const tp of p.tracer_payloads) {
@@ -623,8 +622,7 @@ export function queryTraces(store: IntakeStore, { service }: { service?: string 
 export function queryTraceStats(store: IntakeStore, { service }: { service?: string }) {
   const rows = new Map<string, Record<string, unknown>>();
   let payloads = 0;
-  for (const rec of store.records('"kind":"trace_stats"')) {
-    if (rec.kind !== "trace_stats") continue;
+  for (const rec of store.records({ kind: "trace_stats" })) {
     payloads++;
     const p = rec.content as { Stats?: Array<{ Stats?: Array<{ Stats?: unknown[] }> }> };
     for (const client of p.Stats ?? []) {

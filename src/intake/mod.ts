@@ -1,7 +1,7 @@
 /**
  * The embedded local intake: an HTTP server that accepts every route the agent sends to and the
  * public API's submission routes, refuses a request without an API key as Datadog does,
- * decompresses and decodes each payload (protobuf and JSON), stores it decoded as JSON lines
+ * decompresses and decodes each payload (protobuf and JSON), stores it decoded in SQLite
  * under a byte cap, answers queries about what arrived, and fails on purpose when told to.
  * `outpost intake` runs it alone; `outpost run --dev` starts it in the agent's process.
  *
@@ -67,14 +67,16 @@ export function buildIntake(settings: IntakeSettings, deps: IntakeDeps): Built<I
   const defaults = configDefaults().local_intake;
   const host = settings.host ?? defaults.host;
   let server: Awaited<ReturnType<Runtime["serve"]>> | undefined;
+  let store: IntakeStore | undefined;
   const component: IntakeComponent = {
     name: "intake",
     async start() {
       // `outpost run --dev` starts the intake before the agent to learn its URL; the agent's
       // own start then finds it running.
       if (server) return;
-      const store = new IntakeStore({
+      store = new IntakeStore({
         dir: settings.dataDir,
+        runtime,
         maxBytes: settings.maxBytes ?? defaults.max_bytes,
       });
       const app = createIntakeApp({
@@ -93,6 +95,8 @@ export function buildIntake(settings: IntakeSettings, deps: IntakeDeps): Built<I
     async stop() {
       await server?.close();
       server = undefined;
+      store?.close();
+      store = undefined;
     },
     get port() {
       return server?.port ?? 0;

@@ -11,6 +11,7 @@ import type {
   Runtime,
   Signal,
   SpawnOptions,
+  SqlValue,
   StartOptions,
 } from "./types.ts";
 import { removeStaleSocket, setSocketMode } from "./_unix_socket.ts";
@@ -167,6 +168,24 @@ export const bunRuntime: Runtime = {
   hostname: () => hostname(),
   heapSnapshot: async () => new Uint8Array(Bun.generateHeapSnapshot("v8", "arraybuffer")),
   cpuProfile: inspectorCpuProfile,
+  openSqlite(path) {
+    // Required on first use: this file is also loaded (unused) under Deno, which has no bun:sqlite.
+    const { Database } = require("bun:sqlite") as typeof import("bun:sqlite");
+    const db = new Database(path, { create: true });
+    return {
+      exec: (sql) => void db.exec(sql),
+      prepare(sql) {
+        const s = db.prepare<Record<string, SqlValue>, SqlValue[]>(sql);
+        return {
+          run: (...p) => s.run(...p),
+          all: (...p) => s.all(...p),
+          get: (...p) => s.get(...p) ?? undefined,
+          iterate: (...p) => s.iterate(...p),
+        };
+      },
+      close: () => db.close(),
+    };
+  },
   exit: (code) => process.exit(code),
   registerVirtualModule(specifier, exports) {
     Bun.plugin({

@@ -10,6 +10,7 @@ import type {
   ListenAddress,
   Runtime,
   SpawnOptions,
+  SqlValue,
   StartOptions,
 } from "./types.ts";
 import { NotSupportedError } from "./types.ts";
@@ -247,6 +248,26 @@ export const denoRuntime: Runtime = {
     return Buffer.concat(chunks);
   },
   cpuProfile: inspectorCpuProfile,
+  openSqlite(path) {
+    const { DatabaseSync } = process.getBuiltinModule(
+      "node:sqlite",
+    ) as typeof import("node:sqlite");
+    const db = new DatabaseSync(path);
+    return {
+      exec: (sql) => db.exec(sql),
+      prepare(sql) {
+        const s = db.prepare(sql);
+        type Row = Record<string, SqlValue>;
+        return {
+          run: (...p) => s.run(...p),
+          all: (...p) => s.all(...p) as Row[],
+          get: (...p) => s.get(...p) as Row | undefined,
+          iterate: (...p) => s.iterate(...p) as IterableIterator<Row>,
+        };
+      },
+      close: () => db.close(),
+    };
+  },
   exit: (code) => Deno.exit(code),
   // Deno resolves specifiers before any user code can hook in (no runtime loader plugins).
   registerVirtualModule: () => false,

@@ -207,6 +207,26 @@ export interface FetchClientOptions {
   ca?: string;
 }
 
+/** A value SQLite binds or returns. */
+export type SqlValue = string | number | bigint | Uint8Array | null;
+
+/** A prepared statement; parameters are positional (`?`). */
+export interface SqlStatement {
+  run(...params: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  all(...params: SqlValue[]): Record<string, SqlValue>[];
+  /** The first row, or undefined when there is none. */
+  get(...params: SqlValue[]): Record<string, SqlValue> | undefined;
+  /** The rows one at a time, for results too big to hold at once. */
+  iterate(...params: SqlValue[]): IterableIterator<Record<string, SqlValue>>;
+}
+
+/** An open SQLite database (synchronous, one connection). */
+export interface SqlDatabase {
+  exec(sql: string): void;
+  prepare(sql: string): SqlStatement;
+  close(): void;
+}
+
 /** The signals the agent reacts to. */
 export type Signal = "SIGTERM" | "SIGINT" | "SIGHUP";
 
@@ -260,6 +280,11 @@ export interface Runtime {
   decompressStream(format: "gzip" | "zstd"): ReadableWritablePair<Uint8Array, Uint8Array>;
   /** The process's memory figures. */
   memory(): MemoryStats;
+  /**
+   * Opens (creating when missing) the SQLite database at `path`: `bun:sqlite` on Bun,
+   * `node:sqlite` on Deno (2.2 or later, no flag needed).
+   */
+  openSqlite(path: string): SqlDatabase;
   /** The operating system's host name. */
   hostname(): string;
   /** A heap snapshot of this process as V8 `.heapsnapshot` JSON bytes (DevTools reads it). */

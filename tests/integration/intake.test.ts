@@ -5,7 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runtime } from "../../src/runtime/mod.ts";
 import { buildIntake } from "../../src/intake/mod.ts";
@@ -183,7 +183,9 @@ describe("outpost intake (CLI)", () => {
     assert.equal(q.count, 1);
     second.child.kill("SIGTERM");
     assert.equal(await second.exited, 0);
-    const files = readFileSync(join(dataDir, "payloads-0000000001.jsonl"), "utf8");
+    // Every file of the store (the database and its log), read as bytes.
+    const files = readdirSync(dataDir).map((f) => readFileSync(join(dataDir, f), "latin1")).join();
+    assert.ok(files.includes("it.check"), "the check run is not on disk");
     assert.ok(!files.includes("k".repeat(32)), "the API key reached the disk");
   });
 

@@ -27,7 +27,7 @@ export const tempDir = () => makeTempDir("outpost-intake-test-");
 /** An intake app on a fresh store, with a sleep that records instead of waiting. */
 export function makeIntake(options: Partial<IntakeAppOptions> & { maxBytes?: number } = {}) {
   const dir = tempDir();
-  const store = options.store ?? new IntakeStore({ dir, maxBytes: options.maxBytes });
+  const store = options.store ?? new IntakeStore({ dir, runtime, maxBytes: options.maxBytes });
   const slept: number[] = [];
   const faults = options.faults ?? new FaultQueue();
   const app = createIntakeApp({

@@ -95,6 +95,22 @@ describe("createIntakeApp() data routes", () => {
     assert.equal(byTag.total, 7);
   });
 
+  it("narrows series to a time range with from and to, and refuses one that is not a number", async () => {
+    const { app } = makeIntake();
+    await post(app, "/api/v2/series", seriesPayload() as BodyInit);
+    const q = (query: string) =>
+      app.request(`/outpost/intake/series?metric=outpost.requests${query}`);
+    const late = await (await q("&from=1700000005")).json();
+    assert.deepEqual([late.series, late.count, late.total], [1, 1, 5]);
+    const early = await (await q("&from=1700000000&to=1700000000")).json();
+    assert.deepEqual([early.series, early.count, early.total], [2, 2, 2.5]);
+    const none = await (await q("&to=1699999999")).json();
+    assert.deepEqual([none.series, none.count], [0, 0]);
+    const bad = await q("&from=yesterday");
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).errors[0], /"from" must be a number of seconds/);
+  });
+
   it("stores sketches and sums their counts and sums", async () => {
     const { app } = makeIntake();
     const body = encode(SketchPayload, {

@@ -12,7 +12,7 @@ import { agentRequest } from "./_support.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "intake-traces-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const app = createIntakeApp({ runtime, store: new IntakeStore({ dir }) });
+const app = createIntakeApp({ runtime, store: new IntakeStore({ dir, runtime }) });
 
 // An AgentPayload built with protobufjs, not with the agent's encoder.
 const payload = AgentPayload.encode(AgentPayload.fromObject({
