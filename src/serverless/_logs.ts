@@ -216,12 +216,13 @@ export class LambdaLogs {
       case "platform.start":
         if (!id) return;
         this.#requestId = id;
-        if (types.includes("platform")) {
-          this.#line(`START RequestId: ${id} Version: ${r.version ?? ""}`, time, id);
-        }
+        // The held lines came first: they go before the START line, in their order.
         for (const m of this.#held.splice(0)) {
           m.lambda = { arn: this.#o.arn, requestId: id };
           this.#send(m);
+        }
+        if (types.includes("platform")) {
+          this.#line(`START RequestId: ${id} Version: ${r.version ?? ""}`, time, id);
         }
         return;
       case "platform.runtimeDone": {

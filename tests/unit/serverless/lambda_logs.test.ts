@@ -119,9 +119,9 @@ describe("LambdaLogs", () => {
       [8, "function", "in r2"],
     ));
     assert.deepEqual(lines(), [
-      ["START RequestId: r1 Version: $LATEST", "r1", "info"],
       ["init line", "r1", "info"],
       ["ext init", "r1", "info"],
+      ["START RequestId: r1 Version: $LATEST", "r1", "info"],
       ["in r1", "r1", "info"],
       ["END RequestId: r1", "r1", "info"],
       ["after r1 returned", "r1", "info"],
