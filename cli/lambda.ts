@@ -68,7 +68,8 @@ export const lambda: Command = {
         if (!withSecrets) throw new Error("the config with the resolved secrets is invalid");
         return (await import("../src/agent.ts")).buildAgent({
           runtime,
-          config: withSecrets.config,
+          // The logs component runs when the function's logs are sent (the Lambda rule).
+          config: { ...withSecrets.config, logs_enabled: settings.logs.enabled },
           configFile: file,
           logger,
           lambda: true,

@@ -25,7 +25,8 @@ const CLOSE = 0x5d;
 
 /**
  * One intake event as JSON text: `{message, status, timestamp, hostname, service, ddsource,
- * ddtags}` (subsystems §6), `ddtags` comma-joined.
+ * ddtags}` (subsystems §6), `ddtags` comma-joined; a Lambda line's `message` is an object
+ * (see {@linkcode LogMessage.lambda}).
  *
  * @example
  * ```ts
@@ -39,7 +40,13 @@ const CLOSE = 0x5d;
  * ```
  */
 export function eventJson(m: LogMessage): string {
-  return `{"message":${JSON.stringify(utf8.decode(m.content))},"status":${
+  const text = JSON.stringify(utf8.decode(m.content));
+  const message = m.lambda
+    ? `{"message":${text},"lambda":{"arn":${JSON.stringify(m.lambda.arn)},"request_id":${
+      JSON.stringify(m.lambda.requestId)
+    }}}`
+    : text;
+  return `{"message":${message},"status":${
     JSON.stringify(m.status)
   },"timestamp":${m.timestamp},"hostname":${JSON.stringify(m.hostname)},"service":${
     JSON.stringify(m.service)

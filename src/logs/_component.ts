@@ -88,6 +88,11 @@ export interface LogsDeps {
 export interface LogsComponent extends Component {
   /** Seals open batches and waits until the intake answered for them (Lambda mode, tests). */
   flush(): Promise<void>;
+  /**
+   * Takes a message processed outside the conf.d sources (the Lambda extension's telemetry
+   * records): sent like a listener's, never acked to the registry.
+   */
+  push(m: LogMessage): void;
   sources(): LogSource[];
   readonly statusProvider: StatusProvider;
   /** `POST /agent/stream-logs`. */
@@ -119,13 +124,11 @@ export function buildLogs(
     submit: deps.submit,
     ack: (origins) => auditor.ack(origins),
   });
-  const sources = deps.sources({
-    output(m) {
-      if (hub.active) hub.publish(m);
-      sender.add(m);
-    },
-    canAccept: () => sender.canAccept(),
-  });
+  const output = (m: LogMessage) => {
+    if (hub.active) hub.publish(m);
+    sender.add(m);
+  };
+  const sources = deps.sources({ output, canAccept: () => sender.canAccept() });
   let started = false;
   const component: LogsComponent = {
     name: "logs",
@@ -142,6 +145,7 @@ export function buildLogs(
       await auditor.stop();
     },
     flush: () => sender.flush(),
+    push: output,
     sources: () => sources.sources(),
     statusProvider: logsStatusProvider(registry, {
       settings: settings.sender,

@@ -21,7 +21,8 @@ export interface ProcessingRule {
 
 /** One validated entry of a `logs:` list (an integration's) . */
 export interface LogsConfig {
-  type: "file" | "tcp" | "udp";
+  /** `lambda`: the Lambda extension's telemetry records (src/serverless/_logs.ts), never in conf.d. */
+  type: "file" | "tcp" | "udp" | "lambda";
   /** The integration it came from (the `<name>.d` of conf.d). */
   integration: string;
   /** The file it was read from, for messages; `""` when built in code. */
@@ -76,7 +77,7 @@ export interface SourceInfo {
 export interface LogSource {
   /** The integration name (status groups sources under it). */
   name: string;
-  type: "file" | "tcp" | "udp";
+  type: LogsConfig["type"];
   config: LogsConfig;
   status: SourceStatus;
   info: SourceInfo;
@@ -119,6 +120,11 @@ export interface LogMessage {
   origin: Origin;
   /** Bytes read from the source for it (for status). */
   rawBytes: number;
+  /**
+   * The invocation a Lambda function's line belongs to: the intake event's `message` is then an
+   * object, `{message, lambda: {arn, request_id}}`, as the Datadog serverless agents send it.
+   */
+  lambda?: { arn: string; requestId: string | null };
 }
 
 /** A fresh, zeroed `SourceInfo`. */

@@ -25,10 +25,13 @@ import type { ResolvedSecrets } from "./_apikey.ts";
 import type { AggregatorComponent } from "../aggregator/mod.ts";
 import {
   EnhancedMetrics,
+  functionArn,
   startTelemetryListener,
   subscribeTelemetry,
   type TelemetryListener,
 } from "./_telemetry.ts";
+import type { LogsComponent } from "../logs/mod.ts";
+import { LambdaLogs, subscriptionTypes } from "./_logs.ts";
 
 /** External extensions get 2 s between SHUTDOWN and SIGKILL. */
 export const SHUTDOWN_BUDGET_MS = 2_000;
@@ -162,33 +165,49 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     await agent.stop(SHUTDOWN_BUDGET_MS);
     return 1;
   }
-  // Telemetry feeds the enhanced metrics; without it the extension still runs.
+  // Telemetry feeds the enhanced metrics and the function's logs; without it the extension
+  // still runs.
   let telemetry: TelemetryListener | undefined;
   let onInvoke: (() => void) | undefined;
+  let lambdaLogs: LambdaLogs | undefined;
   try {
     const registration = await registered;
+    const on = settings.enhancedMetrics;
     const aggregator = agent.component<AggregatorComponent>("aggregator")?.aggregator;
-    const enhanced = new EnhancedMetrics({
+    const info = {
       functionName: registration.functionName,
       region: settings.region,
       accountId: registration.accountId ?? "",
       memorySizeMB: settings.memorySizeMB,
-      architecture: process.arch === "arm64" ? "arm64" : "x86_64",
+      architecture: process.arch === "arm64" ? "arm64" as const : "x86_64" as const,
+    };
+    const enhanced = new EnhancedMetrics(info);
+    const logs = agent.component<LogsComponent>("logs");
+    lambdaLogs = new LambdaLogs({
+      settings: settings.logs,
+      arn: functionArn(info),
+      service: ctx.service ?? registration.functionName.toLowerCase(),
+      tags: [...enhanced.functionTags(), ...settings.logs.tags],
+      output: logs ? (m) => logs.push(m) : null,
     });
+    const lines = lambdaLogs;
     telemetry = await startTelemetryListener(
       runtime,
       { hostname: "0.0.0.0", port: settings.telemetryPort, log },
-      (events) => aggregator?.addSamples(enhanced.samples(events)),
+      (events) => {
+        if (on) aggregator?.addSamples(enhanced.samples(events));
+        lines.handle(events);
+      },
     );
     const subscribed = await subscribeTelemetry(runtime, {
       runtimeApi: settings.runtimeApi,
       extensionId: client.id,
       port: telemetry.port,
-      types: ["platform"],
+      types: subscriptionTypes(settings.logs),
       log,
     });
     // Without telemetry (an emulator without the API) INVOKE events still count invocations.
-    if (!subscribed) onInvoke = () => aggregator?.addSamples(enhanced.invocation());
+    if (!subscribed && on) onInvoke = () => aggregator?.addSamples(enhanced.invocation());
   } catch (e) {
     log.warn(`Telemetry listener not started: ${(e as Error).message}`);
   }
@@ -231,6 +250,8 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     code = 1;
   }
   await Promise.all([daemon.close(), telemetry?.close()]);
+  // Init-phase lines no invocation claimed go without a request id rather than not at all.
+  lambdaLogs?.release();
   // What is left after the final flush (nothing, usually) is the components' to store.
   await agent.stop(Math.max(stopBy - Date.now() - DEADLINE_MARGIN_MS - EXIT_RESERVE_MS, 0));
   return code;

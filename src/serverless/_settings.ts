@@ -7,6 +7,7 @@ import type { Config } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
 import { type FlushStrategy, parseFlushStrategy } from "./_strategy.ts";
 import { STATE_FILE_NAME } from "./_state.ts";
+import { type LambdaLogsSettings, lambdaLogsSettings } from "./_logs.ts";
 
 /** Where Lambda runs external extensions: each executable file there is one extension. */
 export const EXTENSIONS_DIR = "/opt/extensions";
@@ -35,6 +36,10 @@ export interface LambdaSettings {
   flushStrategy: FlushStrategy;
   /** The state file (`run_path`/dd-lambda-extension-cache.json), restored at start. */
   statePath: string;
+  /** The function's logs (src/serverless/_logs.ts). */
+  logs: LambdaLogsSettings;
+  /** `enhanced_metrics`: the `aws.lambda.enhanced.*` distributions. */
+  enhancedMetrics: boolean;
   /** Settings that were not understood and fell back to a default, to be logged. */
   warnings: string[];
 }
@@ -68,6 +73,7 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     );
   }
   const { strategy, warning } = parseFlushStrategy(config.serverless_flush_strategy);
+  const logs = lambdaLogsSettings(config, env);
   return {
     runtimeApi,
     extensionName: basename(execPath),
@@ -79,6 +85,8 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     memorySizeMB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0) || 0,
     flushStrategy: strategy,
     statePath: join(config.run_path, STATE_FILE_NAME),
-    warnings: warning ? [warning] : [],
+    logs,
+    enhancedMetrics: config.enhanced_metrics,
+    warnings: [...(warning ? [warning] : []), ...logs.warnings],
   };
 }

@@ -2,8 +2,9 @@
  * The Telemetry API: a listener the Runtime API posts event batches to, its subscription, and
  * the `aws.lambda.enhanced.*` distributions made from the platform events.
  *
- * Not done yet (issue 15): START/END/REPORT log lines, the function's log records, the flush
- * after `platform.runtimeDone`, and Managed Instances.
+ * The function's log records and the START/END/REPORT lines are `_logs.ts`'s.
+ *
+ * Not done yet (issue 15): the flush after `platform.runtimeDone`, and Managed Instances.
  */
 import type { Runtime } from "../runtime/types.ts";
 import type { HttpServer } from "../runtime/types.ts";
@@ -13,8 +14,37 @@ import { readBody } from "../trace/mod.ts";
 
 /** The schema Lambda on-demand functions get; Managed Instances need `2025-01-29`. */
 export const TELEMETRY_SCHEMA = "2022-12-13";
-/** The Telemetry API's documented default buffering. */
-export const BUFFERING = { maxItems: 1000, maxBytes: 262144, timeoutMs: 1000 };
+/**
+ * The buffering both Datadog extensions ask for: batches at most 25 ms old, so the function's
+ * lines are here before the flush that follows the invocation.
+ */
+export const BUFFERING = { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 };
+
+/**
+ * What a runtime prints when it runs out of memory (the Go serverless agent's and bottlecap's
+ * lists): Go, Java, Node (two), Python, Ruby, .NET.
+ */
+export const OUT_OF_MEMORY_LOGS = [
+  "fatal error: runtime: out of memory",
+  "java.lang.OutOfMemoryError",
+  "JavaScript heap out of memory",
+  "Runtime exited with error: signal: killed",
+  "MemoryError",
+  "failed to allocate memory (NoMemoryError)",
+  "OutOfMemoryException",
+];
+
+/** Whether a function's log line says it ran out of memory. */
+export function isOutOfMemoryLog(text: string): boolean {
+  return OUT_OF_MEMORY_LOGS.some((s) => text.includes(s));
+}
+
+/** The text of a `function` / `extension` record: a string, or an object (JSON log format). */
+export function recordText(record: unknown): string | undefined {
+  if (typeof record === "string") return record;
+  if (record !== null && typeof record === "object") return JSON.stringify(record);
+  return undefined;
+}
 
 /** One event of a batch. */
 export interface TelemetryEvent {
@@ -151,21 +181,35 @@ export interface FunctionInfo {
 const PRICE_PER_GB_S = { x86_64: 0.0000166667, arm64: 0.0000133334 };
 const PRICE_PER_REQUEST = 0.0000002;
 
-/** Turns platform events into `aws.lambda.enhanced.*` distribution samples. */
+/** The function's ARN (unqualified, as the register answer gives it). */
+export function functionArn(i: FunctionInfo): string {
+  return `arn:aws:lambda:${i.region}:${i.accountId}:function:${i.functionName}`;
+}
+
+/**
+ * Turns platform events into `aws.lambda.enhanced.*` distribution samples. It is also the one
+ * place that decides an invocation ran out of memory: `Runtime.OutOfMemory` in runtimeDone, a
+ * runtime's out-of-memory line in a `function` / `extension` record, or a REPORT whose max
+ * memory used reached the memory size; one `out_of_memory` per invocation whatever says so.
+ */
 export class EnhancedMetrics {
   readonly #info: FunctionInfo;
   #coldStart = true;
   readonly #runtimeDone = new Map<string, number>();
   #initDurationMs: number | undefined;
+  /** The request id of the last `platform.start`: whose a record without one is. */
+  #requestId = "";
+  /** The last invocation counted out of memory. */
+  #outOfMemory: string | undefined;
 
   constructor(info: FunctionInfo) {
     this.#info = info;
   }
 
-  /** The tags every enhanced metric carries. */
-  tags(): string[] {
+  /** The function's tags: the enhanced metrics' without `cold_start`, as the logs carry them. */
+  functionTags(): string[] {
     const i = this.#info;
-    const arn = `arn:aws:lambda:${i.region}:${i.accountId}:function:${i.functionName}`;
+    const arn = functionArn(i);
     return [
       `functionname:${i.functionName.toLowerCase()}`,
       `region:${i.region}`,
@@ -176,8 +220,12 @@ export class EnhancedMetrics {
       `memorysize:${i.memorySizeMB}`,
       `architecture:${i.architecture}`,
       ...(i.runtime ? [`runtime:${i.runtime}`] : []),
-      `cold_start:${this.#coldStart}`,
     ];
+  }
+
+  /** The tags every enhanced metric carries. */
+  tags(): string[] {
+    return [...this.functionTags(), `cold_start:${this.#coldStart}`];
   }
 
   /** The `invocations` sample of one INVOKE, for when the Telemetry API is not there. */
@@ -198,7 +246,20 @@ export class EnhancedMetrics {
         sampleRate: 1,
         timestamp: 0,
       });
+    const outOfMemory = (requestId: string) => {
+      if (this.#outOfMemory === requestId) return;
+      this.#outOfMemory = requestId;
+      add("out_of_memory", 1);
+    };
     for (const e of events) {
+      if (e?.type === "function" || e?.type === "extension") {
+        const text = recordText(e.record);
+        if (text !== undefined && isOutOfMemoryLog(text)) {
+          const own = (e.record as { requestId?: unknown } | null)?.requestId;
+          outOfMemory(typeof own === "string" && own ? own : this.#requestId);
+        }
+        continue;
+      }
       const r = (e?.record ?? {}) as Record<string, unknown>;
       const m = (r.metrics ?? {}) as Record<string, number>;
       switch (e?.type) {
@@ -206,6 +267,7 @@ export class EnhancedMetrics {
           if (typeof m.durationMs === "number") this.#initDurationMs = m.durationMs;
           break;
         case "platform.start":
+          if (typeof r.requestId === "string") this.#requestId = r.requestId;
           add("invocations", 1);
           break;
         case "platform.runtimeDone": {
@@ -221,7 +283,7 @@ export class EnhancedMetrics {
           }
           if (r.status === "timeout") add("timeouts", 1);
           else if (r.status === "error" || r.status === "failure") add("errors", 1);
-          if (r.errorType === "Runtime.OutOfMemory") add("out_of_memory", 1);
+          if (r.errorType === "Runtime.OutOfMemory") outOfMemory(String(r.requestId));
           break;
         }
         case "platform.report": {
@@ -237,6 +299,9 @@ export class EnhancedMetrics {
           }
           if (typeof m.maxMemoryUsedMB === "number") add("max_memory_used", m.maxMemoryUsedMB);
           if (typeof m.memorySizeMB === "number") add("memorysize", m.memorySizeMB);
+          if (m.memorySizeMB > 0 && m.maxMemoryUsedMB >= m.memorySizeMB) {
+            outOfMemory(String(r.requestId));
+          }
           const initMs = m.initDurationMs ?? this.#initDurationMs;
           if (typeof initMs === "number" && this.#coldStart) add("init_duration", initMs);
           const done = this.#runtimeDone.get(String(r.requestId));

@@ -134,13 +134,13 @@ export function startTelemetryStandIn(o: {
     requestIds: [],
     failedPosts: 0,
   };
-  const post = async (events: Array<{ type: string; record: unknown }>) => {
+  const post = async (events: Array<{ type: string; record: unknown; time?: string }>) => {
     if (!destination || events.length === 0) return;
     const time = new Date().toISOString();
     const res = await fetch(destination, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(events.map((e) => ({ time, ...e }))),
+      body: JSON.stringify(events.map((e) => ({ ...e, time: e.time ?? time }))),
     });
     if (!res.ok) state.failedPosts++;
   };
@@ -189,7 +189,14 @@ export function startTelemetryStandIn(o: {
         const requestId = done[1];
         const status = done[2] === "response" ? "success" : "error";
         const durationMs = performance.now() - starts.get(requestId)!;
-        await post(newLogLines().map((record) => ({ type: "function", record: record + "\n" })));
+        // A line's time is the one the runtime client printed at its head, when it did.
+        await post(
+          newLogLines().map((record) => ({
+            type: "function",
+            record: record + "\n",
+            time: /^\d{4}-\d\d-\d\dT[\d:.]+Z(?=\t)/.exec(record)?.[0],
+          })),
+        );
         await post([{
           type: "platform.runtimeDone",
           record: {

@@ -11,7 +11,10 @@
  * The on-demand emulator has no Telemetry API (it answers `Telemetry.NotSupported`), so the test
  * puts `startTelemetryStandIn` (tests/e2e/_lambda_rie.ts) between the emulator's Runtime API and
  * both the extension and the runtime: it answers the subscription and posts the documented
- * `platform.start` / `function` / `platform.runtimeDone` / `platform.report` events. The extension
+ * `platform.start` / `function` / `platform.runtimeDone` / `platform.report` events. The emulator
+ * prints the runtime's output rather than delivering it as records, so the stand-in reads the
+ * runtime's stdout and posts each line as a text `function` record, timed by the timestamp the
+ * runtime client printed at its head (what Lambda itself would stamp it with). The extension
  * in `/opt/extensions` is therefore a two-line script pointing `AWS_LAMBDA_RUNTIME_API` at it and
  * exec'ing the binary (also named `datadog-agent`, under `/opt/outpost`).
  */
@@ -149,19 +152,26 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
     );
   });
 
-  // Needs the function's log records from the Telemetry API, not forwarded yet: the
-  // subscription asks for `platform` events only (issue 15 continues).
-  it("the function's log lines, with their request ids", {
-    todo: "function log records from the Telemetry API are not forwarded yet",
-  }, async () => {
+  it("the function's log lines, with their request ids", async () => {
     assert.equal(standIn.subscriptions.length, 1, `no Telemetry API subscription came\n${why}`);
+    assert.deepEqual(standIn.subscriptions[0].types, ["platform", "function", "extension"]);
     assert.equal(standIn.failedPosts, 0);
-    const lines = (await intake.get("/outpost/intake/logs?q=handling%20order")).logs as Array<
-      Record<string, any>
-    >;
-    assert.equal(lines?.length, 10, JSON.stringify(lines));
-    const ids = new Set(lines.map((l) => /\t([0-9a-f-]{36})\t/.exec(l.message)?.[1]));
-    assert.deepEqual(ids, new Set(standIn.requestIds));
+    const got = (await intake.get("/outpost/intake/logs?source=lambda&q=handling%20order"))
+      .logs as Array<Record<string, any>>;
+    assert.equal(got?.length, 10, `${JSON.stringify(got)}\n${why}`);
+    const lines = got.map((l) => JSON.parse(l.message));
+    for (const [i, l] of lines.entries()) {
+      // aws-lambda-ric prints `<time>\t<request id>\tINFO\t<text>`: the id the extension
+      // tagged the line with is the one the runtime printed.
+      const printed = /\t([0-9a-f-]{36})\t/.exec(l.message)?.[1];
+      assert.equal(l.lambda.request_id, printed, JSON.stringify(l));
+      assert.match(l.lambda.arn, /^arn:aws:lambda:[^:]*:[^:]*:function:\S+$/);
+      assert.equal(got[i].service, "rie-node");
+    }
+    assert.deepEqual(new Set(lines.map((l) => l.lambda.request_id)), new Set(standIn.requestIds));
+    // The START line of each invocation, made from platform.start.
+    const starts = await intake.get("/outpost/intake/logs?source=lambda&q=START%20RequestId");
+    assert.equal(starts.count, 10, JSON.stringify(starts));
   });
 
   it("aws.lambda.enhanced.invocations counts 10", async () => {

@@ -74,9 +74,9 @@ describe("lambda extension mode", () => {
         assert.equal(subscribe.method, "PUT");
         const sub = JSON.parse(subscribe.body);
         assert.equal(sub.schemaVersion, "2022-12-13");
-        assert.deepEqual(sub.types, ["platform"]);
+        assert.deepEqual(sub.types, ["platform", "function", "extension"]);
         assert.match(sub.destination.URI, /^http:\/\/sandbox\.localdomain:\d+\/$/);
-        assert.deepEqual(sub.buffering, { maxItems: 1000, maxBytes: 262144, timeoutMs: 1000 });
+        assert.deepEqual(sub.buffering, { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 });
 
         let expected = 0;
         for (let i = 1; i <= 10; i++) {

@@ -106,6 +106,11 @@ export const logsKeys = {
       auditor_ttl: int(23, 1, 24 * 365),
       /** Always atomic in outpost (temp file, fsync, rename); accepted for compatibility. */
       atomic_registry_write: bool(true),
+      /**
+       * Lambda: the Telemetry API types sent as logs, space-separated among `platform`,
+       * `function` and `extension`; empty is all three (the Go serverless agent's).
+       */
+      lambda_logs_type: str("", 64),
       processing_rules: listOf(processingRuleSchema, [], {
         max: 256,
         message: "expected a list of {type, name, pattern, replace_placeholder}",

@@ -46,6 +46,15 @@ describe("lambdaSettings", () => {
       hasApiKey: true,
       flushStrategy: { kind: "adaptive" },
       statePath: "/tmp/outpost/dd-lambda-extension-cache.json",
+      logs: {
+        enabled: true,
+        types: ["platform", "function", "extension"],
+        reportLine: true,
+        rules: [],
+        tags: [],
+        warnings: [],
+      },
+      enhancedMetrics: true,
       warnings: [],
     });
   });

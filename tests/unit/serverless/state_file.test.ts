@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { type LambdaSettings, runExtension, StateFile } from "../../../src/serverless/mod.ts";
+import { lambdaLogsSettings } from "../../../src/serverless/_logs.ts";
+import { configDefaults } from "../../../src/config/mod.ts";
 import { TestRuntimeApi } from "../../_lambda_runtime_api.ts";
 import { tempDir } from "../../_temp.ts";
 
@@ -28,6 +30,8 @@ const settings = (statePath: string): LambdaSettings => ({
   telemetryPort: 0,
   region: "us-east-1",
   memorySizeMB: 128,
+  logs: lambdaLogsSettings(configDefaults(), {}),
+  enhancedMetrics: true,
   warnings: [],
 });
 
