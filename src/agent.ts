@@ -169,7 +169,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const losses = new LossReporter({ registry, logger });
   const http = createHttpClient(runtime, httpSettings(config, process.env));
   const traceConfig = traceMod?.traceSettings(config) ?? null;
-  const logsConfig = logsMod?.logsComponentSettings(config, BUILD.agentVersion) ?? null;
+  const logsConfig = logsMod?.logsComponentSettings(config, BUILD.agentVersion, lambda) ?? null;
   const logsPipelines: Record<string, DomainKeys[]> = logsMod && logsConfig?.enabled
     ? {
       [logsMod.LOGS_PIPELINE]: logsConfig.sender.reliable,

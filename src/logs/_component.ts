@@ -42,10 +42,14 @@ const MAX_STOP_GRACE_MS = 10_000;
  * console.assert(logsComponentSettings(configDefaults(), "7.60.0").enabled === false);
  * ```
  */
-export function logsComponentSettings(config: Config, version: string): LogsComponentSettings {
+export function logsComponentSettings(
+  config: Config,
+  version: string,
+  serverless = false,
+): LogsComponentSettings {
   return {
     enabled: config.logs_enabled,
-    sender: logsSenderSettings(config, version),
+    sender: logsSenderSettings(config, version, serverless),
     stopGraceMs: Math.min(config.logs_config.stop_grace_period * 1000, MAX_STOP_GRACE_MS),
   };
 }

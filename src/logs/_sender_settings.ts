@@ -43,7 +43,8 @@ function hostUrl(host: string, port: number, noSsl: boolean): string {
 
 /**
  * The main logs intake URL: `logs_config.logs_dd_url` (`host:port`), else `logs_config.dd_url`,
- * else `https://agent-http-intake.logs.<site>` (the host agent's prefix; not versioned).
+ * else `https://agent-http-intake.logs.<site>` (the host agent's prefix; not versioned), or
+ * `https://http-intake.logs.<site>` for the Lambda extension (the serverless agents' prefix).
  *
  * @example
  * ```ts
@@ -53,14 +54,15 @@ function hostUrl(host: string, port: number, noSsl: boolean): string {
  * logsIntakeUrl({ ...c, site: "datadoghq.eu" }); // "https://agent-http-intake.logs.datadoghq.eu"
  * ```
  */
-export function logsIntakeUrl(config: Config): string {
+export function logsIntakeUrl(config: Config, serverless = false): string {
   const lc = config.logs_config;
   if (lc.logs_dd_url) {
     const i = lc.logs_dd_url.lastIndexOf(":");
     return hostUrl(lc.logs_dd_url.slice(0, i), Number(lc.logs_dd_url.slice(i + 1)), lc.logs_no_ssl);
   }
   if (lc.dd_url) return lc.dd_url.replace(/\/+$/, "");
-  return `https://agent-http-intake.logs.${config.site.replace(/\.$/, "")}`;
+  const prefix = serverless ? "http-intake" : "agent-http-intake";
+  return `https://${prefix}.logs.${config.site.replace(/\.$/, "")}`;
 }
 
 /**
@@ -82,7 +84,11 @@ export function logsIntakeUrl(config: Config): string {
  * console.assert(s.unreliable[0].url === "https://logs.example.com");
  * ```
  */
-export function logsSenderSettings(config: Config, version: string): LogsSenderSettings {
+export function logsSenderSettings(
+  config: Config,
+  version: string,
+  serverless = false,
+): LogsSenderSettings {
   const lc = config.logs_config;
   const key = lc.api_key || config.api_key;
   const extra = (reliable: boolean) =>
@@ -90,7 +96,7 @@ export function logsSenderSettings(config: Config, version: string): LogsSenderS
       .filter((e) => e.is_reliable === reliable)
       .map((e) => [hostUrl(e.Host, e.Port, lc.logs_no_ssl), [e.api_key]] as const);
   return {
-    reliable: mergeDomains([[logsIntakeUrl(config), [key]], ...extra(true)], version),
+    reliable: mergeDomains([[logsIntakeUrl(config, serverless), [key]], ...extra(true)], version),
     unreliable: mergeDomains(extra(false), version),
     batchWaitMs: lc.batch_wait * 1000,
     batchMaxSize: lc.batch_max_size,

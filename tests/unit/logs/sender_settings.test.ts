@@ -19,6 +19,22 @@ test("logsIntakeUrl() defaults to agent-http-intake.logs.<site>", () => {
   );
 });
 
+test("logsIntakeUrl() in the Lambda extension uses the serverless http-intake.logs.<site>", () => {
+  assert.equal(
+    logsIntakeUrl(withLogs({}, { site: "datadoghq.eu" }), true),
+    "https://http-intake.logs.datadoghq.eu",
+  );
+  assert.equal(
+    logsSenderSettings(withLogs({}), "7.64.0", true).reliable[0].url,
+    "https://http-intake.logs.datadoghq.com",
+  );
+  // An explicit URL wins there too.
+  assert.equal(
+    logsIntakeUrl(withLogs({ dd_url: "http://127.0.0.1:9/" }), true),
+    "http://127.0.0.1:9",
+  );
+});
+
 test("logsIntakeUrl() takes logs_dd_url as host:port, plain HTTP with logs_no_ssl", () => {
   assert.equal(
     logsIntakeUrl(withLogs({ logs_dd_url: "proxy.local:3128" })),
