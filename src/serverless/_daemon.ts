@@ -26,6 +26,11 @@ export interface DaemonOptions {
   log: Log;
   /** The invocation lifecycle; without it the lifecycle routes answer 404. */
   lifecycle?: Lifecycle;
+  /**
+   * Told at each end-invocation, with the request id the tracer named (null: the current
+   * invocation): the runtime is done, an `end` flush may run.
+   */
+  onInvocationDone?: (requestId: string | null) => void;
 }
 
 /** The running daemon. */
@@ -75,6 +80,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (lifecycle && pathname === "/lambda/end-invocation" && req.method === "POST") {
         const { bytes, refusal } = await lifecycleBody(req);
         lifecycle.end(bytes, req.headers, requestId);
+        options.onInvocationDone?.(requestId);
         return refusal ? json(refusal.status, { error: refusal.error }) : json(200, {});
       }
       await req.body?.cancel();
