@@ -146,10 +146,13 @@ export class InvocationDone {
     if (i >= 0) this.#early.splice(i, 1);
   }
 
-  /** Resolves true once the current invocation is done, false after `ms`. */
-  async wait(ms: number): Promise<boolean> {
+  /** Resolves true once the current invocation is done, false after `ms` or an abort. */
+  async wait(ms: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#currentDone) return true;
-    const woken = new Promise<true>((resolve) => (this.#wake = () => resolve(true)));
+    const woken = new Promise<boolean>((resolve) => {
+      this.#wake = () => resolve(true);
+      signal?.addEventListener("abort", () => resolve(false), { once: true });
+    });
     try {
       return (await within(woken, ms)) === true;
     } finally {
@@ -272,8 +275,9 @@ export async function runInvocationLoop(options: LoopOptions): Promise<ShutdownE
     while (true) {
       const left = event.deadlineMs - now() - DEADLINE_MARGIN_MS;
       const race = raceLeft();
-      if (await done!.wait(Math.min(left, race))) return true;
-      if (left <= race || signal?.aborted) return false;
+      if (await done!.wait(Math.min(left, race), signal)) return true;
+      if (signal?.aborted) throw new Error("invocation loop abandoned");
+      if (left <= race) return false;
       stats.raceFlushes++;
       await flusher!.run(flushBudget(event, now()));
     }
