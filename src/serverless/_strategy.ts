@@ -107,7 +107,11 @@ export class FlushPlanner {
     if (s.kind === "end") return "end";
     if (now - this.#lastFlushAt < s.intervalMs) return "dont";
     this.#lastFlushAt = now;
-    return s.kind === "end-periodically" ? "end" : s.kind === "periodically" ? "periodic" : "continuous";
+    return s.kind === "end-periodically"
+      ? "end"
+      : s.kind === "periodically"
+      ? "periodic"
+      : "continuous";
   }
 
   /** False while a backoff skips flushes (SHUTDOWN's final flush ignores it). */

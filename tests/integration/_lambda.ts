@@ -10,6 +10,7 @@ import {
   type ExtensionContext,
   type LambdaEnv,
   lambdaSettings,
+  type LoopStats,
   newLoopStats,
   runExtension,
 } from "../../src/serverless/mod.ts";
@@ -107,4 +108,23 @@ export async function distributionCount(intakeUrl: string, metric: string): Prom
     `${intakeUrl}/outpost/intake/sketches?metric=${metric}`,
   )).json();
   return q.count;
+}
+
+/**
+ * Hands out INVOKE `requestId` and resolves once the extension has read it and told its
+ * hooks (the loop's count went up).
+ */
+export async function invoke(
+  api: TestRuntimeApi,
+  stats: LoopStats,
+  requestId: string,
+  timeoutMs?: number,
+): Promise<void> {
+  const n = stats.invocations + 1;
+  api.invoke(requestId, timeoutMs);
+  const end = Date.now() + 10_000;
+  while (stats.invocations < n) {
+    if (Date.now() > end) throw new Error(`INVOKE ${requestId} not read in 10 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

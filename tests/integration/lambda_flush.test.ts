@@ -13,6 +13,7 @@ import { ADAPTIVE_MIN_INVOCATIONS, type LoopStats } from "../../src/serverless/m
 import {
   countAtIntake,
   distributionCount,
+  invoke,
   lambdaConfig,
   runLambda,
   sendStatsd,
@@ -34,11 +35,10 @@ async function invocation(
 ): Promise<void> {
   clock.advance(o.gapMs);
   const before = stats.decisions.end;
-  api.invoke(`inv-${o.i}`);
-  await api.waitDelivered(o.i);
+  await invoke(api, stats, `inv-${o.i}`);
   await sendStatsd(o.port, [`${o.metric}:1|c`]);
+  await new Promise((r) => setTimeout(r, 30)); // read by DogStatsD before the runtime is done
   // Only an `end` decision holds `next` until the runtime is done.
-  while (stats.invocations < o.i) await new Promise((r) => setTimeout(r, 5));
   if (stats.decisions.end > before) await api.runtimeDone(`inv-${o.i}`);
   await api.waitFor("/event/next", o.i + 1);
 }
@@ -54,86 +54,112 @@ async function start(config: Awaited<ReturnType<typeof lambdaConfig>>, env = {})
 }
 
 describe("lambda flush strategies", () => {
-  it("adaptive: end for the first 19 invocations, continuously from the 20th when they are 1 s apart", {
-    timeout: 60_000,
-  }, async () => {
-    await withIntake(async (intakeUrl) => {
-      const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
-      const { api, clock, run, stats, settings } = await start(config);
-      assert.deepEqual(settings.flushStrategy, { kind: "adaptive" });
-      const metric = "lambda.flush.adaptive";
-      try {
-        for (let i = 1; i <= 25; i++) {
-          await invocation(api, clock, stats, { i, gapMs: 1_000, port: config.dogstatsd_port, metric });
-          if (i === ADAPTIVE_MIN_INVOCATIONS - 1) {
-            assert.deepEqual(stats.decisions, { end: 19, periodic: 0, continuous: 0, dont: 0 });
-            assert.equal(stats.doneFlushes, 19, "each flushed once its runtime was done");
-            assert.equal(await countAtIntake(intakeUrl, metric), 19);
+  it(
+    "adaptive: end for the first 19 invocations, continuously from the 20th when they are 1 s apart",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      await withIntake(async (intakeUrl) => {
+        const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
+        const { api, clock, run, stats, settings } = await start(config);
+        assert.deepEqual(settings.flushStrategy, { kind: "adaptive" });
+        const metric = "lambda.flush.adaptive";
+        try {
+          for (let i = 1; i <= 25; i++) {
+            await invocation(api, clock, stats, {
+              i,
+              gapMs: 1_000,
+              port: config.dogstatsd_port,
+              metric,
+            });
+            if (i === ADAPTIVE_MIN_INVOCATIONS - 1) {
+              assert.deepEqual(stats.decisions, { end: 19, periodic: 0, continuous: 0, dont: 0 });
+              assert.equal(stats.doneFlushes, 19, "each flushed once its runtime was done");
+              assert.equal(await countAtIntake(intakeUrl, metric), 19);
+            }
           }
+          // The 20th: 20 s since the extension was ready, the last 20 inside 30 s: continuously;
+          // then no flush until 20 s have passed again.
+          assert.deepEqual(stats.decisions, { end: 19, periodic: 0, continuous: 1, dont: 5 });
+          // Seen 21 s later, the last 20 span 40 s: periodically (a blocking flush now).
+          await invocation(api, clock, stats, {
+            i: 26,
+            gapMs: 21_000,
+            port: config.dogstatsd_port,
+            metric,
+          });
+          assert.equal(stats.decisions.periodic, 1);
+          api.shutdown();
+          assert.equal(await run, 0);
+          assert.equal(await countAtIntake(intakeUrl, metric), 26, "the final flush has the rest");
+          assert.equal(stats.failedFlushes, 0);
+        } finally {
+          await api.close();
         }
-        // The 20th: 20 s since the extension was ready, the last 20 inside 30 s: continuously;
-        // then no flush until 20 s have passed again.
-        assert.deepEqual(stats.decisions, { end: 19, periodic: 0, continuous: 1, dont: 5 });
-        // Seen 21 s later, the last 20 span 40 s: periodically (a blocking flush now).
-        await invocation(api, clock, stats, { i: 26, gapMs: 21_000, port: config.dogstatsd_port, metric });
-        assert.equal(stats.decisions.periodic, 1);
-        api.shutdown();
-        assert.equal(await run, 0);
-        assert.equal(await countAtIntake(intakeUrl, metric), 26, "the final flush has the rest");
-        assert.equal(stats.failedFlushes, 0);
-      } finally {
-        await api.close();
-      }
-    });
-  });
+      });
+    },
+  );
 
-  it("adaptive stays end while invocations come more than 120 s apart", { timeout: 60_000 }, async () => {
-    await withIntake(async (intakeUrl) => {
-      const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
-      const { api, clock, run, stats } = await start(config);
-      const metric = "lambda.flush.rare";
-      try {
-        for (let i = 1; i <= 22; i++) {
-          await invocation(api, clock, stats, { i, gapMs: 121_000, port: config.dogstatsd_port, metric });
+  it(
+    "adaptive stays end while invocations come more than 120 s apart",
+    { timeout: 60_000 },
+    async () => {
+      await withIntake(async (intakeUrl) => {
+        const config = outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl);
+        const { api, clock, run, stats } = await start(config);
+        const metric = "lambda.flush.rare";
+        try {
+          for (let i = 1; i <= 22; i++) {
+            await invocation(api, clock, stats, {
+              i,
+              gapMs: 121_000,
+              port: config.dogstatsd_port,
+              metric,
+            });
+          }
+          assert.deepEqual(stats.decisions, { end: 22, periodic: 0, continuous: 0, dont: 0 });
+          assert.equal(await countAtIntake(intakeUrl, metric), 22);
+          api.shutdown();
+          assert.equal(await run, 0);
+        } finally {
+          await api.close();
         }
-        assert.deepEqual(stats.decisions, { end: 22, periodic: 0, continuous: 0, dont: 0 });
-        assert.equal(await countAtIntake(intakeUrl, metric), 22);
-        api.shutdown();
-        assert.equal(await run, 0);
-      } finally {
-        await api.close();
-      }
-    });
-  });
+      });
+    },
+  );
 
-  it("end,<ms>: the race timer flushes a long invocation before it is done", { timeout: 30_000 }, async () => {
-    await withIntake(async (intakeUrl) => {
-      const config = {
-        ...outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl),
-        serverless_flush_strategy: "end,300",
-      };
-      const { api, clock, run, stats } = await start(config);
-      try {
-        // Past the 300 ms since the last flush (the start): `end`, else it would be `dont`.
-        clock.advance(1_000);
-        api.invoke("long-1", 10_000);
-        await api.waitDelivered(1);
-        await sendStatsd(config.dogstatsd_port, ["lambda.flush.long:5|c"]);
-        await new Promise((r) => setTimeout(r, 800));
-        // Still running, its metric already at the intake.
-        assert.equal(api.callsTo("/event/next").length, 1);
-        assert.ok(stats.raceFlushes >= 1, `${stats.raceFlushes} race flushes`);
-        assert.equal(await countAtIntake(intakeUrl, "lambda.flush.long"), 5);
-        await api.runtimeDone("long-1");
-        await api.waitFor("/event/next", 2);
-        assert.equal(stats.doneFlushes, 1);
-        api.shutdown();
-        assert.equal(await run, 0);
-      } finally {
-        await api.close();
-      }
-    });
-  });
+  it(
+    "end,<ms>: the race timer flushes a long invocation before it is done",
+    { timeout: 30_000 },
+    async () => {
+      await withIntake(async (intakeUrl) => {
+        const config = {
+          ...outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl),
+          serverless_flush_strategy: "end,300",
+        };
+        const { api, clock, run, stats } = await start(config);
+        try {
+          // Past the 300 ms since the last flush (the start): `end`, else it would be `dont`.
+          clock.advance(1_000);
+          await invoke(api, stats, "long-1", 10_000);
+          await sendStatsd(config.dogstatsd_port, ["lambda.flush.long:5|c"]);
+          await new Promise((r) => setTimeout(r, 800));
+          // Still running, its metric already at the intake.
+          assert.equal(api.callsTo("/event/next").length, 1);
+          assert.ok(stats.raceFlushes >= 1, `${stats.raceFlushes} race flushes`);
+          assert.equal(await countAtIntake(intakeUrl, "lambda.flush.long"), 5);
+          await api.runtimeDone("long-1");
+          await api.waitFor("/event/next", 2);
+          assert.equal(stats.doneFlushes, 1);
+          api.shutdown();
+          assert.equal(await run, 0);
+        } finally {
+          await api.close();
+        }
+      });
+    },
+  );
 
   it("backs off after a failed flush: the next invocations are not flushed, SHUTDOWN still is", {
     timeout: 30_000,
@@ -154,8 +180,7 @@ describe("lambda flush strategies", () => {
         const port = config.dogstatsd_port;
         const metric = "lambda.flush.failing";
         clock.advance(1_000);
-        api.invoke("fail-1", 500);
-        await api.waitDelivered(1);
+        await invoke(api, stats, "fail-1", 500);
         await sendStatsd(port, [`${metric}:1|c`]);
         await new Promise((r) => setTimeout(r, 50));
         await api.runtimeDone("fail-1");
@@ -193,10 +218,9 @@ describe("lambda flush strategies", () => {
           ...outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl),
           serverless_flush_strategy: "end",
         };
-        const { api, run } = await start(config);
+        const { api, run, stats } = await start(config);
         try {
-          api.invoke("slow-1", 300);
-          await api.waitDelivered(1);
+          await invoke(api, stats, "slow-1", 300);
           // The telemetry may or may not have said so before SHUTDOWN.
           if (told) await api.runtimeDone("slow-1", "timeout");
           await api.waitFor("/event/next", 2);
