@@ -6,6 +6,9 @@ export const serverlessKeys = {
   serverless_daemon_port: port(8124),
   /** The Telemetry API listener (bottlecap's port); 0 picks a free one. */
   serverless_telemetry_port: port(8999),
-  /** `end`, `periodically` or `periodically,<ms>`; empty is adaptive (src/serverless/_strategy.ts). */
+  /**
+   * `end`, `end,<ms>`, `periodically[,<ms>]` or `continuously,<ms>`; empty is adaptive
+   * (src/serverless/_strategy.ts).
+   */
   serverless_flush_strategy: str("", 64),
 };
