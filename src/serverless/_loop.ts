@@ -149,14 +149,17 @@ export class InvocationDone {
   /** Resolves true once the current invocation is done, false after `ms` or an abort. */
   async wait(ms: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#currentDone) return true;
+    let aborted = () => {};
     const woken = new Promise<boolean>((resolve) => {
       this.#wake = () => resolve(true);
-      signal?.addEventListener("abort", () => resolve(false), { once: true });
+      aborted = () => resolve(false);
+      signal?.addEventListener("abort", aborted, { once: true });
     });
     try {
       return (await within(woken, ms)) === true;
     } finally {
       this.#wake = null;
+      signal?.removeEventListener("abort", aborted);
     }
   }
 }
