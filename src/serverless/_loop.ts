@@ -108,6 +108,13 @@ export function flushBudget(event: ExtensionEvent, now: number): number {
 const EARLY_DONE_KEPT = 8;
 
 /**
+ * Invocations in a row whose end was not told before their deadline, after which the loop stops
+ * waiting for it (a subscription that delivers nothing must not hold every invocation to its
+ * deadline) and flushes at the next event; any end told makes it wait again.
+ */
+export const MISSED_ENDS_TOLERATED = 2;
+
+/**
  * The "invocation done" hook: the telemetry listener (`platform.runtimeDone`) and the daemon
  * (`/lambda/end-invocation`) call {@linkcode InvocationDone.done}; the loop waits on it.
  */
@@ -116,6 +123,7 @@ export class InvocationDone {
   telemetry = false;
   /** Set by the first end-invocation: a tracer tells the end of every invocation. */
   #library = false;
+  #missed = 0;
   #current = "";
   #currentDone = false;
   readonly #early: string[] = [];
@@ -123,12 +131,18 @@ export class InvocationDone {
 
   /** Whether something will tell the end of the current invocation. */
   get expected(): boolean {
-    return this.telemetry || this.#library;
+    return (this.telemetry || this.#library) && this.#missed < MISSED_ENDS_TOLERATED;
+  }
+
+  /** The current invocation reached its deadline without a told end. */
+  missed(): void {
+    this.#missed++;
   }
 
   /** The runtime is done with `requestId` (null: the current invocation). */
   done(requestId: string | null, from: "telemetry" | "library"): void {
     if (from === "library") this.#library = true;
+    this.#missed = 0;
     if (requestId && requestId !== this.#current) {
       this.#early.push(requestId);
       if (this.#early.length > EARLY_DONE_KEPT) this.#early.shift();
@@ -313,7 +327,9 @@ export async function runInvocationLoop(options: LoopOptions): Promise<ShutdownE
           stats.doneFlushes++;
           await flusher.run(flushBudget(event, now()));
         } else {
-          log.debug(`Invocation ${event.requestId}: no end told before its deadline`);
+          done.missed();
+          const waits = done.expected ? "" : ": flushing at the next event from now on";
+          log.debug(`Invocation ${event.requestId}: no end told before its deadline${waits}`);
           owed = true;
         }
       }

@@ -32,6 +32,7 @@ export {
   InvocationDone,
   type LoopOptions,
   type LoopStats,
+  MISSED_ENDS_TOLERATED,
   newLoopStats,
   runInvocationLoop,
   runManagedLoop,

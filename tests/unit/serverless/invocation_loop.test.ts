@@ -10,6 +10,7 @@ import {
   flushBudget,
   FlushPlanner,
   InvocationDone,
+  MISSED_ENDS_TOLERATED,
   newLoopStats,
   runInvocationLoop,
   runManagedLoop,
@@ -180,6 +181,26 @@ describe("runInvocationLoop", () => {
     assert.equal(flushes, 2);
     api.shutdown();
     await loop;
+  });
+});
+
+describe("InvocationDone", () => {
+  it("stops being expected after 2 invocations in a row without a told end, until one is told", async () => {
+    const d = new InvocationDone();
+    assert.equal(d.expected, false);
+    d.telemetry = true;
+    d.started("a");
+    assert.equal(await d.wait(10), false);
+    d.missed();
+    assert.equal(d.expected, true, "one miss is tolerated");
+    d.missed();
+    assert.equal(d.expected, false, `${MISSED_ENDS_TOLERATED} in a row`);
+    d.done("b", "telemetry"); // telemetry is alive after all
+    assert.equal(d.expected, true);
+    const aborted = new AbortController();
+    const waiting = d.wait(5_000, aborted.signal);
+    aborted.abort();
+    assert.equal(await waiting, false, "an abort ends the wait");
   });
 });
 
