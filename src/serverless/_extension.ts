@@ -175,7 +175,9 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
       flush,
       log,
       lifecycle,
-      onInvocationDone: (requestId) => done.done(requestId, "library"),
+      // On demand one invocation runs at a time: a tracer's end is the current one's, whatever
+      // request id it names.
+      onInvocationDone: () => done.done(null, "library"),
     });
   } catch (e) {
     log.error(`Cannot start the extension: ${(e as Error).message}`);
