@@ -184,6 +184,37 @@ describe("runInvocationLoop", () => {
   });
 });
 
+describe("the race timer", () => {
+  it("with adaptive, flushes while `next` waits once the race interval passed without a flush", async () => {
+    const client = new ExtensionsClient(runtime, api.address);
+    await client.register("outpost");
+    const before = api.callsTo("/event/next").length;
+    // Adaptive's timer is 60 s; the same planner with 50 ms.
+    class Quick extends FlushPlanner {
+      override get raceMs() {
+        return 50;
+      }
+    }
+    let flushes = 0;
+    const stats = newLoopStats();
+    const planner = new Quick({ kind: "adaptive" }, Date.now());
+    const loop = runInvocationLoop({
+      client,
+      log,
+      stats,
+      planner,
+      flush: async () => void flushes++,
+    });
+    await api.waitFor("/event/next", before + 1);
+    await new Promise((r) => setTimeout(r, 280));
+    assert.ok(stats.raceFlushes >= 2, `${stats.raceFlushes} race flushes in 280 ms`);
+    assert.equal(flushes, stats.raceFlushes);
+    api.shutdown();
+    await loop;
+    assert.equal(flushes, stats.raceFlushes + 1, "and the final one");
+  });
+});
+
 describe("InvocationDone", () => {
   it("stops being expected after 2 invocations in a row without a told end, until one is told", async () => {
     const d = new InvocationDone();
