@@ -245,7 +245,7 @@ describe("runManagedLoop", () => {
     const planner = new FlushPlanner({ kind: "continuously", intervalMs: 50 }, Date.now());
     const loop = runManagedLoop({ client, log, stats, planner, flush: async () => void flushes++ });
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(flushes >= 3, `${flushes} background flushes in 300 ms`);
+    assert.ok(flushes >= 2, `${flushes} background flushes in 300 ms`);
     const before = flushes;
     api.shutdown();
     await loop;
