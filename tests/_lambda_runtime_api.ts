@@ -18,14 +18,35 @@ export interface Call {
 /** The identifier handed out at register. */
 export const EXTENSION_ID = "2b1e7f1c-0d1a-4a3e-9d51-4c1b3f0e9a77";
 
+/**
+ * The wall clock plus an offset the test moves forward: pass `now` to the extension and the
+ * clock to the Runtime API, and invocations minutes apart take no time (deadlines move along).
+ */
+export class TestClock {
+  #offset = 0;
+  readonly now = (): number => Date.now() + this.#offset;
+
+  advance(ms: number): void {
+    this.#offset += ms;
+  }
+}
+
 export class TestRuntimeApi {
   readonly calls: Call[] = [];
+  /** Events handed out by `next` so far. */
+  delivered = 0;
+  readonly #clock: { now(): number };
   #server: HttpServer | undefined;
   readonly #events: unknown[] = [];
   #waiting: ((event: unknown) => void) | null = null;
   #watchers: Array<() => void> = [];
   /** The subscribed destination's port (the host, sandbox.localdomain, is this machine). */
   #telemetryPort = 0;
+
+  /** `clock` dates the events' deadlines. @default the wall clock */
+  constructor(clock: { now(): number } = { now: Date.now }) {
+    this.#clock = clock;
+  }
 
   /** `host:port`, the value of AWS_LAMBDA_RUNTIME_API. */
   get address(): string {
@@ -50,15 +71,30 @@ export class TestRuntimeApi {
   }
 
   /** Resolves once the extension made `n` calls to `path`. */
-  async waitFor(path: string, n: number, timeoutMs = 10_000): Promise<void> {
+  waitFor(path: string, n: number, timeoutMs = 10_000): Promise<void> {
+    return this.#until(
+      () => this.callsTo(path).length >= n,
+      () => `${path} called ${this.callsTo(path).length} times, waited for ${n}`,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves once `next` handed out `n` events. */
+  waitDelivered(n: number, timeoutMs = 10_000): Promise<void> {
+    return this.#until(
+      () => this.delivered >= n,
+      () => `${this.delivered} events handed out, waited for ${n}`,
+      timeoutMs,
+    );
+  }
+
+  async #until(done: () => boolean, message: () => string, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (this.callsTo(path).length < n) {
-      if (Date.now() > end) {
-        throw new Error(`${path} called ${this.callsTo(path).length} times, waited for ${n}`);
-      }
+    while (!done()) {
+      if (Date.now() > end) throw new Error(message());
       await new Promise<void>((resolve) => {
         this.#watchers.push(resolve);
-        setTimeout(resolve, 50);
+        setTimeout(resolve, 20);
       });
     }
   }
@@ -67,7 +103,7 @@ export class TestRuntimeApi {
   invoke(requestId: string, timeoutMs = 3_000): void {
     this.#push({
       eventType: "INVOKE",
-      deadlineMs: Date.now() + timeoutMs,
+      deadlineMs: this.#clock.now() + timeoutMs,
       requestId,
       invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:outpost-test",
       tracing: { type: "X-Amzn-Trace-Id", value: "Root=1-5759e988-bd862e3fe1be46a994272793" },
@@ -90,9 +126,21 @@ export class TestRuntimeApi {
     return res.status;
   }
 
+  /** Posts `platform.runtimeDone` for `requestId`: the runtime finished it. */
+  runtimeDone(requestId: string, status = "success"): Promise<number> {
+    return this.postTelemetry([{
+      type: "platform.runtimeDone",
+      record: { requestId, status, metrics: { durationMs: 10, producedBytes: 2 } },
+    }]);
+  }
+
   /** Hands out SHUTDOWN with the 2 s an external extension gets. */
   shutdown(reason = "spindown"): void {
-    this.#push({ eventType: "SHUTDOWN", shutdownReason: reason, deadlineMs: Date.now() + 2_000 });
+    this.#push({
+      eventType: "SHUTDOWN",
+      shutdownReason: reason,
+      deadlineMs: this.#clock.now() + 2_000,
+    });
   }
 
   #push(event: unknown): void {
@@ -125,6 +173,8 @@ export class TestRuntimeApi {
     if (path === "/event/next" && req.method === "GET") {
       const event = this.#events.shift() ??
         await new Promise((resolve) => (this.#waiting = resolve));
+      this.delivered++;
+      for (const w of this.#watchers.splice(0)) w();
       return Response.json(event, {
         headers: { "Lambda-Extension-Event-Identifier": crypto.randomUUID() },
       });

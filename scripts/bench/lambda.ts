@@ -13,8 +13,8 @@
  *   the total (what the goal counts, as VmRSS does), anonymous (heaps, the JS VM) and
  *   file-backed (pages of the executable touched, shared with the page cache);
  * - flush: per invocation, the function side sends 100 DogStatsD metrics and one v0.4 msgpack
- *   trace, then the invocation ends (the next INVOKE) and the time until the extension calls
- *   `next` again is measured: its flush waits for the local intake's answer, so that is
+ *   trace, then the invocation ends (`platform.runtimeDone`) and the time until the extension
+ *   calls `next` again is measured: its flush waits for the local intake's answer, so that is
  *   end of invocation → data at the intake; median over N invocations.
  * Goals: ready ≤ 60 ms p50, idle RSS ≤ 40 MB.
  */
@@ -169,7 +169,7 @@ function traceBody(i: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(p.bytes);
 }
 
-/** Per-invocation flush: 100 metrics + 1 trace, end of invocation (INVOKE) → next `next`. */
+/** Per-invocation flush: 100 metrics + 1 trace, end of invocation (runtimeDone) → next `next`. */
 async function flushCost(): Promise<number[]> {
   const api = new TestRuntimeApi();
   await api.start();
@@ -185,12 +185,9 @@ async function flushCost(): Promise<number[]> {
   const lines = Array.from({ length: 100 }, (_, m) => `bench.lambda.m${m}:1|c|#inv:x`);
   const costs: number[] = [];
   await api.waitFor("/event/next", 1, 30_000);
-  for (let i = 1; i <= RUNS + 1; i++) {
-    const invokedAt = Date.now();
+  for (let i = 1; i <= RUNS; i++) {
     api.invoke(`bench-${i}`);
-    await api.waitFor("/event/next", i + 1);
-    // The first INVOKE has nothing to flush yet.
-    if (i > 1) costs.push(api.callsTo("/event/next")[i].at - invokedAt);
+    await api.waitDelivered(i);
     await new Promise<void>((ok) =>
       sock.send(lines.join("\n"), dogstatsd, "127.0.0.1", () => ok())
     );
@@ -200,6 +197,10 @@ async function flushCost(): Promise<number[]> {
       body: traceBody(i),
     })).body?.cancel();
     await sleep(50);
+    const doneAt = Date.now();
+    await api.runtimeDone(`bench-${i}`);
+    await api.waitFor("/event/next", i + 1);
+    costs.push(api.callsTo("/event/next")[i].at - doneAt);
   }
   sock.close();
   api.shutdown();

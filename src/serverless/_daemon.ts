@@ -1,7 +1,7 @@
 /**
  * The daemon the Datadog Lambda libraries and tracers call on port 8124: `/lambda/hello` (a
  * library announces itself), `/lambda/flush` (legacy: a flush only in local-test mode, where
- * no Telemetry API tells the end of an invocation), `/lambda/start-invocation` and
+ * no Telemetry API tells the end of an invocation; it also tells that end), `/lambda/start-invocation` and
  * `/lambda/end-invocation` (the invocation lifecycle, `_lifecycle.ts`) and `/trace-context`.
  */
 import type { HttpServer, Runtime } from "../runtime/types.ts";
@@ -26,6 +26,11 @@ export interface DaemonOptions {
   log: Log;
   /** The invocation lifecycle; without it the lifecycle routes answer 404. */
   lifecycle?: Lifecycle;
+  /**
+   * Told at each end-invocation (and local-test flush), with the request id the tracer named
+   * (null: the current invocation): the runtime is done, an `end` flush may run.
+   */
+  onInvocationDone?: (requestId: string | null) => void;
 }
 
 /** The running daemon. */
@@ -75,6 +80,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (lifecycle && pathname === "/lambda/end-invocation" && req.method === "POST") {
         const { bytes, refusal } = await lifecycleBody(req);
         lifecycle.end(bytes, req.headers, requestId);
+        options.onInvocationDone?.(requestId);
         return refusal ? json(refusal.status, { error: refusal.error }) : json(200, {});
       }
       await req.body?.cancel();
@@ -95,6 +101,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             await flush();
           } catch (e) {
             return json(500, { error: `flush failed: ${(e as Error).message}` });
+          } finally {
+            // As in the Go agent, it also says the runtime is done (no Telemetry API locally).
+            options.onInvocationDone?.(requestId);
           }
         }
         return json(200, {});

@@ -36,6 +36,8 @@ export interface Registration {
 
 /** The event types this extension asks for. */
 export const EVENTS = ["INVOKE", "SHUTDOWN"] as const;
+/** Lambda Managed Instances accept SHUTDOWN only: invocations are known from telemetry. */
+export const MANAGED_INSTANCE_EVENTS = ["SHUTDOWN"] as const;
 
 /** The register call gives up after this long: a hung Runtime API must not hang the init. */
 const REGISTER_TIMEOUT_MS = 5_000;
@@ -56,8 +58,11 @@ export class ExtensionsClient {
     return this.#id;
   }
 
-  /** Registers as `name` for INVOKE and SHUTDOWN; throws when the Runtime API refuses. */
-  async register(name: string): Promise<Registration> {
+  /** Registers as `name` for `events`; throws when the Runtime API refuses. */
+  async register(
+    name: string,
+    events: readonly string[] = EVENTS,
+  ): Promise<Registration> {
     const res = await this.#runtime.fetch(`${this.#base}/register`, {
       method: "POST",
       headers: {
@@ -65,7 +70,7 @@ export class ExtensionsClient {
         "Lambda-Extension-Accept-Feature": "accountId",
         "Content-Type": "application/json",
       },
-      body: JSON.stringify({ events: EVENTS }),
+      body: JSON.stringify({ events }),
       signal: AbortSignal.timeout(REGISTER_TIMEOUT_MS),
     });
     const text = await res.text();

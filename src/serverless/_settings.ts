@@ -5,12 +5,21 @@
 import { basename, join } from "node:path";
 import type { Config } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
-import { type FlushStrategy, parseFlushStrategy } from "./_strategy.ts";
+import { type FlushStrategy, parseFlushStrategy, strategyName } from "./_strategy.ts";
 import { STATE_FILE_NAME } from "./_state.ts";
 import { type LambdaLogsSettings, lambdaLogsSettings } from "./_logs.ts";
 
 /** Where Lambda runs external extensions: each executable file there is one extension. */
 export const EXTENSIONS_DIR = "/opt/extensions";
+
+/** `AWS_LAMBDA_INITIALIZATION_TYPE` on Lambda Managed Instances. */
+export const MANAGED_INSTANCES = "lambda-managed-instances";
+
+/** The Telemetry API schema Managed Instances require (bottlecap's). */
+export const MANAGED_TELEMETRY_SCHEMA = "2025-01-29";
+
+/** The background flush interval on Managed Instances (bottlecap's continuous default). */
+export const MANAGED_FLUSH_INTERVAL_MS = 30_000;
 
 /** The environment variables this mode reads. */
 export type LambdaEnv = Record<string, string | undefined>;
@@ -32,8 +41,16 @@ export interface LambdaSettings {
   /** `AWS_REGION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: tags of the enhanced metrics. */
   region: string;
   memorySizeMB: number;
-  /** When invocations are flushed (`serverless_flush_strategy`). */
+  /**
+   * When invocations are flushed (`serverless_flush_strategy`); on Managed Instances always
+   * `continuously` (the configured interval, or 30 s).
+   */
   flushStrategy: FlushStrategy;
+  /**
+   * `AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances`: register for SHUTDOWN only,
+   * telemetry schema `2025-01-29`, flush in the background.
+   */
+  managedInstances: boolean;
   /** The state file (`run_path`/dd-lambda-extension-cache.json), restored at start. */
   statePath: string;
   /** The function's logs (src/serverless/_logs.ts). */
@@ -72,7 +89,20 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
       "AWS_LAMBDA_RUNTIME_API: expected the Runtime API's host:port (Lambda sets it)",
     );
   }
-  const { strategy, warning } = parseFlushStrategy(config.serverless_flush_strategy);
+  const parsed = parseFlushStrategy(config.serverless_flush_strategy);
+  const warnings = parsed.warning ? [parsed.warning] : [];
+  const managedInstances = env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim() === MANAGED_INSTANCES;
+  let strategy = parsed.strategy;
+  // No INVOKE comes there, so nothing else could decide a flush.
+  if (managedInstances && strategy.kind !== "continuously") {
+    if (strategy.kind !== "adaptive") {
+      warnings.push(
+        `serverless_flush_strategy: ${strategyName(strategy)} does not apply on Managed ` +
+          `Instances: flushing continuously every ${MANAGED_FLUSH_INTERVAL_MS} ms`,
+      );
+    }
+    strategy = { kind: "continuously", intervalMs: MANAGED_FLUSH_INTERVAL_MS };
+  }
   const logs = lambdaLogsSettings(config, env);
   return {
     runtimeApi,
@@ -84,9 +114,10 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     region: env.AWS_REGION ?? "",
     memorySizeMB: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0) || 0,
     flushStrategy: strategy,
+    managedInstances,
     statePath: join(config.run_path, STATE_FILE_NAME),
     logs,
     enhancedMetrics: config.enhanced_metrics,
-    warnings: [...(warning ? [warning] : []), ...logs.warnings],
+    warnings: [...warnings, ...logs.warnings],
   };
 }

@@ -110,8 +110,7 @@ describe("outpost as a Lambda extension", () => {
       let calls = 0;
       for (let i = 1; i <= 10; i++) {
         api.invoke(`e2e-${i}`);
-        await api.waitFor("/event/next", i + 1);
-        assert.deepEqual(await counts(), { calls, spans: 2 * (i - 1) }, `start of invocation ${i}`);
+        await api.waitDelivered(i);
         await statsd(dogstatsd, `lambda.e2e.calls:${i}|c|#inv:${i}`);
         const res = await fetch(`http://127.0.0.1:${apm}/v0.4/traces`, {
           method: "POST",
@@ -122,6 +121,11 @@ describe("outpost as a Lambda extension", () => {
         await res.body?.cancel();
         await new Promise((r) => setTimeout(r, 100));
         calls += i;
+        // The `end` flush runs once the runtime is done, before the extension's `next`.
+        assert.equal(api.callsTo("/event/next").length, i, `invocation ${i} still running`);
+        await api.runtimeDone(`e2e-${i}`);
+        await api.waitFor("/event/next", i + 1);
+        assert.deepEqual(await counts(), { calls, spans: 2 * i }, `end of invocation ${i}`);
       }
       const shutdownAt = Date.now();
       api.shutdown();

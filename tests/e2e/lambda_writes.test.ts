@@ -83,7 +83,7 @@ describe("the Lambda mode's writes", () => {
         const sock = createSocket("udp4");
         for (let i = 1; i <= 3; i++) {
           api.invoke(`writes-${i}`);
-          await api.waitFor("/event/next", i + 1);
+          await api.waitDelivered(i);
           await new Promise((ok) => sock.send(`lambda.writes:1|c`, dogstatsd, "127.0.0.1", ok));
           await (await fetch(`http://127.0.0.1:${apm}/v0.4/traces`, {
             method: "POST",
@@ -98,6 +98,8 @@ describe("the Lambda mode's writes", () => {
               duration: 1,
             }]]),
           })).body?.cancel();
+          await api.runtimeDone(`writes-${i}`);
+          await api.waitFor("/event/next", i + 1);
         }
         sock.close();
         api.shutdown();

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import * as outpost from "../../mod.ts";
 import {
   lambdaSettings,
-  type LoopStats,
+  newLoopStats,
   resolveSecrets,
   runExtension,
 } from "../../src/serverless/mod.ts";
@@ -129,7 +129,7 @@ describe("lambda API key against moto", { timeout: 60_000 }, () => {
         { AWS_LAMBDA_RUNTIME_API: api.address },
         "/opt/extensions/outpost",
       );
-      const stats: LoopStats = { invocations: 0, flushes: 0, failedFlushes: 0 };
+      const stats = newLoopStats();
       const built: Array<Record<string, string>> = [];
       const run = runExtension({
         runtime,

@@ -13,13 +13,11 @@ import { connect, createServer } from "node:net";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as outpost from "../../mod.ts";
-import { lambdaSettings, runExtension } from "../../src/serverless/mod.ts";
 import { TestRuntimeApi } from "../_lambda_runtime_api.ts";
 import { tempDir } from "../_temp.ts";
-import { lambdaConfig, withIntake } from "./_lambda.ts";
+import { invoke, lambdaConfig, runLambda, withIntake } from "./_lambda.ts";
 import type { FlatSpan } from "../../src/intake/_traces.ts";
 
-const { buildAgent, createLogger, runtime } = outpost;
 const SOURCE = join(import.meta.dir, "..", "fixtures", "go_lambda");
 
 /** Builds the Go function; the first build downloads its modules. */
@@ -47,8 +45,6 @@ describe("datadog-lambda-go against the lifecycle routes", () => {
         ...outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl),
         serverless_flush_strategy: "end",
       };
-      const settings = lambdaSettings(config, { AWS_LAMBDA_RUNTIME_API: api.address }, "/x/o");
-      const logger = createLogger({ level: "off" });
       // The unix socket end of the relay: each connection is piped to the daemon.
       const socket = join(dir, "relay.sock");
       const relay = createServer((conn) => {
@@ -59,15 +55,10 @@ describe("datadog-lambda-go against the lifecycle routes", () => {
       });
       await new Promise<void>((resolve) => relay.listen(socket, resolve));
       try {
-        const run = runExtension({
-          runtime,
-          settings,
-          logger,
-          buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
-        });
+        const { run, stats } = runLambda(config, api, { execPath: "/x/o" });
         await api.waitFor("/event/next", 1);
-        api.invoke("go-req-1");
-        await api.waitFor("/event/next", 2);
+        // Its end-invocation tells when it is done: the extension waits for it, not `next`.
+        await invoke(api, stats, "go-req-1");
         const script = [
           "ip link set lo up || exit 9",
           "mount -t tmpfs none /opt || exit 9",

@@ -8,12 +8,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as outpost from "../../mod.ts";
-import { lambdaSettings, type Lifecycle, runExtension } from "../../src/serverless/mod.ts";
+import type { Lifecycle } from "../../src/serverless/mod.ts";
 import { TestRuntimeApi } from "../_lambda_runtime_api.ts";
-import { lambdaConfig, withIntake } from "./_lambda.ts";
+import { invoke, lambdaConfig, runLambda, withIntake } from "./_lambda.ts";
 import type { FlatSpan } from "../../src/intake/_traces.ts";
-
-const { buildAgent, createLogger, runtime } = outpost;
 
 const b64 = (s: string) => btoa(s);
 const SEVEN_MIB = 7 * 1024 * 1024;
@@ -44,27 +42,18 @@ describe("lambda invocation lifecycle", () => {
         ...outpost.pointAtIntake(await lambdaConfig("x"), intakeUrl),
         serverless_flush_strategy: "end",
       };
-      const settings = lambdaSettings(config, { AWS_LAMBDA_RUNTIME_API: api.address }, "/x/o");
-      const logger = createLogger({ level: "off" });
       const daemon = `http://127.0.0.1:${config.serverless_daemon_port}`;
       const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
         fetch(`${daemon}${path}`, { method: "POST", body, headers });
       let lifecycle: Lifecycle | undefined;
       try {
-        const run = runExtension({
-          runtime,
-          settings,
-          logger,
-          onLifecycle: (l) => (lifecycle = l),
-          buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
-        });
+        const { run, stats } = runLambda(config, api, { onLifecycle: (l) => (lifecycle = l) });
         await api.waitFor("/event/next", 1);
         assert.ok(lifecycle, "the lifecycle exists once the extension is ready");
         assert.equal(lifecycle.coldStart, true, "cold before the first invocation");
 
         // 1: an event with no context: a new trace; the tracer's root span ids come back at the end.
-        api.invoke("req-1");
-        await api.waitFor("/event/next", 2);
+        await invoke(api, stats, "req-1");
         const start1 = await post("/lambda/start-invocation", JSON.stringify({ order: 1 }));
         assert.equal(start1.status, 200);
         assert.deepEqual(await start1.json(), {});
@@ -90,8 +79,7 @@ describe("lambda invocation lifecycle", () => {
         assert.equal(end1.status, 200);
 
         // 2: a traced API Gateway event; the tracer names the request id in a header.
-        api.invoke("req-2");
-        await api.waitFor("/event/next", 3);
+        await invoke(api, stats, "req-2");
         assert.equal(lifecycle.coldStart, false);
         const start2 = await post("/lambda/start-invocation", JSON.stringify(tracedEvent), {
           "lambda-runtime-aws-request-id": "hdr-2",
@@ -110,8 +98,7 @@ describe("lambda invocation lifecycle", () => {
 
         // 3: an event over 6 MiB (announced) and a response over 6 MiB (chunked): 413 with a
         // message, the invocation is still traced, and the daemon keeps answering.
-        api.invoke("req-3");
-        await api.waitFor("/event/next", 4);
+        await invoke(api, stats, "req-3");
         const big = await post("/lambda/start-invocation", new Uint8Array(SEVEN_MIB).fill(0x20));
         assert.equal(big.status, 413);
         assert.match((await big.json()).error, /start-invocation: .*6291456/);

@@ -6,7 +6,10 @@ export const serverlessKeys = {
   serverless_daemon_port: port(8124),
   /** The Telemetry API listener (bottlecap's port); 0 picks a free one. */
   serverless_telemetry_port: port(8999),
-  /** `end`, `periodically` or `periodically,<ms>`; empty is adaptive (src/serverless/_strategy.ts). */
+  /**
+   * `end`, `end,<ms>`, `periodically[,<ms>]` or `continuously,<ms>`; empty is adaptive
+   * (src/serverless/_strategy.ts).
+   */
   serverless_flush_strategy: str("", 64),
   /**
    * The function's logs sent (`DD_SERVERLESS_LOGS_ENABLED`); with `DD_LOGS_ENABLED` the rule of

@@ -8,8 +8,12 @@ import {
   ExtensionsClient,
   FLUSH_TIMEOUT_MS,
   flushBudget,
-  type LoopStats,
+  FlushPlanner,
+  InvocationDone,
+  MISSED_ENDS_TOLERATED,
+  newLoopStats,
   runInvocationLoop,
+  runManagedLoop,
   STOP_RESERVE_MS,
 } from "../../../src/serverless/mod.ts";
 import { EXTENSION_ID, TestRuntimeApi } from "../../_lambda_runtime_api.ts";
@@ -83,12 +87,16 @@ describe("boundedFlush", () => {
 });
 
 describe("runInvocationLoop", () => {
-  it("flushes once per ended invocation and once for SHUTDOWN", async () => {
+  async function registered() {
     const client = new ExtensionsClient(runtime, api.address);
     await client.register("outpost");
-    const before = api.callsTo("/event/next").length;
+    return { client, before: api.callsTo("/event/next").length };
+  }
+
+  it("without an end told, flushes each invocation at the next event and once for SHUTDOWN", async () => {
+    const { client, before } = await registered();
     let flushes = 0;
-    const stats: LoopStats = { invocations: 0, flushes: 0, failedFlushes: 0 };
+    const stats = newLoopStats();
     const done = runInvocationLoop({ client, log, stats, flush: async () => void flushes++ });
     for (let i = 1; i <= 3; i++) {
       api.invoke(`r-${i}`);
@@ -100,6 +108,150 @@ describe("runInvocationLoop", () => {
     const shutdown = await done;
     assert.equal(shutdown.shutdownReason, "timeout");
     assert.equal(flushes, 3);
-    assert.deepEqual(stats, { invocations: 3, flushes: 3, failedFlushes: 0 });
+    assert.deepEqual([stats.invocations, stats.flushes, stats.failedFlushes], [3, 3, 0]);
+    assert.deepEqual([stats.decisions.end, stats.doneFlushes], [3, 0]);
+  });
+
+  it("with an end told, flushes right then and only then calls `next`", async () => {
+    const { client, before } = await registered();
+    const invocationDone = new InvocationDone();
+    invocationDone.telemetry = true;
+    let flushes = 0;
+    const stats = newLoopStats();
+    const events: string[] = [];
+    const loop = runInvocationLoop({
+      client,
+      log,
+      stats,
+      done: invocationDone,
+      flush: async () => void flushes++,
+      onEvent: (e) => void events.push(e.eventType),
+    });
+    api.invoke("d-1");
+    await api.waitDelivered(api.delivered + 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(api.callsTo("/event/next").length, before + 1, "waiting for the end");
+    assert.equal(flushes, 0);
+    invocationDone.done("someone-else", "telemetry");
+    invocationDone.done("d-1", "telemetry");
+    await api.waitFor("/event/next", before + 2);
+    assert.equal(flushes, 1);
+    // Told before the loop read the INVOKE (a fast function): remembered.
+    invocationDone.done("d-2", "telemetry");
+    api.invoke("d-2");
+    await api.waitFor("/event/next", before + 3);
+    assert.equal(flushes, 2);
+    // Never told: `next` comes at the deadline, and the flush at the next event.
+    const invokedAt = Date.now();
+    api.invoke("d-3", 300);
+    await api.waitFor("/event/next", before + 4);
+    const held = Date.now() - invokedAt;
+    assert.ok(held >= 250 && held < 600, `next ${held} ms after an INVOKE with a 300 ms deadline`);
+    assert.equal(flushes, 2);
+    api.shutdown();
+    await loop;
+    assert.equal(flushes, 3, "SHUTDOWN's final flush");
+    assert.deepEqual(events, ["INVOKE", "INVOKE", "INVOKE", "SHUTDOWN"]);
+    assert.equal(stats.doneFlushes, 2);
+  });
+
+  it("a library's end-invocation is waited for once one came", async () => {
+    const { client, before } = await registered();
+    const invocationDone = new InvocationDone();
+    let flushes = 0;
+    const loop = runInvocationLoop({
+      client,
+      log,
+      done: invocationDone,
+      flush: async () => void flushes++,
+    });
+    assert.equal(invocationDone.expected, false);
+    api.invoke("l-1");
+    await api.waitFor("/event/next", before + 2);
+    invocationDone.done(null, "library");
+    assert.equal(invocationDone.expected, true);
+    api.invoke("l-2");
+    await api.waitDelivered(api.delivered + 1);
+    await new Promise((r) => setTimeout(r, 50));
+    // l-1 was owed its flush at l-2's start; l-2 waits for its end.
+    assert.equal(flushes, 1);
+    assert.equal(api.callsTo("/event/next").length, before + 2);
+    invocationDone.done(null, "library");
+    await api.waitFor("/event/next", before + 3);
+    assert.equal(flushes, 2);
+    api.shutdown();
+    await loop;
+  });
+});
+
+describe("the race timer", () => {
+  it("with adaptive, flushes while `next` waits once the race interval passed without a flush", async () => {
+    const client = new ExtensionsClient(runtime, api.address);
+    await client.register("outpost");
+    const before = api.callsTo("/event/next").length;
+    // Adaptive's timer is 60 s; the same planner with 50 ms.
+    class Quick extends FlushPlanner {
+      override get raceMs() {
+        return 50;
+      }
+    }
+    let flushes = 0;
+    const stats = newLoopStats();
+    const planner = new Quick({ kind: "adaptive" }, Date.now());
+    const loop = runInvocationLoop({
+      client,
+      log,
+      stats,
+      planner,
+      flush: async () => void flushes++,
+    });
+    await api.waitFor("/event/next", before + 1);
+    await new Promise((r) => setTimeout(r, 280));
+    assert.ok(stats.raceFlushes >= 2, `${stats.raceFlushes} race flushes in 280 ms`);
+    assert.equal(flushes, stats.raceFlushes);
+    api.shutdown();
+    await loop;
+    assert.equal(flushes, stats.raceFlushes + 1, "and the final one");
+  });
+});
+
+describe("InvocationDone", () => {
+  it("stops being expected after 2 invocations in a row without a told end, until one is told", async () => {
+    const d = new InvocationDone();
+    assert.equal(d.expected, false);
+    d.telemetry = true;
+    d.started("a");
+    assert.equal(await d.wait(10), false);
+    d.missed();
+    assert.equal(d.expected, true, "one miss is tolerated");
+    d.missed();
+    assert.equal(d.expected, false, `${MISSED_ENDS_TOLERATED} in a row`);
+    d.done("b", "telemetry"); // telemetry is alive after all
+    assert.equal(d.expected, true);
+    const aborted = new AbortController();
+    const waiting = d.wait(5_000, aborted.signal);
+    aborted.abort();
+    assert.equal(await waiting, false, "an abort ends the wait");
+  });
+});
+
+describe("runManagedLoop", () => {
+  it("flushes in the background every interval while `next` waits, and at SHUTDOWN", async () => {
+    const client = new ExtensionsClient(runtime, api.address);
+    await client.register("outpost", ["SHUTDOWN"]);
+    assert.deepEqual(JSON.parse(api.callsTo("/register").at(-1)!.body), { events: ["SHUTDOWN"] });
+    let flushes = 0;
+    const stats = newLoopStats();
+    const planner = new FlushPlanner({ kind: "continuously", intervalMs: 50 }, Date.now());
+    const loop = runManagedLoop({ client, log, stats, planner, flush: async () => void flushes++ });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(flushes >= 2, `${flushes} background flushes in 300 ms`);
+    const before = flushes;
+    api.shutdown();
+    await loop;
+    assert.ok(flushes >= before + 1, "the final flush");
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(flushes, stats.flushes, "no flush after the loop ended");
+    assert.equal(stats.invocations, 0);
   });
 });

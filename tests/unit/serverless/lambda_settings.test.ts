@@ -45,6 +45,7 @@ describe("lambdaSettings", () => {
       localTest: true,
       hasApiKey: true,
       flushStrategy: { kind: "adaptive" },
+      managedInstances: false,
       statePath: "/tmp/outpost/dd-lambda-extension-cache.json",
       logs: {
         enabled: true,
@@ -76,7 +77,26 @@ describe("lambdaSettings", () => {
     });
     const bad = at("sometimes");
     assert.deepEqual(bad.flushStrategy, { kind: "adaptive" });
-    assert.match(bad.warnings[0], /^serverless_flush_strategy: expected end, periodically/);
+    assert.match(bad.warnings[0], /^serverless_flush_strategy: expected end, end,<ms>/);
+  });
+
+  it("on Managed Instances flushes continuously: every 30 s, or the configured continuously interval", () => {
+    const env = { ...API, AWS_LAMBDA_INITIALIZATION_TYPE: "lambda-managed-instances" };
+    const at = (v: string) =>
+      lambdaSettings({ ...configDefaults(), serverless_flush_strategy: v }, env, "/x/o");
+    const byDefault = at("");
+    assert.equal(byDefault.managedInstances, true);
+    assert.deepEqual(byDefault.flushStrategy, { kind: "continuously", intervalMs: 30_000 });
+    assert.deepEqual(byDefault.warnings, []);
+    assert.deepEqual(at("continuously,5000").flushStrategy, {
+      kind: "continuously",
+      intervalMs: 5_000,
+    });
+    const end = at("end");
+    assert.deepEqual(end.flushStrategy, { kind: "continuously", intervalMs: 30_000 });
+    assert.match(end.warnings[0], /end does not apply on Managed Instances/);
+    const onDemand = { ...API, AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand" };
+    assert.equal(lambdaSettings(configDefaults(), onDemand, "/x/o").managedInstances, false);
   });
 
   it("names AWS_LAMBDA_RUNTIME_API when it is missing", () => {

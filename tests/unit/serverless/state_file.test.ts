@@ -26,6 +26,7 @@ const settings = (statePath: string): LambdaSettings => ({
   localTest: false,
   hasApiKey: false,
   flushStrategy: { kind: "end" },
+  managedInstances: false,
   statePath,
   telemetryPort: 0,
   region: "us-east-1",
