@@ -156,7 +156,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const { hostnameWarnings, resolveHostname } = await import("./metadata/mod.ts");
   const hostname = await resolveHostname(runtime, config);
   for (const line of hostnameWarnings(hostname)) log.warn(line);
-  log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
+  log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider})`);
 
   // A component the config turns off is not even loaded in Lambda; the host agent still
   // loads it for its status section and API routes.
