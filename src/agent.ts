@@ -315,6 +315,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       expvars: () => statusMod.expvarSnapshot(runtime, registry, process.argv),
       hostMetadata: () => metadata.getFromCache(),
       healthYaml: () => agent.health(),
+      // The forwarder's status section: per endpoint the retry queue in memory and on disk.
+      forwarderQueueSummary: () => status.json("forwarder"),
+      fleetState: async () => (await import("./fleet/_state.ts")).readStateIfAny(config.fleet.root),
     },
   });
   // Checks submit into the aggregator; status, configcheck and the API read the one collector.
