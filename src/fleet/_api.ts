@@ -81,6 +81,16 @@ export function createFleetApi(installer: Installer): Hono {
   });
   app.post("/:package/install", async (c) => {
     const body = check(installBody, await jsonBody(c.req.raw));
+    // Go hands these to the package's install hooks; outpost's packages have none, so a
+    // request that needs them is refused rather than half done.
+    for (const key of ["install_args", "extensions"] as const) {
+      if (body[key]?.length) {
+        throw new FleetError(
+          "bad_request",
+          `Invalid request body: "${key}" is not supported (outpost packages have no install hooks)`,
+        );
+      }
+    }
     await installer.install(c.req.param("package"), body.version);
     return c.json({});
   });

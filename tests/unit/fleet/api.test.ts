@@ -8,6 +8,7 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { createFleetApi } from "../../../src/fleet/_api.ts";
 import { Installer } from "../../../src/fleet/_installer.ts";
+import { BUILD } from "../../../src/version.ts";
 import { tempDir } from "./_helpers.ts";
 
 const logger = createLogger({ level: "off", console: false });
@@ -155,6 +156,49 @@ test("fleet API installs from a file:// tarball and reports it in /status", asyn
   assert.equal(s.packages.outpost.task.method, "install");
   assert.equal(s.packages.outpost.task.state, "done");
   assert.ok(existsSync(join(root, "packages", "outpost", "stable", "bin", "outpost")));
+  rmSync(dir, { recursive: true });
+});
+
+test("fleet API /status has the fields a Go LocalAPIClient decodes", async () => {
+  const { dir, call } = await setup();
+  await call("POST", "/catalog", {
+    packages: [await tarball(dir, "1.0.0"), await tarball(dir, "2.0.0")],
+  });
+  await call("POST", "/outpost/install", { version: "1.0.0" });
+  await call("POST", "/outpost/experiment/start", { version: "2.0.0" });
+  const s = (await call("GET", "/status")).json;
+  // The daemon's StatusResponse: version, packages as repository.State, apm_injection_status.
+  assert.equal(s.version, BUILD.version);
+  assert.equal(s.packages.outpost.stable, "1.0.0");
+  assert.equal(s.packages.outpost.experiment, "2.0.0");
+  assert.deepEqual(s.apm_injection_status, {
+    host_instrumented: false,
+    docker_installed: false,
+    docker_instrumented: false,
+  });
+  // The newer daemon's list form.
+  assert.deepEqual(s.remote_config_state, [
+    { package: "outpost", stable_version: "1.0.0", experiment_version: "2.0.0" },
+  ]);
+  await call("POST", "/outpost/experiment/stop", {});
+  const after = (await call("GET", "/status")).json;
+  assert.equal(after.packages.outpost.experiment, "");
+  assert.deepEqual(after.remote_config_state, [{ package: "outpost", stable_version: "1.0.0" }]);
+  rmSync(dir, { recursive: true });
+});
+
+test("fleet API refuses install_args and extensions rather than dropping them", async () => {
+  const { dir, call } = await setup();
+  await call("POST", "/catalog", { packages: [await tarball(dir, "1.0.0")] });
+  for (const key of ["install_args", "extensions"]) {
+    const r = await call("POST", "/outpost/install", { version: "1.0.0", [key]: ["x"] });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, new RegExp(`"${key}" is not supported`));
+  }
+  assert.equal((await call("GET", "/status")).json.packages.outpost, undefined);
+  // Empty lists ask for nothing: the install goes on.
+  const ok = await call("POST", "/outpost/install", { version: "1.0.0", install_args: [] });
+  assert.equal(ok.status, 200);
   rmSync(dir, { recursive: true });
 });
 
