@@ -315,6 +315,9 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       expvars: () => statusMod.expvarSnapshot(runtime, registry, process.argv),
       hostMetadata: () => metadata.getFromCache(),
       healthYaml: () => agent.health(),
+      // `checks` is built below; the flare only asks once the agent runs.
+      configCheck: () =>
+        checksMod.renderConfigCheck(checks.component.collector.configCheck(), { verbose: true }),
       // The forwarder's status section: per endpoint the retry queue in memory and on disk.
       forwarderQueueSummary: () => status.json("forwarder"),
       fleetState: async () => (await import("./fleet/_state.ts")).readStateIfAny(config.fleet.root),

@@ -1,6 +1,7 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import type { Hono } from "hono";
@@ -9,13 +10,17 @@ import { loadConfig } from "../../../src/config/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { buildAgent } from "../../../src/agent.ts";
 import { readAuthToken } from "../../../src/api/mod.ts";
+import type { ChecksComponent } from "../../../src/checks/mod.ts";
 import { saveState, STATE_FORMAT_VERSION } from "../../../src/fleet/_state.ts";
 import { tempDir } from "../../_temp.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/** The flare the built agent answers `POST /agent/flare` with, its entries by name. */
-async function agentFlare(fleetRoot: string) {
+/**
+ * The flare the built agent answers `POST /agent/flare` with, its entries by name; with
+ * `confd`, the checks component has loaded that conf.d first (`confd_path`).
+ */
+async function agentFlare(fleetRoot: string, confd = "") {
   const dir = tempDir("flare-agent-");
   const { config } = await loadConfig(runtime, {
     searchPaths: [],
@@ -25,6 +30,7 @@ async function agentFlare(fleetRoot: string) {
       hostname: "flare-agent",
       api_key: "0123456789abcdef0123456789abcdef",
       fleet: { root: fleetRoot },
+      confd_path: confd,
     },
   });
   const agent = await buildAgent({
@@ -33,6 +39,12 @@ async function agentFlare(fleetRoot: string) {
     configFile: null,
     logger: createLogger({ console: false }),
   });
+  if (confd) {
+    const checks = agent.component<ChecksComponent>("checks")!;
+    await checks.start();
+    while (checks.collector.configCheck().configs.length === 0) await sleep(10);
+    after(() => checks.stop());
+  }
   const app = agent.component<{ name: string; app: Hono } & any>("api")!.app;
   const res = await app.request("/agent/flare", {
     method: "POST",
@@ -65,4 +77,20 @@ test("the agent's flare skips fleet_state.json on a host that is not fleet-manag
     text(files["flare-agent/flare_creation.log"]),
     /fleet_state\.json.*this host has no fleet state/,
   );
+});
+
+test("the agent's flare holds config-check.log, scrubbed, and etc/confd/ from confd_path", async () => {
+  const confd = tempDir("flare-confd-");
+  mkdirSync(join(confd, "http_check.d"));
+  writeFileSync(
+    join(confd, "http_check.d", "conf.yaml"),
+    "instances:\n  - url: http://127.0.0.1:1\n    password: Hunter2Hunter2\n",
+  );
+  const files = await agentFlare(tempDir("flare-fleet-"), confd);
+  const check = text(files["flare-agent/config-check.log"]);
+  assert.match(check, /=== http_check check ===/);
+  assert.match(check, /Config for instance ID: http_check:[0-9a-f]+/);
+  assert.match(check, /password: "?\*{8}"?/);
+  assert.ok(!check.includes("Hunter2Hunter2"));
+  assert.match(text(files["flare-agent/etc/confd/http_check.d/conf.yaml"]), /url: http/);
 });
