@@ -309,6 +309,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     configFile: ctx.configFile,
     env: process.env,
     authToken: token,
+    hostname: hostname.hostname,
     sources: {
       statusText: () => status.text(),
       statusJson: () => status.json(),

@@ -20,14 +20,18 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
  * The flare the built agent answers `POST /agent/flare` with, its entries by name; with
  * `confd`, the checks component has loaded that conf.d first (`confd_path`).
  */
-async function agentFlare(fleetRoot: string, confd = "") {
+async function agentFlare(
+  fleetRoot: string,
+  confd = "",
+  identity: Record<string, string> = { hostname: "flare-agent" },
+) {
   const dir = tempDir("flare-agent-");
   const { config } = await loadConfig(runtime, {
     searchPaths: [],
     env: {},
     defaults: {
       run_path: dir,
-      hostname: "flare-agent",
+      ...identity,
       api_key: "0123456789abcdef0123456789abcdef",
       fleet: { root: fleetRoot },
       confd_path: confd,
@@ -93,4 +97,14 @@ test("the agent's flare holds config-check.log, scrubbed, and etc/confd/ from co
   assert.match(check, /password: "?\*{8}"?/);
   assert.ok(!check.includes("Hunter2Hunter2"));
   assert.match(text(files["flare-agent/etc/confd/http_check.d/conf.yaml"]), /url: http/);
+});
+
+test("the agent's flare is rooted at the resolved host name: hostname_file when hostname is unset", async () => {
+  const dir = tempDir("flare-hostfile-");
+  writeFileSync(join(dir, "hostname"), "from-file-host\n");
+  const files = await agentFlare(tempDir("flare-fleet-"), "", {
+    hostname: "",
+    hostname_file: join(dir, "hostname"),
+  });
+  assert.ok(files["from-file-host/flare_creation.log"], Object.keys(files).join(", "));
 });
