@@ -113,7 +113,7 @@ async function setup(options: { freeBytes?: number } = {}) {
     });
     return { status: res.status, json: await res.json() as any };
   };
-  return { dir, root, installer, call };
+  return { dir, root, installer, app, call };
 }
 
 test("fleet API answers 415 without Content-Type: application/json", async () => {
@@ -229,6 +229,27 @@ test("fleet API runs experiment start, 409 on a second, promote, 409 on nothing 
   assert.deepEqual(none, {
     status: 409,
     json: { error: { message: "No experiment of outpost to promote" } },
+  });
+  rmSync(dir, { recursive: true });
+});
+
+test("fleet API answers 405 with Allow to a known path asked with another method, 404 to an unknown one", async () => {
+  const { dir, app, call } = await setup();
+  const res = await app.request("/status", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+  });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get("allow"), "GET");
+  assert.deepEqual(await res.json(), {
+    error: { message: "Method POST is not allowed on /status" },
+  });
+  const get = await call("GET", "/outpost/install");
+  assert.equal(get.status, 405);
+  assert.equal((await call("GET", "/")).status, 404);
+  assert.deepEqual(await call("GET", "/nothing/here"), {
+    status: 404,
+    json: { error: { message: "No route for GET /nothing/here" } },
   });
   rmSync(dir, { recursive: true });
 });
