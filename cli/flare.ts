@@ -7,6 +7,7 @@ import type { Config } from "../src/config/mod.ts";
 import { agentApiClient, clientAuthTokenPath, readAuthToken } from "../src/api/mod.ts";
 import { cleanHostname, createFlare, flareBaseUrl, sendFlare } from "../src/flare/mod.ts";
 import { createHttpClient, httpSettings } from "../src/http/mod.ts";
+import { resolveHostname } from "../src/metadata/mod.ts";
 import { BUILD } from "../src/version.ts";
 
 export const flare: Command = {
@@ -41,6 +42,8 @@ export const flare: Command = {
     const loaded = await loadOrReport({ path: values.config as string | undefined });
     if (!loaded) return 1;
     const { config, file } = loaded;
+    // The whole resolution chain, as the Go agent's flare: "unknown" when every source fails.
+    const resolved = (await resolveHostname(runtime, config)).hostname;
     const progress = progressLine();
 
     let zip: string | null = null;
@@ -74,6 +77,7 @@ export const flare: Command = {
           env: process.env,
           authToken: localAuthToken(config, file),
           sources: {},
+          hostname: resolved,
           localReason,
           profileSeconds: profile,
           onProgress: progress,
@@ -97,7 +101,7 @@ export const flare: Command = {
         return 0;
       }
     }
-    const hostname = cleanHostname(config.hostname || runtime.hostname());
+    const hostname = cleanHostname(resolved);
     const result = await sendFlare(zip, flareBaseUrl(config, BUILD.agentVersion), {
       apiKey: config.api_key,
       caseId,

@@ -20,8 +20,8 @@ export const hostname: Command = {
     if (!loaded) return 1;
     const info = await resolveHostname(runtime, loaded.config);
     if (values.json) console.log(JSON.stringify(info, null, 2));
-    else if (info.provider !== "") console.log(info.hostname);
-    if (info.provider !== "") return 0;
+    else if (info.provider !== "unknown") console.log(info.hostname);
+    if (info.provider !== "unknown") return 0;
     const why = Object.entries(info.errors).map(([p, e]) => `${p}: ${e}`).join("; ");
     console.error(`Cannot resolve a host name (${why})`);
     return 1;

@@ -156,7 +156,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const { hostnameWarnings, resolveHostname } = await import("./metadata/mod.ts");
   const hostname = await resolveHostname(runtime, config);
   for (const line of hostnameWarnings(hostname)) log.warn(line);
-  log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider || "none"})`);
+  log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider})`);
 
   // A component the config turns off is not even loaded in Lambda; the host agent still
   // loads it for its status section and API routes.
@@ -309,12 +309,19 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     configFile: ctx.configFile,
     env: process.env,
     authToken: token,
+    hostname: hostname.hostname,
     sources: {
       statusText: () => status.text(),
       statusJson: () => status.json(),
       expvars: () => statusMod.expvarSnapshot(runtime, registry, process.argv),
       hostMetadata: () => metadata.getFromCache(),
       healthYaml: () => agent.health(),
+      // `checks` is built below; the flare only asks once the agent runs.
+      configCheck: () =>
+        checksMod.renderConfigCheck(checks.component.collector.configCheck(), { verbose: true }),
+      // The forwarder's status section: per endpoint the retry queue in memory and on disk.
+      forwarderQueueSummary: () => status.json("forwarder"),
+      fleetState: async () => (await import("./fleet/_state.ts")).readStateIfAny(config.fleet.root),
     },
   });
   // Checks submit into the aggregator; status, configcheck and the API read the one collector.

@@ -12,6 +12,11 @@ import { type FlareContext, flareProviders } from "./_providers.ts";
 /** Options of {@linkcode createFlare}. */
 export interface CreateFlareOptions extends FlareContext {
   runtime: Runtime;
+  /**
+   * The host name resolved as the agent resolves it (`hostname`, `hostname_file`, FQDN, OS):
+   * the archive's root folder. @default `hostname`, else the OS name
+   */
+  hostname?: string;
   /** Why the flare is built without the running agent (writes the `local` marker). */
   localReason?: string;
   /** Seconds of CPU profile; 0 takes no profiles. @default 0 */
@@ -51,7 +56,7 @@ export async function createFlare(options: CreateFlareOptions): Promise<string> 
   const { runtime, config, profileSeconds = 0, onProgress } = options;
   const scrub = { extraKeys: config.flare_stripped_keys };
   const fb = FlareBuilder.create({
-    hostname: config.hostname || safeHostname(runtime),
+    hostname: options.hostname || config.hostname || safeHostname(runtime),
     localReason: options.localReason,
     scrub,
     known: knownSecrets(options, scrub),

@@ -29,6 +29,8 @@ export interface FlareSources {
   hostMetadata?: () => Maybe<unknown>;
   /** Component health → `health.yaml`. */
   healthYaml?: () => Maybe<unknown>;
+  /** The verbose `outpost configcheck` text → `config-check.log`. */
+  configCheck?: () => Maybe<string>;
   /** The forwarder's retry queue summary → `forwarder_queue.json`. */
   forwarderQueueSummary?: () => Maybe<unknown>;
   /** The fleet state, or null when this host is not fleet-managed → `fleet_state.json`. */
@@ -40,7 +42,7 @@ export interface FlareContext {
   config: Config;
   /** The config file in use, or null. */
   configFile: string | null;
-  /** Check configs. @default `conf.d` beside the config file */
+  /** Check configs. @default `confd_path`, else `conf.d` beside the config file */
   confdPath?: string;
   /** The process environment, for `envvars.log`; its secret values are masked everywhere. */
   env: Record<string, string | undefined>;
@@ -77,6 +79,7 @@ export function flareProviders(ctx: FlareContext): FlareProvider[] {
     },
     fromSource("metadata_v5.json", s.hostMetadata, json),
     fromSource("health.yaml", s.healthYaml, yaml),
+    fromSource("config-check.log", s.configCheck, text),
     { name: "envvars", run: (w) => envvars(w, ctx.env) },
     {
       name: "version-history",
@@ -129,7 +132,8 @@ function configFile(w: FlareWriter, ctx: FlareContext): void {
 }
 
 function confd(w: FlareWriter, ctx: FlareContext): void {
-  const dir = ctx.confdPath ?? (ctx.configFile ? join(dirname(ctx.configFile), "conf.d") : null);
+  const dir = ctx.confdPath ??
+    (ctx.config.confd_path || (ctx.configFile ? join(dirname(ctx.configFile), "conf.d") : null));
   if (!dir || !existsSync(dir)) {
     throw new FlareSkip(`no conf.d directory${dir ? ` at ${dir}` : ""}`);
   }

@@ -81,6 +81,16 @@ export function createFleetApi(installer: Installer): Hono {
   });
   app.post("/:package/install", async (c) => {
     const body = check(installBody, await jsonBody(c.req.raw));
+    // Go hands these to the package's install hooks; outpost's packages have none, so a
+    // request that needs them is refused rather than half done.
+    for (const key of ["install_args", "extensions"] as const) {
+      if (body[key]?.length) {
+        throw new FleetError(
+          "bad_request",
+          `Invalid request body: "${key}" is not supported (outpost packages have no install hooks)`,
+        );
+      }
+    }
     await installer.install(c.req.param("package"), body.version);
     return c.json({});
   });
@@ -105,9 +115,22 @@ export function createFleetApi(installer: Installer): Hono {
     return c.json({});
   });
 
-  app.notFound((c) =>
-    c.json({ error: { message: `No route for ${c.req.method} ${c.req.path}` } }, 404)
-  );
+  // A known path asked with another method is a 405, as the Go daemon's router answers.
+  // (The Content-Type check is the one `ALL` route.)
+  const routes = app.routes.filter((r) => r.method !== "ALL").map((r) => ({
+    method: r.method,
+    path: new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+")}$`),
+  }));
+  app.notFound((c) => {
+    const allowed = routes.filter((r) => r.path.test(c.req.path)).map((r) => r.method);
+    if (allowed.length > 0) {
+      c.header("Allow", [...new Set(allowed)].join(", "));
+      return c.json({
+        error: { message: `Method ${c.req.method} is not allowed on ${c.req.path}` },
+      }, 405);
+    }
+    return c.json({ error: { message: `No route for ${c.req.method} ${c.req.path}` } }, 404);
+  });
   app.onError((err, c) => {
     const status = err instanceof FleetError ? err.status : 500;
     return c.json({ error: { message: err.message } }, status as 400);

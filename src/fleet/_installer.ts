@@ -24,6 +24,7 @@ import {
   type WatchState,
 } from "./_state.ts";
 import type { RegistryAuth } from "./_oci.ts";
+import { BUILD } from "../version.ts";
 
 /** What changed in a package, told to the listener (the supervisor) inside the lock. */
 export type ChangeEvent = "install" | "remove" | "experiment_start" | "experiment_stop" | "promote";
@@ -65,6 +66,9 @@ export interface InstallerOptions {
 
 /** One package in `/status`. */
 export interface PackageStatus {
+  /** The Go daemon's `repository.State` fields, `""` when empty, for its `LocalAPIClient`. */
+  stable: string;
+  experiment: string;
   stable_version: string | null;
   experiment_version: string | null;
   experiment_started_at: string | null;
@@ -75,6 +79,18 @@ export interface PackageStatus {
 
 /** The `/status` answer. */
 export interface InstallerStatus {
+  /** The daemon's version (Go: the agent version of the installer). */
+  version: string;
+  /** Outpost never instruments applications: always false, the fields a Go client reads. */
+  apm_injection_status: {
+    host_instrumented: boolean;
+    docker_installed: boolean;
+    docker_instrumented: boolean;
+  };
+  /** The newer Go daemon's list form of the packages (versions omitted when empty). */
+  remote_config_state: Array<
+    { package: string; stable_version?: string; experiment_version?: string }
+  >;
   catalog_version: string | number | null;
   platform: string;
   available_disk_space: number | null;
@@ -333,6 +349,8 @@ export class Installer {
       const { stable, experiment } = this.repository(pkg).slots();
       const st = this.#state.packages[pkg] ?? {};
       packages[pkg] = {
+        stable: stable ?? "",
+        experiment: experiment ?? "",
         stable_version: stable,
         experiment_version: experiment,
         experiment_started_at: experiment ? st.experiment_started_at ?? null : null,
@@ -347,6 +365,17 @@ export class Installer {
       free = s.bavail * s.bsize;
     } catch { /* not every filesystem answers */ }
     return {
+      version: BUILD.version,
+      apm_injection_status: {
+        host_instrumented: false,
+        docker_installed: false,
+        docker_instrumented: false,
+      },
+      remote_config_state: Object.entries(packages).map(([name, p]) => ({
+        package: name,
+        ...(p.stable ? { stable_version: p.stable } : {}),
+        ...(p.experiment ? { experiment_version: p.experiment } : {}),
+      })),
       catalog_version: this.#state.catalog?.version ?? null,
       platform: `${HOST_PLATFORM.os}/${HOST_PLATFORM.arch}`,
       available_disk_space: free,

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Catalog } from "./_catalog.ts";
 import { FleetError } from "./_errors.ts";
 import { writeFileAtomic } from "../fs/mod.ts";
@@ -78,6 +79,15 @@ export function loadState(path: string): FleetState {
   parsed.packages ??= {};
   parsed.catalog ??= null;
   return parsed;
+}
+
+/**
+ * The state file under `root` as the flare shows it, or null when the host is not
+ * fleet-managed (no file).
+ */
+export function readStateIfAny(root: string): FleetState | null {
+  const path = join(root, "state.json");
+  return existsSync(path) ? loadState(path) : null;
 }
 
 /** Writes the state file atomically. */

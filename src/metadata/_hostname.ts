@@ -20,8 +20,8 @@ export type HostnameProvider = "configuration" | "hostnameFile" | "fqdn" | "os";
 export interface HostnameInfo {
   /** The hostname, or `"unknown"` when every provider failed. */
   hostname: string;
-  /** The provider that gave it, or `""` when none did. */
-  provider: HostnameProvider | "";
+  /** The provider that gave it, or `"unknown"` when none did (the Datadog Agent's fallback). */
+  provider: HostnameProvider | "unknown";
   /** The OS hostname (`socket-hostname` in host metadata). */
   osHostname: string;
   /** The FQDN when it could be read, else the OS hostname (`socket-fqdn`). */
@@ -90,7 +90,7 @@ export async function resolveHostname(
     }
     return { hostname: name, provider, osHostname, fqdn: fqdn ?? osHostname, errors };
   }
-  return { hostname: "unknown", provider: "", osHostname, fqdn: fqdn ?? osHostname, errors };
+  return { hostname: "unknown", provider: "unknown", osHostname, fqdn: fqdn ?? osHostname, errors };
 }
 
 const SOURCE: Record<HostnameProvider, string> = {
@@ -115,7 +115,9 @@ const SOURCE: Record<HostnameProvider, string> = {
  * ```
  */
 export function hostnameWarnings(info: HostnameInfo): string[] {
-  const used = info.provider ? `"${info.hostname}" from ${SOURCE[info.provider]}` : `"unknown"`;
+  const used = info.provider === "unknown"
+    ? `"unknown"`
+    : `"${info.hostname}" from ${SOURCE[info.provider]}`;
   return Object.entries(info.errors).map(([p, why]) =>
     `Cannot use the hostname from ${SOURCE[p as HostnameProvider]}: ${why}; using ${used}`
   );

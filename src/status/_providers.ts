@@ -398,7 +398,10 @@ export function hostMetadataStatusProvider(
       return [
         lines([
           ["Hostname", h.hostname],
-          ["Hostname provider", h.provider || style.error("none (every provider failed)")],
+          [
+            "Hostname provider",
+            h.provider === "unknown" ? style.error("unknown (every provider failed)") : h.provider,
+          ],
           ...Object.entries(h.errors).map(([p, e]): [string, unknown] => [
             `Unused ${p} hostname`,
             style.warn(String(e)),

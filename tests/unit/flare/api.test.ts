@@ -3,50 +3,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { unzipSync } from "fflate";
 import { parse } from "yaml";
-import { runtime } from "../../../src/runtime/mod.ts";
-import { loadConfig } from "../../../src/config/mod.ts";
-import { createApiApp } from "../../../src/api/mod.ts";
-import { flareApiArea } from "../../../src/flare/mod.ts";
 import { MAX_FLARE_REQUEST_BYTES } from "../../../src/flare/_api.ts";
+import { runtime } from "../../../src/runtime/mod.ts";
 import { tempDir } from "../../_temp.ts";
+import { API_KEY, app as flareApp, postFlare, PROXY_PASSWORD, TOKEN } from "./_api_app.ts";
+import { profiledFlare } from "./_profiled_flare.ts";
 
-const TOKEN = "ab".repeat(32);
-const API_KEY = "5ec2e7a95ec2e7a95ec2e7a95ec2e7a9";
-const PROXY_PASSWORD = "hunter2-proxy";
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-async function app() {
-  const outDir = tempDir("flare-api-");
-  const { config } = await loadConfig(runtime, {
-    searchPaths: [],
-    env: {
-      DD_HOSTNAME: "api-host",
-      DD_API_KEY: API_KEY,
-      DD_PROXY_HTTPS: `http://bob:${PROXY_PASSWORD}@127.0.0.1:3128`,
-    },
-  });
-  const health = { Healthy: ["api"], Unhealthy: [] };
-  const area = flareApiArea({
-    runtime,
-    config,
-    configFile: null,
-    env: {},
-    sources: { healthYaml: () => health, expvars: () => ({ dogstatsd: { packets: 3 } }) },
-    outDir,
-  });
-  return createApiApp({
-    token: TOKEN,
-    agent: { health: () => health, requestStop() {} },
-    areas: [area],
-  });
-}
-
-const post = async (body: string, token = TOKEN) =>
-  (await app()).request("/agent/flare", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body,
-  });
+const app = () => flareApp(tempDir("flare-api-"));
+const post = (body: string, token = TOKEN) => postFlare(tempDir("flare-api-"), body, token);
 
 test("POST /agent/flare answers with the zip path of a flare built from the agent's sources", async () => {
   const res = await post("");
@@ -58,20 +23,12 @@ test("POST /agent/flare answers with the zip path of a flare built from the agen
   assert.match(text(files["api-host/flare_creation.log"]), /profiles: not requested/);
 });
 
-// Scrubbing a heap snapshot walks every string of the process: in a test process that has loaded
-// the whole suite that takes seconds, more than node:test's default per-test timeout.
+// The flare is built in a fresh process (see _profiled_flare.ts): a heap snapshot of this runner,
+// which may have loaded the whole suite, takes a minute to scrub.
 test("POST /agent/flare with a profile adds heap snapshots and a CPU profile from the runtime", {
-  timeout: 120_000,
+  timeout: 60_000,
 }, async () => {
-  // Keep the CPU busy while profiling: an idle process gives a profile without samples.
-  let spin = 0;
-  const busy = setInterval(() => {
-    const end = performance.now() + 15;
-    while (performance.now() < end) spin += Math.sqrt(spin + 1);
-  }, 20);
-  const res = await post(JSON.stringify({ profile: 1 })).finally(() => clearInterval(busy));
-  assert.equal(res.status, 200);
-  const files = unzipSync(readFileSync((await res.text()).trim()));
+  const files = unzipSync(readFileSync(await profiledFlare("api", tempDir("flare-api-"))));
   const cpu = JSON.parse(text(files["api-host/profiles/core-cpu.cpuprofile"]));
   assert.ok(Array.isArray(cpu.nodes) && cpu.nodes.length > 1);
   assert.ok(cpu.samples.length > 0);

@@ -8,6 +8,7 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { createFleetApi } from "../../../src/fleet/_api.ts";
 import { Installer } from "../../../src/fleet/_installer.ts";
+import { BUILD } from "../../../src/version.ts";
 import { tempDir } from "./_helpers.ts";
 
 const logger = createLogger({ level: "off", console: false });
@@ -112,7 +113,7 @@ async function setup(options: { freeBytes?: number } = {}) {
     });
     return { status: res.status, json: await res.json() as any };
   };
-  return { dir, root, installer, call };
+  return { dir, root, installer, app, call };
 }
 
 test("fleet API answers 415 without Content-Type: application/json", async () => {
@@ -158,6 +159,49 @@ test("fleet API installs from a file:// tarball and reports it in /status", asyn
   rmSync(dir, { recursive: true });
 });
 
+test("fleet API /status has the fields a Go LocalAPIClient decodes", async () => {
+  const { dir, call } = await setup();
+  await call("POST", "/catalog", {
+    packages: [await tarball(dir, "1.0.0"), await tarball(dir, "2.0.0")],
+  });
+  await call("POST", "/outpost/install", { version: "1.0.0" });
+  await call("POST", "/outpost/experiment/start", { version: "2.0.0" });
+  const s = (await call("GET", "/status")).json;
+  // The daemon's StatusResponse: version, packages as repository.State, apm_injection_status.
+  assert.equal(s.version, BUILD.version);
+  assert.equal(s.packages.outpost.stable, "1.0.0");
+  assert.equal(s.packages.outpost.experiment, "2.0.0");
+  assert.deepEqual(s.apm_injection_status, {
+    host_instrumented: false,
+    docker_installed: false,
+    docker_instrumented: false,
+  });
+  // The newer daemon's list form.
+  assert.deepEqual(s.remote_config_state, [
+    { package: "outpost", stable_version: "1.0.0", experiment_version: "2.0.0" },
+  ]);
+  await call("POST", "/outpost/experiment/stop", {});
+  const after = (await call("GET", "/status")).json;
+  assert.equal(after.packages.outpost.experiment, "");
+  assert.deepEqual(after.remote_config_state, [{ package: "outpost", stable_version: "1.0.0" }]);
+  rmSync(dir, { recursive: true });
+});
+
+test("fleet API refuses install_args and extensions rather than dropping them", async () => {
+  const { dir, call } = await setup();
+  await call("POST", "/catalog", { packages: [await tarball(dir, "1.0.0")] });
+  for (const key of ["install_args", "extensions"]) {
+    const r = await call("POST", "/outpost/install", { version: "1.0.0", [key]: ["x"] });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, new RegExp(`"${key}" is not supported`));
+  }
+  assert.equal((await call("GET", "/status")).json.packages.outpost, undefined);
+  // Empty lists ask for nothing: the install goes on.
+  const ok = await call("POST", "/outpost/install", { version: "1.0.0", install_args: [] });
+  assert.equal(ok.status, 200);
+  rmSync(dir, { recursive: true });
+});
+
 test("fleet API runs experiment start, 409 on a second, promote, 409 on nothing to promote", async () => {
   const { dir, call } = await setup();
   const entries = [
@@ -185,6 +229,27 @@ test("fleet API runs experiment start, 409 on a second, promote, 409 on nothing 
   assert.deepEqual(none, {
     status: 409,
     json: { error: { message: "No experiment of outpost to promote" } },
+  });
+  rmSync(dir, { recursive: true });
+});
+
+test("fleet API answers 405 with Allow to a known path asked with another method, 404 to an unknown one", async () => {
+  const { dir, app, call } = await setup();
+  const res = await app.request("/status", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+  });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get("allow"), "GET");
+  assert.deepEqual(await res.json(), {
+    error: { message: "Method POST is not allowed on /status" },
+  });
+  const get = await call("GET", "/outpost/install");
+  assert.equal(get.status, 405);
+  assert.equal((await call("GET", "/")).status, 404);
+  assert.deepEqual(await call("GET", "/nothing/here"), {
+    status: 404,
+    json: { error: { message: "No route for GET /nothing/here" } },
   });
   rmSync(dir, { recursive: true });
 });

@@ -4,6 +4,13 @@ import { renderStatus } from "../../../cli/installer.ts";
 
 test("renderStatus() shows the refusals by code, and nothing for a daemon without them", () => {
   const base = {
+    version: "1.0.0",
+    apm_injection_status: {
+      host_instrumented: false,
+      docker_installed: false,
+      docker_instrumented: false,
+    },
+    remote_config_state: [],
     catalog_version: "c1",
     platform: "linux/amd64",
     available_disk_space: 2 * 1024 ** 3,

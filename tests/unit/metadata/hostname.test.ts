@@ -73,10 +73,13 @@ describe("resolveHostname()", () => {
     assert.equal(info.fqdn, "os-box");
   });
 
-  it("answers unknown with no provider when every source fails", async () => {
+  it("answers unknown from the provider unknown when every source fails, as the Go agent", async () => {
     const info = await resolveHostname(host("localhost", null), none);
     assert.equal(info.hostname, "unknown");
-    assert.equal(info.provider, "");
+    assert.equal(info.provider, "unknown");
+    assert.deepEqual(hostnameWarnings(info), [
+      'Cannot use the hostname from the operating system: "localhost" is a local name; using "unknown"',
+    ]);
   });
 });
 
