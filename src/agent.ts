@@ -20,7 +20,7 @@ import { createHttpClient, httpSettings } from "./http/mod.ts";
 import type { ChecksSettings } from "./checks/mod.ts";
 import type { ConfdResult, Loader } from "./checks/_types.ts";
 import type { StatusCollector } from "./status/mod.ts";
-import type { HostMetadata } from "./metadata/mod.ts";
+import type { HostMetadata, HostnameInfo } from "./metadata/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -153,10 +153,21 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   const built: Built[] = [];
   const agent = new Agent(built, logger);
 
-  const { hostnameWarnings, resolveHostname } = await import("./metadata/mod.ts");
-  const hostname = await resolveHostname(runtime, config);
-  for (const line of hostnameWarnings(hostname)) log.warn(line);
-  log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider})`);
+  // Datadog's serverless agents send metrics and traces with no host: a sandbox's name means
+  // nothing to anyone (the function's logs carry its ARN instead).
+  let hostname: HostnameInfo = {
+    hostname: "",
+    provider: "unknown",
+    osHostname: "",
+    fqdn: "",
+    errors: {},
+  };
+  if (!lambda) {
+    const { hostnameWarnings, resolveHostname } = await import("./metadata/mod.ts");
+    hostname = await resolveHostname(runtime, config);
+    for (const line of hostnameWarnings(hostname)) log.warn(line);
+    log.info(`Hostname is "${hostname.hostname}" (provider: ${hostname.provider})`);
+  }
 
   // A component the config turns off is not even loaded in Lambda; the host agent still
   // loads it for its status section and API routes.

@@ -4,7 +4,12 @@
  *
  * @module
  */
-export { type HostnameSettings, hostnameWarnings, resolveHostname } from "./_hostname.ts";
+export {
+  type HostnameInfo,
+  type HostnameSettings,
+  hostnameWarnings,
+  resolveHostname,
+} from "./_hostname.ts";
 export { AGENT_FLAVOR, BUILD_ARCH, HostMetadata, type HostPayload } from "./_payload.ts";
 export {
   buildHostMetadata,

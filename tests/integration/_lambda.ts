@@ -8,6 +8,7 @@ import { freePort, freeUdpPort } from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 import {
   type ExtensionContext,
+  lambdaAgentConfig,
   type LambdaEnv,
   lambdaSettings,
   type LoopStats,
@@ -55,7 +56,7 @@ export type RunLambdaOptions = Partial<Omit<ExtensionContext, "settings">> & {
 };
 
 /**
- * Runs the extension in process on `config` against `api`, with the real agent: the settings
+ * Runs the extension in process on `config` against `api`, with the real Lambda agent: the settings
  * from the config and the environment, a silent logger and fresh stats unless given.
  */
 export function runLambda(
@@ -73,7 +74,15 @@ export function runLambda(
   const stats = ctx.stats ?? newLoopStats();
   const run = runExtension({
     runtime,
-    buildAgent: () => buildAgent({ runtime, config, configFile: null, logger }),
+    // As `outpost lambda` builds it: the pipeline only, on the Lambda mode's config.
+    buildAgent: () =>
+      buildAgent({
+        runtime,
+        config: lambdaAgentConfig(config, settings),
+        configFile: null,
+        logger,
+        lambda: true,
+      }),
     ...ctx,
     settings,
     logger,
