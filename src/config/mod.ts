@@ -6,4 +6,4 @@
  */
 export { type Config, configDefaults, configSchema } from "./schema.ts";
 export { ConfigError, loadConfig, type LoadedConfig, type LoadOptions } from "./load.ts";
-export { scrubObject, scrubText } from "./scrub.ts";
+export { scrubbedEnvLines, scrubObject, scrubText } from "./scrub.ts";

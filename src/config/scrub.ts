@@ -378,6 +378,31 @@ function maskLeaves(x: unknown, known?: KnownSecrets): unknown {
   return MASK;
 }
 
+// Proxy variables are not DD_* but decide where the agent's traffic goes.
+const PROXY_VARS = /^(https?_proxy|no_proxy|all_proxy)$/i;
+
+/**
+ * The `DD_*` and proxy variables of `env` as sorted `NAME=value` lines, each value scrubbed as
+ * the config key it sets, so `DD_API_KEY` keeps a tail and `DD_*_PASSWORD` goes.
+ *
+ * @example
+ * ```ts
+ * import { scrubbedEnvLines } from "./scrub.ts";
+ * scrubbedEnvLines({ DD_SITE: "datadoghq.eu", HOME: "/root", DD_PROXY_PASSWORD: "x" });
+ * // ["DD_PROXY_PASSWORD=********", "DD_SITE=datadoghq.eu"]
+ * ```
+ */
+export function scrubbedEnvLines(env: Record<string, string | undefined>): string[] {
+  const lines: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
+    if (value === undefined || !(name.startsWith("DD_") || PROXY_VARS.test(name))) continue;
+    const key = name.replace(/^DD_/, "").toLowerCase();
+    lines.push(`${name}=${(scrubObject({ [key]: value }) as Record<string, string>)[key]}`);
+  }
+  return lines;
+}
+
 /**
  * Scrubs YAML text as objects: parsed, scrubbed with {@linkcode scrubObject}, printed again
  * (comments are dropped with everything else that is not data). Text that does not parse

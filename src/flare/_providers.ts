@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { basename, dirname, join, relative } from "node:path";
 import { stringify as stringifyYaml } from "yaml";
 import type { Config } from "../config/mod.ts";
-import { scrubObject } from "../config/scrub.ts";
+import { scrubbedEnvLines, scrubObject } from "../config/scrub.ts";
 import { type FlareProvider, FlareSkip, type FlareWriter } from "./_builder.ts";
 
 type Maybe<T> = T | Promise<T>;
@@ -50,9 +50,6 @@ export interface FlareContext {
   authToken?: string;
   sources: FlareSources;
 }
-
-// Proxy variables are not DD_* but decide where the agent's traffic goes.
-const PROXY_VARS = /^(https?_proxy|no_proxy|all_proxy)$/i;
 
 /** The providers in the order they run. */
 export function flareProviders(ctx: FlareContext): FlareProvider[] {
@@ -149,14 +146,7 @@ function confd(w: FlareWriter, ctx: FlareContext): void {
 }
 
 function envvars(w: FlareWriter, env: Record<string, string | undefined>): void {
-  const lines: string[] = [];
-  for (const name of Object.keys(env).sort()) {
-    const value = env[name];
-    if (value === undefined || !(name.startsWith("DD_") || PROXY_VARS.test(name))) continue;
-    // Scrubbed as the config key it sets, so DD_API_KEY keeps a tail and DD_*_PASSWORD goes.
-    const key = name.replace(/^DD_/, "").toLowerCase();
-    lines.push(`${name}=${(scrubObject({ [key]: value }) as Record<string, string>)[key]}`);
-  }
+  const lines = scrubbedEnvLines(env);
   if (lines.length === 0) throw new FlareSkip("no DD_* or proxy variables set");
   w.add("envvars.log", lines.join("\n") + "\n");
 }
