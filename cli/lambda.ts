@@ -2,7 +2,13 @@ import type { Command } from "./_command.ts";
 import { CONFIG_FLAG, loadOrReport } from "./_context.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { createLogger } from "../src/log/mod.ts";
-import { lambdaSettings, resolveSecrets, runExtension } from "../src/serverless/mod.ts";
+import { configDefaults, scrubbedEnvLines } from "../src/config/mod.ts";
+import {
+  lambdaAgentConfig,
+  lambdaSettings,
+  resolveSecrets,
+  runExtension,
+} from "../src/serverless/mod.ts";
 
 /** Where a Lambda function's own files are: a `datadog.yaml` there configures the extension. */
 const TASK_CONFIG = "/var/task/datadog.yaml";
@@ -33,12 +39,16 @@ export const lambda: Command = {
         defaults: { run_path: LAMBDA_RUN_PATH, dogstatsd_no_aggregation_pipeline: false },
         env,
       });
+    // A config it cannot use must not fail the function's init (an extension that exits there
+    // does): its problems are printed, and the extension registers and idles on the defaults.
     const loaded = await load(process.env);
-    if (!loaded) return 1;
-    const { config, file } = loaded;
+    const { config, file } = loaded ??
+      { config: { ...configDefaults(), run_path: LAMBDA_RUN_PATH }, file: null };
     const logger = createLogger({ level: config.log_level, console: true });
     const log = logger.for("lambda");
-    for (const w of loaded.warnings) log.warn(w);
+    for (const w of loaded?.warnings ?? []) log.warn(w);
+    // The Datadog serverless agent's dump, scrubbed: what support asks for first.
+    for (const line of scrubbedEnvLines(process.env)) log.debug(`Environment: ${line}`);
     let settings;
     try {
       settings = lambdaSettings(config, process.env, process.execPath);
@@ -57,6 +67,7 @@ export const lambda: Command = {
       logger,
       stopRequested,
       service: process.env.DD_SERVICE?.trim() || undefined,
+      idleReason: loaded ? undefined : "The config cannot be used (the lines above say why)",
       resolveSecrets: () => resolveSecrets(runtime, process.env),
       // The pipeline only (no checks, API, expvar or host metadata: the Datadog serverless
       // agent runs none either), loaded once there is a key to send with.
@@ -68,8 +79,7 @@ export const lambda: Command = {
         if (!withSecrets) throw new Error("the config with the resolved secrets is invalid");
         return (await import("../src/agent.ts")).buildAgent({
           runtime,
-          // The logs component runs when the function's logs are sent (the Lambda rule).
-          config: { ...withSecrets.config, logs_enabled: settings.logs.enabled },
+          config: lambdaAgentConfig(withSecrets.config, settings),
           configFile: file,
           logger,
           lambda: true,

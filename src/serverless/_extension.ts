@@ -85,6 +85,11 @@ export interface ExtensionContext {
   stopRequested?: Promise<string>;
   /** `DD_SERVICE`, the `aws.lambda` span's service. @default "aws.lambda" (the Go agent's) */
   service?: string;
+  /**
+   * Why the extension must idle although it may have a key (a config it cannot use): it then
+   * registers and acknowledges events without building the agent, so the function still runs.
+   */
+  idleReason?: string;
   /** Told of the invocation lifecycle once it exists (cold start for enhanced metrics, tests). */
   onLifecycle?: (lifecycle: Lifecycle) => void;
   /** The clock of the deadlines and of the flush strategy (tests). @default Date.now */
@@ -126,10 +131,12 @@ export async function runExtension(ctx: ExtensionContext): Promise<number> {
     if (resolved.targets.includes("DD_API_KEY")) hasApiKey = "DD_API_KEY" in secrets;
   }
 
-  if (!hasApiKey) {
+  if (!hasApiKey || ctx.idleReason) {
     log.error(
-      "No API key configured (DD_API_KEY, its KMS or Secrets Manager variant, or api_key): " +
-        "the extension registers and stays idle",
+      `${
+        ctx.idleReason ??
+          "No API key configured (DD_API_KEY, its KMS or Secrets Manager variant, or api_key)"
+      }: the extension registers and stays idle`,
     );
     try {
       await registered;

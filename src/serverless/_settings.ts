@@ -121,3 +121,19 @@ export function lambdaSettings(config: Config, env: LambdaEnv, execPath: string)
     warnings: [...warnings, ...logs.warnings],
   };
 }
+
+/**
+ * The agent config of the Lambda mode: the logs component runs when the function's logs are
+ * sent (the Lambda rule), and DogStatsD drops a library's own `aws.lambda.enhanced.invocations`,
+ * since the extension counts invocations itself (the Datadog serverless agent blocks it too).
+ */
+export function lambdaAgentConfig(config: Config, settings: LambdaSettings): Config {
+  return {
+    ...config,
+    logs_enabled: settings.logs.enabled,
+    statsd_metric_blocklist: [...config.statsd_metric_blocklist, ENHANCED_INVOCATIONS],
+  };
+}
+
+/** The enhanced metric a library may send that the extension makes from telemetry. */
+const ENHANCED_INVOCATIONS = "aws.lambda.enhanced.invocations";

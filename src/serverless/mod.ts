@@ -7,6 +7,7 @@
 export {
   EXTENSIONS_DIR,
   isLambdaExtension,
+  lambdaAgentConfig,
   type LambdaEnv,
   type LambdaSettings,
   lambdaSettings,

@@ -11,7 +11,13 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import { BIN } from "./_binary.ts";
-import { freePort, freeUdpPort, type Intake, startIntake } from "../../scripts/bench/_agent.ts";
+import {
+  freePort,
+  freeUdpPort,
+  type Intake,
+  intakeEnv,
+  startIntake,
+} from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 import { TestRuntimeApi } from "../_lambda_runtime_api.ts";
 
@@ -85,8 +91,7 @@ describe("outpost as a Lambda extension", () => {
         PATH: process.env.PATH ?? "",
         AWS_LAMBDA_RUNTIME_API: api.address,
         DD_API_KEY: "e2e-key",
-        DD_DD_URL: intake.url,
-        DD_APM_DD_URL: intake.url,
+        ...intakeEnv(intake.url),
         DD_HOSTNAME: "lambda-e2e",
         DD_RUN_PATH: join(dir, "run"),
         DD_DOGSTATSD_PORT: String(dogstatsd),
@@ -137,6 +142,44 @@ describe("outpost as a Lambda extension", () => {
       assert.match(await stderr, /ready in \d+ ms/);
     } finally {
       proc.kill("SIGKILL");
+    }
+  });
+
+  it("with a config it cannot use, names the key, registers, idles, and never fails the init", {
+    timeout: 30_000,
+  }, async () => {
+    const own = new TestRuntimeApi();
+    await own.start();
+    const proc = Bun.spawn({
+      cmd: [BIN, "lambda"],
+      env: {
+        PATH: process.env.PATH ?? "",
+        AWS_LAMBDA_RUNTIME_API: own.address,
+        DD_API_KEY: "e2e-key",
+        ...intakeEnv(intake.url),
+        DD_RUN_PATH: join(dir, "run-bad"),
+        DD_DOGSTATSD_PORT: "not-a-port",
+      },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    const stderr = new Response(proc.stderr).text();
+    try {
+      await own.waitFor("/event/next", 1, 15_000);
+      for (let i = 1; i <= 2; i++) {
+        own.invoke(`bad-${i}`);
+        await own.waitFor("/event/next", i + 1);
+      }
+      own.shutdown();
+      const code = await proc.exited;
+      const text = await stderr;
+      assert.equal(code, 0, text);
+      assert.match(text, /DD_DOGSTATSD_PORT/);
+      assert.match(text, /registers and stays idle/);
+      assert.equal(own.callsTo("/init/error").length, 0, "the function's init is not failed");
+    } finally {
+      proc.kill("SIGKILL");
+      await own.close();
     }
   });
 });

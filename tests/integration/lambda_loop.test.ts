@@ -68,8 +68,12 @@ describe("lambda extension mode", () => {
               }]),
               200,
             );
-            // The function's metrics, sent while invocation i runs.
-            await sendStatsd(config.dogstatsd_port, [`lambda.test.calls:${i}|c|#inv:${i}`]);
+            // The function's metrics, sent while invocation i runs, and a library's own
+            // invocation count, which the extension drops (it counts them itself).
+            await sendStatsd(config.dogstatsd_port, [
+              `lambda.test.calls:${i}|c|#inv:${i}`,
+              "aws.lambda.enhanced.invocations:1|d",
+            ]);
             expected += i;
             await new Promise((r) => setTimeout(r, 100));
             assert.equal(api.callsTo("/event/next").length, i, "no `next` before runtimeDone");
@@ -102,6 +106,15 @@ describe("lambda extension mode", () => {
             10,
             "aws.lambda.enhanced.invocations from telemetry",
           );
+          // As Datadog's serverless agents: no host on metrics from a sandbox.
+          const series: { points: Array<{ host: string }> } = await (await fetch(
+            `${intakeUrl}/outpost/intake/series?metric=lambda.test.calls`,
+          )).json();
+          assert.deepEqual([...new Set(series.points.map((p) => p.host))], [""]);
+          const enhanced: { sketches: Array<{ host: string }> } = await (await fetch(
+            `${intakeUrl}/outpost/intake/sketches?metric=aws.lambda.enhanced.invocations`,
+          )).json();
+          assert.deepEqual([...new Set(enhanced.sketches.map((s) => s.host))], [""]);
         } finally {
           await api.close();
         }
