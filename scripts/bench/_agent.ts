@@ -55,6 +55,20 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * The variables that send every pipeline of an agent (metrics, traces, logs) to the intake at
+ * `url`, so nothing it sends leaves the machine.
+ */
+export function intakeEnv(url: string): Record<string, string> {
+  const { hostname, port } = new URL(url);
+  return {
+    DD_DD_URL: url,
+    DD_APM_DD_URL: url,
+    DD_LOGS_CONFIG_LOGS_DD_URL: `${hostname}:${port}`,
+    DD_LOGS_CONFIG_LOGS_NO_SSL: "true",
+  };
+}
+
 /** A running `outpost intake`. */
 export interface Intake {
   url: string;

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { median, report } from "./_report.ts";
-import { freePort, freeUdpPort, Pack, sleep, startIntake } from "./_agent.ts";
+import { freePort, freeUdpPort, intakeEnv, Pack, sleep, startIntake } from "./_agent.ts";
 import { TestRuntimeApi } from "../../tests/_lambda_runtime_api.ts";
 
 const { values } = parseArgs({
@@ -70,8 +70,7 @@ async function env(api: TestRuntimeApi, dogstatsd: number, apm: number) {
     PATH: process.env.PATH ?? "",
     AWS_LAMBDA_RUNTIME_API: api.address,
     DD_API_KEY: "bench-key",
-    DD_DD_URL: intake.url,
-    DD_APM_DD_URL: intake.url,
+    ...intakeEnv(intake.url),
     DD_HOSTNAME: "lambda-bench",
     DD_RUN_PATH: join(dir, "run"),
     DD_DOGSTATSD_PORT: String(dogstatsd),

@@ -30,7 +30,13 @@ import {
   startTelemetryStandIn,
   type TelemetryStandIn,
 } from "./_lambda_rie.ts";
-import { freePort, freeUdpPort, type Intake, startIntake } from "../../scripts/bench/_agent.ts";
+import {
+  freePort,
+  freeUdpPort,
+  type Intake,
+  intakeEnv,
+  startIntake,
+} from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -81,7 +87,6 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
       ].join("\n"),
     );
     const apm = await freePort();
-    const intakeUrl = new URL(intake.url);
     const emu = await startEmulator({
       dir,
       bootstrap,
@@ -90,10 +95,7 @@ describe("a Node function with datadog-lambda-js and dd-trace under the emulator
       env: {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
         DD_API_KEY: "rie-node-key",
-        DD_DD_URL: intake.url,
-        DD_APM_DD_URL: intake.url,
-        DD_LOGS_CONFIG_LOGS_DD_URL: `${intakeUrl.hostname}:${intakeUrl.port}`,
-        DD_LOGS_CONFIG_LOGS_NO_SSL: "true",
+        ...intakeEnv(intake.url),
         DD_SERVICE: "rie-node",
         DD_HOSTNAME: "lambda-rie-node",
         DD_RUN_PATH: join(dir, "run"),

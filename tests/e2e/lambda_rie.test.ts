@@ -14,7 +14,13 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN } from "./_binary.ts";
 import { buildEmulator, firstInvoke, startEmulator } from "./_lambda_rie.ts";
-import { freePort, freeUdpPort, type Intake, startIntake } from "../../scripts/bench/_agent.ts";
+import {
+  freePort,
+  freeUdpPort,
+  type Intake,
+  intakeEnv,
+  startIntake,
+} from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 
 const dir = tempDir("outpost-lambda-rie-");
@@ -50,8 +56,7 @@ describe("outpost under the AWS Lambda Runtime Interface Emulator", () => {
       opt: { "extensions/datadog-agent": BIN },
       env: {
         DD_API_KEY: "rie-key",
-        DD_DD_URL: intake.url,
-        DD_APM_DD_URL: intake.url,
+        ...intakeEnv(intake.url),
         DD_HOSTNAME: "lambda-rie",
         DD_RUN_PATH: join(dir, "run"),
         DD_DOGSTATSD_PORT: String(dogstatsd),

@@ -10,7 +10,13 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { BIN } from "./_binary.ts";
-import { freePort, freeUdpPort, type Intake, startIntake } from "../../scripts/bench/_agent.ts";
+import {
+  freePort,
+  freeUdpPort,
+  type Intake,
+  intakeEnv,
+  startIntake,
+} from "../../scripts/bench/_agent.ts";
 import { tempDir } from "../_temp.ts";
 import { TestRuntimeApi } from "../_lambda_runtime_api.ts";
 
@@ -66,8 +72,7 @@ describe("the Lambda mode's writes", () => {
           HOME: "/nonexistent",
           AWS_LAMBDA_RUNTIME_API: api.address,
           DD_API_KEY: "e2e-key",
-          DD_DD_URL: intake.url,
-          DD_APM_DD_URL: intake.url,
+          ...intakeEnv(intake.url),
           DD_LOGS_ENABLED: "true",
           DD_DOGSTATSD_PORT: String(dogstatsd),
           DD_APM_RECEIVER_PORT: String(apm),
