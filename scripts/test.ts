@@ -123,7 +123,7 @@ if (!only || only === "bun" || only === "unit") {
     join(BIN, "bun"),
     "test",
     // 5 s by default, hooks included (they take no timeout option under Bun): too short on a
-    // loaded machine for a hook that builds an agent right after the flare profile tests.
+    // loaded machine for the hooks that build and start a whole agent.
     "--timeout",
     "20000",
     ...dirs.map((d) => `./${d}`),
