@@ -5,21 +5,14 @@
  * @module
  */
 import type { IntakeStore } from "./_store.ts";
+import type { SeriesContext } from "./_index.ts";
 import type { DecodedSketchPayload } from "./_protobuf.ts";
 import { apiEventAsIntakeEvent, distributionPointsOf } from "./_public.ts";
 
 /** One point of a series, with the context it came with. */
-export interface FlatPoint {
-  metric: string;
+export interface FlatPoint extends Omit<SeriesContext, "points"> {
   value: number;
   timestamp: number;
-  type: string;
-  interval: number;
-  host: string;
-  tags: string[];
-  /** `device` of a v1 series, or the `device` resource of a v2 series. */
-  device?: string;
-  source_type_name: string;
   route: string;
   seq: number;
 }
