@@ -16,7 +16,6 @@ import {
   type Span,
   type SpanEvent,
   type SpanLink,
-  type StatsPayload,
   type TraceChunk,
   type TracerPayload,
 } from "./_span.ts";
@@ -667,57 +666,6 @@ function clientStatsPayload(r: MsgpackReader): ClientStatsPayload {
         r.skip();
     }
   }
-  return p;
-}
-
-/**
- * Decodes a `/api/v0.2/stats` body (msgpack StatsPayload), as the local intake stores it.
- *
- * @example
- * ```ts
- * import { decodeStatsPayload } from "./_decode.ts";
- * const body = new Uint8Array([0x81, 0xa8, ...new TextEncoder().encode("AgentEnv"), 0xa1, 0x78]);
- * console.assert(decodeStatsPayload(body).agentEnv === "x");
- * ```
- */
-export function decodeStatsPayload(body: Uint8Array): StatsPayload {
-  const r = new MsgpackReader(body);
-  const p: StatsPayload = {
-    agentHostname: "",
-    agentEnv: "",
-    stats: [],
-    agentVersion: "",
-    clientComputed: false,
-    splitPayload: false,
-  };
-  const fields = r.mapLen();
-  for (let f = 0; f < fields; f++) {
-    switch (fold(r.str())) {
-      case "agenthostname":
-        p.agentHostname = r.str();
-        break;
-      case "agentenv":
-        p.agentEnv = r.str();
-        break;
-      case "stats": {
-        const n = r.arrayLen();
-        for (let i = 0; i < n; i++) p.stats.push(clientStatsPayload(r));
-        break;
-      }
-      case "agentversion":
-        p.agentVersion = r.str();
-        break;
-      case "clientcomputed":
-        p.clientComputed = r.bool();
-        break;
-      case "splitpayload":
-        p.splitPayload = r.bool();
-        break;
-      default:
-        r.skip();
-    }
-  }
-  checkDone(r);
   return p;
 }
 

@@ -27,7 +27,6 @@ export {
   decodeTracesV05,
 } from "./_decode.ts";
 export { decodeTracesJson } from "./_decode_json.ts";
-export { decodeStatsPayload } from "./_decode.ts";
 export { encodeAgentPayload } from "./_proto.ts";
 export { encodeStatsPayload, MAX_STATS_ENTRIES, splitStatsPayload } from "./_stats_payload.ts";
 export {

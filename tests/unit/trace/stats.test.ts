@@ -4,7 +4,6 @@ import { configDefaults } from "../../../src/config/mod.ts";
 import { Registry } from "../../../src/telemetry/registry.ts";
 import {
   type ClientHints,
-  decodeStatsPayload,
   emptyTracerPayload,
   encodeStatsPayload,
   type Span,
@@ -14,7 +13,35 @@ import {
 } from "../../../src/trace/mod.ts";
 import { Concentrator, DEFAULT_PEER_TAGS } from "../../../src/trace/_stats.ts";
 import { MsgpackReader } from "../../../src/trace/_msgpack.ts";
+import { decodeMsgpack } from "../../../src/intake/_traces.ts";
 import { decodeSketchPb, span } from "./_helpers.ts";
+
+/** A StatsPayload as the intake's generic msgpack reader gives it: the fields this test reads. */
+interface WireStatsPayload {
+  AgentHostname: string;
+  ClientComputed: boolean;
+  Stats: Array<{
+    Env: string;
+    Hostname: string;
+    Lang: string;
+    Stats: Array<{
+      Start: string;
+      Duration: number;
+      Stats: Array<{
+        Service: string;
+        Name: string;
+        Resource: string;
+        Hits: number;
+        Errors: number;
+        TopLevelHits: number;
+        Duration: number;
+        IsTraceRoot: number;
+        OkSummary: string;
+        ErrorSummary: string;
+      }>;
+    }>;
+  }>;
+}
 
 const HINTS: ClientHints = {
   computedTopLevel: false,
@@ -124,30 +151,31 @@ describe("stats computed by TraceProcessor", () => {
     nowMs = NOW_MS;
     const out = processor.flushStats(false);
     assert.ok(out, "the bucket is 50 s old: it must be flushed");
-    // Through the wire format and back, as the intake would read it.
-    const decoded = decodeStatsPayload(encodeStatsPayload(out));
-    assert.equal(decoded.agentHostname, "agent-host");
-    assert.equal(decoded.clientComputed, false);
-    assert.equal(decoded.stats.length, 1);
-    const [payload] = decoded.stats;
-    assert.equal(payload.env, "prod");
-    assert.equal(payload.hostname, "agent-host");
-    assert.equal(payload.lang, "nodejs");
-    assert.equal(payload.stats.length, 1);
-    assert.equal(payload.stats[0].start, T0);
-    assert.equal(payload.stats[0].duration, 10n * SEC);
-    const groups = payload.stats[0].stats;
+    // Through the wire format, read back by the local intake's own msgpack reader (Go's field
+    // names; integers past 2^53 as decimal strings, binary as base64).
+    const decoded = decodeMsgpack(encodeStatsPayload(out)) as WireStatsPayload;
+    assert.equal(decoded.AgentHostname, "agent-host");
+    assert.equal(decoded.ClientComputed, false);
+    assert.equal(decoded.Stats.length, 1);
+    const [payload] = decoded.Stats;
+    assert.equal(payload.Env, "prod");
+    assert.equal(payload.Hostname, "agent-host");
+    assert.equal(payload.Lang, "nodejs");
+    assert.equal(payload.Stats.length, 1);
+    assert.equal(payload.Stats[0].Start, String(T0));
+    assert.equal(payload.Stats[0].Duration, Number(10n * SEC));
+    const groups = payload.Stats[0].Stats;
     assert.equal(groups.length, expected.size);
     for (const g of groups) {
-      const e = expected.get(`${g.service}|${g.name}|${g.resource}`);
-      assert.ok(e, `unexpected group ${g.service} ${g.name} ${g.resource}`);
-      assert.equal(g.hits, e.hits, `hits of ${g.resource}`);
-      assert.equal(g.errors, e.errors, `errors of ${g.resource}`);
-      assert.equal(g.topLevelHits, e.topLevelHits);
-      assert.equal(g.duration, e.duration, `duration of ${g.resource}`);
-      assert.equal(g.isTraceRoot, g.service === "web" ? 1 : 2);
-      for (const [bytes, values] of [[g.okSummary, e.ok], [g.errorSummary, e.err]] as const) {
-        const sketch = decodeSketchPb(bytes);
+      const e = expected.get(`${g.Service}|${g.Name}|${g.Resource}`);
+      assert.ok(e, `unexpected group ${g.Service} ${g.Name} ${g.Resource}`);
+      assert.equal(g.Hits, e.hits, `hits of ${g.Resource}`);
+      assert.equal(g.Errors, e.errors, `errors of ${g.Resource}`);
+      assert.equal(g.TopLevelHits, e.topLevelHits);
+      assert.equal(g.Duration, e.duration, `duration of ${g.Resource}`);
+      assert.equal(g.IsTraceRoot, g.Service === "web" ? 1 : 2);
+      for (const [b64, values] of [[g.OkSummary, e.ok], [g.ErrorSummary, e.err]] as const) {
+        const sketch = decodeSketchPb(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
         // Sketches hold each span once, unweighted.
         assert.equal(sketch.count, values.length);
         if (values.length === 0) continue;
@@ -158,14 +186,14 @@ describe("stats computed by TraceProcessor", () => {
           // 1 % from the sketch, 0.1 % from the 10-bit trim of durations before insertion.
           assert.ok(
             Math.abs(got - actual) <= actual * 0.011,
-            `p${q * 100} of ${g.resource}: ${got} vs ${actual}`,
+            `p${q * 100} of ${g.Resource}: ${got} vs ${actual}`,
           );
         }
       }
     }
     // 100 roots + 300 db spans counted; the 600 internal spans are not.
     assert.equal(
-      groups.reduce((a, g) => a + g.hits, 0),
+      groups.reduce((a, g) => a + g.Hits, 0),
       [...expected.values()].reduce((a, e) => a + e.hits, 0),
     );
     assert.equal(processor.flushStats(true), null, "nothing is left after the flush");
