@@ -16,8 +16,15 @@ const ROOT = resolve(import.meta.dirname, "..");
 /** Where the tools go; tests look there. */
 export const TOOLS_BIN = join(ROOT, ".tools", "bin");
 
-/** The Go tools, at pinned versions. */
-const GO_TOOLS = [
+/** A Go command at a pinned version. */
+export interface GoTool {
+  name: string;
+  module: string;
+  version: string;
+}
+
+/** The Go tools the tests need. */
+const GO_TOOLS: GoTool[] = [
   {
     name: "aws-lambda-rie",
     module: "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie",
@@ -25,28 +32,34 @@ const GO_TOOLS = [
   },
 ];
 
+/**
+ * Builds `tool` into TOOLS_BIN with `go install` unless it is there already (or `force`).
+ * Returns the binary's path, or undefined (with the reason on stderr) when it cannot be built.
+ */
+export function goInstall(tool: GoTool, force = false): string | undefined {
+  mkdirSync(TOOLS_BIN, { recursive: true });
+  const bin = join(TOOLS_BIN, tool.name);
+  if (existsSync(bin) && !force) return bin;
+  const go = Bun.spawnSync({
+    cmd: ["go", "install", `${tool.module}@${tool.version}`],
+    env: { ...process.env, GOBIN: TOOLS_BIN, CGO_ENABLED: "0" },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (go.exitCode !== 0 || !existsSync(bin)) {
+    console.error(`${tool.name}: go install ${tool.module}@${tool.version} failed`);
+    return undefined;
+  }
+  return bin;
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({ options: { force: { type: "boolean", default: false } } });
-  mkdirSync(TOOLS_BIN, { recursive: true });
   let failed = false;
   for (const tool of GO_TOOLS) {
-    const bin = join(TOOLS_BIN, tool.name);
-    if (existsSync(bin) && !values.force) {
-      console.log(`${tool.name}: ${bin} (already built; --force rebuilds)`);
-      continue;
-    }
-    const go = Bun.spawnSync({
-      cmd: ["go", "install", `${tool.module}@${tool.version}`],
-      env: { ...process.env, GOBIN: TOOLS_BIN, CGO_ENABLED: "0" },
-      stdout: "inherit",
-      stderr: "inherit",
-    });
-    if (go.exitCode !== 0 || !existsSync(bin)) {
-      console.error(`${tool.name}: go install ${tool.module}@${tool.version} failed`);
-      failed = true;
-      continue;
-    }
-    console.log(`${tool.name}: ${bin} (${tool.version})`);
+    const bin = goInstall(tool, values.force);
+    if (bin) console.log(`${tool.name}: ${bin} (${tool.version})`);
+    else failed = true;
   }
   process.exit(failed ? 1 : 0);
 }
