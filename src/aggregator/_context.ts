@@ -11,6 +11,8 @@
  * combinations of few distinct tags (env, service, endpoint…), so most strings are shared.
  */
 
+import { tagSetSlot } from "../metrics/shared_tags.ts";
+
 let lo = 0;
 let hi = 0;
 
@@ -43,6 +45,19 @@ let tagsHi = 0;
 
 /** Order-independent hash of the distinct tags (XOR of each distinct tag's hash). */
 function tagSetHash(tags: readonly string[]): void {
+  const slot = tagSetSlot(tags);
+  if (slot === undefined) return hashTags(tags);
+  if (!slot.done) {
+    hashTags(tags);
+    slot.lo = tagsLo;
+    slot.hi = tagsHi;
+    slot.done = true;
+  }
+  tagsLo = slot.lo;
+  tagsHi = slot.hi;
+}
+
+function hashTags(tags: readonly string[]): void {
   let x = 0;
   let y = 0;
   const n = tags.length;

@@ -14,6 +14,7 @@ import {
   type ServiceCheck,
   type ServiceCheckStatus,
 } from "../metrics/model.ts";
+import { shareTags } from "../metrics/shared_tags.ts";
 import { dogstatsdParserEvents, type Registry } from "../telemetry/mod.ts";
 import { ByteCache, find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
 import { ErrorRing, type MessageKind, type ParseErrorCode } from "./_errors.ts";
@@ -250,7 +251,9 @@ export class DogStatsDParser {
       const parsed = this.#tail(buf, pipe, to);
       if (typeof parsed === "string") return parsed;
       tail = parsed;
-      if (tail.timestamp === 0) this.#tails.set(buf, pipe, to, tail);
+      // A stored tail's tags serve every later line of the context: shared, their hash is
+      // kept (a tail that is not stored would pay for the mark and never use it).
+      if (tail.timestamp === 0 && this.#tails.set(buf, pipe, to, tail)) shareTags(tail.tags);
     }
     const { type, tags, host, sampleRate, timestamp, unit } = tail;
     const name = this.#name(this.#interner.get(buf, from, colon));

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { contextKey, Interner, sortUniq } from "../../../src/aggregator/_context.ts";
+import { shareTags } from "../../../src/metrics/shared_tags.ts";
 
 describe("contextKey", () => {
   it("contextKey ignores tag order and duplicate tags", () => {
@@ -22,6 +23,19 @@ describe("contextKey", () => {
     ];
     assert.equal(new Set(keys).size, keys.length);
     assert.ok(keys.every((k) => Number.isSafeInteger(k) && k >= 0));
+  });
+
+  it("a shared tags array keys as its content does; an unshared array refilled is rehashed", () => {
+    const shared = shareTags(["b:2", "a:1"]);
+    assert.throws(() => (shared as string[]).push("c:3"), TypeError);
+    const expected = contextKey("m", "h", ["a:1", "b:2"]);
+    assert.equal(contextKey("m", "h", shared), expected); // first use fills the slot
+    assert.equal(contextKey("m", "h", shared), expected); // later uses read it
+    const mine = ["a:1", "b:2"];
+    assert.equal(contextKey("m", "h", mine), expected);
+    mine[1] = "b:3"; // a caller refilling its own array gets a new context
+    assert.equal(contextKey("m", "h", mine), contextKey("m", "h", ["a:1", "b:3"]));
+    assert.notEqual(contextKey("m", "h", mine), expected);
   });
 
   it("contextKey has no collision among 200,000 typical contexts", () => {

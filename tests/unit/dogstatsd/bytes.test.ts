@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ByteCache,
+  hashBytes,
   Interner,
   parseFloatBytes,
   parseIntBytes,
@@ -75,4 +76,22 @@ test("an adaptive ByteCache stops looking up after mostly misses, then probes ag
   assert.equal(c.get(seen, 0, seen.length), undefined); // bypassed although stored
   for (let n = 0; n < 16_383; n++) c.get(seen, 0, seen.length);
   assert.equal(c.get(seen, 0, seen.length), 5); // probing again
+});
+
+test("hashBytes depends on the bytes only, not on where they sit, and sees every byte", () => {
+  const text = "|c|#env:prod,service:web,ctx:12";
+  const alone = enc.encode(text);
+  // The same bytes inside a bigger packet, at an odd offset, through a view with a byteOffset.
+  const packet = enc.encode(`xyz${text}\n`).subarray(1);
+  for (let len = 0; len <= text.length; len++) {
+    assert.equal(hashBytes(packet, 2, 2 + len), hashBytes(alone, 0, len), `length ${len}`);
+  }
+  const seen = new Set<number>();
+  for (let i = 0; i < alone.length; i++) {
+    const changed = alone.slice();
+    changed[i] ^= 1;
+    seen.add(hashBytes(changed, 0, changed.length));
+  }
+  seen.add(hashBytes(alone, 0, alone.length));
+  assert.equal(seen.size, alone.length + 1);
 });
