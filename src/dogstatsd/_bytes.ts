@@ -41,7 +41,12 @@ const FLOAT_SYNTAX = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)
  * Parses `buf[from, to)` as Go's `strconv.ParseFloat` would for decimal input (`1e3`, `NaN`,
  * `Inf`, `-infinity`); returns undefined when the text is not a float or overflows.
  */
-export function parseFloatBytes(buf: Uint8Array, from: number, to: number): number | undefined {
+export function parseFloatBytes(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+  packet?: PacketText,
+): number | undefined {
   // Fast path: [sign] digits [. digits] with at most 15 significant digits, so the mantissa is
   // exact and one correctly rounded division by an exact power of ten gives the same double
   // as a full decimal conversion.
@@ -71,10 +76,31 @@ export function parseFloatBytes(buf: Uint8Array, from: number, to: number): numb
     }
     // Plain decimal syntax, too long to be exact in a double: let the engine round it. Past
     // ~309 digits that is Infinity, which Go reports as a range error.
-    const v = Number(singleByte.decode(buf.subarray(from, to)));
+    const v = Number(packet ? packet.slice(from, to) : singleByte.decode(buf.subarray(from, to)));
     return Number.isFinite(v) ? v : undefined;
   }
   return parseFloatSlow(decode(buf, from, to));
+}
+
+/**
+ * One packet as a single-byte string, decoded on first use. Values of 16 and more digits (what
+ * JS clients send for `0.1 + 0.2`) need the engine's rounding: a slice of one decode per packet
+ * costs about half of a subarray and a decode per value (40 against 90 ns, measured in Bun).
+ * Only ASCII ranges are sliced, where the single-byte decoder maps each byte to itself.
+ */
+export class PacketText {
+  #buf: Uint8Array = new Uint8Array(0);
+  #text: string | undefined;
+  /** Starts a new packet (the caller's buffer may be refilled between packets). */
+  reset(buf: Uint8Array): void {
+    this.#buf = buf;
+    this.#text = undefined;
+  }
+  /** The characters of the ASCII range `[from, to)` of the packet. */
+  slice(from: number, to: number): string {
+    this.#text ??= singleByte.decode(this.#buf);
+    return this.#text.slice(from, to);
+  }
 }
 
 function parseFloatSlow(text: string): number | undefined {

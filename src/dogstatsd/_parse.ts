@@ -16,7 +16,15 @@ import {
 } from "../metrics/model.ts";
 import { shareTags } from "../metrics/shared_tags.ts";
 import { dogstatsdParserEvents, type Registry } from "../telemetry/mod.ts";
-import { ByteCache, find, Interner, parseFloatBytes, parseIntBytes, startsWith } from "./_bytes.ts";
+import {
+  ByteCache,
+  find,
+  Interner,
+  PacketText,
+  parseFloatBytes,
+  parseIntBytes,
+  startsWith,
+} from "./_bytes.ts";
 import { ErrorRing, type MessageKind, type ParseErrorCode } from "./_errors.ts";
 import { DEFAULT_MAX_TAGS, DEFAULT_NAMESPACE_EXCLUDE } from "../config/keys/dogstatsd.ts";
 
@@ -124,6 +132,8 @@ export class DogStatsDParser {
   readonly #maxTags: number;
   /** Namespaced names, so the concatenation happens once per name, not per sample. */
   readonly #namespaced = new Map<string, string>();
+  /** The packet being parsed, as text for the values that need it. */
+  readonly #packet = new PacketText();
   /** Host found by the last #tags call. */
   #host = "";
 
@@ -169,6 +179,7 @@ export class DogStatsDParser {
    * and counted as unterminated.
    */
   parsePacket(buf: Uint8Array, out: ParsedItems, eolRequired = false): void {
+    this.#packet.reset(buf);
     const len = buf.length;
     let pos = 0;
     while (pos < len) {
@@ -180,7 +191,7 @@ export class DogStatsDParser {
         if (nl < 0 && eolRequired) {
           this.#c.unterminatedMetricErrors.inc();
           this.#fail("metric", "unterminated", buf, pos, end);
-        } else this.parseMessage(buf, pos, end, out);
+        } else this.#message(buf, pos, end, out);
       }
       pos = next;
     }
@@ -188,6 +199,11 @@ export class DogStatsDParser {
 
   /** Parses one message `buf[from, to)` (no newline) into `out`; false if it was rejected. */
   parseMessage(buf: Uint8Array, from: number, to: number, out: ParsedItems): boolean {
+    this.#packet.reset(buf);
+    return this.#message(buf, from, to, out);
+  }
+
+  #message(buf: Uint8Array, from: number, to: number, out: ParsedItems): boolean {
     if (startsWith(buf, from, to, EVENT_PREFIX)) {
       const r = this.#event(buf, from, to);
       if (typeof r === "string") return this.#fail("event", r, buf, from, to);
@@ -276,7 +292,7 @@ export class DogStatsDParser {
       let ve = find(buf, COLON, v, pipe);
       if (ve < 0) ve = pipe;
       if (ve > v) { // `1::2` skips the empty item
-        const value = parseFloatBytes(buf, v, ve);
+        const value = parseFloatBytes(buf, v, ve, this.#packet);
         if (value === undefined || !Number.isFinite(value)) {
           out.length = first;
           return value === undefined ? "bad_value" : "non_finite_value";
