@@ -281,8 +281,11 @@ export class EnhancedMetrics {
               add("response_latency", s.durationMs);
             }
           }
-          if (r.status === "timeout") add("timeouts", 1);
-          else if (r.status === "error" || r.status === "failure") add("errors", 1);
+          // A timeout is an error too, as in the Datadog extension (timeouts and errors).
+          if (r.status === "timeout") {
+            add("timeouts", 1);
+            add("errors", 1);
+          } else if (r.status === "error" || r.status === "failure") add("errors", 1);
           if (r.errorType === "Runtime.OutOfMemory") outOfMemory(String(r.requestId));
           break;
         }

@@ -89,6 +89,7 @@ describe("enhanced metrics from telemetry", () => {
       "aws.lambda.enhanced.errors",
       "aws.lambda.enhanced.out_of_memory",
       "aws.lambda.enhanced.timeouts",
+      "aws.lambda.enhanced.errors",
     ]);
   });
 });
