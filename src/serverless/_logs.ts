@@ -39,6 +39,8 @@ export interface LambdaLogsSettings {
   rules: ProcessingRule[];
   /** The global `tags` (`DD_TAGS`). */
   tags: string[];
+  /** `logs_config.max_message_size_bytes`: longer function lines are cut, as other sources'. */
+  maxMessageSize: number;
   /** Settings not understood, to be logged. */
   warnings: string[];
 }
@@ -91,6 +93,7 @@ export function lambdaLogsSettings(config: Config, env: LambdaEnv): LambdaLogsSe
     reportLine: config.enhanced_metrics,
     rules,
     tags: config.tags,
+    maxMessageSize: config.logs_config.max_message_size_bytes,
     warnings,
   };
 }
@@ -271,8 +274,10 @@ export class LambdaLogs {
       this.stats.unreadable++;
       return;
     }
-    const text = raw.replace(/\r?\n$/, "");
+    const whole = raw.replace(/\r?\n$/, "");
+    const text = cutToBytes(whole, this.#o.settings.maxMessageSize);
     if (text === "") return;
+    if (text !== whole) this.#source.info.truncated++;
     let status: string;
     let id = "";
     if (typeof record === "object") {
@@ -325,4 +330,14 @@ export class LambdaLogs {
     this.#source.info.bytesRead += m.rawBytes;
     this.#o.output!(m);
   }
+}
+
+/** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
+export function cutToBytes(text: string, max: number): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= max) return text;
+  let end = max;
+  // Step back over continuation bytes (10xxxxxx) so a character is not split.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
 }

@@ -195,6 +195,9 @@ export function functionArn(i: FunctionInfo): string {
 export class EnhancedMetrics {
   readonly #info: FunctionInfo;
   #coldStart = true;
+  /** `platform.start` events seen, and the request id of the first: the cold one. */
+  #starts = 0;
+  #coldId = "";
   readonly #runtimeDone = new Map<string, number>();
   #initDurationMs: number | undefined;
   /** The request id of the last `platform.start`: whose a record without one is. */
@@ -224,8 +227,15 @@ export class EnhancedMetrics {
   }
 
   /** The tags every enhanced metric carries. */
-  tags(): string[] {
-    return [...this.functionTags(), `cold_start:${this.#coldStart}`];
+  tags(requestId = ""): string[] {
+    return [...this.functionTags(), `cold_start:${this.#isCold(requestId)}`];
+  }
+
+  /** Whether `requestId`'s invocation is the first after init (without one: the current). */
+  #isCold(requestId: string): boolean {
+    if (this.#starts === 0) return true;
+    if (requestId && this.#coldId) return requestId === this.#coldId;
+    return this.#starts === 1 && this.#coldStart;
   }
 
   /** The `invocations` sample of one INVOKE, for when the Telemetry API is not there. */
@@ -236,12 +246,13 @@ export class EnhancedMetrics {
   /** The samples `events` give. */
   samples(events: TelemetryEvent[]): MetricSample[] {
     const out: MetricSample[] = [];
+    let id = "";
     const add = (name: string, value: number) =>
       out.push({
         name: `aws.lambda.enhanced.${name}`,
         value,
         type: "distribution",
-        tags: this.tags(),
+        tags: this.tags(id),
         host: "",
         sampleRate: 1,
         timestamp: 0,
@@ -262,6 +273,10 @@ export class EnhancedMetrics {
       }
       const r = (e?.record ?? {}) as Record<string, unknown>;
       const m = (r.metrics ?? {}) as Record<string, number>;
+      id = typeof r.requestId === "string" ? r.requestId : "";
+      if (e?.type === "platform.start") {
+        if (this.#starts++ === 0) this.#coldId = id;
+      }
       switch (e?.type) {
         case "platform.initReport":
           if (typeof m.durationMs === "number") this.#initDurationMs = m.durationMs;
@@ -281,8 +296,11 @@ export class EnhancedMetrics {
               add("response_latency", s.durationMs);
             }
           }
-          if (r.status === "timeout") add("timeouts", 1);
-          else if (r.status === "error" || r.status === "failure") add("errors", 1);
+          // A timeout is an error too, as in the Datadog extension (timeouts and errors).
+          if (r.status === "timeout") {
+            add("timeouts", 1);
+            add("errors", 1);
+          } else if (r.status === "error" || r.status === "failure") add("errors", 1);
           if (r.errorType === "Runtime.OutOfMemory") outOfMemory(String(r.requestId));
           break;
         }
@@ -303,13 +321,13 @@ export class EnhancedMetrics {
             outOfMemory(String(r.requestId));
           }
           const initMs = m.initDurationMs ?? this.#initDurationMs;
-          if (typeof initMs === "number" && this.#coldStart) add("init_duration", initMs);
+          if (typeof initMs === "number" && this.#isCold(id)) add("init_duration", initMs);
           const done = this.#runtimeDone.get(String(r.requestId));
           if (done !== undefined) {
             add("post_runtime_duration", m.durationMs - done);
             this.#runtimeDone.delete(String(r.requestId));
           }
-          this.#coldStart = false;
+          if (!id || id === this.#coldId) this.#coldStart = false;
           break;
         }
       }

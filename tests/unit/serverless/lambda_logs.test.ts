@@ -346,3 +346,23 @@ describe("out of memory (EnhancedMetrics, the one place)", () => {
     );
   });
 });
+
+describe("LambdaLogs max_message_size_bytes", () => {
+  it("cuts function lines to logs_config.max_message_size_bytes, not inside a character", () => {
+    const { logs, lines } = collect({ maxMessageSize: 10 });
+    logs.handle(at(
+      [0, "platform.start", { requestId: "r1" }],
+      [1, "function", "abcdefghijklmnop\n"],
+      [2, "function", "short\n"],
+      [3, "function", "abcdefghi€xyz"],
+    ));
+    const fn = lines().filter((l) => !String(l[0]).startsWith("START"));
+    assert.deepEqual(fn.map((l) => l[0]), ["abcdefghij", "short", "abcdefghi"]);
+  });
+
+  it("takes the size from the config", () => {
+    const c = configDefaults();
+    c.logs_config.max_message_size_bytes = 64;
+    assert.equal(lambdaLogsSettings(c, {}).maxMessageSize, 64);
+  });
+});

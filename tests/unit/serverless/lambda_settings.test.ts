@@ -50,6 +50,7 @@ describe("lambdaSettings", () => {
       logs: {
         enabled: true,
         types: ["platform", "function", "extension"],
+        maxMessageSize: 64,
         reportLine: true,
         rules: [],
         tags: [],

@@ -62,7 +62,7 @@ describe("enhanced metrics from telemetry", () => {
     assert.equal(got.init_duration, 200);
     assert.equal(got.max_memory_used, 70);
     assert.ok(Math.abs(got.estimated_cost - (0.1 * 0.0000166667 + 0.0000002)) < 1e-15);
-    const second = m.samples(invocation);
+    const second = m.samples(JSON.parse(JSON.stringify(invocation).replaceAll('"r1"', '"r2"')));
     assert.ok(second.every((s) => s.tags.includes("cold_start:false")));
     assert.ok(!second.some((s) => s.name.endsWith("init_duration")));
   });
@@ -89,6 +89,7 @@ describe("enhanced metrics from telemetry", () => {
       "aws.lambda.enhanced.errors",
       "aws.lambda.enhanced.out_of_memory",
       "aws.lambda.enhanced.timeouts",
+      "aws.lambda.enhanced.errors",
     ]);
   });
 });
@@ -123,5 +124,24 @@ describe("telemetry listener", () => {
     } finally {
       await l.close();
     }
+  });
+});
+
+describe("EnhancedMetrics cold_start", () => {
+  it("tags only the first invocation's metrics cold_start:true, even when batches interleave", () => {
+    const m = new EnhancedMetrics(info);
+    const cold = (s: { tags: string[] }) => s.tags.find((t) => t.startsWith("cold_start:"));
+    const got = m.samples([
+      { time: "t", type: "platform.start", record: { requestId: "a" } },
+      { time: "t", type: "platform.start", record: { requestId: "b" } },
+      { time: "t", type: "platform.runtimeDone", record: { requestId: "a", status: "error" } },
+      { time: "t", type: "platform.runtimeDone", record: { requestId: "b", status: "error" } },
+    ]).map(cold);
+    assert.deepEqual(got, [
+      "cold_start:true",
+      "cold_start:false",
+      "cold_start:true",
+      "cold_start:false",
+    ]);
   });
 });
