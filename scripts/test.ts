@@ -7,7 +7,8 @@
  *      venv the Python check tests use (scripts/pyenv.ts)
  *   4. the runtime-agnostic suite under Deno (tests/unit)
  *   5. the JSDoc examples under Deno (`deno test --doc`: mod.ts, src, cli)
- *   6. build the linux-x64 binary and run the e2e tests against it (tests/e2e)
+ *   6. build the pinned tools (scripts/tools.ts) and the linux-x64 binary, and run the e2e tests
+ *      against it (tests/e2e)
  *
  * A check step counts as one test; a suite counts its leaf tests (read from JUnit reports).
  * The last line is `N passed, N failed`; the exit code is 1 when anything failed.
@@ -160,6 +161,8 @@ if (!only || only === "doc") {
   ], report);
 }
 if (!only || only === "e2e") {
+  // Built here, not in the tests' hooks: on a new machine the Go build outlasts a hook's 5 s.
+  check("tools", [join(BIN, "bun"), "scripts/tools.ts"]);
   if (check("build linux-x64", [join(BIN, "bun"), "scripts/build.ts", "--target", "linux-x64"])) {
     const report = join(reports, "e2e.xml");
     suite(

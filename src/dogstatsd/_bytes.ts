@@ -3,7 +3,8 @@
  * They work on ranges of one packet buffer so that a packet never becomes one big string.
  */
 
-const utf8 = new TextDecoder();
+// ignoreBOM keeps a leading U+FEFF: a tag that is only a BOM is a tag, not an empty one.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const singleByte = new TextDecoder("latin1");
 
 /** Index of `byte` in `buf[from, to)`, or -1. Bounded on purpose: `Uint8Array.indexOf` would

@@ -50,7 +50,7 @@ describe("lambdaSettings", () => {
       logs: {
         enabled: true,
         types: ["platform", "function", "extension"],
-        maxMessageSize: 64,
+        maxMessageSize: 256_000,
         reportLine: true,
         rules: [],
         tags: [],
