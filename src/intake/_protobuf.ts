@@ -21,7 +21,8 @@ export class ProtobufError extends Error {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a string's leading U+FEFF: it is data the agent sent, not a byte order mark.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** A cursor over one message's bytes. */
 export class Reader {

@@ -462,7 +462,7 @@ export function decodeAgentPayload(buf: Uint8Array): DecodedAgentPayload {
  */
 export function decodeMsgpack(buf: Uint8Array): unknown {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let pos = 0;
   const need = (n: number) => {
     if (pos + n > buf.length) throw new ProtobufError("msgpack body ends early");

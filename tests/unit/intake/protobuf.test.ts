@@ -19,6 +19,13 @@ const series = {
 };
 
 describe("decodeMetricPayload()", () => {
+  it("keeps a string that starts with U+FEFF as sent (a tag, not a byte order mark)", () => {
+    const bytes = encode(MetricPayload, {
+      series: [{ metric: "m", type: 1, tags: ["\uFEFF", "\uFEFFenv:dev"], points: [{ value: 1 }] }],
+    });
+    assert.deepEqual(decodeMetricPayload(bytes).series[0].tags, ["\uFEFF", "\uFEFFenv:dev"]);
+  });
+
   it("decodes every field protobufjs encodes from the spec's definition", () => {
     const bytes = encode(MetricPayload, {
       series: [series, { metric: "outpost.test.count", type: 1, points: [{ value: 3 }] }],
