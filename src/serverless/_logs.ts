@@ -332,12 +332,16 @@ export class LambdaLogs {
   }
 }
 
+const decoder = new TextDecoder();
+
 /** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
 export function cutToBytes(text: string, max: number): string {
-  const bytes = new TextEncoder().encode(text);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most lines are short enough not to be encoded.
+  if (text.length * 3 <= max) return text;
+  const bytes = ENCODER.encode(text);
   if (bytes.length <= max) return text;
   let end = max;
   // Step back over continuation bytes (10xxxxxx) so a character is not split.
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return new TextDecoder().decode(bytes.subarray(0, end));
+  return decoder.decode(bytes.subarray(0, end));
 }

@@ -361,8 +361,9 @@ describe("LambdaLogs max_message_size_bytes", () => {
   });
 
   it("takes the size from the config", () => {
-    const c = configDefaults();
-    c.logs_config.max_message_size_bytes = 64;
+    // A copy: the defaults are shared by every test in the process.
+    const d = configDefaults();
+    const c = { ...d, logs_config: { ...d.logs_config, max_message_size_bytes: 64 } };
     assert.equal(lambdaLogsSettings(c, {}).maxMessageSize, 64);
   });
 });
