@@ -56,6 +56,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import("./hostname.ts")).hostname,
   },
   {
+    name: "launch-gui",
+    summary: "Print (and open) a one-time login link to the agent's web console",
+    load: async () => (await import("./launch_gui.ts")).launchGui,
+  },
+  {
     name: "stop",
     summary: "Ask the running agent to stop",
     load: async () => (await import("./stop.ts")).stop,

@@ -21,6 +21,7 @@ import type { ChecksSettings } from "./checks/mod.ts";
 import type { ConfdResult, Loader } from "./checks/_types.ts";
 import type { StatusCollector } from "./status/mod.ts";
 import type { HostMetadata, HostnameInfo } from "./metadata/mod.ts";
+import type { IntakeComponent } from "./intake/mod.ts";
 
 /** The run record in `run_path`: tells at the next start that a run was killed. */
 export const RUN_RECORD_FILE = "outpost_run.json";
@@ -273,14 +274,17 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
 
   const exposed = cmdHostWarning(config.cmd_host, config.cmd_port);
   if (exposed) log.warn(exposed);
-  const [apiMod, flareMod, metadataMod, statusMod, checksMod, checksWiring] = await Promise.all([
-    import("./api/mod.ts"),
-    import("./flare/mod.ts"),
-    import("./metadata/mod.ts"),
-    import("./status/mod.ts"),
-    import("./checks/mod.ts"),
-    import("./checks/_wiring.ts"),
-  ]);
+  const [apiMod, flareMod, metadataMod, statusMod, checksMod, checksWiring, consoleMod] =
+    await Promise.all([
+      import("./api/mod.ts"),
+      import("./flare/mod.ts"),
+      import("./metadata/mod.ts"),
+      import("./status/mod.ts"),
+      import("./checks/mod.ts"),
+      import("./checks/_wiring.ts"),
+      // The console's module (and its embedded assets) is not even loaded when it is off.
+      config.gui_port === -1 ? null : import("./console/mod.ts"),
+    ]);
   const token = apiMod.ensureAuthToken(apiMod.authTokenPath(config, ctx.configFile));
   try {
     flareMod.recordVersion(config.run_path, BUILD.version);
@@ -351,12 +355,14 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
         hostname: hostname.hostname,
       }),
     loadConfigs: () => (ctx.checks?.loadConfigs ?? checksWiring.loadConfigs)(checksConfig),
+    runLoaders: () => checksWiring.defaultLoaders(),
   });
   status.register(checks.component.statusProvider);
   status.register(
     logs ? logs.component.statusProvider : logsMod!.logsStatusProvider(registry, null),
   );
   if (trace) status.register(trace.component.statusProvider);
+  const consoleSessions = consoleMod && new consoleMod.Sessions();
   const api = apiMod.buildApi(apiMod.apiSettings(config), {
     runtime,
     token,
@@ -368,8 +374,31 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       checks.component.apiArea,
       dsdMod!.dogstatsdApiArea(dogstatsd?.component ?? null, join(config.run_path, "dsd_capture")),
       ...(logs ? [logs.component.apiArea] : []),
+      ...(consoleMod && consoleSessions ? [consoleMod.consoleApiArea(consoleSessions)] : []),
     ],
   });
+  const consoleSettings = consoleMod?.consoleSettings(config);
+  const gui = consoleMod && consoleSessions && consoleSettings &&
+    consoleMod.buildConsole(consoleSettings, {
+      runtime,
+      logger,
+      sessions: consoleSessions,
+      token,
+      hostname: hostname.hostname,
+      agentApi: (req) => api.component.app.fetch(req),
+      intakeUrl: ctx.intake ? (ctx.intake.component as IntakeComponent).url : null,
+      fleet: async (req) =>
+        runtime.fetchUnix((await import("./fleet/mod.ts")).socketPath(config.run_path), req),
+      sendFlare: (path, { caseId, email }) =>
+        flareMod.sendFlare(path, flareMod.flareBaseUrl(config, BUILD.agentVersion), {
+          apiKey: config.api_key,
+          caseId,
+          email,
+          hostname: flareMod.cleanHostname(hostname.hostname),
+          agentVersion: BUILD.agentVersion,
+          fetch: http.fetch,
+        }),
+    });
   const expvar = statusMod.buildExpvar(statusMod.expvarSettings(config), {
     runtime,
     registry,
@@ -401,6 +430,8 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
   if (logs) built.push(logs);
   if (dogstatsd) built.push(dogstatsd);
   if (trace) built.push(trace);
-  built.push(api, expvar, hostMetadata);
+  built.push(api, expvar);
+  if (gui) built.push(gui);
+  built.push(hostMetadata);
   return agent;
 }

@@ -82,6 +82,8 @@ export interface AgentApiClient {
   health(): Promise<HealthReport>;
   /** `GET /agent/hostname`: the host name the running agent reports under. */
   hostname(): Promise<string>;
+  /** `GET /agent/gui/intent`: a one-time login code for the web console. */
+  guiIntent(): Promise<string>;
   /** `POST /agent/stop`: asks the agent to stop; resolves once it has accepted. */
   stop(): Promise<void>;
   /** `GET /agent/dogstatsd-stats`: samples per metric context (needs `dogstatsd_stats_enable`). */
@@ -357,6 +359,10 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     return getJson("/agent/hostname", (x): x is string => typeof x === "string", "a string");
   }
 
+  async function guiIntent(): Promise<string> {
+    return (await call("GET", "/agent/gui/intent")).body.trim();
+  }
+
   async function stop(): Promise<void> {
     await call("POST", "/agent/stop");
   }
@@ -480,6 +486,7 @@ export function agentApiClient(options: AgentApiClientOptions): AgentApiClient {
     address,
     health,
     hostname,
+    guiIntent,
     stop,
     dogstatsdStats,
     dogstatsdCapture,

@@ -17,6 +17,7 @@ import {
   queryDistributionPoints,
   queryEvents,
   queryFlares,
+  queryMetricNames,
   queryPayloads,
   querySeries,
   querySketches,
@@ -424,7 +425,14 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
     }
     return c.json(querySeries(store, { ...filterOf(c), ...range }));
   });
-  app.get("/outpost/intake/sketches", (c) => c.json(querySketches(store, filterOf(c))));
+  app.get("/outpost/intake/metrics", (c) => c.json(queryMetricNames(store)));
+  app.get("/outpost/intake/sketches", (c) => {
+    const qs = (c.req.queries("q") ?? []).map(Number);
+    if (qs.some((q) => !(q >= 0 && q <= 1))) {
+      return c.json({ errors: ['"q" must be a quantile between 0 and 1'] }, 400);
+    }
+    return c.json(querySketches(store, filterOf(c), qs));
+  });
   app.get(
     "/outpost/intake/distribution_points",
     (c) => c.json(queryDistributionPoints(store, filterOf(c))),

@@ -8,6 +8,7 @@ import type { IntakeStore } from "./_store.ts";
 import type { SeriesContext } from "./_index.ts";
 import type { DecodedSketchPayload } from "./_protobuf.ts";
 import { apiEventAsIntakeEvent, distributionPointsOf } from "./_public.ts";
+import { sketchQuantile } from "../aggregator/sketch.ts";
 
 /** One point of a series, with the context it came with. */
 export interface FlatPoint extends Omit<SeriesContext, "points"> {
@@ -70,15 +71,24 @@ export function querySeries(store: IntakeStore, filter: SeriesFilter) {
   return { metric: filter.metric ?? null, series, count: points.length, total, points };
 }
 
-/** Dogsketches of stored sketch payloads, one entry per bucket, with totals of count and sum. */
-export function querySketches(store: IntakeStore, filter: MetricFilter) {
+/**
+ * Dogsketches of stored sketch payloads, one entry per bucket, with totals of count and sum.
+ * Each quantile asked (0 ≤ q ≤ 1) is computed from the bucket's bins, within the sketch's
+ * relative error, under `quantiles` keyed by its text (`"0.99"`).
+ */
+export function querySketches(store: IntakeStore, filter: MetricFilter, quantiles: number[] = []) {
   const sketches = [];
   for (const rec of store.records({ route: "/api/beta/sketches", name: filter.metric })) {
     for (const s of (rec.content as DecodedSketchPayload).sketches) {
       if (filter.metric !== undefined && s.metric !== filter.metric) continue;
       if (!matches(s, filter)) continue;
       for (const d of s.dogsketches) {
-        sketches.push({ metric: s.metric, host: s.host, tags: s.tags, ...d, seq: rec.seq });
+        const entry = { metric: s.metric, host: s.host, tags: s.tags, ...d, seq: rec.seq };
+        if (quantiles.length === 0) sketches.push(entry);
+        else {
+          const at = Object.fromEntries(quantiles.map((q) => [String(q), sketchQuantile(d, q)]));
+          sketches.push({ ...entry, quantiles: at });
+        }
       }
     }
   }
@@ -88,6 +98,12 @@ export function querySketches(store: IntakeStore, filter: MetricFilter) {
     sum: sketches.reduce((n, d) => n + d.sum, 0),
     sketches,
   };
+}
+
+/** The names of stored metrics: of the points index, and of sketch payloads. */
+export function queryMetricNames(store: IntakeStore) {
+  const series = [...new Set(store.seriesContexts().map((c) => c.context.metric))].sort();
+  return { series, sketches: store.names("/api/beta/sketches") };
 }
 
 /** Points of `/api/v1/distribution_points`, one entry per point, with totals over the values. */

@@ -317,6 +317,14 @@ export class IntakeStore {
     }
   }
 
+  /** The distinct names stored payloads of `route` can be looked up by, sorted. */
+  names(route: string): string[] {
+    return this.#sql(
+      "SELECT DISTINCT n.name AS name FROM names n JOIN records r ON r.seq = n.seq " +
+        "WHERE r.route = ? ORDER BY n.name",
+    ).all(route).map((r) => r.name as string);
+  }
+
   /** Series contexts of the points index, of one metric or all. */
   seriesContexts(metric?: string): StoredContext[] {
     const rows = metric === undefined

@@ -14,6 +14,7 @@ import { Registry } from "../../telemetry/mod.ts";
 import { PLAIN, type Style } from "../../status/mod.ts";
 import { type ChecksSettings, Collector } from "./_collector.ts";
 import { renderInstance } from "./_status.ts";
+import { NO_CHECK } from "./_api.ts";
 import type { CheckStatsJson } from "./_stats.ts";
 
 /** Options of {@linkcode runCheckCommand}. */
@@ -187,7 +188,7 @@ export async function runCheckCommand(o: CheckCommandOptions): Promise<number> {
           for (const [loader, e] of Object.entries(byLoader)) err(`* ${loader}: ${e}`);
         }
       } else {
-        err("no valid check found");
+        err(NO_CHECK);
       }
       return 1;
     }

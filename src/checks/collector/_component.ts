@@ -7,7 +7,9 @@ import {
   type CollectorDeps,
   type ReloadResult,
 } from "./_collector.ts";
-import { checksApiArea } from "./_api.ts";
+import { type CheckRunAnswer, checksApiArea } from "./_api.ts";
+import { runCheckCommand } from "./_check_command.ts";
+import type { Loader } from "../_types.ts";
 import { collectorStatusProvider } from "./_status.ts";
 
 /** The checks subsystem as a component. */
@@ -15,7 +17,7 @@ export interface ChecksComponent extends Component {
   readonly collector: Collector;
   /** The `collector` status section. */
   readonly statusProvider: StatusProvider;
-  /** `GET /agent/config-check`, `POST /agent/checks/reload`. */
+  /** `GET /agent/config-check`, `POST /agent/checks/reload`, `POST /agent/checks/:name/run`. */
   readonly apiArea: ApiArea;
   /** Reads conf.d again (see {@linkcode Collector.reload}). */
   reload(options?: { all?: boolean }): Promise<ReloadResult>;
@@ -52,9 +54,32 @@ export interface ChecksComponent extends Component {
  */
 export function buildChecks(
   settings: ChecksSettings,
-  deps: CollectorDeps,
+  deps: CollectorDeps & {
+    /**
+     * Loaders for a run asked through the API, apart from the scheduled instances (a run
+     * stops its loaders: the scheduled ones must keep theirs). @default no loaders
+     */
+    runLoaders?: () => Loader[];
+  },
 ): Built<ChecksComponent> {
   const collector = new Collector(settings, deps);
+  // The API's run is `outpost check NAME --json` in the agent's process: its own collector
+  // and aggregator, so nothing it submits reaches the agent's pipeline.
+  const run = async (name: string): Promise<CheckRunAnswer> => {
+    const out: string[] = [];
+    const errors: string[] = [];
+    const code = await runCheckCommand({
+      ...deps,
+      name,
+      settings,
+      loaders: deps.runLoaders?.() ?? [],
+      json: true,
+      out: (t) => out.push(t),
+      err: (t) => errors.push(t),
+    });
+    const json = out.at(-1);
+    return { exit_code: code, results: json ? JSON.parse(json) : [], errors };
+  };
   const statusProvider = collectorStatusProvider(() => collector.status());
   let loaded = false;
   let loading: Promise<void> = Promise.resolve();
@@ -62,7 +87,7 @@ export function buildChecks(
     name: "checks",
     collector,
     statusProvider,
-    apiArea: checksApiArea(collector),
+    apiArea: checksApiArea(collector, run),
     start() {
       // Loading goes on in the background: a slow loader (the Python runner starting) must not
       // hold up the components after this one; the checks are healthy once all are loaded.

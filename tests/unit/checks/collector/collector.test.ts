@@ -5,9 +5,11 @@ import { config, instance, setupCollector, testLoader } from "./_fakes.ts";
 import type { Loader } from "../../../../src/checks/_types.ts";
 import { renderCollector } from "../../../../src/checks/collector/_status.ts";
 import { checksApiArea } from "../../../../src/checks/collector/_api.ts";
-import { checksSettings } from "../../../../src/checks/mod.ts";
+import { buildChecks, checksSettings } from "../../../../src/checks/mod.ts";
 import { configDefaults } from "../../../../src/config/mod.ts";
 import { PLAIN } from "../../../../src/status/mod.ts";
+import { createHttpClient, httpSettings } from "../../../../src/http/mod.ts";
+import { runtime } from "../../../../src/runtime/mod.ts";
 
 describe("Collector", () => {
   it("checksSettings() puts conf.d and checks.d beside the config file, or under /etc/outpost", () => {
@@ -335,7 +337,7 @@ describe("Collector", () => {
       errors: { z: "bad yaml" },
     });
     await collector.start();
-    const area = checksApiArea(collector);
+    const area = checksApiArea(collector, () => Promise.reject(new Error("not asked")));
     const app = new Hono().route(area.path, area.app);
     const answer = await (await app.request("/agent/config-check")).json();
     assert.deepEqual(answer.config_errors, { z: "bad yaml" });
@@ -350,5 +352,45 @@ describe("Collector", () => {
       unscheduled: ["a:0000000000000000"],
     });
     await collector.stop();
+  });
+
+  it("POST /agent/checks/:name/run runs the check apart from the scheduled one", async () => {
+    const scheduled = testLoader({ takes: ["a"] });
+    const runLoader = testLoader({ takes: ["a"] });
+    const { collector: _, ...deps } = setupCollector({
+      configs: [config("a", [instance("a", 0)])],
+    });
+    const cfg = configDefaults();
+    const { component } = buildChecks(checksSettings(cfg, null), {
+      runtime,
+      config: cfg,
+      registry: deps.registry,
+      logger: deps.logger,
+      aggregator: deps.aggregator,
+      http: createHttpClient(runtime, httpSettings(cfg, {})),
+      hostname: "agent-host",
+      loaders: [scheduled],
+      loadConfigs: () => ({ configs: deps.state.configs, errors: {} }),
+      runLoaders: () => [runLoader],
+    });
+    const app = new Hono().route(component.apiArea.path, component.apiArea.app);
+    const ran = await app.request("/agent/checks/a/run", { method: "POST" });
+    assert.equal(ran.status, 200);
+    const answer = await ran.json();
+    assert.equal(answer.exit_code, 0);
+    assert.deepEqual(
+      answer.results[0].aggregator.metrics.map((m: { metric: string }) => m.metric),
+      [
+        "a.up",
+      ],
+    );
+    // The run's loader was stopped with its collector; the scheduled one was never asked.
+    assert.equal(runLoader.stopped, 1);
+    assert.deepEqual(scheduled.loads, []);
+    const unknown = await app.request("/agent/checks/nope/run", { method: "POST" });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual((await unknown.json()).errors, ["no valid check found"]);
+    const bad = await app.request("/agent/checks/a%20b/run", { method: "POST" });
+    assert.equal(bad.status, 400);
   });
 });
