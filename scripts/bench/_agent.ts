@@ -130,6 +130,7 @@ export async function agentSetup(
     hostname: "bench-host",
     cmd_port: await freePort(),
     expvar_port: expvarPort,
+    gui_port: -1,
     dogstatsd_port: dogstatsdPort,
     run_path: join(dir, "run"),
     // Shutdown flushes the open buckets too, so everything sent is accounted for.

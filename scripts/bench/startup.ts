@@ -82,7 +82,7 @@ async function startRun(): Promise<
     config,
     // Every port free, not the defaults: another agent on this machine must not fail the start.
     `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${dir}\n` +
-      `log_level: warn\ndogstatsd_port: ${await freeUdpPort()}\nexpvar_port: ${await freePort()}\n`,
+      `log_level: warn\ndogstatsd_port: ${await freeUdpPort()}\nexpvar_port: ${await freePort()}\ngui_port: -1\n`,
   );
   const url = `http://127.0.0.1:${port}/agent/status/health`;
   const t0 = performance.now();

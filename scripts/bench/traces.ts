@@ -202,6 +202,7 @@ writeFileSync(
     "hostname: bench-host",
     `cmd_port: ${await freePort()}`,
     `expvar_port: ${expvarPort}`,
+    "gui_port: -1",
     `dogstatsd_port: ${await freeUdpPort()}`,
     `run_path: ${join(dir, "run")}`,
     "apm_config:",

@@ -59,8 +59,23 @@ export function buildConsole(
   const component: ConsoleComponent = {
     name: "console",
     async start() {
-      server = await deps.runtime.serve({ hostname: CONSOLE_HOST, port: settings.port }, app.fetch);
-      deps.logger.for("console").info(
+      const log = deps.logger.for("console");
+      // Like the Datadog Agent's GUI, a console that cannot listen is logged and unhealthy; the
+      // agent runs on without it.
+      try {
+        server = await deps.runtime.serve(
+          { hostname: CONSOLE_HOST, port: settings.port },
+          app.fetch,
+        );
+      } catch (e) {
+        log.error(
+          `Cannot start the web console on ${CONSOLE_HOST}:${settings.port}: ${
+            (e as Error).message
+          } (gui_port: -1 turns it off)`,
+        );
+        return;
+      }
+      log.info(
         `Web console on http://${CONSOLE_HOST}:${server.port} (outpost launch-gui prints a login link)`,
       );
     },

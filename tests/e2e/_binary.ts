@@ -73,11 +73,13 @@ export async function startAgent(
   const apm = /^apm_config:/m.test(extra)
     ? ""
     : `apm_config:\n  receiver_port: ${await freePort()}\n`;
+  // The console only where a test asks for it: two agents would both want 5002.
+  const gui = /^gui_port:/m.test(extra) ? "" : "gui_port: -1\n";
   writeFileSync(
     config,
     `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${
       join(dir, "run")
-    }\n${apm}${extra}`,
+    }\n${apm}${gui}${extra}`,
   );
   const proc = Bun.spawn({
     cmd: [BIN, "run", "-c", config],

@@ -30,6 +30,7 @@ export async function logsSetup(
       "hostname: logs-e2e",
       `cmd_port: ${await freePort()}`,
       `expvar_port: ${expvarPort}`,
+      "gui_port: -1",
       `dogstatsd_port: ${dogstatsdPort}`,
       `run_path: ${join(dir, "run")}`,
       `confd_path: ${join(dir, "conf.d")}`,

@@ -52,6 +52,7 @@ before(async () => {
       `dd_url: ${intake.url}`,
       "hostname: e2e-bad-host",
       "expvar_port: 0",
+      "gui_port: -1",
       "use_dogstatsd: false",
       `confd_path: ${confd}`,
       `additional_checksd: ${checksd}`,

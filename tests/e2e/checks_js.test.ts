@@ -59,6 +59,7 @@ const config = () =>
     `dd_url: ${intake.url}`,
     "hostname: e2e-js-host",
     "expvar_port: 0",
+    "gui_port: -1",
     "use_dogstatsd: false",
     `confd_path: ${confd}`,
     `additional_checksd: ${checksd}`,

@@ -60,7 +60,7 @@ before(async () => {
   intake = await startIntake(BIN, join(dir, "intake"), "1gb");
   expvarPort = await freePort();
   agent = await startAgent(
-    `${CHECKS_YAML}\ndd_url: ${intake.url}\nexpvar_port: ${expvarPort}\nuse_dogstatsd: false\n`,
+    `${CHECKS_YAML}\ndd_url: ${intake.url}\nexpvar_port: ${expvarPort}\ngui_port: -1\nuse_dogstatsd: false\n`,
   );
 });
 

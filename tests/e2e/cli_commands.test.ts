@@ -32,6 +32,7 @@ before(async () => {
     `dogstatsd_port: ${udpPort}`,
     "dogstatsd_stats_enable: true",
     `expvar_port: ${await freePort()}`,
+    "gui_port: -1",
     "dd_url: http://127.0.0.1:9",
     "apm_config:",
     "  enabled: false",

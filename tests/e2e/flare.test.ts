@@ -152,6 +152,7 @@ describe("outpost flare against a running agent and outpost intake", () => {
         "hostname: e2e-host",
         `dd_url: ${intakeUrl}`,
         `expvar_port: ${await freePort()}`,
+        "gui_port: -1",
         "use_dogstatsd: false",
         "log_file: LOG",
         `secret_backend_arguments: ["--vault-token", "${VAULT_TOKEN}"]`,

@@ -310,6 +310,7 @@ async function agentFor(): Promise<{ agent: RunningAgent; udp: number; vars: str
       "hostname: fuzz-host",
       `dogstatsd_port: ${udp}`,
       `expvar_port: ${expvar}`,
+      "gui_port: -1",
       "forwarder_stop_timeout: 1",
       "",
     ].join("\n"),

@@ -46,6 +46,7 @@ before(async () => {
       "hostname: e2e-host",
       `cmd_port: ${await freePort()}`,
       "expvar_port: 0",
+      "gui_port: -1",
       `dogstatsd_port: ${dsdPort}`,
       `run_path: ${join(dir, "run")}`,
       // Shutdown flushes the open buckets too, so everything sent is accounted for.

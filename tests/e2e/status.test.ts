@@ -141,6 +141,7 @@ describe("outpost status with a running agent", () => {
     cfg = config("running", {
       cmd_port: await freePort(),
       expvar_port: expvarPort,
+      gui_port: -1,
       hostname: "e2e-host",
       run_path: join(dir, "run"),
       tags: ["role:test"],

@@ -23,6 +23,7 @@ before(async () => {
     [
       "dd_url: http://127.0.0.1:9",
       `expvar_port: ${expvarPort}`,
+      "gui_port: -1",
       `dogstatsd_port: ${await freeUdpPort()}`,
       "apm_config:",
       `  receiver_port: ${tracePort}`,

@@ -28,6 +28,7 @@ before(async () => {
       "hostname: dev-host",
       `cmd_port: ${await freePort()}`,
       "expvar_port: 0",
+      "gui_port: -1",
       `dogstatsd_port: ${await freeUdpPort()}`,
       `run_path: ${join(dir, "run")}`,
       "local_intake:",

@@ -38,6 +38,7 @@ before(async () => {
       "hostname: e2e-host",
       `cmd_port: ${await freePort()}`,
       `expvar_port: ${expvarPort}`,
+      "gui_port: -1",
       `dogstatsd_port: ${await freeUdpPort()}`,
       `run_path: ${join(dir, "run")}`,
       "forwarder_backoff_base: 0.2",

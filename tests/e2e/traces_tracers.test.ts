@@ -74,6 +74,7 @@ before(async () => {
       "hostname: e2e-host",
       `cmd_port: ${await freePort()}`,
       `expvar_port: ${expvarPort}`,
+      "gui_port: -1",
       `dogstatsd_port: ${await freeUdpPort()}`,
       `run_path: ${join(dir, "run")}`,
       "dogstatsd_flush_incomplete_buckets: true",

@@ -28,6 +28,7 @@ export async function lambdaConfig(apiKey: string) {
     hostname: "lambda-test",
     cmd_port: 0,
     expvar_port: 0,
+    gui_port: -1,
     dogstatsd_port: await freeUdpPort(),
     serverless_daemon_port: await freePort(),
     serverless_telemetry_port: 0,

@@ -83,6 +83,7 @@ before(async () => {
       cmd_port: 0,
       use_dogstatsd: false,
       expvar_port: 0,
+      gui_port: -1,
       hostname: "edge-checks",
       api_key: "0123456789abcdef0123456789abcdef",
     },

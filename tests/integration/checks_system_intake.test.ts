@@ -39,6 +39,7 @@ describe("system checks at the local intake", () => {
       hostname: "edge-checks",
       cmd_port: 0,
       expvar_port: 0,
+      gui_port: -1,
       dogstatsd_port: await freeUdpPort(),
     };
     const intake = buildIntake(intakeSettings(base), { runtime });

@@ -53,6 +53,7 @@ before(async () => {
       cmd_port: 0,
       use_dogstatsd: false,
       expvar_port: 0,
+      gui_port: -1,
       hostname: "edge-cli",
       api_key: API_KEY,
       apm_config: { enabled: false },

@@ -47,6 +47,7 @@ async function startAgent(name: string, dir: string): Promise<Side> {
       dogstatsd_port: udpPort,
       dogstatsd_stats_enable: true,
       expvar_port: 0,
+      gui_port: -1,
       hostname: `edge-${name}`,
       api_key: API_KEY,
       apm_config: { enabled: false },

@@ -42,6 +42,7 @@ before(async () => {
       dogstatsd_port: udpPort,
       dogstatsd_stats_enable: true,
       expvar_port: 0,
+      gui_port: -1,
       hostname: "edge-dsd",
       api_key: API_KEY,
       apm_config: { enabled: false },

@@ -13,7 +13,7 @@ import { outpost } from "./_cli.ts";
 const dir = tempDir("outpost-messages-");
 const base = (extra: string) =>
   `api_key: 0123456789abcdef0123456789abcdef\ndd_url: http://127.0.0.1:9\nrun_path: ${dir}\n` +
-  `expvar_port: 0\ndogstatsd_port: 0\napm_config:\n  enabled: false\n${extra}`;
+  `expvar_port: 0\ngui_port: -1\ndogstatsd_port: 0\napm_config:\n  enabled: false\n${extra}`;
 
 test("a busy API port is told once, as 'Cannot listen on tcp …: address already in use'", {
   timeout: 20_000,

@@ -44,6 +44,7 @@ describe("mod.ts, the library entry", () => {
       hostname: "edge-embed",
       cmd_port: 0,
       expvar_port: 0,
+      gui_port: -1,
       dogstatsd_port: await freeUdpPort(),
       // The counter lands in the bucket still open at stop: flush it then.
       dogstatsd_flush_incomplete_buckets: true,

@@ -45,6 +45,7 @@ before(async () => {
       cmd_port: 0,
       dogstatsd_port: dsdPort,
       expvar_port: 0,
+      gui_port: -1,
       hostname: "edge-int",
       api_key: "0123456789abcdef0123456789abcdef",
       tags: ["site:lab"],

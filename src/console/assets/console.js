@@ -297,6 +297,9 @@
       return known || chosen === metric.options[0]?.value;
     }
 
+    const nowS = () => Math.floor(Date.now() / 1000);
+    let from = 0;
+
     function draw(series, xs, bands) {
       plot?.destroy();
       chart.replaceChildren();
@@ -308,7 +311,10 @@
       const opts = {
         width: Math.max(320, chart.clientWidth || 800),
         height: 320,
-        scales: { x: { time: true } },
+        // The window asked for, not uPlot's fit: one point alone would span years.
+        scales: {
+          x: { time: true, range: (_u, lo, hi) => [from || lo - 60, Math.max(hi, nowS()) + 10] },
+        },
         series: [
           {},
           ...series.map((s, i) => ({
@@ -340,7 +346,7 @@
       for (const t of filter.value.split(",").map((t) => t.trim()).filter(Boolean)) {
         q.append("tag", t);
       }
-      const from = Number(range.value) ? Math.floor(Date.now() / 1000) - Number(range.value) : 0;
+      from = Number(range.value) ? nowS() - Number(range.value) : 0;
       const key = groupBy.value.trim();
       const groupOf = (tags, host) => {
         if (!key) return tags.join(",") || host || "(no tags)";
