@@ -4,7 +4,10 @@
  *   bun scripts/bench/startup.ts [--bin dist/outpost-linux-x64] [--runs 20] [--idle 10]
  *     [--old-bin PATH | --old-rev REV]
  *
- * - ready: exec of `outpost run` until `/agent/status/health` answers 200, median of N runs;
+ * - ready: exec of `outpost run` until `/agent/status/health` answers 200, median of N runs,
+ *   with the web console off (`gui_port: -1`) and, in the same rounds, on (a free gui_port); with
+ *   an old binary (below) its ready is timed in the same rounds too, so what the console costs
+ *   when it is off shows as new / old;
  * - baseline: exec of `outpost version` until it exits (the same binary starting and stopping
  *   with no server), measured in the same run so the ratio survives a noisy machine;
  * - status: exec of `outpost status` against a running agent until it exits, median of N runs;
@@ -70,7 +73,7 @@ function buildAt(rev: string): string {
   return out;
 }
 
-async function startRun(): Promise<
+async function startRun(bin = BIN, console = false): Promise<
   { proc: ReturnType<typeof Bun.spawn>; ms: number; config: string; dir: string }
 > {
   const dir = mkdtempSync(join(tmpdir(), "outpost-bench-"));
@@ -82,11 +85,12 @@ async function startRun(): Promise<
     config,
     // Every port free, not the defaults: another agent on this machine must not fail the start.
     `api_key: 0123456789abcdef0123456789abcdef\ncmd_port: ${port}\nrun_path: ${dir}\n` +
-      `log_level: warn\ndogstatsd_port: ${await freeUdpPort()}\nexpvar_port: ${await freePort()}\ngui_port: -1\n`,
+      `log_level: warn\ndogstatsd_port: ${await freeUdpPort()}\nexpvar_port: ${await freePort()}\n` +
+      `gui_port: ${console ? await freePort() : -1}\n`,
   );
   const url = `http://127.0.0.1:${port}/agent/status/health`;
   const t0 = performance.now();
-  const proc = Bun.spawn({ cmd: [BIN, "run", "-c", config], stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn({ cmd: [bin, "run", "-c", config], stdout: "ignore", stderr: "ignore" });
   for (;;) {
     try {
       const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
@@ -120,15 +124,24 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
-const ready: number[] = [];
-const baseline: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  baseline.push(await timeVersion());
-  const { proc, ms, dir } = await startRun();
-  ready.push(ms);
+/** Starts an agent, times it ready, stops it. */
+async function timeReady(bin: string, console: boolean): Promise<number> {
+  const { proc, ms, dir } = await startRun(bin, console);
   proc.kill("SIGTERM");
   await proc.exited;
   rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+const ready: number[] = [];
+const readyConsole: number[] = [];
+const readyOld: number[] = [];
+const baseline: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  baseline.push(await timeVersion());
+  ready.push(await timeReady(BIN, false));
+  readyConsole.push(await timeReady(BIN, true));
+  if (OLD_BIN) readyOld.push(await timeReady(OLD_BIN, false));
 }
 
 const agent = await startRun();
@@ -155,6 +168,8 @@ rmSync(agent.dir, { recursive: true, force: true });
 if (values["old-rev"] && OLD_BIN) rmSync(resolve(OLD_BIN, ".."), { recursive: true, force: true });
 
 const readyMs = median(ready);
+const readyConsoleMs = median(readyConsole);
+const readyOldMs = OLD_BIN ? median(readyOld) : null;
 const baselineMs = median(baseline);
 const statusMs = median(statusNew);
 const statusOldMs = OLD_BIN ? median(statusOld) : null;
@@ -181,6 +196,20 @@ report("startup", [
     goal: "",
   },
   { measure: "ready / baseline", value: (readyMs / baselineMs).toFixed(2), goal: "" },
+  {
+    measure: "ready with the console on, median ms",
+    value: readyConsoleMs.toFixed(1),
+    goal: "",
+  },
+  { measure: "ready console on / off", value: (readyConsoleMs / readyMs).toFixed(2), goal: "" },
+  ...(readyOldMs === null ? [] : [
+    { measure: "ready of the old binary, median ms", value: readyOldMs.toFixed(1), goal: "" },
+    {
+      measure: "ready new (console off) / old",
+      value: (readyMs / readyOldMs).toFixed(2),
+      goal: "≤ 1",
+    },
+  ]),
   ...statusRows,
   { measure: `idle RSS after ${IDLE_S} s, MiB`, value: agentRss.toFixed(1), goal: "≤ 40" },
   { measure: "bare bun process RSS, MiB", value: bareRss.toFixed(1), goal: "" },
@@ -188,6 +217,7 @@ report("startup", [
 ], {
   runs: RUNS,
   ready_ms: { median: readyMs, all: ready },
+  ready_console_ms: { median: readyConsoleMs, all: readyConsole },
   version_exit_ms: { median: baselineMs, all: baseline },
   status_exit_ms: { median: statusMs, all: statusNew },
   ...(statusOldMs === null ? {} : {
@@ -195,6 +225,7 @@ report("startup", [
       // The commit, or the binary's file name: a local path means nothing on another machine.
       from: values["old-rev"] ?? basename(OLD_BIN!),
       exit_ms: { median: statusOldMs, all: statusOld },
+      ready_ms: { median: readyOldMs, all: readyOld },
       new_over_old: statusMs / statusOldMs,
     },
   }),
