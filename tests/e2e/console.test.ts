@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { packTar } from "modern-tar";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -23,6 +23,7 @@ const dir = tempDir("outpost-e2e-console-");
 const shots = resolve(process.env.OUTPOST_SCREENSHOTS ?? join(dir, "screenshots"));
 const config = join(dir, "datadog.yaml");
 const socket = join(dir, "run", "installer.sock");
+const appLog = join(dir, "app.log");
 let gui = "";
 let apmPort = 0;
 let dsdPort = 0;
@@ -90,6 +91,12 @@ before(async () => {
     join(dir, "conf.d", "hello.d", "conf.yaml"),
     "init_config:\ninstances:\n  - value: 7\n",
   );
+  mkdirSync(join(dir, "conf.d", "app.d"));
+  writeFileSync(appLog, "");
+  writeFileSync(
+    join(dir, "conf.d", "app.d", "conf.yaml"),
+    `logs:\n  - type: file\n    path: ${appLog}\n    service: console-app\n    source: e2e\n`,
+  );
   writeFileSync(
     join(dir, "checks.d", "hello.js"),
     `export default class extends AgentCheck {
@@ -113,6 +120,7 @@ before(async () => {
       `dogstatsd_port: ${dsdPort}`,
       `apm_config:\n  receiver_port: ${apmPort}`,
       "hostname: console-e2e",
+      "logs_enabled: true",
       `confd_path: ${join(dir, "conf.d")}`,
       `additional_checksd: ${join(dir, "checks.d")}`,
       `fleet:\n  root: ${
@@ -327,6 +335,20 @@ describe("web console in headless Chromium", () => {
     assert.match(spans[0], /console-web web\.request/);
     assert.match(spans[1], /console-db db\.query\s*3\.00 ms/);
     await shot("trace");
+  });
+
+  it("tails the processed log lines live, filtered by service", async () => {
+    await page.click("nav a[href='/logs']");
+    await page.fill("input[name=service]", "console-app");
+    await page.click("text=Tail");
+    // Lines are written until one shows: the tailer may open the file after the first one.
+    const tail = page.locator("[data-testid=log-tail]");
+    await waitFor("a log line in the tail", async () => {
+      appendFileSync(appLog, `console tail line ${Date.now()}\n`);
+      return /console tail line \d+/.test(await tail.textContent() ?? "") || undefined;
+    }, 30_000);
+    assert.match(await tail.textContent() ?? "", /console-app/);
+    await page.click("button:text-is('Stop')");
   });
 
   it("creates a flare, downloads it and sends it with a case id", async () => {
