@@ -216,6 +216,19 @@ export class LambdaLogs {
       case "extension":
         if (types.includes(e.type)) this.#record(e.record, time);
         return;
+      case "platform.initStart":
+        // Before any invocation: held, like the init lines, for the first request id.
+        if (types.includes("platform")) {
+          const v = (k: string) => (typeof r[k] === "string" ? r[k] : "");
+          this.#line(
+            `INIT_START Runtime Version: ${v("runtimeVersion")} Runtime Version ARN: ${
+              v("runtimeVersionArn")
+            }`,
+            time,
+            "",
+          );
+        }
+        return;
       case "platform.start":
         if (!id) return;
         this.#requestId = id;

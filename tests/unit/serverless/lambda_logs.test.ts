@@ -92,6 +92,12 @@ describe("LambdaLogs", () => {
   it("gives init lines the first invocation's id, and later lines the last START's", () => {
     const { logs, lines } = collect();
     logs.handle(at(
+      [0, "platform.initStart", {
+        initializationType: "on-demand",
+        phase: "init",
+        runtimeVersion: "nodejs:20.v38",
+        runtimeVersionArn: "arn:aws:lambda:us-east-1::runtime:0123abcd",
+      }],
       [0, "function", "init line\n"],
       [1, "extension", "ext init"],
       [2, "platform.start", { requestId: "r1", version: "$LATEST" }],
@@ -119,6 +125,12 @@ describe("LambdaLogs", () => {
       [8, "function", "in r2"],
     ));
     assert.deepEqual(lines(), [
+      [
+        "INIT_START Runtime Version: nodejs:20.v38 Runtime Version ARN: " +
+        "arn:aws:lambda:us-east-1::runtime:0123abcd",
+        "r1",
+        "info",
+      ],
       ["init line", "r1", "info"],
       ["ext init", "r1", "info"],
       ["START RequestId: r1 Version: $LATEST", "r1", "info"],
