@@ -2,9 +2,8 @@
  * The Telemetry API: a listener the Runtime API posts event batches to, its subscription, and
  * the `aws.lambda.enhanced.*` distributions made from the platform events.
  *
- * The function's log records and the START/END/REPORT lines are `_logs.ts`'s.
- *
- * Not done yet (issue 15): the flush after `platform.runtimeDone`, and Managed Instances.
+ * The function's log records and the INIT_START/START/END/REPORT lines are `_logs.ts`'s; the
+ * flush that `platform.runtimeDone` allows is the invocation loop's (`_loop.ts`).
  */
 import type { Runtime } from "../runtime/types.ts";
 import type { HttpServer } from "../runtime/types.ts";
