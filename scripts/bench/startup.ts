@@ -14,11 +14,14 @@
  *   with `--old-bin` (a binary to compare with) or `--old-rev` (a commit, built here in a
  *   temporary git worktree), the old binary's `status` is timed in the same rounds, against the
  *   same agent, and the new / old ratio printed;
- * - idle RSS: VmRSS of `outpost run` after --idle seconds, against a bare `bun` process idling
- *   for the same time (the runtime's own floor).
- * Goals: ready ≤ 30 ms, idle RSS ≤ 40 MB.
+ * - idle RSS: VmRSS of `outpost run` after --idle seconds (anonymous and file-backed apart),
+ *   against a bare `bun` process idling for the same time;
+ * - the floor: a Bun hello-world compiled as outpost is (`--compile --minify --bytecode`) that
+ *   answers HTTP 200 on a port, timed exec → 200 in the same rounds, its idle RSS, and both
+ *   binaries' sizes, raw and with `xz -6`.
+ * Goals: ready ≤ 30 ms, idle RSS ≤ 40 MB, binary ≤ 30 MiB with xz.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -73,6 +76,54 @@ function buildAt(rev: string): string {
   return out;
 }
 
+/** The floor: a compiled Bun program answering HTTP 200 on the port it is given. */
+function buildHello(dir: string): string {
+  const src = join(dir, "hello.ts");
+  const out = join(dir, "hello");
+  writeFileSync(
+    src,
+    `Bun.serve({ hostname: "127.0.0.1", port: Number(process.argv[2]), fetch: () => new Response("ok") });\n`,
+  );
+  const r = Bun.spawnSync({
+    cmd: [
+      process.execPath,
+      "build",
+      src,
+      "--compile",
+      "--minify",
+      "--bytecode",
+      `--outfile=${out}`,
+    ],
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (r.exitCode !== 0) throw new Error(`Cannot build the hello-world: ${r.stderr.toString()}`);
+  return out;
+}
+
+/** Exec of `bin port` until it answers 200; returns the process and the time. */
+async function startHello(bin: string) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const proc = Bun.spawn({ cmd: [bin, String(port)], stdout: "ignore", stderr: "ignore" });
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) {
+        return { proc, ms: performance.now() - t0 };
+      }
+    } catch { /* not listening yet */ }
+    if (proc.exitCode !== null) throw new Error(`the hello-world exited with ${proc.exitCode}`);
+    await Bun.sleep(1);
+  }
+}
+
+/** Bytes of `path` compressed with `xz -6`. */
+function xzBytes(path: string): number {
+  const r = Bun.spawnSync({ cmd: ["xz", "-6", "-T1", "-c", path], stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`xz failed: ${r.stderr.toString()}`);
+  return r.stdout.length;
+}
+
 async function startRun(bin = BIN, console = false): Promise<
   { proc: ReturnType<typeof Bun.spawn>; ms: number; config: string; dir: string }
 > {
@@ -119,10 +170,13 @@ async function timeStatus(bin: string, config: string): Promise<number> {
   return ms;
 }
 
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
-  return kb / 1024;
+function rssMiB(pid: number, field = "VmRSS"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
 }
+
+const helloDir = mkdtempSync(join(tmpdir(), "outpost-bench-hello-"));
+const HELLO = buildHello(helloDir);
 
 /** Starts an agent, times it ready, stops it. */
 async function timeReady(bin: string, console: boolean): Promise<number> {
@@ -136,9 +190,14 @@ async function timeReady(bin: string, console: boolean): Promise<number> {
 const ready: number[] = [];
 const readyConsole: number[] = [];
 const readyOld: number[] = [];
+const readyHello: number[] = [];
 const baseline: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   baseline.push(await timeVersion());
+  const hello = await startHello(HELLO);
+  readyHello.push(hello.ms);
+  hello.proc.kill();
+  await hello.proc.exited;
   ready.push(await timeReady(BIN, false));
   readyConsole.push(await timeReady(BIN, true));
   if (OLD_BIN) readyOld.push(await timeReady(OLD_BIN, false));
@@ -158,17 +217,31 @@ const bare = Bun.spawn({
   cmd: [process.execPath, "-e", "setInterval(() => {}, 1000)"],
   stdout: "ignore",
 });
+const idleHello = await startHello(HELLO);
 await Bun.sleep(IDLE_S * 1000);
 const agentRss = rssMiB(agent.proc.pid);
+const agentAnon = rssMiB(agent.proc.pid, "RssAnon");
+const agentFile = rssMiB(agent.proc.pid, "RssFile");
 const bareRss = rssMiB(bare.pid);
+const helloRss = rssMiB(idleHello.proc.pid);
 agent.proc.kill("SIGTERM");
 bare.kill();
-await Promise.all([agent.proc.exited, bare.exited]);
+idleHello.proc.kill();
+await Promise.all([agent.proc.exited, bare.exited, idleHello.proc.exited]);
+const MiB = 1024 * 1024;
+const sizes = {
+  outpost_mib: statSync(BIN).size / MiB,
+  outpost_xz_mib: xzBytes(BIN) / MiB,
+  hello_mib: statSync(HELLO).size / MiB,
+  hello_xz_mib: xzBytes(HELLO) / MiB,
+};
+rmSync(helloDir, { recursive: true, force: true });
 rmSync(agent.dir, { recursive: true, force: true });
 if (values["old-rev"] && OLD_BIN) rmSync(resolve(OLD_BIN, ".."), { recursive: true, force: true });
 
 const readyMs = median(ready);
 const readyConsoleMs = median(readyConsole);
+const readyHelloMs = median(readyHello);
 const readyOldMs = OLD_BIN ? median(readyOld) : null;
 const baselineMs = median(baseline);
 const statusMs = median(statusNew);
@@ -197,6 +270,12 @@ report("startup", [
   },
   { measure: "ready / baseline", value: (readyMs / baselineMs).toFixed(2), goal: "" },
   {
+    measure: "compiled Bun hello-world (exec → HTTP 200), median ms",
+    value: readyHelloMs.toFixed(1),
+    goal: "",
+  },
+  { measure: "ready / hello-world", value: (readyMs / readyHelloMs).toFixed(2), goal: "" },
+  {
     measure: "ready with the console on, median ms",
     value: readyConsoleMs.toFixed(1),
     goal: "",
@@ -212,8 +291,25 @@ report("startup", [
   ]),
   ...statusRows,
   { measure: `idle RSS after ${IDLE_S} s, MiB`, value: agentRss.toFixed(1), goal: "≤ 40" },
+  {
+    measure: "  of which anonymous / file-backed, MiB",
+    value: `${agentAnon.toFixed(1)} / ${agentFile.toFixed(1)}`,
+    goal: "",
+  },
   { measure: "bare bun process RSS, MiB", value: bareRss.toFixed(1), goal: "" },
+  { measure: "hello-world idle RSS, MiB", value: helloRss.toFixed(1), goal: "" },
   { measure: "idle RSS / bare bun", value: (agentRss / bareRss).toFixed(2), goal: "" },
+  { measure: "idle RSS / hello-world", value: (agentRss / helloRss).toFixed(2), goal: "" },
+  {
+    measure: "binary, MiB (xz -6)",
+    value: `${sizes.outpost_mib.toFixed(1)} (${sizes.outpost_xz_mib.toFixed(1)})`,
+    goal: "xz ≤ 30",
+  },
+  {
+    measure: "hello-world binary, MiB (xz -6)",
+    value: `${sizes.hello_mib.toFixed(1)} (${sizes.hello_xz_mib.toFixed(1)})`,
+    goal: "",
+  },
 ], {
   runs: RUNS,
   ready_ms: { median: readyMs, all: ready },
@@ -231,6 +327,10 @@ report("startup", [
   }),
   idle_seconds: IDLE_S,
   idle_rss_mib: agentRss,
+  idle_anon_mib: agentAnon,
+  idle_file_mib: agentFile,
   bare_bun_rss_mib: bareRss,
-  goals: { ready_ms: 30, idle_rss_mib: 40 },
+  hello_world: { ready_ms: { median: readyHelloMs, all: readyHello }, idle_rss_mib: helloRss },
+  sizes,
+  goals: { ready_ms: 30, idle_rss_mib: 40, binary_xz_mib: 30 },
 });
