@@ -7,7 +7,8 @@
  */
 import { type Command, parse, UsageError } from "./_command.ts";
 import { runtime } from "../src/runtime/mod.ts";
-import { isLambdaExtension } from "../src/serverless/mod.ts";
+// The detection alone: the Lambda mode is loaded only when chosen, like every command.
+import { isLambdaExtension } from "../src/serverless/detect/mod.ts";
 
 /**
  * Commands are loaded only when chosen: each pulls in its own part of the agent, and loading

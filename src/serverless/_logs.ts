@@ -21,7 +21,7 @@ import {
 import { applyRules, jsonStatus } from "../logs/_processor.ts";
 import { compileRule } from "../logs/_rules.ts";
 import { isOutOfMemoryLog, recordText, type TelemetryEvent } from "./_telemetry.ts";
-import type { LambdaEnv } from "./_settings.ts";
+import type { LambdaEnv } from "./detect/mod.ts";
 
 /** The Telemetry API types that can be sent as logs. */
 export type LambdaLogType = "platform" | "function" | "extension";

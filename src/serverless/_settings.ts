@@ -3,14 +3,12 @@
  * the Lambda environment.
  */
 import { basename, join } from "node:path";
+import type { LambdaEnv } from "./detect/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { OutpostError } from "../errors.ts";
 import { type FlushStrategy, parseFlushStrategy, strategyName } from "./_strategy.ts";
 import { STATE_FILE_NAME } from "./_state.ts";
 import { type LambdaLogsSettings, lambdaLogsSettings } from "./_logs.ts";
-
-/** Where Lambda runs external extensions: each executable file there is one extension. */
-export const EXTENSIONS_DIR = "/opt/extensions";
 
 /** `AWS_LAMBDA_INITIALIZATION_TYPE` on Lambda Managed Instances. */
 export const MANAGED_INSTANCES = "lambda-managed-instances";
@@ -22,7 +20,6 @@ export const MANAGED_TELEMETRY_SCHEMA = "2025-01-29";
 export const MANAGED_FLUSH_INTERVAL_MS = 30_000;
 
 /** The environment variables this mode reads. */
-export type LambdaEnv = Record<string, string | undefined>;
 
 /** Everything the Lambda mode needs, resolved once at start. */
 export interface LambdaSettings {
@@ -59,18 +56,6 @@ export interface LambdaSettings {
   enhancedMetrics: boolean;
   /** Settings that were not understood and fell back to a default, to be logged. */
   warnings: string[];
-}
-
-/**
- * Whether this process should run as a Lambda extension without being told: the executable
- * lives in `/opt/extensions/`, or the Runtime API is set and the executable is not named like
- * the `outpost` CLI (so `outpost run` in a Lambda container image still runs the agent).
- */
-export function isLambdaExtension(execPath: string, env: LambdaEnv): boolean {
-  if (execPath.startsWith(`${EXTENSIONS_DIR}/`)) return true;
-  const name = basename(execPath);
-  const isCli = name === "outpost" || name.startsWith("outpost-");
-  return !isCli && !!env.AWS_LAMBDA_RUNTIME_API;
 }
 
 function truthy(value: string | undefined): boolean {

@@ -4,11 +4,9 @@
  *
  * @module
  */
+export { EXTENSIONS_DIR, isLambdaExtension, type LambdaEnv } from "./detect/mod.ts";
 export {
-  EXTENSIONS_DIR,
-  isLambdaExtension,
   lambdaAgentConfig,
-  type LambdaEnv,
   type LambdaSettings,
   lambdaSettings,
   MANAGED_FLUSH_INTERVAL_MS,
