@@ -82,6 +82,7 @@ export function buildChecks(
   };
   const statusProvider = collectorStatusProvider(() => collector.status());
   let loaded = false;
+  let stopping = false;
   let loading: Promise<void> = Promise.resolve();
   const component: ChecksComponent = {
     name: "checks",
@@ -89,16 +90,23 @@ export function buildChecks(
     statusProvider,
     apiArea: checksApiArea(collector, run),
     start() {
-      // Loading goes on in the background: a slow loader (the Python runner starting) must not
-      // hold up the components after this one; the checks are healthy once all are loaded.
-      loading = collector.start().then(
-        () => void (loaded = true),
-        (e) => deps.logger.for("collector").error(`Cannot load the checks: ${(e as Error).stack}`),
-      );
+      // Loading goes on in the background, from the next turn of the event loop: reading
+      // conf.d (~15 ms) and a slow loader (the Python runner starting) must not hold up the
+      // components after this one; the checks are healthy once all are loaded.
+      stopping = false;
+      loading = new Promise((resolve) => setTimeout(resolve, 0))
+        .then(() => (stopping ? undefined : collector.start()))
+        .then(
+          () => void (loaded = !stopping),
+          (e) =>
+            deps.logger.for("collector").error(`Cannot load the checks: ${(e as Error).stack}`),
+        );
       return Promise.resolve();
     },
     async stop() {
-      // Stopping first makes a load still going on schedule nothing more.
+      // Stopping first makes a load still going on schedule nothing more; one not begun yet
+      // does not begin.
+      stopping = true;
       const stopped = collector.stop();
       await loading;
       await stopped;
