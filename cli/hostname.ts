@@ -18,7 +18,9 @@ export const hostname: Command = {
   async main(values) {
     const loaded = await loadOrReport({ path: values.config as string | undefined });
     if (!loaded) return 1;
-    const info = await resolveHostname(runtime, loaded.config);
+    const resolved = await resolveHostname(runtime, loaded.config);
+    await resolved.fqdnRead;
+    const { fqdnRead: _, ...info } = resolved;
     if (values.json) console.log(JSON.stringify(info, null, 2));
     else if (info.provider !== "unknown") console.log(info.hostname);
     if (info.provider !== "unknown") return 0;

@@ -46,11 +46,9 @@ export const status: Command = {
         { HostMetadata, resolveHostname },
         { COLOR, PLAIN, remoteStatus, renderRemoteStatus },
       ] = await Promise.all([import("../src/metadata/mod.ts"), import("../src/status/mod.ts")]);
-      const metadata = new HostMetadata({
-        config,
-        configFile: file,
-        hostname: await resolveHostname(runtime, config),
-      });
+      const hostname = await resolveHostname(runtime, config);
+      await hostname.fqdnRead;
+      const metadata = new HostMetadata({ config, configFile: file, hostname });
       try {
         // The token when this host has one: a Go process-agent's expvar server may ask for it.
         let token: string | undefined;

@@ -423,6 +423,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
       },
       log: metadataLog,
       registry,
+      ready: hostname.fqdnRead,
     },
   );
 

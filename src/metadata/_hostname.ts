@@ -26,6 +26,11 @@ export interface HostnameInfo {
   osHostname: string;
   /** The FQDN when it could be read, else the OS hostname (`socket-fqdn`). */
   fqdn: string;
+  /**
+   * Settles once `fqdn` is final. Unless `hostname_fqdn` needs it to choose the hostname,
+   * `hostname -f` (a process, and a DNS lookup) runs while the agent starts, not before.
+   */
+  fqdnRead?: Promise<void>;
   /** Why skipped providers were rejected, by provider. */
   errors: Partial<Record<HostnameProvider, string>>;
 }
@@ -63,7 +68,8 @@ export async function resolveHostname(
   settings: HostnameSettings,
 ): Promise<HostnameInfo> {
   const osHostname = safe(() => runtime.hostname()) ?? "";
-  const fqdn = await readFqdn(runtime);
+  const reading = readFqdn(runtime);
+  const fqdn = settings.hostname_fqdn ? await reading : null;
   const errors: HostnameInfo["errors"] = {};
   const candidates: Array<[HostnameProvider, () => string | null]> = [
     ["configuration", () => settings.hostname || null],
@@ -88,9 +94,22 @@ export async function resolveHostname(
       errors[provider] = problem;
       continue;
     }
-    return { hostname: name, provider, osHostname, fqdn: fqdn ?? osHostname, errors };
+    return withFqdn({ hostname: name, provider, osHostname, fqdn: fqdn ?? osHostname, errors });
   }
-  return { hostname: "unknown", provider: "unknown", osHostname, fqdn: fqdn ?? osHostname, errors };
+  return withFqdn({
+    hostname: "unknown",
+    provider: "unknown",
+    osHostname,
+    fqdn: fqdn ?? osHostname,
+    errors,
+  });
+
+  function withFqdn(info: HostnameInfo): HostnameInfo {
+    info.fqdnRead = settings.hostname_fqdn ? Promise.resolve() : reading.then((f) => {
+      if (f) info.fqdn = f;
+    });
+    return info;
+  }
 }
 
 const SOURCE: Record<HostnameProvider, string> = {

@@ -51,6 +51,8 @@ export interface HostMetadataDeps {
   registry: Registry;
   /** @default the global timers */
   timers?: Timers;
+  /** Awaited before the first payload is built (the FQDN read in the background). */
+  ready?: Promise<unknown>;
 }
 
 /**
@@ -111,6 +113,7 @@ export function buildHostMetadata(
 
   async function sendOnce(): Promise<void> {
     try {
+      await deps.ready;
       await send({ route: "/intake/", payload: metadata.getPayload(), storable: false });
       sent.inc();
       lastSent = Date.now();

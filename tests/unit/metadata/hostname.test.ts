@@ -32,6 +32,9 @@ describe("resolveHostname()", () => {
       ...none,
       hostname: "edge-7",
     });
+    // The FQDN is read in the background; the payload waits for it.
+    await info.fqdnRead;
+    delete info.fqdnRead;
     assert.deepEqual(info, {
       hostname: "edge-7",
       provider: "configuration",
