@@ -246,6 +246,13 @@ export function createIntakeApp(options: IntakeAppOptions): Hono {
 
   const app = new Hono();
 
+  // The Date of every answer is the time of the answer: Bun's own is refreshed by a timer that
+  // lags on a loaded machine, and the agent's clock-skew check (`outpost diagnose`) reads it.
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("Date", new Date().toUTCString());
+  });
+
   // Faults and API-key checks apply to every agent route, never to the intake's own API.
   app.use("*", async (c, next) => {
     if (c.req.path.startsWith("/outpost/")) return next();

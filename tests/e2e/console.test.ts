@@ -5,7 +5,7 @@
  * packages whose binary only sleeps (the fleet page starts and stops an experiment of it).
  * Screenshots go to OUTPOST_SCREENSHOTS when set (README's are made so), else to the temp dir.
  */
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createHash } from "node:crypto";
@@ -83,7 +83,8 @@ const fleetCall = async (method: string, path: string, body?: unknown) => {
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `console-${name}.png`) });
 
-before(async () => {
+/** The agent, the fleet daemon and Chromium: a test of its own, as a hook gets only 5 s in Bun. */
+async function setup() {
   mkdirSync(join(dir, "conf.d", "hello.d"), { recursive: true });
   mkdirSync(join(dir, "checks.d"));
   mkdirSync(shots, { recursive: true });
@@ -169,7 +170,7 @@ before(async () => {
     acceptDownloads: true,
   });
   page = await context.newPage();
-});
+}
 
 after(async () => {
   await browser?.close();
@@ -179,60 +180,75 @@ after(async () => {
 });
 
 describe("web console in headless Chromium", () => {
-  it("refuses every page and JSON route without a session, and a wrong token", async () => {
-    for (const path of Object.keys(PAGES)) {
-      const res = await fetch(`${gui}${path}`, { redirect: "manual" });
-      assert.equal(res.status, 303, path);
-      assert.equal(res.headers.get("location"), "/login");
-    }
-    for (
-      const path of ["/api/agent/status", "/api/intake/metrics", "/api/fleet/status", "/api/flares"]
-    ) {
-      assert.equal((await fetch(`${gui}${path}`)).status, 401, path);
-    }
-    await page.goto(`${gui}/`);
-    assert.equal(new URL(page.url()).pathname, "/login");
-    await page.fill("#token", "f".repeat(64));
-    await page.click("button[type=submit]");
-    assert.match(await page.textContent("[role=alert]") ?? "", /Wrong auth token/);
-  });
+  it("starts the agent with --dev, the fleet daemon and Chromium", { timeout: 90_000 }, setup);
 
-  it("logs in with the auth token; the overview updates live without a reload", async () => {
-    await page.fill("#token", readFileSync(join(dir, "auth_token"), "utf8").trim());
-    await page.click("button[type=submit]");
-    await page.waitForSelector("[data-testid=health]");
-    assert.equal(new URL(page.url()).pathname, "/");
-    const cookie = (await context.cookies()).find((c) => c.name.startsWith("outpost_console_"))!;
-    assert.equal(cookie.httpOnly, true);
-    assert.equal(cookie.sameSite, "Strict");
-    await page.evaluate(() => ((globalThis as any).stillHere = true));
-    const packets = async () =>
-      Number(
-        (await page.locator("dt:text-is('Packets') + dd").textContent())?.split(" ")[0].replace(
-          /,/g,
-          "",
-        ),
+  it(
+    "refuses every page and JSON route without a session, and a wrong token",
+    { timeout: 90_000 },
+    async () => {
+      for (const path of Object.keys(PAGES)) {
+        const res = await fetch(`${gui}${path}`, { redirect: "manual" });
+        assert.equal(res.status, 303, path);
+        assert.equal(res.headers.get("location"), "/login");
+      }
+      for (
+        const path of [
+          "/api/agent/status",
+          "/api/intake/metrics",
+          "/api/fleet/status",
+          "/api/flares",
+        ]
+      ) {
+        assert.equal((await fetch(`${gui}${path}`)).status, 401, path);
+      }
+      await page.goto(`${gui}/`);
+      assert.equal(new URL(page.url()).pathname, "/login");
+      await page.fill("#token", "f".repeat(64));
+      await page.click("button[type=submit]");
+      assert.match(await page.textContent("[role=alert]") ?? "", /Wrong auth token/);
+    },
+  );
+
+  it(
+    "logs in with the auth token; the overview updates live without a reload",
+    { timeout: 90_000 },
+    async () => {
+      await page.fill("#token", readFileSync(join(dir, "auth_token"), "utf8").trim());
+      await page.click("button[type=submit]");
+      await page.waitForSelector("[data-testid=health]");
+      assert.equal(new URL(page.url()).pathname, "/");
+      const cookie = (await context.cookies()).find((c) => c.name.startsWith("outpost_console_"))!;
+      assert.equal(cookie.httpOnly, true);
+      assert.equal(cookie.sameSite, "Strict");
+      await page.evaluate(() => ((globalThis as any).stillHere = true));
+      const packets = async () =>
+        Number(
+          (await page.locator("dt:text-is('Packets') + dd").textContent())?.split(" ")[0].replace(
+            /,/g,
+            "",
+          ),
+        );
+      const before = await packets();
+      await sendUdp(dsdPort, [
+        "console.e2e.live:1|c",
+        "console.e2e.live:1|c",
+        "console.e2e.live:1|c",
+      ]);
+      await page.waitForFunction(
+        (n) =>
+          [...document.querySelectorAll("dt")].some((dt) =>
+            dt.textContent === "Packets" &&
+            Number(dt.nextElementSibling!.textContent!.split(" ")[0].replace(/,/g, "")) >= n + 3
+          ),
+        before,
       );
-    const before = await packets();
-    await sendUdp(dsdPort, [
-      "console.e2e.live:1|c",
-      "console.e2e.live:1|c",
-      "console.e2e.live:1|c",
-    ]);
-    await page.waitForFunction(
-      (n) =>
-        [...document.querySelectorAll("dt")].some((dt) =>
-          dt.textContent === "Packets" &&
-          Number(dt.nextElementSibling!.textContent!.split(" ")[0].replace(/,/g, "")) >= n + 3
-        ),
-      before,
-    );
-    assert.equal(await page.evaluate(() => (globalThis as any).stillHere), true);
-    await page.waitForSelector("[data-testid=health]:text('Healthy')");
-    await shot("overview");
-  });
+      assert.equal(await page.evaluate(() => (globalThis as any).stillHere), true);
+      await page.waitForSelector("[data-testid=health]:text('Healthy')");
+      await shot("overview");
+    },
+  );
 
-  it("refuses a cross-site form POST", async () => {
+  it("refuses a cross-site form POST", { timeout: 90_000 }, async () => {
     const evil = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -256,34 +272,38 @@ describe("web console in headless Chromium", () => {
     assert.deepEqual(flares.flares, []);
   });
 
-  it("plots a DogStatsD gauge whose last point is the value sent", async () => {
-    // Earlier points with `|T` timestamps (not aggregated), then the value the plot must end on.
-    const now = Math.floor(Date.now() / 1000);
-    const earlier = [900, 720, 540, 360, 180].flatMap((ago, i) => [
-      `console.e2e.gauge:${30 + i * 2}|g|#room:a|T${now - ago}`,
-      `console.e2e.gauge:${20 + (i % 3) * 3}|g|#room:b|T${now - ago}`,
-    ]);
-    await sendUdp(dsdPort, [...earlier, "console.e2e.gauge:42.5|g|#room:a"]);
-    await page.goto(`${gui}/metrics?metric=console.e2e.gauge`);
-    await page.waitForFunction(
-      () =>
-        /room:a\s*42\.5\s*6/.test(
-          document.querySelector("[data-testid=legend]")?.textContent ?? "",
-        ),
-      undefined,
-      { timeout: 60_000 },
-    );
-    assert.ok(await page.locator("[data-testid=chart] canvas").count() > 0);
-    await shot("metrics");
-    await page.fill("input[name=filter]", "room:a");
-    await page.click("form.controls button[type=submit]");
-    await page.waitForFunction(() => {
-      const chart = document.querySelector<HTMLElement>("[data-testid=chart]");
-      return chart?.dataset.last === "42.5" && chart.dataset.points === "6";
-    });
-  });
+  it(
+    "plots a DogStatsD gauge whose last point is the value sent",
+    { timeout: 90_000 },
+    async () => {
+      // Earlier points with `|T` timestamps (not aggregated), then the value the plot must end on.
+      const now = Math.floor(Date.now() / 1000);
+      const earlier = [900, 720, 540, 360, 180].flatMap((ago, i) => [
+        `console.e2e.gauge:${30 + i * 2}|g|#room:a|T${now - ago}`,
+        `console.e2e.gauge:${20 + (i % 3) * 3}|g|#room:b|T${now - ago}`,
+      ]);
+      await sendUdp(dsdPort, [...earlier, "console.e2e.gauge:42.5|g|#room:a"]);
+      await page.goto(`${gui}/metrics?metric=console.e2e.gauge`);
+      await page.waitForFunction(
+        () =>
+          /room:a\s*42\.5\s*6/.test(
+            document.querySelector("[data-testid=legend]")?.textContent ?? "",
+          ),
+        undefined,
+        { timeout: 60_000 },
+      );
+      assert.ok(await page.locator("[data-testid=chart] canvas").count() > 0);
+      await shot("metrics");
+      await page.fill("input[name=filter]", "room:a");
+      await page.click("form.controls button[type=submit]");
+      await page.waitForFunction(() => {
+        const chart = document.querySelector<HTMLElement>("[data-testid=chart]");
+        return chart?.dataset.last === "42.5" && chart.dataset.points === "6";
+      });
+    },
+  );
 
-  it("runs a check from its page and shows its output", async () => {
+  it("runs a check from its page and shows its output", { timeout: 90_000 }, async () => {
     await page.click("nav a[href='/checks']");
     await page.click("button[data-check=hello]", { timeout: 30_000 });
     await page.waitForFunction(() =>
@@ -294,7 +314,7 @@ describe("web console in headless Chromium", () => {
     assert.match(output, /hello\.value \[\[[\d.]+,7\]\] from:console/);
   });
 
-  it("shows a trace as a waterfall", async () => {
+  it("shows a trace as a waterfall", { timeout: 90_000 }, async () => {
     const start = Date.now() * 1e6;
     const trace = [[
       {
@@ -337,7 +357,7 @@ describe("web console in headless Chromium", () => {
     await shot("trace");
   });
 
-  it("tails the processed log lines live, filtered by service", async () => {
+  it("tails the processed log lines live, filtered by service", { timeout: 90_000 }, async () => {
     await page.click("nav a[href='/logs']");
     await page.fill("input[name=service]", "console-app");
     await page.click("text=Tail");
@@ -351,7 +371,7 @@ describe("web console in headless Chromium", () => {
     await page.click("button:text-is('Stop')");
   });
 
-  it("creates a flare, downloads it and sends it with a case id", async () => {
+  it("creates a flare, downloads it and sends it with a case id", { timeout: 90_000 }, async () => {
     await page.click("nav a[href='/flare']");
     await page.click("text=Create a flare");
     await page.waitForFunction(
@@ -376,27 +396,31 @@ describe("web console in headless Chromium", () => {
     assert.equal(flares.flares[0].case_id, "4242");
   });
 
-  it("starts and stops an experiment through the running fleet daemon", async () => {
-    await page.click("nav a[href='/fleet']");
-    const experiment = page.locator("[data-testid=experiment-outpost]");
-    await experiment.waitFor();
-    assert.equal(await experiment.textContent(), "–");
-    await page.fill("input[name=version]", "2.0.0");
-    await page.click("text=Start experiment");
-    await page.waitForFunction(() =>
-      document.querySelector("[data-testid=experiment-outpost]")?.textContent === "2.0.0"
-    );
-    assert.equal((await fleetCall("GET", "/status")).json.packages.outpost.experiment, "2.0.0");
-    await page.click("button:text-is('Stop')");
-    await page.waitForFunction(() =>
-      document.querySelector("[data-testid=experiment-outpost]")?.textContent === "–"
-    );
-    const pkg = (await fleetCall("GET", "/status")).json.packages.outpost;
-    assert.equal(pkg.experiment, "");
-    assert.equal(pkg.stable, "1.0.0");
-  });
+  it(
+    "starts and stops an experiment through the running fleet daemon",
+    { timeout: 90_000 },
+    async () => {
+      await page.click("nav a[href='/fleet']");
+      const experiment = page.locator("[data-testid=experiment-outpost]");
+      await experiment.waitFor();
+      assert.equal(await experiment.textContent(), "–");
+      await page.fill("input[name=version]", "2.0.0");
+      await page.click("text=Start experiment");
+      await page.waitForFunction(() =>
+        document.querySelector("[data-testid=experiment-outpost]")?.textContent === "2.0.0"
+      );
+      assert.equal((await fleetCall("GET", "/status")).json.packages.outpost.experiment, "2.0.0");
+      await page.click("button:text-is('Stop')");
+      await page.waitForFunction(() =>
+        document.querySelector("[data-testid=experiment-outpost]")?.textContent === "–"
+      );
+      const pkg = (await fleetCall("GET", "/status")).json.packages.outpost;
+      assert.equal(pkg.experiment, "");
+      assert.equal(pkg.stable, "1.0.0");
+    },
+  );
 
-  it("outpost launch-gui prints a login link that works once", async () => {
+  it("outpost launch-gui prints a login link that works once", { timeout: 90_000 }, async () => {
     const { stdout, code, stderr } = await outpost(["launch-gui", "-c", config, "--no-open"]);
     assert.equal(code, 0, stderr);
     const url = stdout.trim();
