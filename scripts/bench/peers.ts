@@ -470,10 +470,15 @@ try {
   rmSync(intakeDir, { recursive: true, force: true });
 }
 
-/** Per peer, kind and buffer: the highest rate lost-free and the CPU cost at 50,000 lines/s. */
+/**
+ * Per peer, kind and buffer: the highest rate up to which every step was loss-free (a lossy
+ * step is not forgiven by a luckier one above it), and the CPU cost at 50,000 lines/s.
+ */
 const summary = [...new Set(steps.map((s) => `${s.peer}|${s.kind}|${s.rcvbuf}`))].map((key) => {
-  const mine = steps.filter((s) => `${s.peer}|${s.kind}|${s.rcvbuf}` === key);
-  const free = mine.filter((s) => s.loss < MAX_LOSS).map((s) => s.rate);
+  const mine = steps.filter((s) => `${s.peer}|${s.kind}|${s.rcvbuf}` === key)
+    .sort((a, b) => a.rate - b.rate);
+  const lossy = mine.findIndex((s) => s.loss >= MAX_LOSS);
+  const free = mine.slice(0, lossy < 0 ? mine.length : lossy).map((s) => s.rate);
   const at50k = mine.find((s) => s.rate === 50_000);
   return {
     peer: mine[0].peer,
