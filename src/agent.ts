@@ -382,6 +382,7 @@ export async function buildAgent(ctx: AgentContext): Promise<Agent> {
     consoleMod.buildConsole(consoleSettings, {
       runtime,
       logger,
+      registry,
       sessions: consoleSessions,
       token,
       hostname: hostname.hostname,

@@ -13,12 +13,14 @@ import { basename } from "node:path";
 import { readFileSync, statSync } from "node:fs";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { getCookie, setCookie } from "hono/cookie";
 import { isLoopbackHostHeader } from "../api/mod.ts";
 import { tokenMatches } from "../api/_auth_token.ts";
 import { loginPage, PAGES, shellPage } from "./_pages.ts";
 import { sameSecret, type Session, SESSION_IDLE_MS, Sessions } from "./_sessions.ts";
 import { ASSETS } from "./_assets.ts";
+import { consoleEvents, type Registry } from "../telemetry/mod.ts";
 
 /**
  * Scripts, styles, images and requests from the console itself only; no frames, no inline code,
@@ -38,6 +40,9 @@ export const CONTENT_SECURITY_POLICY = [
 /** Largest request body relayed: a fleet catalog is the largest thing a page sends. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/** Largest login form: a token is 64 characters. */
+const MAX_LOGIN_BYTES = 4096;
+
 /** What a flare sent from the console answers. */
 export interface FlareSendResult {
   ok: boolean;
@@ -47,6 +52,8 @@ export interface FlareSendResult {
 /** What the console reads and acts on. */
 export interface ConsoleDeps {
   sessions: Sessions;
+  /** Where refusals are counted (`console.refused`, by reason). */
+  registry: Registry;
   /** The agent's auth token: what the login form takes. */
   token: string;
   /** Shown in the header. */
@@ -85,9 +92,15 @@ const originOf = (c: Context) => `http://${c.req.header("host") ?? ""}`;
 export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<Env> {
   const app = new Hono<Env>();
   const flares = new Map<string, { path: string; name: string; size: number; created: string }>();
+  const { refused } = consoleEvents(deps.registry);
+  const tooLarge = (max: number) => (c: Context) => {
+    refused.with("too_large").inc();
+    return c.json({ error: `The request body is over ${max} bytes` }, 413);
+  };
 
   app.use("*", async (c, next) => {
     if (!isLoopbackHostHeader(c.req.header("host") ?? "")) {
+      refused.with("host").inc();
       return c.json({ error: "The console answers only to a loopback Host header" }, 403);
     }
     // A change must come from the console's own pages: browsers say where a request came from.
@@ -95,6 +108,7 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
       const site = c.req.header("sec-fetch-site");
       const origin = c.req.header("origin");
       if ((site && site !== "same-origin") || (origin && origin !== originOf(c))) {
+        refused.with("cross_site").inc();
         return c.json({ error: "Cross-site requests are refused" }, 403);
       }
     }
@@ -124,15 +138,23 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
     return c.redirect("/", 303);
   };
   app.get("/login", (c) => c.html(loginPage()));
-  app.post("/login", bodyLimit({ maxSize: 4096 }), async (c) => {
-    const form = await c.req.parseBody();
-    const token = typeof form.token === "string" ? form.token.trim() : "";
-    if (!tokenMatches(token, deps.token)) return c.html(loginPage("Wrong auth token"), 401);
-    return login(c);
-  });
+  app.post(
+    "/login",
+    bodyLimit({ maxSize: MAX_LOGIN_BYTES, onError: tooLarge(MAX_LOGIN_BYTES) }),
+    async (c) => {
+      const form = await c.req.parseBody();
+      const token = typeof form.token === "string" ? form.token.trim() : "";
+      if (!tokenMatches(token, deps.token)) {
+        refused.with("bad_login").inc();
+        return c.html(loginPage("Wrong auth token"), 401);
+      }
+      return login(c);
+    },
+  );
   // The one-time link that `outpost launch-gui` prints (`?intent=`, as the Datadog Agent names it).
   app.get("/auth", (c) => {
     if (!deps.sessions.redeem(c.req.query("intent") ?? "")) {
+      refused.with("bad_link").inc();
       return c.html(loginPage("This login link was used already or has expired"), 401);
     }
     return login(c);
@@ -141,6 +163,7 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
   app.use("*", async (c, next) => {
     const session = deps.sessions.get(getCookie(c, cookieName(port())));
     if (!session) {
+      refused.with("no_session").inc();
       if (c.req.path.startsWith("/api/")) {
         return c.json({ error: "Not logged in: log in to the console first" }, 401);
       }
@@ -155,6 +178,7 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
         given = typeof form.csrf === "string" ? form.csrf : "";
       }
       if (!sameSecret(given, session.csrf)) {
+        refused.with("csrf").inc();
         return c.json({ error: "Missing or wrong CSRF token" }, 403);
       }
     }
@@ -179,10 +203,7 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
 
   app.use(
     "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ error: `The request body is over ${MAX_BODY_BYTES} bytes` }, 413),
-    }),
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) }),
   );
 
   const forward = async (c: Context, url: string, headers: Record<string, string>) => {
@@ -294,6 +315,10 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
       ? c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404)
       : c.text(`No page ${c.req.path}`, 404)
   );
-  app.onError((err, c) => c.json({ error: err.message }, 500));
+  app.onError((err, c) =>
+    err instanceof HTTPException
+      ? c.json({ error: err.message }, err.status)
+      : c.json({ error: err.message }, 500)
+  );
   return app;
 }

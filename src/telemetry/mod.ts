@@ -17,6 +17,8 @@ export {
   CHECKS_EXPVAR,
   checksEvents,
   type ChecksReaders,
+  CONSOLE,
+  consoleEvents,
   DOGSTATSD,
   dogstatsdParserEvents,
   dogstatsdServerEvents,

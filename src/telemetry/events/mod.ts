@@ -24,6 +24,7 @@ import { AGGREGATOR } from "./aggregator.ts";
 import { APM } from "./apm.ts";
 import { DOGSTATSD } from "./dogstatsd.ts";
 import { EXPVAR } from "./expvar.ts";
+import { CONSOLE } from "./console.ts";
 import { FORWARDER } from "./forwarder.ts";
 import { INTAKE } from "./intake.ts";
 import { LOGS } from "./logs.ts";
@@ -45,6 +46,7 @@ export {
   type DogStatsDTransportReaders,
 } from "./dogstatsd.ts";
 export { EXPVAR, expvarEvents } from "./expvar.ts";
+export { CONSOLE, consoleEvents } from "./console.ts";
 export { FORWARDER, forwarderEvents, type ForwarderReaders } from "./forwarder.ts";
 export { INTAKE, intakeEvents, type IntakeReaders } from "./intake.ts";
 export { LOGS, type LogsEvents, logsEvents } from "./logs.ts";
@@ -63,6 +65,7 @@ export const TELEMETRY = Object.freeze({
   intake: INTAKE,
   metadata: METADATA,
   expvar: EXPVAR,
+  console: CONSOLE,
   losses: LOSSES,
   trace: TRACE,
   apm: APM,

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { type ConsoleDeps, createConsoleApp } from "../../../src/console/_app.ts";
 import { CODE_TTL_MS, SESSION_IDLE_MS, Sessions } from "../../../src/console/_sessions.ts";
 import { PAGES } from "../../../src/console/_pages.ts";
+import { CONSOLE, Registry } from "../../../src/telemetry/mod.ts";
 
 const TOKEN = "ab".repeat(32);
 const PORT = 5002;
@@ -11,8 +12,11 @@ const ORIGIN = `http://127.0.0.1:${PORT}`;
 function setup(over: Partial<ConsoleDeps> = {}) {
   const seen: Request[] = [];
   const sessions = new Sessions();
+  const registry = new Registry();
+  const refused = () => registry.read(CONSOLE.refused) as Record<string, number>;
   const app = createConsoleApp({
     sessions,
+    registry,
     token: TOKEN,
     hostname: "gw-1",
     agentApi: (req) => {
@@ -48,12 +52,12 @@ function setup(over: Partial<ConsoleDeps> = {}) {
     const csrf = /name="csrf-token" content="([^"]+)"/.exec(page)![1];
     return { cookie, csrf };
   };
-  return { app, request, login, seen, sessions };
+  return { app, request, login, seen, sessions, refused };
 }
 
 describe("console app", () => {
-  it("refuses every page and JSON route without a session", async () => {
-    const { request } = setup();
+  it("refuses every page and JSON route without a session, and counts each", async () => {
+    const { request, refused } = setup();
     for (const path of Object.keys(PAGES)) {
       const res = await request(path);
       assert.equal(res.status, 303, path);
@@ -71,6 +75,7 @@ describe("console app", () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     assert.equal(bearer.status, 401);
+    assert.equal(refused().no_session, Object.keys(PAGES).length + 5);
   });
 
   it("logs in with the token into an HttpOnly, SameSite=Strict cookie and sends a strict CSP", async () => {
@@ -102,7 +107,7 @@ describe("console app", () => {
   });
 
   it("relays /api/agent with the token, and refuses changes without the CSRF token or from another origin", async () => {
-    const { request, login, seen } = setup();
+    const { request, login, seen, refused } = setup();
     const { cookie, csrf } = await login();
     const status = await (await request("/api/agent/status?format=json", { headers: { cookie } }))
       .json();
@@ -123,6 +128,7 @@ describe("console app", () => {
     });
     assert.equal(otherOrigin.status, 403);
     assert.equal(seen.filter((r) => r.url.endsWith("/agent/flare")).length, 0);
+    assert.deepEqual({ ...refused() }, { csrf: 1, cross_site: 2 });
 
     const logout = await request("/logout", {
       method: "POST",
@@ -134,13 +140,14 @@ describe("console app", () => {
   });
 
   it("answers only to a loopback Host header", async () => {
-    const { app } = setup();
+    const { app, refused } = setup();
     const res = await app.request(`${ORIGIN}/login`, { headers: { host: "rebound.example:5002" } });
     assert.equal(res.status, 403);
+    assert.equal(refused().host, 1);
   });
 
   it("takes a one-time login code once", async () => {
-    const { request, sessions } = setup();
+    const { request, sessions, refused } = setup();
     const code = sessions.code();
     const first = await request(`/auth?intent=${code}`);
     assert.equal(first.status, 303);
@@ -148,6 +155,26 @@ describe("console app", () => {
     const again = await request(`/auth?intent=${code}`);
     assert.equal(again.status, 401);
     assert.match(await again.text(), /used already or has expired/);
+    assert.equal(refused().bad_link, 1);
+  });
+
+  it("refuses an oversized login form or request body with 413, counted", async () => {
+    const { request, login, refused } = setup();
+    const form = await request("/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+      body: `token=${"a".repeat(1 << 20)}`,
+    });
+    assert.equal(form.status, 413);
+    const { cookie, csrf } = await login();
+    const big = await request("/api/agent/flare", {
+      method: "POST",
+      headers: { cookie, "x-csrf-token": csrf, "content-type": "application/json" },
+      body: "0".repeat(5 << 20),
+    });
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).error, /over 4194304 bytes/);
+    assert.equal(refused().too_large, 2);
   });
 
   it("relays the fleet daemon's API as JSON and says when there is no local intake", async () => {

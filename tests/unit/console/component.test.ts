@@ -5,11 +5,13 @@ import { runtime } from "../../../src/runtime/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { buildConsole, consoleSettings, Sessions } from "../../../src/console/mod.ts";
 import { configDefaults } from "../../../src/config/mod.ts";
+import { Registry } from "../../../src/telemetry/mod.ts";
 
 const deps = (lines: string[]) => ({
   runtime,
   logger: createLogger({ level: "info", write: (l: string) => void lines.push(l) }),
   sessions: new Sessions(),
+  registry: new Registry(),
   token: "ab".repeat(32),
   hostname: "h",
   agentApi: () => new Response("{}"),

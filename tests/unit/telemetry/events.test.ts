@@ -5,6 +5,7 @@ import {
   apmEvents,
   dogstatsdParserEvents,
   dogstatsdServerEvents,
+  consoleEvents,
   expvarEvents,
   forwarderEvents,
   intakeEvents,
@@ -63,6 +64,7 @@ function registerAll(registry: Registry): void {
   intakeEvents(registry, { store: () => ({ files: 0 }) });
   metadataEvents(registry, { hostLastSent: () => 0 });
   expvarEvents(registry);
+  consoleEvents(registry);
   lossesEvents(registry, { reasons: () => ({}) });
   apmEvents(registry, { receiver: () => ({}) });
   traceProcessingEvents(registry);
