@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import {
   aggregatorEvents,
   apmEvents,
+  consoleEvents,
   dogstatsdParserEvents,
   dogstatsdServerEvents,
-  consoleEvents,
   expvarEvents,
   forwarderEvents,
   intakeEvents,
