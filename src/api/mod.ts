@@ -29,6 +29,7 @@ export {
   ensureAuthToken,
   ensureRunPath,
   readAuthToken,
+  tokenMatches,
 } from "./_auth_token.ts";
 
 /** Settings of the API server (see {@linkcode apiSettings}). */

@@ -15,10 +15,9 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { getCookie, setCookie } from "hono/cookie";
-import { isLoopbackHostHeader } from "../api/mod.ts";
-import { tokenMatches } from "../api/_auth_token.ts";
+import { isLoopbackHostHeader, tokenMatches } from "../api/mod.ts";
 import { loginPage, PAGES, shellPage } from "./_pages.ts";
-import { sameSecret, type Session, SESSION_IDLE_MS, Sessions } from "./_sessions.ts";
+import { type Session, SESSION_IDLE_MS, Sessions } from "./_sessions.ts";
 import { ASSETS } from "./_assets.ts";
 import { consoleEvents, type Registry } from "../telemetry/mod.ts";
 
@@ -177,7 +176,7 @@ export function createConsoleApp(deps: ConsoleDeps, port: () => number): Hono<En
         const form = await c.req.parseBody();
         given = typeof form.csrf === "string" ? form.csrf : "";
       }
-      if (!sameSecret(given, session.csrf)) {
+      if (!tokenMatches(given, session.csrf)) {
         refused.with("csrf").inc();
         return c.json({ error: "Missing or wrong CSRF token" }, 403);
       }

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
 /** How long a session lasts without being used. */
 export const SESSION_IDLE_MS = 12 * 3600_000;
@@ -28,13 +27,6 @@ export interface Session {
 }
 
 const secret = () => randomBytes(32).toString("base64url");
-
-/** Compares two secrets in constant time. */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Sessions and one-time codes, with their expiry; `now` is injectable for tests. */
 export class Sessions {
